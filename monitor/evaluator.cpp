@@ -1,0 +1,62 @@
+#include "monitor/evaluator.h"
+
+#include "rules/rule.h"
+
+namespace gapwatch {
+
+Warehouses::Warehouses(const Config& config, QueryWatchdog& watchdog) {
+  for (const WarehouseConfig& warehouse : config.warehouses) {
+    m_warehouses.emplace(warehouse.name, std::make_unique<Warehouse>(warehouse, watchdog));
+  }
+}
+
+Expected<QueryPlan> Evaluator::plan_in(Session& session, const RuleConfig& rule, Instant now) {
+  auto encoding = session.time_encoding(rule.spec);
+  if (!encoding) {
+    return std::unexpected(encoding.error());
+  }
+  Warehouse& warehouse = m_warehouses.get(rule.spec.warehouse);
+  const PlanContext context{&session.dialect(), *encoding, warehouse.config().zone, now};
+  return plan_rule(rule.spec, context);
+}
+
+Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now) {
+  auto session = m_warehouses.get(rule.spec.warehouse).session();
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  return plan_in(*session, rule, now);
+}
+
+RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
+  const auto started = std::chrono::steady_clock::now();
+  RuleResult result;
+  result.rule = rule.spec.name;
+  result.check = rule.spec.check;
+  result.warehouse = rule.spec.warehouse;
+  result.table = rule.spec.table.display();
+  result.severity = rule.spec.severity;
+  result.labels = rule.spec.labels;
+  result.evaluated_at = now;
+
+  result.verdict = [&]() -> Verdict {
+    auto session = m_warehouses.get(rule.spec.warehouse).session();
+    if (!session) {
+      return error_verdict(session.error().message);
+    }
+    auto plan = plan_in(*session, rule, now);
+    if (!plan) {
+      return error_verdict(plan.error().message);
+    }
+    auto rows = session->execute(*plan);
+    if (!rows) {
+      return error_verdict(rows.error().message);
+    }
+    return judge_rule(rule.spec, *plan, *rows, now);
+  }();
+  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  return result;
+}
+
+}  // namespace gapwatch

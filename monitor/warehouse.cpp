@@ -1,0 +1,181 @@
+#include "monitor/warehouse.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace gapwatch {
+
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// How a native column encodes time, from the type name the driver reports.
+Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescription& column,
+                                       const RuleSpec& spec) {
+  const std::string type = lower(column.type_name);
+  const auto not_a_time = [&] {
+    return fail(fmt::format(
+        "column {} of {} has type '{}', which is not a timestamp; set timestamp_format to "
+        "epoch_s, epoch_ms or text if it holds times in another form",
+        *spec.timestamp_column, spec.table.display(), column.type_name));
+  };
+  if (dialect.kind() == DialectKind::sqlite) {
+    // SQLite stores times as text; an integer-declared column holds epochs.
+    if (type.find("int") != std::string::npos) {
+      return fail(fmt::format(
+          "column {} of {} is declared '{}': if it holds Unix times, set timestamp_format: "
+          "epoch_s or epoch_ms",
+          *spec.timestamp_column, spec.table.display(), column.type_name));
+    }
+    return TimeEncoding::wall_clock_text;
+  }
+  if (type.find("timestamptz") != std::string::npos ||
+      type.find("with time zone") != std::string::npos ||
+      type.find("datetimeoffset") != std::string::npos || type == "timestamp_tz" ||
+      type == "timestamp_ltz") {
+    return TimeEncoding::instant;
+  }
+  if (type.find("timestamp") != std::string::npos || type.find("date") != std::string::npos) {
+    return TimeEncoding::wall_clock;
+  }
+  return not_a_time();
+}
+
+}  // namespace
+
+Session::Session(Session&& other) noexcept
+    : m_warehouse(other.m_warehouse),
+      m_connection(std::move(other.m_connection)),
+      m_dialect(other.m_dialect) {
+  other.m_warehouse = nullptr;
+}
+
+Session::~Session() {
+  if (m_warehouse != nullptr) {
+    m_warehouse->release(std::move(m_connection));
+  }
+}
+
+Expected<TimeEncoding> Session::time_encoding(const RuleSpec& spec) {
+  return m_warehouse->probe_encoding(*m_connection, *m_dialect, spec);
+}
+
+Expected<ResultRows> Session::execute(const QueryPlan& plan) {
+  return m_connection->execute(plan.sql, plan.params, m_warehouse->m_config.query_timeout,
+                               m_warehouse->m_watchdog);
+}
+
+Warehouse::Warehouse(WarehouseConfig config, QueryWatchdog& watchdog)
+    : m_config(std::move(config)), m_watchdog(watchdog) {
+  if (m_config.dialect) {
+    m_dialect = &dialect_for(*m_config.dialect);
+  }
+}
+
+Expected<Session> Warehouse::session() {
+  std::unique_ptr<OdbcConnection> connection;
+  {
+    std::unique_lock lock(m_mutex);
+    m_slot_free.wait(lock, [&] { return m_in_use < m_config.max_connections; });
+    ++m_in_use;
+    if (!m_idle.empty()) {
+      connection = std::move(m_idle.back());
+      m_idle.pop_back();
+    }
+  }
+  if (!connection) {
+    auto opened = OdbcConnection::open(m_config.connection, m_config.query_timeout);
+    if (!opened) {
+      release(nullptr);
+      return std::unexpected(opened.error());
+    }
+    connection = std::move(*opened);
+  }
+  auto dialect = resolve_dialect(*connection);
+  if (!dialect) {
+    release(std::move(connection));
+    return std::unexpected(dialect.error());
+  }
+  return Session(this, std::move(connection), *dialect);
+}
+
+void Warehouse::release(std::unique_ptr<OdbcConnection> connection) {
+  {
+    std::lock_guard lock(m_mutex);
+    --m_in_use;
+    if (connection && connection->usable()) {
+      m_idle.push_back(std::move(connection));
+    }
+  }
+  m_slot_free.notify_one();
+}
+
+Expected<const Dialect*> Warehouse::resolve_dialect(OdbcConnection& connection) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_dialect != nullptr) {
+      return m_dialect;
+    }
+  }
+  auto name = connection.dbms_name();
+  if (!name) {
+    return std::unexpected(name.error());
+  }
+  const auto kind = dialect_from_dbms_name(*name);
+  if (!kind || (*kind != DialectKind::postgres && *kind != DialectKind::sqlite)) {
+    return fail(fmt::format("warehouse {}: the DBMS '{}' has no dialect in this gapwatch; set "
+                            "dialect: to one of postgres, sqlite",
+                            m_config.name, *name));
+  }
+  std::lock_guard lock(m_mutex);
+  m_dialect = &dialect_for(*kind);
+  return m_dialect;
+}
+
+Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
+                                                 const Dialect& dialect, const RuleSpec& spec) {
+  switch (spec.timestamp_format) {
+    case TimestampFormat::epoch_s:
+      return TimeEncoding::epoch_seconds;
+    case TimestampFormat::epoch_ms:
+      return TimeEncoding::epoch_milliseconds;
+    case TimestampFormat::text:
+      return TimeEncoding::wall_clock_text;
+    case TimestampFormat::native:
+      break;
+  }
+  if (!spec.timestamp_column) {
+    return TimeEncoding::instant;  // not used: the rule reads no times
+  }
+  const auto key = std::make_tuple(spec.table.display(), *spec.timestamp_column,
+                                   spec.timestamp_format);
+  {
+    std::lock_guard lock(m_mutex);
+    if (const auto found = m_encodings.find(key); found != m_encodings.end()) {
+      return found->second;
+    }
+  }
+  auto column = connection.describe_column(spec.table, *spec.timestamp_column);
+  if (!column) {
+    return std::unexpected(column.error());
+  }
+  if (!*column) {
+    return fail(fmt::format("column {} not found in {} (does the table exist, and may this user "
+                            "read it?)",
+                            *spec.timestamp_column, spec.table.display()));
+  }
+  auto encoding = native_encoding(dialect, **column, spec);
+  if (encoding) {
+    std::lock_guard lock(m_mutex);
+    m_encodings[key] = *encoding;
+  }
+  return encoding;
+}
+
+}  // namespace gapwatch

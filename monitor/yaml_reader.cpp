@@ -1,0 +1,316 @@
+#include "monitor/yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "rules/duration.h"
+
+namespace gapwatch {
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view node_kind(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "an undefined value";
+}
+
+}  // namespace
+
+std::optional<std::string_view> did_you_mean(std::string_view word,
+                                             std::span<const std::string_view> candidates) {
+  std::optional<std::string_view> best;
+  std::size_t best_distance = std::max<std::size_t>(1, std::min<std::size_t>(3, word.size() / 3));
+  for (const std::string_view candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance <= best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::optional<Field> MapReader::field(std::string_view key) const {
+  for (auto it = m_node.begin(); it != m_node.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) {
+      return Field{it->second, m_path.empty() ? std::string(key)
+                                              : fmt::format("{}.{}", m_path, key)};
+    }
+  }
+  if (m_fallback != nullptr) {
+    return m_fallback->field(key);
+  }
+  return std::nullopt;
+}
+
+SourceLocation YamlReader::location(const YAML::Mark& mark) const {
+  return SourceLocation{m_file, mark.line + 1, mark.column + 1};
+}
+
+void YamlReader::error(const YAML::Mark& mark, std::string message) {
+  m_errors.push_back(ConfigError{location(mark), std::move(message)});
+}
+
+void YamlReader::error(const Field& field, std::string_view message) {
+  error(field.node.Mark(), fmt::format("{}: {}", field.path, message));
+}
+
+void YamlReader::error(const MapReader& map, std::string_view message) {
+  error(map.node().Mark(), map.path().empty() ? std::string(message)
+                                              : fmt::format("{}: {}", map.path(), message));
+}
+
+std::vector<ConfigError> YamlReader::take_errors() {
+  // The same default can be reported once per rule that uses it: keep one.
+  std::vector<ConfigError> unique;
+  std::set<std::tuple<int, int, std::string>> seen;
+  for (ConfigError& error : m_errors) {
+    if (seen.emplace(error.location.line, error.location.column, error.message).second) {
+      unique.push_back(std::move(error));
+    }
+  }
+  std::stable_sort(unique.begin(), unique.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::pair(a.location.line, a.location.column) <
+           std::pair(b.location.line, b.location.column);
+  });
+  m_errors.clear();
+  return unique;
+}
+
+std::optional<MapReader> YamlReader::map(const Field& field,
+                                         std::span<const std::string_view> keys,
+                                         const MapReader* fallback) {
+  if (!field.node.IsMap()) {
+    error(field, fmt::format("expected a mapping, found {}", node_kind(field.node)));
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
+      continue;
+    }
+    const std::string& name = key.Scalar();
+    const std::string path = field.path.empty() ? name : fmt::format("{}.{}", field.path, name);
+    const auto previous = std::find_if(seen.begin(), seen.end(),
+                                       [&](const auto& entry) { return entry.first == name; });
+    if (previous != seen.end()) {
+      error(key.Mark(), fmt::format("{}: duplicate key (first given on line {})", path,
+                                    previous->second.line + 1));
+      continue;
+    }
+    seen.emplace_back(name, key.Mark());
+    if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
+      if (const auto suggestion = did_you_mean(name, keys)) {
+        error(key.Mark(), fmt::format("{}: unknown key '{}' (did you mean '{}'?)", path, name,
+                                      *suggestion));
+      } else {
+        error(key.Mark(), fmt::format("{}: unknown key '{}' (expected one of: {})", path, name,
+                                      fmt::join(keys, ", ")));
+      }
+    }
+  }
+  return MapReader(field.node, field.path, fallback);
+}
+
+std::vector<Field> YamlReader::sequence(const Field& field) {
+  std::vector<Field> items;
+  if (!field.node.IsSequence()) {
+    error(field, fmt::format("expected a list, found {}", node_kind(field.node)));
+    return items;
+  }
+  std::size_t index = 0;
+  for (const YAML::Node& item : field.node) {
+    items.push_back(Field{item, fmt::format("{}[{}]", field.path, index++)});
+  }
+  return items;
+}
+
+std::optional<std::string> YamlReader::string(const Field& field) {
+  if (!field.node.IsScalar()) {
+    error(field, fmt::format("expected a text value, found {}", node_kind(field.node)));
+    return std::nullopt;
+  }
+  auto substituted = substitute_environment(field.node.Scalar(), m_environment);
+  if (!substituted) {
+    error(field, substituted.error().message);
+    return std::nullopt;
+  }
+  return std::move(*substituted);
+}
+
+std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, bool allow_zero) {
+  const auto text = string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (!text->empty() && text->front() == '-') {
+    error(field, fmt::format("a duration cannot be negative (got '{}')", *text));
+    return std::nullopt;
+  }
+  auto parsed = parse_duration(*text);
+  if (!parsed) {
+    error(field, parsed.error().message);
+    return std::nullopt;
+  }
+  if (!allow_zero && parsed->count() == 0) {
+    error(field, "must be longer than 0s");
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+std::optional<std::int64_t> YamlReader::integer(const Field& field, std::int64_t min,
+                                                std::int64_t max) {
+  const auto text = string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  std::int64_t value = 0;
+  const auto [end, status] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (status != std::errc{} || end != text->data() + text->size()) {
+    error(field, fmt::format("expected a whole number, got '{}'", *text));
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    error(field, fmt::format("{} is out of range {}..{}", value, min, max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<double> YamlReader::number(const Field& field) {
+  const auto text = string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  double value = 0;
+  const auto [end, status] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (status != std::errc{} || end != text->data() + text->size() || !std::isfinite(value)) {
+    error(field, fmt::format("expected a number, got '{}'", *text));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<bool> YamlReader::boolean(const Field& field) {
+  const auto text = string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (*text == "true" || *text == "yes" || *text == "on") {
+    return true;
+  }
+  if (*text == "false" || *text == "no" || *text == "off") {
+    return false;
+  }
+  error(field, fmt::format("expected true or false, got '{}'", *text));
+  return std::nullopt;
+}
+
+std::optional<std::string> YamlReader::choice(const Field& field,
+                                              std::span<const std::string_view> choices) {
+  auto text = string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (std::find(choices.begin(), choices.end(), *text) != choices.end()) {
+    return text;
+  }
+  if (const auto suggestion = did_you_mean(*text, choices)) {
+    error(field, fmt::format("'{}' is not one of {} (did you mean '{}'?)", *text,
+                             fmt::join(choices, ", "), *suggestion));
+  } else {
+    error(field, fmt::format("'{}' is not one of {}", *text, fmt::join(choices, ", ")));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> YamlReader::string_map(
+    const Field& field) {
+  if (field.node.IsNull()) {
+    return std::vector<std::pair<std::string, std::string>>{};
+  }
+  if (!field.node.IsMap()) {
+    error(field, fmt::format("expected a mapping, found {}", node_kind(field.node)));
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, std::string>> entries;
+  bool ok = true;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+    if (!it->first.IsScalar()) {
+      error(it->first.Mark(), fmt::format("{}: keys must be plain words", field.path));
+      ok = false;
+      continue;
+    }
+    const std::string& key = it->first.Scalar();
+    const Field value{it->second, fmt::format("{}.{}", field.path, key)};
+    if (std::any_of(entries.begin(), entries.end(),
+                    [&](const auto& entry) { return entry.first == key; })) {
+      error(it->first.Mark(), fmt::format("{}: duplicate key", value.path));
+      ok = false;
+      continue;
+    }
+    auto text = string(value);
+    if (!text) {
+      ok = false;
+      continue;
+    }
+    entries.emplace_back(key, std::move(*text));
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return entries;
+}
+
+std::optional<std::string> YamlReader::optional_string(const MapReader& map,
+                                                       std::string_view key) {
+  if (const auto value = map.field(key)) {
+    return string(*value);
+  }
+  return std::nullopt;
+}
+
+std::optional<Field> YamlReader::required(const MapReader& map, std::string_view key) {
+  auto value = map.field(key);
+  if (!value) {
+    error(map, fmt::format("missing required key '{}'", key));
+  }
+  return value;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,168 @@
+#include "rules/counts.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "rules/buckets.h"
+
+namespace gapwatch {
+
+namespace {
+
+// " WHERE a AND b" from the non-empty predicates.
+std::string where_clause(const std::vector<std::string>& predicates) {
+  if (predicates.empty()) {
+    return {};
+  }
+  return fmt::format(" WHERE {}", fmt::join(predicates, " AND "));
+}
+
+std::string user_predicate(const RuleSpec& spec) { return fmt::format("({})", *spec.where); }
+
+}  // namespace
+
+Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context,
+                                const std::optional<std::string>& null_column) {
+  const Dialect& dialect = *context.dialect;
+  QueryPlan plan;
+  plan.encoding = context.encoding;
+  plan.warehouse_zone = context.warehouse_zone;
+
+  std::string counts = "COUNT(*)";
+  if (null_column) {
+    counts += fmt::format(", COUNT({})", dialect.quote_identifier(*null_column));
+  }
+  std::vector<std::string> predicates;
+  const auto add_range = [&](Instant start, Instant end) {
+    const std::string column = dialect.quote_identifier(*spec.timestamp_column);
+    const std::string placeholder = dialect.time_placeholder(context.encoding);
+    predicates.push_back(fmt::format("{} >= {}", column, placeholder));
+    predicates.push_back(fmt::format("{} < {}", column, placeholder));
+    plan.params.push_back(dialect.time_param(start, context.encoding, context.warehouse_zone));
+    plan.params.push_back(dialect.time_param(end, context.encoding, context.warehouse_zone));
+    plan.range_start = start;
+    plan.range_end = end;
+  };
+
+  if (spec.partition) {
+    plan.buckets = judged_buckets(*spec.partition, context.now);
+    if (plan.buckets.empty()) {
+      return fail(fmt::format(
+          "no whole {} bucket lies between now - lookback ({}) and now - delay; increase "
+          "partition.lookback",
+          bucket_adjective(spec.partition->every), format_rfc3339(context.now - spec.partition->lookback)));
+    }
+    plan.granules = choose_granules(plan.buckets, context.encoding, context.warehouse_zone);
+    add_range(plan.buckets.front().start, plan.buckets.back().end);
+    if (spec.where) {
+      predicates.push_back(user_predicate(spec));
+    }
+    const std::string epoch =
+        dialect.epoch_seconds(dialect.quote_identifier(*spec.timestamp_column), context.encoding);
+    const std::string granule =
+        dialect.floor_divide(fmt::format("{} - {}", epoch, plan.granules.base), plan.granules.size);
+    plan.sql = fmt::format("SELECT {} AS granule, {} FROM {}{} {}", granule, counts,
+                           dialect.quote_name(spec.table), where_clause(predicates),
+                           dialect.group_by_first(granule));
+    return plan;
+  }
+
+  if (spec.lookback && spec.timestamp_column) {
+    add_range(context.now - *spec.lookback, context.now);
+  }
+  if (spec.where) {
+    predicates.push_back(user_predicate(spec));
+  }
+  plan.sql = fmt::format("SELECT {} FROM {}{}", counts, dialect.quote_name(spec.table),
+                         where_clause(predicates));
+  return plan;
+}
+
+Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
+                                                    bool with_nulls) {
+  std::vector<BucketVerdict> buckets;
+  buckets.reserve(plan.buckets.size());
+  for (const Bucket& bucket : plan.buckets) {
+    BucketVerdict verdict;
+    verdict.start = bucket.start;
+    verdict.end = bucket.end;
+    buckets.push_back(verdict);
+  }
+  const std::size_t columns = with_nulls ? 3 : 2;
+  std::int64_t unreadable = 0;
+  for (const ResultRow& row : rows) {
+    if (row.size() != columns) {
+      return fail(fmt::format("the warehouse returned {} columns, expected {}", row.size(),
+                              columns));
+    }
+    const auto count = parse_integer(row[1]);
+    const auto non_null = with_nulls ? parse_integer(row[2]) : count;
+    if (!count || !non_null) {
+      return fail("the warehouse returned a count that is not a number");
+    }
+    if (!row[0]) {
+      unreadable += *count;
+      continue;
+    }
+    const auto granule = parse_number(row[0]);
+    if (!granule) {
+      return fail(fmt::format("the warehouse returned a granule '{}' that is not a number",
+                              *row[0]));
+    }
+    const Instant start = plan.granules.start_of(static_cast<std::int64_t>(std::floor(*granule)));
+    const std::ptrdiff_t index = find_bucket(plan.buckets, start);
+    if (index < 0) {
+      continue;  // a wall-clock row in a repeated hour mapped just outside the range
+    }
+    BucketVerdict& bucket = buckets[static_cast<std::size_t>(index)];
+    bucket.rows += *count;
+    bucket.nulls += *count - *non_null;
+  }
+  if (unreadable > 0) {
+    return fail(fmt::format(
+        "{} row(s) in the judged range have a timestamp that cannot be read as a time "
+        "(text timestamps must look like 'YYYY-MM-DD HH:MM:SS')",
+        unreadable));
+  }
+  return buckets;
+}
+
+Expected<TotalCounts> read_total_counts(const ResultRows& rows, bool with_nulls) {
+  const std::size_t columns = with_nulls ? 2 : 1;
+  if (rows.size() != 1 || rows.front().size() != columns) {
+    return fail("the warehouse returned an unexpected result shape for a count");
+  }
+  const auto count = parse_integer(rows.front()[0]);
+  const auto non_null = with_nulls ? parse_integer(rows.front()[1]) : count;
+  if (!count || !non_null) {
+    return fail("the warehouse returned a count that is not a number");
+  }
+  return TotalCounts{*count, *count - *non_null};
+}
+
+std::string format_number(double value) {
+  if (std::abs(value) < 1e15 && value == std::floor(value)) {
+    return fmt::format("{}", static_cast<std::int64_t>(value));
+  }
+  return fmt::format("{:.4g}", value);
+}
+
+std::string format_percent(double ratio) { return fmt::format("{:.4g}%", ratio * 100.0); }
+
+std::string describe_violation(const Bound& bound, std::string (*format)(double),
+                               const std::string& unit) {
+  const std::string suffix = unit.empty() ? "" : " " + unit;
+  if (bound.min && bound.max) {
+    return fmt::format("outside {}..{}{}", format(*bound.min), format(*bound.max), suffix);
+  }
+  if (bound.min) {
+    return fmt::format("below {}{}", format(*bound.min), suffix);
+  }
+  if (bound.max) {
+    return fmt::format("above {}{}", format(*bound.max), suffix);
+  }
+  return "out of bounds";
+}
+
+}  // namespace gapwatch

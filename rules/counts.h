@@ -1,0 +1,42 @@
+// The counting statement shared by row_count and null_rate: rows (and NULLs of
+// one column) per granule of the judged range, or over the whole table. One
+// statement whatever the number of buckets; the range predicate is a plain
+// comparison on the raw timestamp column so indexes and partition pruning work.
+// Pure; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/plan.h"
+#include "rules/rule_spec.h"
+#include "rules/verdict.h"
+
+namespace gapwatch {
+
+// Partitioned: SELECT granule, COUNT(*)[, COUNT(column)] … GROUP BY granule.
+// Whole table: SELECT COUNT(*)[, COUNT(column)] [WHERE ts in lookback].
+// With `null_column`, NULLs of that column are counted too.
+Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context,
+                                const std::optional<std::string>& null_column);
+
+// Rolls the partitioned statement's rows up into the plan's buckets (rows and
+// nulls filled in, nothing judged yet).
+Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
+                                                    bool with_nulls);
+
+struct TotalCounts {
+  std::int64_t rows = 0;
+  std::int64_t nulls = 0;
+};
+Expected<TotalCounts> read_total_counts(const ResultRows& rows, bool with_nulls);
+
+// Formatting for messages: "100", "2.5", "2%".
+std::string format_number(double value);
+std::string format_percent(double ratio);
+// "below 100 rows", "above 2%", "outside 100..900 rows".
+std::string describe_violation(const Bound& bound, std::string (*format)(double),
+                               const std::string& unit);
+
+}  // namespace gapwatch

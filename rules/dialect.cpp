@@ -1,0 +1,159 @@
+#include "rules/dialect.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace gapwatch {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(DialectKind kind) {
+  switch (kind) {
+    case DialectKind::postgres:
+      return "postgres";
+    case DialectKind::sqlite:
+      return "sqlite";
+    case DialectKind::mysql:
+      return "mysql";
+    case DialectKind::sqlserver:
+      return "sqlserver";
+    case DialectKind::snowflake:
+      return "snowflake";
+  }
+  return "?";
+}
+
+std::optional<DialectKind> dialect_from_name(std::string_view name) {
+  for (const DialectKind kind : {DialectKind::postgres, DialectKind::sqlite, DialectKind::mysql,
+                                 DialectKind::sqlserver, DialectKind::snowflake}) {
+    if (to_string(kind) == name) {
+      return kind;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<DialectKind> dialect_from_dbms_name(std::string_view dbms_name) {
+  const std::string name = lower(dbms_name);
+  if (name.find("postgres") != std::string::npos) {
+    return DialectKind::postgres;
+  }
+  if (name.find("sqlite") != std::string::npos) {
+    return DialectKind::sqlite;
+  }
+  if (name.find("mysql") != std::string::npos || name.find("mariadb") != std::string::npos) {
+    return DialectKind::mysql;
+  }
+  if (name.find("sql server") != std::string::npos) {
+    return DialectKind::sqlserver;
+  }
+  if (name.find("snowflake") != std::string::npos) {
+    return DialectKind::snowflake;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(TimeEncoding encoding) {
+  switch (encoding) {
+    case TimeEncoding::instant:
+      return "instant";
+    case TimeEncoding::wall_clock:
+      return "wall_clock";
+    case TimeEncoding::wall_clock_text:
+      return "wall_clock_text";
+    case TimeEncoding::epoch_seconds:
+      return "epoch_seconds";
+    case TimeEncoding::epoch_milliseconds:
+      return "epoch_milliseconds";
+  }
+  return "?";
+}
+
+bool is_wall_clock(TimeEncoding encoding) {
+  return encoding == TimeEncoding::wall_clock || encoding == TimeEncoding::wall_clock_text;
+}
+
+std::string Param::display() const {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    std::string quoted = "'";
+    for (const char c : *text) {
+      quoted += c;
+      if (c == '\'') {
+        quoted += '\'';
+      }
+    }
+    return quoted + "'";
+  }
+  return std::to_string(std::get<std::int64_t>(value));
+}
+
+std::string Dialect::quote_name(const QualifiedName& name) const {
+  std::string out;
+  for (const std::string& part : name.parts) {
+    if (!out.empty()) {
+      out += '.';
+    }
+    out += quote_identifier(part);
+  }
+  return out;
+}
+
+Param Dialect::time_param(Instant instant, TimeEncoding encoding,
+                          const TimeZone* warehouse_zone) const {
+  const std::int64_t epoch = instant.time_since_epoch().count();
+  switch (encoding) {
+    case TimeEncoding::instant:
+      return Param{format_rfc3339(instant)};
+    case TimeEncoding::wall_clock:
+    case TimeEncoding::wall_clock_text:
+      return Param{format_wall_clock(instant, warehouse_zone)};
+    case TimeEncoding::epoch_seconds:
+      return Param{epoch};
+    case TimeEncoding::epoch_milliseconds:
+      return Param{epoch * 1000};
+  }
+  throw std::logic_error("unknown time encoding");
+}
+
+std::string Dialect::quote_doubling(std::string_view identifier, char quote) {
+  std::string out(1, quote);
+  for (const char c : identifier) {
+    out += c;
+    if (c == quote) {
+      out += quote;
+    }
+  }
+  out += quote;
+  return out;
+}
+
+std::string Dialect::group_by_first(std::string_view /*expression*/) const { return "GROUP BY 1"; }
+
+const Dialect& dialect_for(DialectKind kind) {
+  switch (kind) {
+    case DialectKind::postgres:
+      return postgres_dialect();
+    case DialectKind::sqlite:
+      return sqlite_dialect();
+    case DialectKind::mysql:
+    case DialectKind::sqlserver:
+    case DialectKind::snowflake:
+      break;
+  }
+  throw std::logic_error(fmt::format("dialect '{}' is not implemented yet", to_string(kind)));
+}
+
+}  // namespace gapwatch

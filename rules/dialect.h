@@ -1,0 +1,85 @@
+// Dialect: the SQL differences between warehouses, kept to the few expressions
+// the rule kinds need (quoting, epoch of a timestamp, casts of bound times,
+// integer division). Each warehouse is one small file (dialect_<name>.cpp).
+// Dialects are stateless singletons; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "rules/identifier.h"
+#include "rules/time.h"
+
+namespace gapwatch {
+
+enum class DialectKind { postgres, sqlite, mysql, sqlserver, snowflake };
+
+std::string_view to_string(DialectKind kind);
+std::optional<DialectKind> dialect_from_name(std::string_view name);
+// Maps SQLGetInfo(SQL_DBMS_NAME), e.g. "PostgreSQL", "SQLite", to a dialect.
+std::optional<DialectKind> dialect_from_dbms_name(std::string_view dbms_name);
+
+// How a timestamp column encodes time, as found by probing the column.
+enum class TimeEncoding {
+  instant,             // a zone-aware type (timestamptz): absolute instants
+  wall_clock,          // a zone-less type (timestamp, datetime, date) in the warehouse zone
+  wall_clock_text,     // text 'YYYY-MM-DD HH:MM:SS' in the warehouse zone
+  epoch_seconds,       // integer seconds since 1970-01-01T00:00:00Z
+  epoch_milliseconds,  // integer milliseconds since 1970-01-01T00:00:00Z
+};
+
+std::string_view to_string(TimeEncoding encoding);
+bool is_wall_clock(TimeEncoding encoding);
+
+// A bound parameter: text or a 64-bit integer.
+struct Param {
+  std::variant<std::string, std::int64_t> value;
+
+  std::string display() const;  // as explain prints it: quoted text or a number
+  friend bool operator==(const Param&, const Param&) = default;
+};
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  virtual DialectKind kind() const = 0;
+  virtual std::string quote_identifier(std::string_view identifier) const = 0;
+  std::string quote_name(const QualifiedName& name) const;
+
+  // An SQL expression giving the seconds since the epoch of `expression` (a
+  // column, or an aggregate of one). For wall-clock encodings this is the wall
+  // clock read as if it were UTC; the monitor applies the warehouse zone. NULL
+  // when the value cannot be read as a time.
+  virtual std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const = 0;
+
+  // The placeholder for a bound time compared with a raw column of this
+  // encoding. Casts apply to the parameter, never to the column, so the
+  // comparison stays sargable.
+  virtual std::string time_placeholder(TimeEncoding encoding) const = 0;
+
+  // The bound value for `instant` against a column of this encoding.
+  virtual Param time_param(Instant instant, TimeEncoding encoding,
+                           const TimeZone* warehouse_zone) const;
+
+  // floor(expression / divisor) for a non-negative expression, as an integer.
+  virtual std::string floor_divide(std::string_view expression, std::int64_t divisor) const = 0;
+
+  // The GROUP BY clause grouping by the first select-list item, `expression`.
+  virtual std::string group_by_first(std::string_view expression) const;
+
+ protected:
+  // Wraps `identifier` in `quote`, doubling any quote inside it.
+  static std::string quote_doubling(std::string_view identifier, char quote);
+};
+
+const Dialect& dialect_for(DialectKind kind);
+
+// The per-warehouse singletons, defined in dialect_<name>.cpp.
+const Dialect& postgres_dialect();
+const Dialect& sqlite_dialect();
+
+}  // namespace gapwatch

@@ -1,0 +1,18 @@
+// freshness: the age of the newest row, now - max(timestamp_column), against
+// thresholds. Reads only rows newer than now - lookback when a lookback is
+// given, and lets the warehouse answer max() from an index. No rows (or only
+// NULL timestamps) fail; a newest row in the future counts as age 0. Pure;
+// thread-safe.
+#pragma once
+
+#include "rules/plan.h"
+#include "rules/rule_spec.h"
+#include "rules/verdict.h"
+
+namespace gapwatch {
+
+Expected<QueryPlan> plan_freshness(const RuleSpec& spec, const PlanContext& context);
+Verdict judge_freshness(const RuleSpec& spec, const QueryPlan& plan, const ResultRows& rows,
+                        Instant now);
+
+}  // namespace gapwatch

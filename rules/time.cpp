@@ -1,0 +1,147 @@
+#include "rules/time.h"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <fmt/format.h>
+
+namespace gapwatch {
+
+namespace {
+
+bool read_int(std::string_view text, std::size_t& pos, std::size_t digits, int& out) {
+  if (pos + digits > text.size()) {
+    return false;
+  }
+  int value = 0;
+  for (std::size_t i = 0; i < digits; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + (c - '0');
+  }
+  pos += digits;
+  out = value;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos < text.size() && text[pos] == c) {
+    ++pos;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string format_rfc3339(Instant instant) {
+  return date::format("%Y-%m-%dT%H:%M:%SZ", instant);
+}
+
+Expected<Instant> parse_rfc3339(std::string_view text) {
+  const auto invalid = [&] {
+    return fail(fmt::format(
+        "invalid time '{}': expected RFC 3339 such as 2026-11-25T06:00:00Z or a date 2026-11-25",
+        text));
+  };
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0;
+  if (!read_int(text, pos, 4, year) || !expect(text, pos, '-') || !read_int(text, pos, 2, month) ||
+      !expect(text, pos, '-') || !read_int(text, pos, 2, day)) {
+    return invalid();
+  }
+  const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
+                                 date::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) {
+    return invalid();
+  }
+  const Instant midnight{date::sys_days{ymd}};
+  if (pos == text.size()) {
+    return midnight;
+  }
+  if (!(expect(text, pos, 'T') || expect(text, pos, 't') || expect(text, pos, ' '))) {
+    return invalid();
+  }
+  int hour = 0, minute = 0, second = 0;
+  if (!read_int(text, pos, 2, hour) || !expect(text, pos, ':') || !read_int(text, pos, 2, minute) ||
+      !expect(text, pos, ':') || !read_int(text, pos, 2, second) || hour > 23 || minute > 59 ||
+      second > 60) {
+    return invalid();
+  }
+  if (expect(text, pos, '.')) {
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      ++pos;
+    }
+    if (pos == start) {
+      return invalid();
+    }
+  }
+  int offset_seconds = 0;
+  if (expect(text, pos, 'Z') || expect(text, pos, 'z')) {
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int offset_hours = 0, offset_minutes = 0;
+    if (!read_int(text, pos, 2, offset_hours) || !expect(text, pos, ':') ||
+        !read_int(text, pos, 2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
+      return invalid();
+    }
+    offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60);
+  } else {
+    return invalid();
+  }
+  if (pos != text.size()) {
+    return invalid();
+  }
+  return midnight + std::chrono::hours{hour} + std::chrono::minutes{minute} +
+         std::chrono::seconds{second} - std::chrono::seconds{offset_seconds};
+}
+
+Expected<const TimeZone*> find_time_zone(std::string_view name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return fail(fmt::format("unknown time zone '{}' (expected an IANA name such as "
+                            "UTC, Europe/Berlin or America/New_York)",
+                            name));
+  }
+}
+
+const TimeZone* utc_zone() {
+  static const TimeZone* const zone = date::locate_zone("Etc/UTC");
+  return zone;
+}
+
+std::string zone_name(const TimeZone* zone) { return std::string(zone->name()); }
+
+std::string format_wall_clock(Instant instant, const TimeZone* zone) {
+  return date::format("%Y-%m-%d %H:%M:%S", date::make_zoned(zone, instant).get_local_time());
+}
+
+std::string format_local_date(Instant instant, const TimeZone* zone) {
+  return date::format("%Y-%m-%d", date::make_zoned(zone, instant).get_local_time());
+}
+
+std::chrono::seconds utc_offset(Instant instant, const TimeZone* zone) {
+  return zone->get_info(instant).offset;
+}
+
+Instant instant_from_wall_clock(std::chrono::seconds wall, const TimeZone* zone) {
+  const date::local_seconds local{wall};
+  const date::local_info info = zone->get_info(local);
+  switch (info.result) {
+    case date::local_info::unique:
+    case date::local_info::ambiguous:
+      return Instant{wall - info.first.offset};
+    case date::local_info::nonexistent:
+    default:
+      return info.first.end;
+  }
+}
+
+}  // namespace gapwatch

@@ -29,8 +29,8 @@ constexpr days k_search_horizon{8 * 366};
 constexpr Instant k_earliest_supported{date::sys_days{date::year{1} / 1 / 1}};
 constexpr Instant k_latest_supported{date::sys_days{date::year{9000} / 1 / 1}};
 
-constexpr std::array<std::string_view, 12> k_month_names{
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr std::array<std::string_view, 12> k_month_names{"jan", "feb", "mar", "apr", "may", "jun",
+                                                         "jul", "aug", "sep", "oct", "nov", "dec"};
 constexpr std::array<std::string_view, 7> k_weekday_names{"sun", "mon", "tue", "wed",
                                                           "thu", "fri", "sat"};
 // February counts 29 so that leap days are possible.
@@ -51,9 +51,10 @@ struct FieldSpec {
 constexpr FieldSpec k_minute{"minute", 0, 59, 59, {}, {}};
 constexpr FieldSpec k_hour{"hour", 0, 23, 23, {}, {}};
 constexpr FieldSpec k_day_of_month{"day-of-month", 1, 31, 31, {}, {}};
-constexpr FieldSpec k_month{"month", 1, 12, 12, k_month_names, "a month (expected 1-12 or jan-dec)"};
-constexpr FieldSpec k_day_of_week{"day-of-week", 0,    7, 6, k_weekday_names,
-                                  "a day of the week (expected 0-7 or sun-sat)", true};
+constexpr FieldSpec k_month{
+    "month", 1, 12, 12, k_month_names, "a month (expected 1-12 or jan-dec)"};
+constexpr FieldSpec k_day_of_week{
+    "day-of-week", 0, 7, 6, k_weekday_names, "a day of the week (expected 0-7 or sun-sat)", true};
 
 struct Macro {
   std::string_view name;
@@ -73,9 +74,11 @@ bool is_space(char c) {
 }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+  const auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::vector<std::string_view> split_on_space(std::string_view text) {
@@ -97,7 +100,8 @@ std::vector<std::string_view> split_on_space(std::string_view text) {
 }
 
 bool all_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Parses a digit string no larger than `max`; nullopt when it does not fit.
@@ -119,8 +123,8 @@ class FieldParser {
     std::size_t pos = 0;
     while (true) {
       const std::size_t comma = m_field.find(',', pos);
-      const std::string_view item =
-          m_field.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+      const std::string_view item = m_field.substr(
+          pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
       const Expected<std::uint64_t> item_bits = parse_item(item);
       if (!item_bits) {
         return item_bits;
@@ -190,8 +194,8 @@ class FieldParser {
       *high = 7;
     }
     if (*low > *high) {
-      return error(fmt::format("range '{}' runs backwards (start {} is after end {})", base, *low,
-                               *high));
+      return error(
+          fmt::format("range '{}' runs backwards (start {} is after end {})", base, *low, *high));
     }
     return std::pair(*low, *high);
   }
@@ -237,7 +241,9 @@ class FieldParser {
   std::string_view m_field;
 };
 
-bool has_bit(std::uint64_t bits, unsigned index) { return ((bits >> index) & 1U) != 0; }
+bool has_bit(std::uint64_t bits, unsigned index) {
+  return ((bits >> index) & 1U) != 0;
+}
 
 // The smallest set bit at or above `from` (< 64), or -1.
 int next_bit(std::uint64_t bits, int from) {
@@ -254,9 +260,10 @@ Expected<CronExpression> CronExpression::parse(std::string_view text) {
       return equals_ignoring_case(m.name, fields[0]);
     });
     if (macro == k_macros.end()) {
-      return fail(fmt::format("unknown macro '{}' (expected @hourly, @daily, @midnight, @weekly, "
-                              "@monthly, @yearly or @annually)",
-                              fields[0]));
+      return fail(
+          fmt::format("unknown macro '{}' (expected @hourly, @daily, @midnight, @weekly, "
+                      "@monthly, @yearly or @annually)",
+                      fields[0]));
     }
     fields = split_on_space(macro->expansion);
   }
@@ -312,8 +319,7 @@ bool CronExpression::matches_day(unsigned day_of_month, unsigned weekday) const 
   return by_day_of_month && by_day_of_week;
 }
 
-std::optional<seconds> CronExpression::next_matching_wall_clock(seconds from,
-                                                                seconds limit) const {
+std::optional<seconds> CronExpression::next_matching_wall_clock(seconds from, seconds limit) const {
   const date::local_seconds start{std::chrono::ceil<minutes>(from)};
   date::local_days day = std::chrono::floor<days>(start);
   const seconds time_of_day = start - day;
@@ -327,7 +333,8 @@ std::optional<seconds> CronExpression::next_matching_wall_clock(seconds from,
       continue;
     }
     if (matches_day(static_cast<unsigned>(ymd.day()), date::weekday{day}.c_encoding())) {
-      for (int hour = next_bit(m_hours, first_hour); hour >= 0; hour = next_bit(m_hours, hour + 1)) {
+      for (int hour = next_bit(m_hours, first_hour); hour >= 0;
+           hour = next_bit(m_hours, hour + 1)) {
         const int minute = next_bit(m_minutes, hour == first_hour ? first_minute : 0);
         if (minute >= 0) {
           const seconds wall = (day + hours{hour} + minutes{minute}).time_since_epoch();

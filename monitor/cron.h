@@ -38,7 +38,8 @@ class CronExpression {
   // one, so an hourly check keeps an hourly pace.
   // Searches eight years ahead, the longest gap a satisfiable expression can
   // have (a leap day across 2100); returns Instant::max() when nothing fires
-  // within that window, which for a well-behaved zone means !fires_ever().
+  // within that window, which for a well-behaved zone means !fires_ever(),
+  // and for an `after` outside the years 1 to 9000.
   Instant next_after(Instant after, const TimeZone* zone) const;
 
   // False for expressions naming only impossible dates, such as "0 0 30 2 *".

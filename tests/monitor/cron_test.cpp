@@ -37,8 +37,8 @@ const TimeZone* zone(std::string_view name) {
 }
 
 // Every firing in (from, until], in UTC RFC 3339.
-std::vector<std::string> fires(std::string_view text, std::string_view from,
-                               std::string_view until, const TimeZone* time_zone = utc_zone()) {
+std::vector<std::string> fires(std::string_view text, std::string_view from, std::string_view until,
+                               const TimeZone* time_zone = utc_zone()) {
   const CronExpression expression = cron(text);
   std::vector<std::string> result;
   for (Instant t = expression.next_after(at(from), time_zone); t <= at(until);
@@ -105,12 +105,18 @@ std::vector<unsigned> months_in_2026(std::string_view text) {
 using Values = std::vector<unsigned>;
 
 TEST_CASE("CronExpression::parse accepts numbers, ranges, lists and steps") {
-  SUBCASE("star matches every value") { CHECK(minutes_in_an_hour("* * * * *").size() == 60); }
-  SUBCASE("single number") { CHECK(minutes_in_an_hour("5 * * * *") == Values{5}); }
+  SUBCASE("star matches every value") {
+    CHECK(minutes_in_an_hour("* * * * *").size() == 60);
+  }
+  SUBCASE("single number") {
+    CHECK(minutes_in_an_hour("5 * * * *") == Values{5});
+  }
   SUBCASE("range is inclusive") {
     CHECK(minutes_in_an_hour("10-13 * * * *") == Values{10, 11, 12, 13});
   }
-  SUBCASE("list") { CHECK(minutes_in_an_hour("1,15,59 * * * *") == Values{1, 15, 59}); }
+  SUBCASE("list") {
+    CHECK(minutes_in_an_hour("1,15,59 * * * *") == Values{1, 15, 59});
+  }
   SUBCASE("step over star") {
     CHECK(minutes_in_an_hour("*/15 * * * *") == Values{0, 15, 30, 45});
   }
@@ -131,7 +137,9 @@ TEST_CASE("CronExpression::parse accepts numbers, ranges, lists and steps") {
     CHECK(days_in_january("0 0 1,15,31 * *") == Values{1, 15, 31});
     CHECK(days_in_january("0 0 */10 * *") == Values{1, 11, 21, 31});
   }
-  SUBCASE("leading zeros") { CHECK(minutes_in_an_hour("05 * * * *") == Values{5}); }
+  SUBCASE("leading zeros") {
+    CHECK(minutes_in_an_hour("05 * * * *") == Values{5});
+  }
   SUBCASE("surrounding and repeated whitespace, with text() kept as given") {
     const CronExpression expression = cron("  0\t0   * * *  ");
     CHECK(expression.text() == "  0\t0   * * *  ");
@@ -166,13 +174,19 @@ TEST_CASE("CronExpression::parse accepts month and weekday names in any case") {
 
 TEST_CASE("CronExpression::parse expands macros") {
   const std::string after = "2026-03-04T10:30:00Z";  // a Wednesday
-  SUBCASE("@hourly") { CHECK(next("@hourly", after) == "2026-03-04T11:00:00Z"); }
+  SUBCASE("@hourly") {
+    CHECK(next("@hourly", after) == "2026-03-04T11:00:00Z");
+  }
   SUBCASE("@daily and @midnight") {
     CHECK(next("@daily", after) == "2026-03-05T00:00:00Z");
     CHECK(next("@midnight", after) == "2026-03-05T00:00:00Z");
   }
-  SUBCASE("@weekly fires on Sunday") { CHECK(next("@weekly", after) == "2026-03-08T00:00:00Z"); }
-  SUBCASE("@monthly") { CHECK(next("@monthly", after) == "2026-04-01T00:00:00Z"); }
+  SUBCASE("@weekly fires on Sunday") {
+    CHECK(next("@weekly", after) == "2026-03-08T00:00:00Z");
+  }
+  SUBCASE("@monthly") {
+    CHECK(next("@monthly", after) == "2026-04-01T00:00:00Z");
+  }
   SUBCASE("@yearly and @annually") {
     CHECK(next("@yearly", after) == "2027-01-01T00:00:00Z");
     CHECK(next("@annually", after) == "2027-01-01T00:00:00Z");

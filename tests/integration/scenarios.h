@@ -1,0 +1,22 @@
+// Warehouse scenarios shared by the SQLite and PostgreSQL integration tests:
+// the same data and rules must give the same verdicts on every dialect.
+#pragma once
+
+#include "support.h"
+
+namespace gapwatch::testing {
+
+void scenario_hourly_gaps(TestWarehouse& warehouse);
+void scenario_boundary_rows(TestWarehouse& warehouse);
+void scenario_empty_table(TestWarehouse& warehouse);
+void scenario_null_timestamps(TestWarehouse& warehouse);
+void scenario_where_filter(TestWarehouse& warehouse);
+void scenario_epoch_timestamps(TestWarehouse& warehouse);
+void scenario_text_timestamps(TestWarehouse& warehouse);
+void scenario_wall_clock_zone(TestWarehouse& warehouse);
+void scenario_freshness(TestWarehouse& warehouse);
+void scenario_null_rate_daily_dst(TestWarehouse& warehouse);
+void scenario_missing_column(TestWarehouse& warehouse);
+void scenario_query_timeout(TestWarehouse& warehouse);
+
+}  // namespace gapwatch::testing

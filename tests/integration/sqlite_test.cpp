@@ -1,0 +1,54 @@
+// The rule kinds against a real SQLite database through the SQLite3 ODBC driver.
+#include <doctest/doctest.h>
+
+#include "scenarios.h"
+
+namespace gapwatch::testing {
+
+TEST_CASE("sqlite: hourly row_count finds exactly the missing and thin hours") {
+  scenario_hourly_gaps(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: a row exactly on a boundary belongs to the bucket starting there") {
+  scenario_boundary_rows(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: an empty table fails every check kind, never passes") {
+  scenario_empty_table(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: only NULL timestamps fail freshness") {
+  scenario_null_timestamps(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: the where predicate filters rows before counting") {
+  scenario_where_filter(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: epoch second and millisecond columns") {
+  scenario_epoch_timestamps(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: text timestamps, and garbage in them is an error") {
+  scenario_text_timestamps(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: zone-less timestamps are read in the warehouse time zone") {
+  scenario_wall_clock_zone(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: freshness pass, warn, fail and a row in the future") {
+  scenario_freshness(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: daily null_rate buckets follow Berlin midnight across DST") {
+  scenario_null_rate_daily_dst(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: a missing column or table is an error") {
+  scenario_missing_column(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: a query that outlives query_timeout is cancelled (the driver ignores "
+          "SQL_ATTR_QUERY_TIMEOUT)") {
+  scenario_query_timeout(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: a database that cannot be opened is an error") {
+  const Config config = load_test_config(config_yaml(
+      "Driver=SQLite3;Database=/nonexistent/dir/warehouse.db;NoCreat=1",
+      "  - name: count\n    table: events\n    check: row_count\n    fail: {min: 1}\n"));
+  const RuleResult result = evaluate_rule(config, "count", "2026-11-25T06:00:00Z");
+  CHECK(result.verdict.status == Status::error);
+  CHECK(result.verdict.message.find("connecting failed") != std::string::npos);
+}
+
+}  // namespace gapwatch::testing

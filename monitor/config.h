@@ -11,6 +11,8 @@
 
 #include "monitor/cron.h"
 #include "monitor/env_substitution.h"
+#include "triggers/backfill_planner.h"
+#include "triggers/executor_spec.h"
 #include "rules/dialect.h"
 #include "rules/rule_spec.h"
 
@@ -54,15 +56,26 @@ struct Schedule {
 struct RuleConfig {
   RuleSpec spec;
   Schedule schedule;
+  std::optional<BackfillPolicy> backfill;
   SourceLocation location;
+};
+
+struct MonitorConfig {
+  std::string state_path = "gapwatch-state.db";
+  int workers = 4;       // concurrent evaluations
+  bool dry_run = false;  // record incidents and requests, send nothing
+  std::chrono::seconds shutdown_grace{30};
 };
 
 struct Config {
   std::string path;
+  MonitorConfig monitor;
   std::vector<WarehouseConfig> warehouses;
+  std::vector<ExecutorSpec> executors;
   std::vector<RuleConfig> rules;
 
   const WarehouseConfig* find_warehouse(std::string_view name) const;
+  const ExecutorSpec* find_executor(std::string_view name) const;
   const RuleConfig* find_rule(std::string_view name) const;
 };
 

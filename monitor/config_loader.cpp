@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "monitor/config.h"
+#include "monitor/executor_config.h"
 #include "monitor/yaml_reader.h"
 #include "rules/duration.h"
 
@@ -21,14 +23,15 @@ namespace {
 
 constexpr std::uintmax_t kMaxConfigBytes = 16 * 1024 * 1024;
 
-constexpr std::array<std::string_view, 4> kTopKeys{"version", "warehouses", "defaults", "rules"};
+constexpr std::array<std::string_view, 6> kTopKeys{"version",  "monitor",   "warehouses",
+                                                   "executors", "defaults", "rules"};
 constexpr std::array<std::string_view, 9> kWarehouseKeys{
     "name",     "connection", "dsn",           "user",           "password",
     "dialect",  "timezone",   "query_timeout", "max_connections"};
-constexpr std::array<std::string_view, 17> kRuleKeys{
+constexpr std::array<std::string_view, 18> kRuleKeys{
     "name",     "warehouse", "table",   "check",    "timestamp_column", "timestamp_format",
     "where",    "lookback",  "warn",    "fail",     "severity",         "labels",
-    "schedule", "schedule_timezone",    "partition", "column",          "min_rows"};
+    "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill"};
 constexpr std::array<std::string_view, 4> kPartitionKeys{"every", "lookback", "delay", "timezone"};
 constexpr std::array<std::string_view, 2> kBoundKeys{"min", "max"};
 constexpr std::array<std::string_view, 3> kCheckNames{"freshness", "row_count", "null_rate"};
@@ -78,6 +81,22 @@ std::string odbc_value(std::string_view value) {
   return out + "}";
 }
 
+// yaml-cpp reports a tab in indentation as e.g. "illegal block entry".
+bool indented_with_tab(std::string_view text, int line) {
+  if (line < 0) {
+    return false;  // yaml-cpp gave no position
+  }
+  for (int i = 0; i < line; ++i) {
+    const std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) {
+      return false;
+    }
+    text.remove_prefix(end + 1);
+  }
+  const std::size_t indentation = text.find_first_not_of(" \t");
+  return text.substr(0, indentation).find('\t') != std::string_view::npos;
+}
+
 template <typename Enum, std::size_t N>
 Enum enum_at(const std::array<std::string_view, N>& names, const std::string& value) {
   return static_cast<Enum>(std::find(names.begin(), names.end(), value) - names.begin());
@@ -93,6 +112,7 @@ class ConfigLoader {
  private:
   void load_warehouses(const Field& field);
   std::optional<WarehouseConfig> load_warehouse(const Field& field);
+  void load_executors(const Field& field);
   void load_rules(const Field& field, const MapReader* defaults);
   std::optional<RuleConfig> load_rule(const Field& field, const MapReader* defaults);
   std::optional<PartitionSpec> load_partition(const Field& field);
@@ -106,6 +126,14 @@ class ConfigLoader {
   std::string m_path;
   YamlReader m_reader;
   Config m_config;
+  // Every warehouse entry, loaded or not, so that a rule naming one with errors
+  // is not reported again as dangling or missing its warehouse.
+  std::size_t m_warehouse_entries = 0;
+  std::vector<std::string> m_warehouse_names;
+  // Where executors use template variables, and each rule's backfill key, to
+  // check the variables once every rule is known.
+  std::vector<VariableUse> m_variable_uses;
+  std::vector<std::pair<std::string, Field>> m_rule_backfills;
 };
 
 ConfigResult ConfigLoader::load(std::string_view text) {
@@ -114,7 +142,10 @@ ConfigResult ConfigLoader::load(std::string_view text) {
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& exception) {
-    m_reader.error(exception.mark, fmt::format("invalid YAML: {}", exception.msg));
+    m_reader.error(exception.mark, fmt::format("invalid YAML: {}{}", exception.msg,
+                                               indented_with_tab(text, exception.mark.line)
+                                                   ? " (indent with spaces: YAML forbids tabs)"
+                                                   : ""));
     return std::unexpected(m_reader.take_errors());
   }
   if (root.IsNull() || !root.IsDefined()) {
@@ -131,8 +162,14 @@ ConfigResult ConfigLoader::load(std::string_view text) {
                                            *value));
     }
   }
+  if (const auto monitor = top->field("monitor")) {
+    m_config.monitor = load_monitor_section(m_reader, *monitor);
+  }
   if (const auto warehouses = m_reader.required(*top, "warehouses")) {
     load_warehouses(*warehouses);
+  }
+  if (const auto executors = top->field("executors")) {
+    load_executors(*executors);
   }
   std::optional<MapReader> defaults;
   if (const auto field = top->field("defaults")) {
@@ -141,6 +178,7 @@ ConfigResult ConfigLoader::load(std::string_view text) {
   if (const auto rules = top->field("rules")) {
     load_rules(*rules, defaults ? &*defaults : nullptr);
   }
+  check_backfill_variables(m_reader, m_config, m_variable_uses, m_rule_backfills);
   if (m_reader.has_errors()) {
     return std::unexpected(m_reader.take_errors());
   }
@@ -178,6 +216,7 @@ const TimeZone* ConfigLoader::zone(const std::optional<Field>& field) {
 
 void ConfigLoader::load_warehouses(const Field& field) {
   const std::vector<Field> items = m_reader.sequence(field);
+  m_warehouse_entries = items.size();
   if (field.node.IsSequence() && items.empty()) {
     m_reader.error(field, "at least one warehouse is needed");
   }
@@ -205,6 +244,9 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
   bool ok = true;
   if (const auto name = m_reader.required(*map, "name")) {
     const auto text = m_reader.string(*name);
+    if (text) {
+      m_warehouse_names.push_back(*text);
+    }
     if (text && !valid_object_name(*text)) {
       m_reader.error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
                                         *text));
@@ -232,7 +274,7 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
     const auto text = m_reader.string(*connection);
     if (text) {
       warehouse.connection = *text;
-      warehouse.connection_template = connection->node.Scalar();
+      warehouse.connection_template = redact_connection_string(connection->node.Scalar());
     } else {
       ok = false;
     }
@@ -285,6 +327,21 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
     return std::nullopt;
   }
   return warehouse;
+}
+
+void ConfigLoader::load_executors(const Field& field) {
+  std::set<std::string> names;
+  for (const Field& item : m_reader.sequence(field)) {
+    auto executor = load_executor(m_reader, item, m_variable_uses);
+    if (!executor) {
+      continue;
+    }
+    if (!names.insert(executor->name).second) {
+      m_reader.error(item, fmt::format("duplicate executor name '{}'", executor->name));
+      continue;
+    }
+    m_config.executors.push_back(std::move(*executor));
+  }
 }
 
 void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
@@ -383,7 +440,8 @@ std::optional<double> ConfigLoader::load_threshold_value(const Field& field, Che
       const std::string digits = percent ? text->substr(0, text->size() - 1) : *text;
       double value = 0;
       const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (status != std::errc{} || end != digits.data() + digits.size()) {
+      if (status != std::errc{} || end != digits.data() + digits.size() ||
+          !std::isfinite(value)) {
         m_reader.error(field, fmt::format("expected a ratio such as 0.02 or a percentage such as "
                                           "2%, got '{}'",
                                           *text));
@@ -464,6 +522,11 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
   }
   const auto field = rule.field("schedule");
   if (!field) {
+    if (zone_field) {
+      m_reader.error(*zone_field, "schedule_timezone applies to cron schedules only (the "
+                                  "default schedule is every 5m)");
+      return std::nullopt;
+    }
     return schedule;
   }
   const auto text = m_reader.string(*field);
@@ -475,6 +538,10 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
     auto cron = CronExpression::parse(*text);
     if (!cron) {
       m_reader.error(*field, cron.error().message);
+      return std::nullopt;
+    }
+    if (!cron->fires_ever()) {
+      m_reader.error(*field, fmt::format("'{}' never fires: no date matches it", *text));
       return std::nullopt;
     }
     schedule.when = std::move(*cron);
@@ -521,11 +588,13 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
 
   if (const auto warehouse = map->field("warehouse")) {
     const auto text = m_reader.string(*warehouse);
-    if (text && m_config.find_warehouse(*text) == nullptr) {
-      std::vector<std::string_view> known;
-      for (const WarehouseConfig& candidate : m_config.warehouses) {
-        known.push_back(candidate.name);
-      }
+    const bool declared = text && std::find(m_warehouse_names.begin(), m_warehouse_names.end(),
+                                            *text) != m_warehouse_names.end();
+    if (declared && m_config.find_warehouse(*text) == nullptr) {
+      need(false);  // the warehouse's own errors say why it is unusable
+    } else if (text && !declared) {
+      const std::vector<std::string_view> known(m_warehouse_names.begin(),
+                                                m_warehouse_names.end());
       const auto suggestion = did_you_mean(*text, known);
       m_reader.error(*warehouse,
                      suggestion ? fmt::format("unknown warehouse '{}' (did you mean '{}'?)", *text,
@@ -537,8 +606,12 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
     } else {
       need(false);
     }
-  } else if (m_config.warehouses.size() == 1) {
-    spec.warehouse = m_config.warehouses.front().name;
+  } else if (m_warehouse_entries == 1) {
+    if (m_config.warehouses.empty()) {
+      need(false);  // the only warehouse has errors of its own
+    } else {
+      spec.warehouse = m_config.warehouses.front().name;
+    }
   } else {
     m_reader.error(*map, "missing required key 'warehouse'");
     need(false);
@@ -674,6 +747,13 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   }
   auto schedule = load_schedule(*map);
   need(schedule.has_value());
+  if (const auto backfill = map->field("backfill")) {
+    rule.backfill = load_backfill(m_reader, *backfill, m_config);
+    need(rule.backfill.has_value());
+    if (rule.backfill) {
+      m_rule_backfills.emplace_back(spec.name, *backfill);
+    }
+  }
   if (!ok) {
     return std::nullopt;
   }
@@ -692,6 +772,15 @@ const WarehouseConfig* Config::find_warehouse(std::string_view name) const {
   for (const WarehouseConfig& warehouse : warehouses) {
     if (warehouse.name == name) {
       return &warehouse;
+    }
+  }
+  return nullptr;
+}
+
+const ExecutorSpec* Config::find_executor(std::string_view name) const {
+  for (const ExecutorSpec& executor : executors) {
+    if (executor.name == name) {
+      return &executor;
     }
   }
   return nullptr;

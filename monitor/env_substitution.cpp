@@ -65,9 +65,11 @@ Expected<std::string> substitute_environment(std::string_view text,
     if (!valid_name(name)) {
       return fail(fmt::format("invalid environment variable reference '${{{}}}'", reference));
     }
-    if (auto value = lookup(name)) {
+    const bool has_default = separator != std::string_view::npos;
+    // As in the shell, ${NAME:-default} also replaces a NAME that is set but empty.
+    if (auto value = lookup(name); value && !(has_default && value->empty())) {
       out += *value;
-    } else if (separator != std::string_view::npos) {
+    } else if (has_default) {
       out += reference.substr(separator + 2);
     } else {
       return fail(fmt::format("environment variable {} is not set (write ${{{}:-default}} to "

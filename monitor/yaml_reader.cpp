@@ -13,18 +13,25 @@ namespace gapwatch {
 
 namespace {
 
+// Edits needed to turn a into b, counting a swap of two neighbouring letters as
+// one edit: "tabel" is as close to "table" as "tabke" is.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> before_previous(b.size() + 1);
+  std::vector<std::size_t> previous(b.size() + 1);
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) {
     row[j] = j;
   }
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
+    before_previous.swap(previous);
+    previous.swap(row);
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      row[j] = std::min(
+          {previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        row[j] = std::min(row[j], before_previous[j - 2] + 1);
+      }
     }
   }
   return row[b.size()];
@@ -84,7 +91,8 @@ void YamlReader::error(const YAML::Mark& mark, std::string message) {
 }
 
 void YamlReader::error(const Field& field, std::string_view message) {
-  error(field.node.Mark(), fmt::format("{}: {}", field.path, message));
+  error(field.node.Mark(), field.path.empty() ? std::string(message)
+                                              : fmt::format("{}: {}", field.path, message));
 }
 
 void YamlReader::error(const MapReader& map, std::string_view message) {

@@ -7,8 +7,6 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
-#include "rules/duration.h"
-
 namespace gapwatch {
 
 namespace {
@@ -81,8 +79,16 @@ std::string bucket_adjective(std::chrono::seconds every) {
     case kSecondsPerDay:
       return "daily";
     default:
-      return format_duration(every);
+      break;
   }
+  // "3 of 96 15-minute buckets", not "3 of 96 15m buckets".
+  if (every.count() % 3600 == 0) {
+    return fmt::format("{}-hour", every.count() / 3600);
+  }
+  if (every.count() % 60 == 0) {
+    return fmt::format("{}-minute", every.count() / 60);
+  }
+  return fmt::format("{}-second", every.count());
 }
 
 Instant GranuleMap::start_of(std::int64_t index) const {

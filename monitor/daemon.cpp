@@ -1,0 +1,330 @@
+#include "monitor/daemon.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace gapwatch {
+
+struct Daemon::Generation {
+  Config config;
+  Warehouses warehouses;
+  Evaluator evaluator;
+  IncidentManager incidents;
+  Dispatcher dispatcher;
+  Scheduler scheduler;
+
+  Generation(Config loaded, Daemon& daemon)
+      : config(std::move(loaded)),
+        warehouses(config, daemon.m_watchdog),
+        evaluator(warehouses),
+        incidents(*daemon.m_store, daemon.m_clock, config.monitor.dry_run),
+        dispatcher(config, *daemon.m_store, incidents, daemon.m_clock,
+                   make_executors(config, daemon.m_clock),
+                   [&daemon](const DispatchReport& report) {
+                     {
+                       std::lock_guard lock(daemon.m_mutex);
+                       daemon.m_reports.push_back(report);
+                     }
+                     daemon.m_wake.notify_all();
+                   }),
+        scheduler(config.rules, daemon.m_clock.now()) {}
+
+  std::optional<std::size_t> rule_index(const std::string& name) const {
+    for (std::size_t i = 0; i < config.rules.size(); ++i) {
+      if (config.rules[i].spec.name == name) {
+        return i;
+      }
+    }
+    return std::nullopt;
+  }
+};
+
+Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
+    : m_options(std::move(options)), m_clock(clock) {
+  if (m_options.dry_run) {
+    config.monitor.dry_run = true;
+  }
+  auto store = StateStore::open(config.monitor.state_path);
+  if (!store) {
+    throw std::runtime_error(store.error().message);
+  }
+  m_store = std::move(*store);
+  m_generation = build(std::move(config));
+  for (int i = 0; i < m_generation->config.monitor.workers; ++i) {
+    m_workers.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
+  }
+}
+
+Daemon::~Daemon() {
+  request_stop();
+  for (std::jthread& worker : m_workers) {
+    worker.request_stop();
+  }
+  m_wake.notify_all();
+  m_workers.clear();
+}
+
+std::unique_ptr<Daemon::Generation> Daemon::build(Config config) {
+  auto generation = std::make_unique<Generation>(std::move(config), *this);
+  m_evaluated.assign(generation->config.rules.size(), false);
+  return generation;
+}
+
+void Daemon::request_stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stop = true;
+  }
+  m_wake.notify_all();
+}
+
+void Daemon::request_reload() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_reload = true;
+  }
+  m_wake.notify_all();
+}
+
+void Daemon::worker_loop(std::stop_token stop) {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(m_mutex);
+      m_wake.wait(lock, [&] { return stop.stop_requested() || !m_jobs.empty(); });
+      if (m_jobs.empty()) {
+        return;
+      }
+      job = std::move(m_jobs.front());
+      m_jobs.pop_front();
+    }
+    job();
+  }
+}
+
+void Daemon::reload() {
+  spdlog::info("reloading {}", m_options.config_path);
+  auto config = load_config_file(m_options.config_path, process_environment());
+  if (!config) {
+    for (const ConfigError& error : config.error()) {
+      spdlog::error("{}", error.format());
+    }
+    spdlog::error("reload rejected: {} problem(s); the previous configuration keeps running",
+                  config.error().size());
+    return;
+  }
+  if (m_options.dry_run) {
+    config->monitor.dry_run = true;
+  }
+  // The old generation finishes its deliveries on its own threads; results of
+  // its evaluations still in flight are dropped.
+  m_retired.push_back(m_generation);
+  m_generation = build(std::move(*config));
+  spdlog::info("configuration reloaded: {} rule(s), {} warehouse(s), {} executor(s)",
+               m_generation->config.rules.size(), m_generation->config.warehouses.size(),
+               m_generation->config.executors.size());
+}
+
+void Daemon::evaluate_due(Instant now) {
+  std::shared_ptr<Generation> generation = m_generation;
+  for (const std::size_t index : generation->scheduler.take_due(now)) {
+    {
+      std::lock_guard lock(m_mutex);
+      ++m_running_jobs;
+      m_jobs.push_back([this, generation, index] {
+        const RuleConfig& rule = generation->config.rules[index];
+        RuleResult result = generation->evaluator.evaluate(rule, m_clock.now());
+        {
+          std::lock_guard inner(m_mutex);
+          m_completed.push_back(Completed{generation, index, std::move(result)});
+          --m_running_jobs;
+        }
+        m_wake.notify_all();
+      });
+    }
+    m_wake.notify_all();
+  }
+}
+
+void Daemon::handle_results() {
+  std::deque<Completed> completed;
+  {
+    std::lock_guard lock(m_mutex);
+    completed.swap(m_completed);
+  }
+  for (Completed& item : completed) {
+    if (item.generation != m_generation) {
+      continue;  // evaluated under a configuration since replaced
+    }
+    Generation& generation = *m_generation;
+    generation.scheduler.finished(item.rule, m_clock.now());
+    const RuleConfig& rule = generation.config.rules[item.rule];
+    const Verdict& verdict = item.result.verdict;
+    ++m_evaluations;
+    m_evaluated[item.rule] = true;
+    const auto previous = m_last_status.find(rule.spec.name);
+    if (previous == m_last_status.end() || previous->second != verdict.status) {
+      const auto level = verdict.status == Status::pass   ? spdlog::level::info
+                         : verdict.status == Status::error ? spdlog::level::err
+                                                           : spdlog::level::warn;
+      spdlog::log(level, "rule {}: {} ({})", rule.spec.name, to_string(verdict.status),
+                  verdict.message);
+    } else {
+      spdlog::debug("rule {}: {} ({})", rule.spec.name, to_string(verdict.status),
+                    verdict.message);
+    }
+    m_last_status[rule.spec.name] = verdict.status;
+    auto effects = generation.incidents.record(rule, item.result);
+    if (!effects) {
+      spdlog::error("rule {}: cannot record the result in the state database: {}",
+                    rule.spec.name, effects.error().message);
+      continue;
+    }
+    for (const std::string& line : effects->log) {
+      spdlog::info("{}", line);
+    }
+    m_opened += effects->opened ? 1U : 0U;
+    m_resolved += effects->resolved ? 1U : 0U;
+    if (!effects->new_requests.empty() && generation.config.monitor.dry_run) {
+      spdlog::info("dry run: {} request(s) recorded, none sent", effects->new_requests.size());
+    }
+  }
+}
+
+void Daemon::handle_reports() {
+  std::deque<DispatchReport> reports;
+  {
+    std::lock_guard lock(m_mutex);
+    reports.swap(m_reports);
+  }
+  for (const DispatchReport& report : reports) {
+    ++m_requests;
+    const auto index = m_generation->rule_index(report.request.rule);
+    if (!index) {
+      continue;
+    }
+    if (report.request.verify_by &&
+        (report.request.state == RequestState::succeeded ||
+         report.request.state == RequestState::accepted)) {
+      // Verify with an evaluation once the data may be there.
+      m_generation->scheduler.request(*index, *report.request.verify_by);
+    } else if (report.request.state == RequestState::failed) {
+      // Plan the next attempt (or escalate) without waiting for the schedule.
+      m_generation->scheduler.request(*index, m_clock.now());
+    }
+  }
+}
+
+bool Daemon::healthy() {
+  if (std::find(m_evaluated.begin(), m_evaluated.end(), false) != m_evaluated.end()) {
+    return false;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_running_jobs > 0 || !m_completed.empty() || !m_reports.empty()) {
+      return false;
+    }
+  }
+  for (const auto& [rule, status] : m_last_status) {
+    if (status == Status::fail || status == Status::error) {
+      return false;
+    }
+  }
+  auto active = m_store->incidents(true);
+  return active && active->empty() && m_generation->dispatcher.in_flight() == 0;
+}
+
+void Daemon::wait_for_work(Instant now) {
+  Instant until = now + std::chrono::seconds{1};
+  if (const auto due = m_generation->scheduler.next_due()) {
+    until = std::min(until, *due);
+  }
+  // Instants have whole seconds: wake at the start of the second that is due.
+  const auto deadline = std::chrono::system_clock::time_point(until.time_since_epoch());
+  std::unique_lock lock(m_mutex);
+  m_wake.wait_until(lock, deadline, [&] {
+    return m_stop || m_reload || !m_completed.empty() || !m_reports.empty();
+  });
+}
+
+void Daemon::print_summary() {
+  spdlog::info("summary: {} evaluation(s) of {} rule(s); {} incident(s) opened, {} resolved; {} "
+               "delivery outcome(s)",
+               m_evaluations, m_generation->config.rules.size(), m_opened, m_resolved, m_requests);
+}
+
+int Daemon::run() {
+  const Config& config = m_generation->config;
+  spdlog::info("gapwatch {} running: {} rule(s) on {} warehouse(s), {} executor(s), state {}{}",
+               GAPWATCH_VERSION, config.rules.size(), config.warehouses.size(),
+               config.executors.size(), config.monitor.state_path,
+               config.monitor.dry_run ? " (dry run: nothing is sent)" : "");
+  if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
+    spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
+    return 1;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  int exit_code = 0;
+  while (true) {
+    bool reload_now = false;
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_stop) {
+        break;
+      }
+      reload_now = std::exchange(m_reload, false);
+    }
+    if (reload_now) {
+      reload();
+    }
+    const Instant now = m_clock.now();
+    handle_results();
+    handle_reports();
+    evaluate_due(now);
+    if (!m_generation->config.monitor.dry_run) {
+      if (auto started_count = m_generation->dispatcher.dispatch_due(); !started_count) {
+        spdlog::error("cannot read the outbox: {}", started_count.error().message);
+      }
+    }
+    std::erase_if(m_retired, [](const std::shared_ptr<Generation>& old) {
+      return old->dispatcher.in_flight() == 0 && old.use_count() == 1;
+    });
+    if (m_options.until_healthy) {
+      if (healthy()) {
+        spdlog::info("every rule passes and nothing is outstanding");
+        break;
+      }
+      if (m_options.max_runtime.count() > 0 &&
+          std::chrono::steady_clock::now() - started > m_options.max_runtime) {
+        spdlog::error("not healthy after {}s; giving up", m_options.max_runtime.count());
+        exit_code = 1;
+        break;
+      }
+    }
+    wait_for_work(now);
+  }
+  spdlog::info("stopping: waiting up to {}s for running work",
+               m_generation->config.monitor.shutdown_grace.count());
+  {
+    std::unique_lock lock(m_mutex);
+    m_stop = true;
+    m_jobs.clear();
+  }
+  m_wake.notify_all();
+  const auto grace = m_generation->config.monitor.shutdown_grace;
+  {
+    std::unique_lock lock(m_mutex);
+    m_wake.wait_for(lock, grace, [&] { return m_running_jobs == 0; });
+  }
+  m_generation->dispatcher.shutdown(grace);
+  for (const auto& old : m_retired) {
+    old->dispatcher.shutdown(std::chrono::seconds{0});
+  }
+  handle_results();
+  print_summary();
+  return exit_code;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,107 @@
+// Daemon: `gapwatch run`. The top-level loop, in one screen:
+//
+//   schedule → evaluate (worker pool) → incidents → backfill requests
+//   (committed to the outbox) → dispatch → verify (an extra evaluation) → resolve
+//
+// SIGTERM/SIGINT stop scheduling, let running work finish within
+// monitor.shutdown_grace and exit 0, leaving unsent requests in the outbox.
+// SIGHUP reloads the config; an invalid config is logged and the old one keeps
+// running.
+//
+// Threads: the control thread (run) owns the scheduler and all decisions;
+// evaluation workers, delivery threads, the query watchdog and a signal thread
+// hand their results back through queues guarded by m_mutex.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "monitor/config.h"
+#include "monitor/dispatcher.h"
+#include "monitor/evaluator.h"
+#include "monitor/incident_manager.h"
+#include "monitor/scheduler.h"
+#include "monitor/state_store.h"
+#include "rules/clock.h"
+
+namespace gapwatch {
+
+struct DaemonOptions {
+  std::string config_path;
+  bool dry_run = false;
+  // Exit 0 once every rule has been evaluated and nothing is failing or
+  // outstanding (the demo and tests); exit 1 if that has not happened within
+  // max_runtime.
+  bool until_healthy = false;
+  std::chrono::seconds max_runtime{0};
+};
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, Config config, const Clock& clock);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until stopped; returns the exit code.
+  int run();
+
+  // Asynchronous requests (signal thread, tests).
+  void request_stop();
+  void request_reload();
+
+ private:
+  // Everything built from one config; replaced whole on reload.
+  struct Generation;
+
+  struct Completed {
+    std::shared_ptr<Generation> generation;
+    std::size_t rule;
+    RuleResult result;
+  };
+
+  std::unique_ptr<Generation> build(Config config);
+  void reload();
+  void evaluate_due(Instant now);
+  void handle_results();
+  void handle_reports();
+  bool healthy();
+  void wait_for_work(Instant now);
+  void worker_loop(std::stop_token stop);
+  void print_summary();
+
+  DaemonOptions m_options;
+  const Clock& m_clock;
+  std::unique_ptr<StateStore> m_store;
+  QueryWatchdog m_watchdog;
+  std::shared_ptr<Generation> m_generation;
+  std::vector<std::shared_ptr<Generation>> m_retired;  // awaiting their deliveries
+
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::deque<std::function<void()>> m_jobs;  // guarded by m_mutex
+  std::deque<Completed> m_completed;         // guarded by m_mutex
+  std::deque<DispatchReport> m_reports;      // guarded by m_mutex
+  bool m_stop = false;                       // guarded by m_mutex
+  bool m_reload = false;                     // guarded by m_mutex
+  int m_running_jobs = 0;                    // guarded by m_mutex
+  std::vector<std::jthread> m_workers;
+
+  // Statistics for the log and the summary (control thread only).
+  std::vector<bool> m_evaluated;  // per rule of the current generation
+  std::map<std::string, Status> m_last_status;
+  std::uint64_t m_evaluations = 0;
+  std::uint64_t m_opened = 0;
+  std::uint64_t m_resolved = 0;
+  std::uint64_t m_requests = 0;
+  std::uint64_t m_verified = 0;
+};
+
+}  // namespace gapwatch

@@ -1,0 +1,562 @@
+#include "monitor/executor_config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace gapwatch {
+
+namespace {
+
+constexpr std::array<std::string_view, 4> kMonitorKeys{"state", "workers", "dry_run",
+                                                       "shutdown_grace"};
+constexpr std::array<std::string_view, 5> kExecutorKeys{"name", "command", "webhook",
+                                                        "max_concurrent", "retry"};
+constexpr std::array<std::string_view, 4> kCommandKeys{"argv", "env", "workdir", "timeout"};
+constexpr std::array<std::string_view, 8> kWebhookKeys{
+    "url", "method", "headers", "body", "success_codes", "signing_secret", "timeout", "tls_verify"};
+constexpr std::array<std::string_view, 3> kRetryKeys{"max_attempts", "initial_backoff",
+                                                     "max_backoff"};
+constexpr std::array<std::string_view, 7> kBackfillKeys{
+    "executor", "params", "max_window", "min_buckets", "not_before", "verify_after",
+    "max_attempts"};
+constexpr std::array<std::string_view, 5> kMethods{"POST", "PUT", "PATCH", "GET", "DELETE"};
+
+bool valid_object_name(std::string_view name) {
+  return !name.empty() && name.size() <= 128 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.';
+         });
+}
+
+bool valid_header_name(std::string_view name) {
+  constexpr std::string_view kTokenSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kTokenSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+bool valid_variable_name(std::string_view name) {
+  return !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_';
+         });
+}
+
+// Parses a template and records where each of its variables is used.
+std::optional<Template> load_template(YamlReader& reader, const Field& field,
+                                      const std::string& executor,
+                                      std::vector<VariableUse>& uses) {
+  const auto text = reader.string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto parsed = Template::parse(*text);
+  if (!parsed) {
+    reader.error(field, parsed.error().message);
+    return std::nullopt;
+  }
+  for (const std::string& variable : parsed->variables()) {
+    uses.push_back(VariableUse{executor, variable, field});
+  }
+  return std::move(*parsed);
+}
+
+std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
+    YamlReader& reader, const Field& field, const std::string& executor,
+    std::vector<VariableUse>& uses, bool header_names) {
+  if (!field.node.IsMap()) {
+    reader.error(field, "expected a mapping");
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, Template>> entries;
+  bool ok = true;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
+      ok = false;
+      continue;
+    }
+    const std::string name = key.Scalar();
+    const Field value{it->second, fmt::format("{}.{}", field.path, name)};
+    const bool name_ok = header_names ? valid_header_name(name) : valid_variable_name(name);
+    if (!name_ok) {
+      reader.error(key.Mark(), fmt::format("{}: invalid {} name '{}'", value.path,
+                                           header_names ? "header" : "variable", name));
+      ok = false;
+      continue;
+    }
+    auto parsed = load_template(reader, value, executor, uses);
+    if (!parsed) {
+      ok = false;
+      continue;
+    }
+    entries.emplace_back(name, std::move(*parsed));
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return entries;
+}
+
+// A YAML value as JSON: mappings become objects, lists arrays; plain scalars
+// that read as numbers, booleans or null become those; every other scalar is
+// a string template.
+std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field& field,
+                                                 const std::string& executor,
+                                                 std::vector<VariableUse>& uses, int depth) {
+  if (depth > 32) {
+    reader.error(field, "the body is nested too deeply (more than 32 levels)");
+    return std::nullopt;
+  }
+  if (field.node.IsMap()) {
+    nlohmann::json object = nlohmann::json::object();
+    for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) {
+        reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
+        return std::nullopt;
+      }
+      auto value = load_json_template(
+          reader, Field{it->second, fmt::format("{}.{}", field.path, key.Scalar())}, executor,
+          uses, depth + 1);
+      if (!value) {
+        return std::nullopt;
+      }
+      object[key.Scalar()] = std::move(*value);
+    }
+    return object;
+  }
+  if (field.node.IsSequence()) {
+    nlohmann::json array = nlohmann::json::array();
+    std::size_t index = 0;
+    for (const YAML::Node& item : field.node) {
+      auto value = load_json_template(reader,
+                                      Field{item, fmt::format("{}[{}]", field.path, index++)},
+                                      executor, uses, depth + 1);
+      if (!value) {
+        return std::nullopt;
+      }
+      array.push_back(std::move(*value));
+    }
+    return array;
+  }
+  if (field.node.IsNull()) {
+    return nlohmann::json(nullptr);
+  }
+  const std::string& scalar = field.node.Scalar();
+  if (field.node.Tag() == "?") {  // plain, not quoted
+    if (scalar == "true" || scalar == "false") {
+      return nlohmann::json(scalar == "true");
+    }
+    std::int64_t integer = 0;
+    const auto [int_end, int_status] =
+        std::from_chars(scalar.data(), scalar.data() + scalar.size(), integer);
+    if (int_status == std::errc{} && int_end == scalar.data() + scalar.size()) {
+      return nlohmann::json(integer);
+    }
+    double number = 0;
+    const auto [end, status] = std::from_chars(scalar.data(), scalar.data() + scalar.size(), number);
+    if (status == std::errc{} && end == scalar.data() + scalar.size() && std::isfinite(number)) {
+      return nlohmann::json(number);
+    }
+  }
+  auto parsed = load_template(reader, field, executor, uses);
+  if (!parsed) {
+    return std::nullopt;
+  }
+  return nlohmann::json(parsed->text());
+}
+
+std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
+                                        const std::string& executor,
+                                        std::vector<VariableUse>& uses) {
+  const auto map = reader.map(field, kCommandKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  CommandSpec command;
+  bool ok = true;
+  if (const auto argv = reader.required(*map, "argv")) {
+    const std::vector<Field> items = reader.sequence(*argv);
+    if (argv->node.IsSequence() && items.empty()) {
+      reader.error(*argv, "argv needs at least the program to run");
+      ok = false;
+    }
+    for (const Field& item : items) {
+      auto argument = load_template(reader, item, executor, uses);
+      ok = ok && argument.has_value();
+      if (argument) {
+        command.argv.push_back(std::move(*argument));
+      }
+    }
+    if (!command.argv.empty() && command.argv.front().text().empty()) {
+      reader.error(items.front(), "the program (argv[0]) is empty");
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  if (const auto env = map->field("env")) {
+    auto entries = load_template_map(reader, *env, executor, uses, false);
+    ok = ok && entries.has_value();
+    if (entries) {
+      command.env = std::move(*entries);
+    }
+  }
+  if (const auto workdir = map->field("workdir")) {
+    command.workdir = reader.string(*workdir);
+    ok = ok && command.workdir.has_value();
+  }
+  if (const auto timeout = map->field("timeout")) {
+    const auto value = reader.duration(*timeout, false);
+    ok = ok && value.has_value();
+    command.timeout = value.value_or(command.timeout);
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return command;
+}
+
+std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
+                                        const std::string& executor,
+                                        std::vector<VariableUse>& uses) {
+  const auto map = reader.map(field, kWebhookKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  bool ok = true;
+  std::optional<Template> url;
+  if (const auto url_field = reader.required(*map, "url")) {
+    url = load_template(reader, *url_field, executor, uses);
+    if (url && !url->text().starts_with("http://") && !url->text().starts_with("https://")) {
+      reader.error(*url_field, "the url must start with http:// or https://");
+      url.reset();
+    }
+  }
+  if (!url) {
+    return std::nullopt;
+  }
+  WebhookSpec webhook;
+  webhook.url = std::move(*url);
+  if (const auto method = map->field("method")) {
+    const auto value = reader.choice(*method, kMethods);
+    ok = ok && value.has_value();
+    webhook.method = value.value_or(webhook.method);
+  }
+  if (const auto headers = map->field("headers")) {
+    auto entries = load_template_map(reader, *headers, executor, uses, true);
+    ok = ok && entries.has_value();
+    if (entries) {
+      webhook.headers = std::move(*entries);
+    }
+  }
+  if (const auto body = map->field("body")) {
+    auto shape = load_json_template(reader, *body, executor, uses, 0);
+    ok = ok && shape.has_value();
+    if (shape) {
+      webhook.body = JsonTemplate{std::move(*shape)};
+    }
+  }
+  if (const auto codes = map->field("success_codes")) {
+    for (const Field& item : reader.sequence(*codes)) {
+      const auto code = reader.integer(item, 100, 599);
+      ok = ok && code.has_value();
+      if (code) {
+        webhook.success_codes.push_back(static_cast<int>(*code));
+      }
+    }
+  }
+  if (const auto secret = map->field("signing_secret")) {
+    webhook.signing_secret = reader.string(*secret);
+    ok = ok && webhook.signing_secret.has_value();
+    if (webhook.signing_secret && webhook.signing_secret->empty()) {
+      reader.error(*secret, "signing_secret is empty (leave the key out to send unsigned)");
+      ok = false;
+    }
+  }
+  if (const auto timeout = map->field("timeout")) {
+    const auto value = reader.duration(*timeout, false);
+    ok = ok && value.has_value();
+    webhook.timeout = value.value_or(webhook.timeout);
+  }
+  if (const auto verify = map->field("tls_verify")) {
+    const auto value = reader.boolean(*verify);
+    ok = ok && value.has_value();
+    webhook.verify_tls = value.value_or(true);
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return webhook;
+}
+
+}  // namespace
+
+MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
+  MonitorConfig monitor;
+  const auto map = reader.map(field, kMonitorKeys);
+  if (!map) {
+    return monitor;
+  }
+  if (const auto state = map->field("state")) {
+    monitor.state_path = reader.string(*state).value_or(monitor.state_path);
+  }
+  if (const auto workers = map->field("workers")) {
+    monitor.workers = static_cast<int>(reader.integer(*workers, 1, 256).value_or(monitor.workers));
+  }
+  if (const auto dry_run = map->field("dry_run")) {
+    monitor.dry_run = reader.boolean(*dry_run).value_or(false);
+  }
+  if (const auto grace = map->field("shutdown_grace")) {
+    monitor.shutdown_grace = reader.duration(*grace, true).value_or(monitor.shutdown_grace);
+  }
+  return monitor;
+}
+
+std::optional<ExecutorSpec> load_executor(YamlReader& reader, const Field& field,
+                                          std::vector<VariableUse>& uses) {
+  const auto map = reader.map(field, kExecutorKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  ExecutorSpec spec;
+  bool ok = true;
+  if (const auto name = reader.required(*map, "name")) {
+    const auto text = reader.string(*name);
+    if (text && !valid_object_name(*text)) {
+      reader.error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
+                                      *text));
+      ok = false;
+    }
+    spec.name = text.value_or("");
+    ok = ok && text.has_value();
+  } else {
+    ok = false;
+  }
+  const auto command = map->field("command");
+  const auto webhook = map->field("webhook");
+  if (command && webhook) {
+    reader.error(*webhook, "give either command or webhook, not both");
+    ok = false;
+  } else if (command) {
+    auto loaded = load_command(reader, *command, spec.name, uses);
+    ok = ok && loaded.has_value();
+    if (loaded) {
+      spec.kind = std::move(*loaded);
+    }
+  } else if (webhook) {
+    auto loaded = load_webhook(reader, *webhook, spec.name, uses);
+    ok = ok && loaded.has_value();
+    if (loaded) {
+      spec.kind = std::move(*loaded);
+    }
+  } else {
+    reader.error(*map, "missing required key 'command' or 'webhook'");
+    ok = false;
+  }
+  if (const auto concurrent = map->field("max_concurrent")) {
+    const auto value = reader.integer(*concurrent, 1, 256);
+    ok = ok && value.has_value();
+    spec.max_concurrent = static_cast<int>(value.value_or(1));
+  }
+  if (const auto retry = map->field("retry")) {
+    if (const auto retry_map = reader.map(*retry, kRetryKeys)) {
+      if (const auto attempts = retry_map->field("max_attempts")) {
+        const auto value = reader.integer(*attempts, 1, 100);
+        ok = ok && value.has_value();
+        spec.retry.max_attempts = static_cast<int>(value.value_or(spec.retry.max_attempts));
+      }
+      if (const auto initial = retry_map->field("initial_backoff")) {
+        const auto value = reader.duration(*initial, false);
+        ok = ok && value.has_value();
+        spec.retry.initial_backoff = value.value_or(spec.retry.initial_backoff);
+      }
+      if (const auto longest = retry_map->field("max_backoff")) {
+        const auto value = reader.duration(*longest, false);
+        ok = ok && value.has_value();
+        spec.retry.max_backoff = value.value_or(spec.retry.max_backoff);
+      }
+      if (ok && spec.retry.max_backoff < spec.retry.initial_backoff) {
+        reader.error(*retry, "max_backoff is shorter than initial_backoff");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return spec;
+}
+
+std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& field,
+                                            const Config& config) {
+  const auto map = reader.map(field, kBackfillKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  BackfillPolicy policy;
+  bool ok = true;
+  if (const auto executor = reader.required(*map, "executor")) {
+    const auto name = reader.string(*executor);
+    if (name && config.find_executor(*name) == nullptr) {
+      std::vector<std::string_view> known;
+      for (const ExecutorSpec& spec : config.executors) {
+        known.push_back(spec.name);
+      }
+      const auto suggestion = did_you_mean(*name, known);
+      reader.error(*executor, suggestion ? fmt::format("unknown executor '{}' (did you mean '{}'?)",
+                                                       *name, *suggestion)
+                                         : fmt::format("unknown executor '{}'", *name));
+      ok = false;
+    }
+    policy.executor = name.value_or("");
+    ok = ok && name.has_value();
+  } else {
+    ok = false;
+  }
+  if (const auto params = map->field("params")) {
+    if (const auto entries = reader.string_map(*params)) {
+      for (const auto& [name, value] : *entries) {
+        if (!valid_variable_name(name)) {
+          reader.error(*params, fmt::format("invalid parameter name '{}'", name));
+          ok = false;
+        } else if (request_variables().contains(name)) {
+          reader.error(*params, fmt::format("parameter '{}' would hide the built-in variable {{{}}}",
+                                            name, name));
+          ok = false;
+        }
+        policy.params[name] = value;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (const auto window = map->field("max_window")) {
+    const auto value = reader.duration(*window, false);
+    ok = ok && value.has_value();
+    policy.max_window = value.value_or(policy.max_window);
+  }
+  if (const auto buckets = map->field("min_buckets")) {
+    const auto value = reader.integer(*buckets, 1, 1000000);
+    ok = ok && value.has_value();
+    policy.min_buckets = static_cast<int>(value.value_or(1));
+  }
+  if (const auto not_before = map->field("not_before")) {
+    if (const auto text = reader.string(*not_before)) {
+      auto instant = parse_rfc3339(*text);
+      if (instant) {
+        policy.not_before = *instant;
+      } else {
+        reader.error(*not_before, instant.error().message);
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (const auto verify = map->field("verify_after")) {
+    const auto value = reader.duration(*verify, true);
+    ok = ok && value.has_value();
+    policy.verify_after = value.value_or(policy.verify_after);
+  }
+  if (const auto attempts = map->field("max_attempts")) {
+    const auto value = reader.integer(*attempts, 1, 100);
+    ok = ok && value.has_value();
+    policy.max_attempts = static_cast<int>(value.value_or(policy.max_attempts));
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return policy;
+}
+
+void check_backfill_variables(YamlReader& reader, const Config& config,
+                              const std::vector<VariableUse>& uses,
+                              const std::vector<std::pair<std::string, Field>>& rule_backfills) {
+  for (const auto& [rule_name, backfill_field] : rule_backfills) {
+    const RuleConfig* rule = config.find_rule(rule_name);
+    if (rule == nullptr || !rule->backfill) {
+      continue;
+    }
+    for (const VariableUse& use : uses) {
+      if (use.executor != rule->backfill->executor ||
+          request_variables().contains(use.variable) ||
+          rule->backfill->params.contains(use.variable)) {
+        continue;
+      }
+      reader.error(use.where, fmt::format("unknown template variable {{{}}}: not a built-in "
+                                          "variable, and rule '{}' defines no such "
+                                          "backfill.params key",
+                                          use.variable, rule_name));
+    }
+  }
+  // Variables of executors no rule uses must still be built-in ones or
+  // defined by some rule, or they are plain typos.
+  std::set<std::string> used_executors;
+  std::set<std::string> all_params;
+  for (const RuleConfig& rule : config.rules) {
+    if (rule.backfill) {
+      used_executors.insert(rule.backfill->executor);
+      for (const auto& [name, value] : rule.backfill->params) {
+        all_params.insert(name);
+      }
+    }
+  }
+  for (const VariableUse& use : uses) {
+    if (!used_executors.contains(use.executor) && !request_variables().contains(use.variable) &&
+        !all_params.contains(use.variable)) {
+      reader.error(use.where, fmt::format("unknown template variable {{{}}}", use.variable));
+    }
+  }
+}
+
+std::string redact_connection_string(std::string_view connection) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= connection.size()) {
+    std::size_t end = connection.find(';', start);
+    if (end == std::string_view::npos) {
+      end = connection.size();
+    }
+    std::string_view part = connection.substr(start, end - start);
+    const std::size_t equals = part.find('=');
+    if (equals != std::string_view::npos) {
+      std::string key(part.substr(0, equals));
+      std::transform(key.begin(), key.end(), key.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      while (!key.empty() && key.back() == ' ') {
+        key.pop_back();
+      }
+      if (key == "pwd" || key == "password" || key.find("secret") != std::string::npos ||
+          key.find("token") != std::string::npos) {
+        part = part.substr(0, equals + 1);
+        out += part;
+        out += "***";
+      } else {
+        out += part;
+      }
+    } else {
+      out += part;
+    }
+    if (end == connection.size()) {
+      break;
+    }
+    out += ';';
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,143 @@
+// StateStore: gapwatch's own state in SQLite (libsqlite3): incidents, the
+// backfill request outbox and an event history. WAL mode with
+// synchronous=FULL, so a committed change is on disk before the call returns;
+// a request is committed before anything tries to send it. The file is created
+// with mode 0600 and carries a schema version (PRAGMA user_version).
+//
+// Thread-safe: one connection guarded by a mutex. Other processes (the
+// `gapwatch incidents` commands) may use the same file at the same time; the
+// database is the source of truth, nothing is cached here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/error.h"
+#include "rules/rule_spec.h"
+#include "rules/verdict.h"
+
+struct sqlite3;
+
+namespace gapwatch {
+
+enum class IncidentState { open, backfilling, verifying, resolved, escalated };
+enum class RequestState {
+  pending,    // committed, waiting to be sent (or to be sent again)
+  sending,    // a delivery is under way (resumed with the same id after a crash)
+  accepted,   // a webhook accepted it; waiting for the data (verify_by)
+  succeeded,  // a command ran; verifying
+  verified,   // the window passes again
+  failed,     // delivery failed for good, or the data did not arrive
+  cancelled,  // the incident resolved before it was sent
+  dry_run,    // recorded but never sent (monitor.dry_run)
+};
+
+std::string_view to_string(IncidentState state);
+std::string_view to_string(RequestState state);
+std::optional<IncidentState> incident_state_from(std::string_view text);
+std::optional<RequestState> request_state_from(std::string_view text);
+
+struct Incident {
+  std::int64_t id = 0;
+  std::string rule;
+  IncidentState state = IncidentState::open;
+  Severity severity = Severity::warning;
+  Instant opened_at;
+  Instant updated_at;
+  std::optional<Instant> resolved_at;
+  std::optional<Instant> acknowledged_at;
+  std::optional<Instant> retried_at;  // the last operator retry
+  std::string message;                // the latest verdict message
+  std::vector<Window> windows;        // the windows failing at the last evaluation
+};
+
+struct RequestRecord {
+  std::string id;
+  std::optional<std::int64_t> incident_id;  // empty for manual requests without incident
+  std::string rule;
+  std::string executor;
+  Window window;
+  int attempt = 1;
+  RequestState state = RequestState::pending;
+  int deliveries = 0;  // delivery tries made
+  Instant next_attempt_at;
+  std::optional<Instant> verify_by;
+  Instant created_at;
+  Instant updated_at;
+  std::string last_error;
+  std::string output;
+  std::string values_json;  // the template values, so a resend is identical
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  Instant at;
+  std::optional<std::int64_t> incident_id;
+  std::optional<std::string> request_id;
+  std::string kind;
+  std::string detail;
+};
+
+class StateStore {
+ public:
+  static Expected<std::unique_ptr<StateStore>> open(const std::string& path);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  static constexpr int kSchemaVersion = 1;
+
+  // Runs `work` in one IMMEDIATE transaction; rolls back if it returns an
+  // error. Calls from inside `work` must use the *_locked variants below —
+  // in practice every method is safe to call from `work` because the mutex is
+  // recursive.
+  Expected<void> transaction(const std::function<Expected<void>()>& work);
+
+  // Incidents.
+  Expected<std::optional<Incident>> active_incident(const std::string& rule);
+  Expected<std::optional<Incident>> incident(std::int64_t id);
+  Expected<std::vector<Incident>> incidents(bool active_only);
+  Expected<std::int64_t> insert_incident(const Incident& incident);
+  Expected<void> update_incident(const Incident& incident);
+
+  // Requests.
+  Expected<void> insert_request(const RequestRecord& request);
+  Expected<void> update_request(const RequestRecord& request);
+  Expected<std::optional<RequestRecord>> request(const std::string& id);
+  Expected<std::vector<RequestRecord>> requests_for_incident(std::int64_t incident_id);
+  Expected<std::vector<RequestRecord>> requests_for_rule(const std::string& rule);
+  Expected<std::vector<RequestRecord>> requests_in_state(RequestState state);
+  // Pending requests due at `now`, oldest first.
+  Expected<std::vector<RequestRecord>> due_requests(Instant now);
+  // Moves a pending request to sending if it still is pending (so that two
+  // processes never send it at once); false if someone else took it.
+  Expected<bool> claim_request(const std::string& id, Instant now);
+  // The earliest next_attempt_at of a pending request.
+  Expected<std::optional<Instant>> next_due();
+
+  // Events.
+  Expected<void> add_event(const EventRecord& event);
+  Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id);
+
+  const std::string& path() const { return m_path; }
+
+ private:
+  StateStore(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
+  Expected<void> migrate();
+  Expected<std::vector<RequestRecord>> select_requests(const std::string& where,
+                                                       const std::vector<std::string>& args);
+  Expected<std::vector<Incident>> select_incidents(const std::string& where,
+                                                   const std::vector<std::string>& args);
+
+  std::recursive_mutex m_mutex;
+  sqlite3* m_db;  // guarded by m_mutex
+  std::string m_path;
+};
+
+}  // namespace gapwatch

@@ -1,0 +1,64 @@
+#include "triggers/webhook_signature.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+
+#include <fmt/format.h>
+
+namespace gapwatch {
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                                     static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(length));
+  return out;
+}
+
+Expected<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return fail("invalid base64: length is not a multiple of 4");
+  }
+  std::string out(3 * (text.size() / 4) + 1, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()),
+                                     static_cast<int>(text.size()));
+  if (length < 0) {
+    return fail("invalid base64");
+  }
+  // EVP_DecodeBlock counts padding as output bytes.
+  std::size_t size = static_cast<std::size_t>(length);
+  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '=' && size > 0; --i) {
+    --size;
+  }
+  out.resize(size);
+  return out;
+}
+
+Expected<std::string> webhook_signature(std::string_view secret, std::string_view id,
+                                        std::int64_t timestamp, std::string_view body) {
+  std::string key;
+  if (secret.starts_with("whsec_")) {
+    auto decoded = base64_decode(secret.substr(6));
+    if (!decoded) {
+      return fail(fmt::format("signing_secret: whsec_ secret is not valid base64"));
+    }
+    key = std::move(*decoded);
+  } else {
+    key = std::string(secret);
+  }
+  const std::string content = fmt::format("{}.{}.{}", id, timestamp, body);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac.data(),
+           &length) == nullptr) {
+    return fail("HMAC-SHA256 failed");
+  }
+  return "v1," + base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), length));
+}
+
+}  // namespace gapwatch

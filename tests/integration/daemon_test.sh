@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# `gapwatch run` end to end with real processes on a real SQLite warehouse:
+# healing the quickstart gap, dry run, kill -9 in the middle of a delivery and
+# resume with the same request ids, command failures and timeouts escalating,
+# values that look like shell passing through argv as data, SIGHUP with a
+# broken config, SIGTERM.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$source_dir"   # executors' argv paths are relative to the source tree
+
+reload_executor='  - name: reload
+    command:
+      argv: ["examples/quickstart/backfill.sh", "{table}", "{window_start}", "{window_end}"]
+      env: {GAPWATCH_QUICKSTART_DB: "'"$work"'/heal/warehouse.db"}
+      timeout: 30s
+    max_concurrent: 1'
+
+echo "== the daemon heals the gap and resolves the incident"
+dir=$work/heal; mkdir -p "$dir"; make_warehouse "$dir"
+write_config "$dir" "$reload_executor" '    backfill: {executor: reload, max_window: 24h}'
+check "three hours of rows are missing before" test "$(missing_rows "$dir")" -eq 60
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 60 2>"$dir/log"
+check "run --until-healthy exits 0" test $? -eq 0
+check "no rows are missing after" test "$(missing_rows "$dir")" -eq 0
+for line in "rule events_hourly: fail \(3 of 4[67] hourly buckets below 10 rows\)" "incident #1 opened for events_hourly" \
+            "queued window .* attempt 1 for reload" "succeeded \(exit status 0\); output: backfill.sh: reloaded 60 row" \
+            "incident #1 for events_hourly resolved" "summary: "; do
+  check "log narrates: $line" grep -qE "$line" "$dir/log"
+done
+"$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
+check "the incident is resolved" test "$(json "$dir/incident.json" 'doc["state"]')" = resolved
+check "one request, verified" test "$(json "$dir/incident.json" '[r["state"] for r in doc["requests"]]')" = "['verified']"
+check "the request covers exactly the gap" test "$(json "$dir/incident.json" 'doc["requests"][0]["window"]["end"] > doc["requests"][0]["window"]["start"]')" = True
+check "history: opened → queued → sending → ran → verified → resolved" test \
+  "$(json "$dir/incident.json" '" ".join(e["kind"] for e in doc["events"])')" = \
+  "opened request_created request_sending request_ran request_verified resolved"
+check "the state database is private (0600)" test "$(stat -c %a "$dir/state.db")" = 600
+"$gapwatch" incidents list -c "$dir/gapwatch.yaml" >"$dir/list"
+check "incidents list shows no open incident" grep -q "no open incidents" "$dir/list"
+
+echo "== dry run records, sends nothing"
+dir=$work/dry; mkdir -p "$dir"; make_warehouse "$dir"
+write_config "$dir" "${reload_executor//heal/dry}" '    backfill: {executor: reload}'
+"$gapwatch" run -c "$dir/gapwatch.yaml" --dry-run --until-healthy --max-runtime 4 2>"$dir/log"
+check "a dry run never becomes healthy here (exit 1)" test $? -eq 1
+check "nothing was backfilled" test "$(missing_rows "$dir")" -eq 60
+"$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
+check "the request is recorded as dry_run" test "$(json "$dir/incident.json" '[r["state"] for r in doc["requests"]]')" = "['dry_run']"
+check "log says nothing is sent" grep -q "dry run" "$dir/log"
+
+echo "== kill -9 in the middle of a delivery, restart: same request ids, nothing lost"
+dir=$work/crash; mkdir -p "$dir"; make_warehouse "$dir"
+cat >"$dir/held_backfill.sh" <<SCRIPT
+#!/usr/bin/env bash
+# Records the delivery, waits while $dir/hold exists, then backfills.
+echo "\$GAPWATCH_REQUEST_ID \$2 \$3 \$\$" >>"$dir/deliveries"
+while [[ -e "$dir/hold" ]]; do sleep 0.05; done
+exec "$source_dir/examples/quickstart/backfill.sh" "\$@"
+SCRIPT
+chmod +x "$dir/held_backfill.sh"
+write_config "$dir" "  - name: reload
+    command:
+      argv: [\"$dir/held_backfill.sh\", \"{table}\", \"{window_start}\", \"{window_end}\"]
+      env: {GAPWATCH_QUICKSTART_DB: \"$dir/warehouse.db\"}
+    max_concurrent: 1" '    backfill: {executor: reload, max_window: 1h}'
+touch "$dir/hold"
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log1" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 30 "the first delivery to start" test -s "$dir/deliveries"
+kill -9 "$daemon"; wait "$daemon" 2>/dev/null
+# The delivery dies with the daemon (its process group is killed too).
+kill -9 -- "-$(awk '{print $4}' "$dir/deliveries" | head -1)" 2>/dev/null
+first_id=$(awk 'NR==1 {print $1}' "$dir/deliveries")
+check "three requests were committed before the crash" test "$(sqlite3 "$dir/state.db" "SELECT COUNT(*) FROM requests")" -eq 3
+check "the interrupted one is left in state sending" test "$(sqlite3 "$dir/state.db" "SELECT state FROM requests WHERE id = '$first_id'")" = sending
+rm -f "$dir/hold"
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 60 2>"$dir/log2"
+check "the restarted daemon heals and exits 0" test $? -eq 0
+check "the interrupted request was resumed" grep -q "request $first_id for events_hourly resumed after restart" "$dir/log2"
+check "it was delivered again with the same id" test "$(grep -c "^$first_id " "$dir/deliveries")" -eq 2
+check "three distinct request ids, one per hour" test "$(awk '{print $1}' "$dir/deliveries" | sort -u | wc -l)" -eq 3
+check "four deliveries in all (none lost, none extra)" test "$(wc -l <"$dir/deliveries")" -eq 4
+check "no rows are missing" test "$(missing_rows "$dir")" -eq 0
+
+echo "== failing and hanging commands are retried, then the incident escalates"
+dir=$work/escalate; mkdir -p "$dir"; make_warehouse "$dir"
+cat >"$dir/hang.sh" <<'SCRIPT'
+#!/usr/bin/env bash
+echo "starting, then hanging"
+sleep 60
+SCRIPT
+chmod +x "$dir/hang.sh"
+write_config "$dir" "  - name: hang
+    command: {argv: [\"$dir/hang.sh\"], timeout: 1s}
+    retry: {max_attempts: 2, initial_backoff: 1s, max_backoff: 1s}" \
+  '    backfill: {executor: hang, max_attempts: 2}'
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 20 2>"$dir/log"
+check "never healthy (exit 1)" test $? -eq 1
+"$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
+check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
+check "two attempts, both failed after two deliveries each" test \
+  "$(json "$dir/incident.json" '[(r["attempt"], r["state"], r["deliveries"]) for r in doc["requests"]]')" = \
+  "[(1, 'failed', 2), (2, 'failed', 2)]"
+check "the failure says it timed out" test "$(json "$dir/incident.json" 'doc["requests"][0]["last_error"]')" = "timed out after 1s"
+check "the output was captured" test "$(json "$dir/incident.json" 'doc["requests"][0]["output"].strip()')" = "starting, then hanging"
+no_process() { ! pgrep -f "$1" >/dev/null; }
+check "no hung child is left" no_process "$dir/hang.sh"
+"$gapwatch" incidents retry 1 -c "$dir/gapwatch.yaml" >/dev/null
+check "retry reopens an escalated incident" test "$(sqlite3 "$dir/state.db" "SELECT state FROM incidents WHERE id = 1")" = open
+
+echo "== template values are data: shell syntax, quotes and newlines pass through argv intact"
+dir=$work/inject; mkdir -p "$dir"; make_warehouse "$dir"
+cat >"$dir/record_argv.py" <<'SCRIPT'
+#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["ARGV_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\n")
+SCRIPT
+chmod +x "$dir/record_argv.py"
+write_config "$dir" "  - name: record
+    command:
+      argv: [\"$dir/record_argv.py\", \"{note}\", \"--table={table}\", \"{window_start}\"]
+      env: {ARGV_LOG: \"$dir/argv.log\"}
+      workdir: $dir" \
+  "    backfill:
+      executor: record
+      max_attempts: 1
+      params: {note: \"\$(touch pwned) \`touch pwned2\`; rm -rf / \\\"double\\\" 'single'\\nsecond line\"}"
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 4 2>"$dir/log" >/dev/null
+wait_for 10 "the command to record its argv" test -s "$dir/argv.log"
+expected_note=$'$(touch pwned) `touch pwned2`; rm -rf / "double" \'single\'\nsecond line'
+check "the value arrives as one argv element, byte for byte" test \
+  "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[0], end="")' "$dir/argv.log")" = "$expected_note"
+check "--table={table} is one element" test "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[1])' "$dir/argv.log")" = "--table=events"
+check "nothing was executed" bash -c "! ls '$dir'/pwned* '$source_dir'/pwned* 2>/dev/null"
+
+echo "== SIGHUP with a broken config keeps the old one; a good one is taken; SIGTERM exits 0"
+dir=$work/signals; mkdir -p "$dir"; make_warehouse "$dir"
+write_config "$dir" "${reload_executor//heal/signals}" ""
+cp "$dir/gapwatch.yaml" "$dir/good.yaml"
+"$gapwatch" -v run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 20 "the daemon to evaluate" grep -q "rule events_hourly:" "$dir/log"
+printf 'version: 1\nwarehouses: [\n' >"$dir/gapwatch.yaml"
+kill -HUP "$daemon"
+wait_for 10 "the broken reload to be rejected" grep -q "reload rejected" "$dir/log"
+check "the config error is logged with its location" grep -q "gapwatch.yaml:3:1: error: invalid YAML" "$dir/log"
+lines=$(wc -l <"$dir/log")
+wait_for 10 "evaluations to continue under the old config" bash -c "tail -n +$((lines + 1)) '$dir/log' | grep -q 'rule events_hourly:'"
+check "the daemon is still running" kill -0 "$daemon"
+sed 's/max_connections: 2/max_connections: 2/' "$dir/good.yaml" >"$dir/gapwatch.yaml"
+cat >>"$dir/gapwatch.yaml" <<'YAML'
+  - name: events_fresh
+    table: events
+    check: freshness
+    timestamp_column: event_time
+    fail: {max: 2h}
+    schedule: 1s
+YAML
+kill -HUP "$daemon"
+wait_for 10 "the good reload" grep -q "configuration reloaded: 2 rule(s)" "$dir/log"
+wait_for 10 "the new rule to run" grep -q "rule events_fresh:" "$dir/log"
+kill -TERM "$daemon"
+wait "$daemon"
+check "SIGTERM exits 0" test $? -eq 0
+check "the log says it stopped" grep -q "SIGTERM: stopping" "$dir/log"
+
+finish

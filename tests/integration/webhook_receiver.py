@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""A real HTTP webhook receiver on 127.0.0.1 for gapwatch's integration tests.
+
+It answers each request with the next response of a script, logs every request
+(one JSON object per line: method, path, query, headers, body and whether its
+Standard Webhooks signature verified) and, like an orchestrator running a DAG,
+can run a backfill command after accepting a request.
+
+  webhook_receiver.py --port-file F --log F [--script 500,429:2,200] [--secret S]
+                      [--timeout-after N] [--on-accept CMD]
+
+Script items: CODE, CODE:RETRY_AFTER (429:2 sends Retry-After: 2), or
+hang:CODE (answers only after --hang seconds, to test client timeouts). The
+last item repeats.
+"""
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def verify_signature(secret, headers, body):
+    """Checks the Standard Webhooks signature independently of gapwatch."""
+    if secret is None:
+        return None
+    msg_id = headers.get("webhook-id")
+    timestamp = headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature", "")
+    if not msg_id or not timestamp:
+        return False
+    key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(part == f"v1,{expected}" for part in signatures.split())
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port-file", required=True)
+    parser.add_argument("--log", required=True)
+    parser.add_argument("--script", default="200")
+    parser.add_argument("--secret")
+    parser.add_argument("--hang", type=float, default=5.0)
+    parser.add_argument("--on-accept", help="command run with the JSON body's table, start, end")
+    args = parser.parse_args()
+
+    script = args.script.split(",")
+    lock = threading.Lock()
+    state = {"count": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_):
+            pass
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with lock:
+                item = script[min(state["count"], len(script) - 1)]
+                state["count"] += 1
+            url = urllib.parse.urlsplit(self.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            entry = {
+                "method": self.command,
+                "path": urllib.parse.unquote(url.path),
+                "raw_path": url.path,
+                "query": dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
+                "headers": headers,
+                "body": body.decode("utf-8", "replace"),
+                "signature_valid": verify_signature(args.secret, headers, body),
+                "response": item,
+                "received_at": time.time(),
+            }
+            with lock, open(args.log, "a") as log:
+                log.write(json.dumps(entry) + "\n")
+            hang = item.startswith("hang:")
+            if hang:
+                time.sleep(args.hang)
+                item = item[len("hang:"):]
+            code, _, retry_after = item.partition(":")
+            code = int(code)
+            if 200 <= code < 300 and args.on_accept and body:
+                payload = json.loads(body)
+                subprocess.run([args.on_accept, payload["table"], payload["start"], payload["end"]],
+                               check=False)
+            reply = json.dumps({"received": entry["headers"].get("idempotency-key")}).encode()
+            self.send_response(code)
+            if retry_after:
+                self.send_header("Retry-After", retry_after)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            try:
+                self.wfile.write(reply)
+            except BrokenPipeError:
+                pass
+
+        do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = handle_any
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    import os
+    os.replace(args.port_file + ".tmp", args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

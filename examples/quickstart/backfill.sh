@@ -20,4 +20,4 @@ SELECT changes();
 COMMIT;
 SQL
 )
-echo "backfill.sh: reloaded $rows row(s) of $table for $start .. $end (request $GAPWATCH_REQUEST_ID)"
+echo "backfill.sh: reloaded $rows row(s) of $table for $start .. $end (request ${GAPWATCH_REQUEST_ID:-none})"

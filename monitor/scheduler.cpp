@@ -20,9 +20,14 @@ std::uint64_t stable_hash(std::string_view text) {
 
 Instant Scheduler::first_due(const RuleConfig& rule, Instant start) {
   if (const auto* interval = std::get_if<std::chrono::seconds>(&rule.schedule.when)) {
-    const auto period = static_cast<std::uint64_t>(std::max<std::int64_t>(interval->count(), 1));
-    return start + std::chrono::seconds{
-                       static_cast<std::int64_t>(stable_hash(rule.spec.name) % period)};
+    // The rule's grid is anchored at the epoch, not at `start`, so that a
+    // restart keeps the phase.
+    const std::int64_t period = std::max<std::int64_t>(interval->count(), 1);
+    const auto phase = static_cast<std::int64_t>(stable_hash(rule.spec.name) %
+                                                 static_cast<std::uint64_t>(period));
+    const std::int64_t into_period = start.time_since_epoch().count() % period;
+    const std::int64_t offset = ((phase - into_period) % period + period) % period;
+    return start + std::chrono::seconds{offset};
   }
   const auto& cron = std::get<CronExpression>(rule.schedule.when);
   return cron.next_after(start - std::chrono::seconds{1}, rule.schedule.zone);
@@ -72,7 +77,10 @@ std::vector<std::size_t> Scheduler::take_due(Instant now) {
     if (scheduled) {
       entry.next = following(entry, now);
     }
-    entry.extra.reset();
+    if (asked) {
+      // An extra evaluation asked for later than this one still happens.
+      entry.extra.reset();
+    }
     entry.running = true;
     due.push_back(i);
   }

@@ -38,8 +38,9 @@ class Scheduler {
   std::uint64_t skipped(std::size_t rule) const { return m_entries[rule].skipped; }
   Instant due_at(std::size_t rule) const;
 
-  // The first evaluation of an interval rule: start + a stable offset in
-  // [0, interval).
+  // The first evaluation of an interval rule: the first instant in
+  // [start, start + interval) on the rule's grid, whose phase is a stable
+  // function of its name.
   static Instant first_due(const RuleConfig& rule, Instant start);
 
  private:

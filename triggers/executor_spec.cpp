@@ -1,5 +1,7 @@
 #include "triggers/executor_spec.h"
 
+#include <fmt/format.h>
+
 namespace gapwatch {
 
 namespace {
@@ -59,7 +61,19 @@ void collect_json_variables(const nlohmann::json& node, std::set<std::string>& n
 }  // namespace
 
 Expected<nlohmann::json> expand_json(const JsonTemplate& body, const TemplateValues& values) {
-  return expand_node(body.shape, values);
+  auto expanded = expand_node(body.shape, values);
+  if (!expanded) {
+    return expanded;
+  }
+  // dump() throws on invalid UTF-8, and a value (a param from the environment)
+  // may hold any bytes: fail here, as a value, rather than let the exception
+  // escape a dispatcher thread.
+  try {
+    static_cast<void>(expanded->dump());
+  } catch (const nlohmann::json::type_error& error) {
+    return fail(fmt::format("the body is not valid UTF-8: {}", error.what()));
+  }
+  return expanded;
 }
 
 std::set<std::string> executor_variables(const ExecutorSpec& spec) {

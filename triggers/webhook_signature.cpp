@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
@@ -21,6 +22,20 @@ std::string base64_encode(std::string_view bytes) {
 Expected<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) {
     return fail("invalid base64: length is not a multiple of 4");
+  }
+  // EVP_DecodeBlock skips surrounding whitespace but still counts it as
+  // output, so "Zg==\n\n\n\n" would decode to "f\0\0": a silently wrong key.
+  // Accept the alphabet only, with at most two '=' at the end.
+  const std::size_t data_end = text.find_last_not_of('=') + 1;
+  const bool well_formed =
+      text.size() - data_end <= 2 &&
+      std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(data_end),
+                  [](char c) {
+                    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                           (c >= '0' && c <= '9') || c == '+' || c == '/';
+                  });
+  if (!well_formed) {
+    return fail("invalid base64");
   }
   std::string out(3 * (text.size() / 4) + 1, '\0');
   const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),

@@ -39,6 +39,8 @@ expect_exit 4 "unknown option" -- "$gapwatch" check --bogus
 expect_exit 0 "validate quickstart" -- "$gapwatch" validate -c "$config"
 expect_output out 'valid \(1 warehouse\(s\), 3 rule\(s\)\)' "validate quickstart"
 
+PGUSER=someone expect_exit 0 "validate the PostgreSQL example" -- "$gapwatch" validate -c "$source_dir/examples/postgres/gapwatch.yaml"
+
 cat >"$work/broken.yaml" <<'YAML'
 version: 1
 warehouses:

@@ -38,6 +38,19 @@ check "the state database is private (0600)" test "$(stat -c %a "$dir/state.db")
 "$gapwatch" incidents list -c "$dir/gapwatch.yaml" >"$dir/list"
 check "incidents list shows no open incident" grep -q "no open incidents" "$dir/list"
 
+echo "== a manual backfill goes through the outbox and the executor"
+sqlite3 "$dir/warehouse.db" "DELETE FROM events WHERE id IN (SELECT id FROM archive_events)"
+check "the gap is back" test "$(missing_rows "$dir")" -eq 60
+window=$(json "$dir/incident.json" 'doc["requests"][0]["window"]["start"] + " " + doc["requests"][0]["window"]["end"]')
+"$gapwatch" backfill -c "$dir/gapwatch.yaml" --rule events_hourly --from "${window% *}" --to "${window#* }" >"$dir/manual"
+check "backfill exits 0" test $? -eq 0
+check "it reports the command ran" grep -q "succeeded (exit status 0)" "$dir/manual"
+check "the rows are back" test "$(missing_rows "$dir")" -eq 0
+check "a second attempt for the same window has a new id" test \
+  "$(sqlite3 "$dir/state.db" "SELECT COUNT(DISTINCT id) || ' ' || MAX(attempt) FROM requests")" = "2 2"
+"$gapwatch" backfill -c "$dir/gapwatch.yaml" --rule events_hourly --from 2026-01-02T00:00:00Z --to 2026-01-01T00:00:00Z 2>"$dir/manual_err"
+check "a reversed window is refused (exit 4)" test $? -eq 4
+
 echo "== dry run records, sends nothing"
 dir=$work/dry; mkdir -p "$dir"; make_warehouse "$dir"
 write_config "$dir" "${reload_executor//heal/dry}" '    backfill: {executor: reload}'

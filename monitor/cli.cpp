@@ -1,21 +1,14 @@
 #include "monitor/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "monitor/commands.h"
+#include "monitor/logging.h"
 
 namespace gapwatch {
 
 namespace {
 
-void setup_logging(bool verbose) {
-  auto logger = spdlog::stderr_color_mt("gapwatch");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
 
 void add_config_option(CLI::App* command, std::string& path) {
   command->add_option("-c,--config", path, "configuration file")->capture_default_str();
@@ -119,7 +112,7 @@ int run_cli(int argc, char** argv) {
     app.exit(error);
     return kExitInvalid;
   }
-  setup_logging(verbose);
+  configure_logging("text", verbose ? "debug" : "info");
 
   if (validate->parsed()) {
     return validate_command(validate_path);
@@ -131,6 +124,7 @@ int run_cli(int argc, char** argv) {
     return explain_command(explain_options, inline_params);
   }
   if (run->parsed()) {
+    run_options.verbose = verbose;
     return run_command(run_options);
   }
   if (incidents->parsed()) {

@@ -20,6 +20,7 @@ struct CheckOptions {
 
 struct RunOptions {
   std::string config_path = "gapwatch.yaml";
+  bool verbose = false;
   bool dry_run = false;
   bool until_healthy = false;
   int max_runtime_seconds = 0;

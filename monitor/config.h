@@ -65,6 +65,10 @@ struct MonitorConfig {
   int workers = 4;       // concurrent evaluations
   bool dry_run = false;  // record incidents and requests, send nothing
   std::chrono::seconds shutdown_grace{30};
+  std::string listen = "127.0.0.1:9464";  // the HTTP server; "off" disables it
+  std::string api_token;                   // bearer token for writes; empty: writes refused
+  std::string log_format = "text";         // text or json
+  std::string log_level = "info";          // debug, info, warn, error
 };
 
 struct Config {

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "monitor/api.h"
+#include "monitor/logging.h"
+
 namespace gapwatch {
 
 struct Daemon::Generation {
@@ -51,10 +54,42 @@ Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
     throw std::runtime_error(store.error().message);
   }
   m_store = std::move(*store);
-  m_generation = build(std::move(config));
+  use_generation(build(std::move(config)));
+  m_metrics.set_config_reload(true, m_clock.now());
   for (int i = 0; i < m_generation->config.monitor.workers; ++i) {
     m_workers.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
   }
+  const std::string& listen = m_generation->config.monitor.listen;
+  if (listen != "off") {
+    ApiContext context;
+    context.config = [this] { return this->config(); };
+    context.store = m_store.get();
+    context.metrics = &m_metrics;
+    context.board = &m_board;
+    context.clock = &m_clock;
+    context.config_path = m_options.config_path;
+    context.request_reload = [this] { request_reload(); };
+    auto server = HttpServer::start(listen, [api = Api(std::move(context))](const HttpRequest& request) {
+      return api.handle(request);
+    });
+    if (!server) {
+      throw std::runtime_error(server.error().message);
+    }
+    m_http = std::move(*server);
+  }
+}
+
+std::shared_ptr<const Config> Daemon::config() const {
+  std::lock_guard lock(m_generation_mutex);
+  return std::shared_ptr<const Config>(m_generation, &m_generation->config);
+}
+
+void Daemon::use_generation(std::shared_ptr<Generation> generation) {
+  m_metrics.set_rules(generation->config.rules);
+  m_board.set_rules(generation->config.rules);
+  set_log_secrets(config_secrets(generation->config));
+  std::lock_guard lock(m_generation_mutex);
+  m_generation = std::move(generation);
 }
 
 Daemon::~Daemon() {
@@ -113,6 +148,7 @@ void Daemon::reload() {
     }
     spdlog::error("reload rejected: {} problem(s); the previous configuration keeps running",
                   config.error().size());
+    m_metrics.set_config_reload(false, m_clock.now());
     return;
   }
   if (m_options.dry_run) {
@@ -121,7 +157,8 @@ void Daemon::reload() {
   // The old generation finishes its deliveries on its own threads; results of
   // its evaluations still in flight are dropped.
   m_retired.push_back(m_generation);
-  m_generation = build(std::move(*config));
+  use_generation(build(std::move(*config)));
+  m_metrics.set_config_reload(true, m_clock.now());
   spdlog::info("configuration reloaded: {} rule(s), {} warehouse(s), {} executor(s)",
                m_generation->config.rules.size(), m_generation->config.warehouses.size(),
                m_generation->config.executors.size());
@@ -129,7 +166,15 @@ void Daemon::reload() {
 
 void Daemon::evaluate_due(Instant now) {
   std::shared_ptr<Generation> generation = m_generation;
-  for (const std::size_t index : generation->scheduler.take_due(now)) {
+  std::vector<std::size_t> skipped;
+  const std::vector<std::size_t> due = generation->scheduler.take_due(now, &skipped);
+  for (const std::size_t index : skipped) {
+    const std::string& name = generation->config.rules[index].spec.name;
+    spdlog::warn("rule {}: evaluation skipped: the previous one is still running", name);
+    m_metrics.record_skipped(name);
+    m_board.record_skipped(name);
+  }
+  for (const std::size_t index : due) {
     {
       std::lock_guard lock(m_mutex);
       ++m_running_jobs;
@@ -176,6 +221,8 @@ void Daemon::handle_results() {
                     verdict.message);
     }
     m_last_status[rule.spec.name] = verdict.status;
+    m_metrics.record_result(item.result);
+    m_board.record(item.result);
     auto effects = generation.incidents.record(rule, item.result);
     if (!effects) {
       spdlog::error("rule {}: cannot record the result in the state database: {}",
@@ -186,6 +233,9 @@ void Daemon::handle_results() {
       spdlog::info("{}", line);
     }
     m_opened += effects->opened ? 1U : 0U;
+    if (effects->opened) {
+      m_metrics.record_incident_opened(rule.spec.name);
+    }
     m_resolved += effects->resolved ? 1U : 0U;
     if (!effects->new_requests.empty() && generation.config.monitor.dry_run) {
       spdlog::info("dry run: {} request(s) recorded, none sent", effects->new_requests.size());
@@ -201,6 +251,7 @@ void Daemon::handle_reports() {
   }
   for (const DispatchReport& report : reports) {
     ++m_requests;
+    m_metrics.record_delivery(report.request.executor, report.outcome.kind);
     const auto index = m_generation->rule_index(report.request.rule);
     if (!index) {
       continue;
@@ -249,6 +300,29 @@ void Daemon::wait_for_work(Instant now) {
   });
 }
 
+void Daemon::update_gauges() {
+  Generation& generation = *m_generation;
+  for (const ExecutorSpec& executor : generation.config.executors) {
+    m_metrics.set_in_flight(executor.name, generation.dispatcher.in_flight(executor.name));
+  }
+  if (auto pending = m_store->count_requests(RequestState::pending)) {
+    m_metrics.set_outbox_pending(*pending);
+  }
+  if (auto active = m_store->incidents(true)) {
+    std::map<std::string, bool> incidents;
+    for (const Incident& incident : *active) {
+      incidents[incident.rule] = incident.state == IncidentState::escalated;
+    }
+    m_metrics.set_incidents(incidents);
+  }
+  for (std::size_t i = 0; i < generation.config.rules.size(); ++i) {
+    m_board.set_next_due(generation.config.rules[i].spec.name,
+                         generation.scheduler.running(i)
+                             ? std::nullopt
+                             : std::optional<Instant>(generation.scheduler.due_at(i)));
+  }
+}
+
 void Daemon::print_summary() {
   spdlog::info("summary: {} evaluation(s) of {} rule(s); {} incident(s) opened, {} resolved; {} "
                "delivery outcome(s)",
@@ -257,9 +331,13 @@ void Daemon::print_summary() {
 
 int Daemon::run() {
   const Config& config = m_generation->config;
-  spdlog::info("gapwatch {} running: {} rule(s) on {} warehouse(s), {} executor(s), state {}{}",
+  spdlog::info("gapwatch {} running: {} rule(s) on {} warehouse(s), {} executor(s), state {}{}{}",
                GAPWATCH_VERSION, config.rules.size(), config.warehouses.size(),
                config.executors.size(), config.monitor.state_path,
+               m_http ? fmt::format(", http://{}:{}/", config.monitor.listen.substr(
+                                                           0, config.monitor.listen.rfind(':')),
+                                    m_http->port())
+                      : "",
                config.monitor.dry_run ? " (dry run: nothing is sent)" : "");
   if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
     spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
@@ -288,6 +366,7 @@ int Daemon::run() {
         spdlog::error("cannot read the outbox: {}", started_count.error().message);
       }
     }
+    update_gauges();
     std::erase_if(m_retired, [](const std::shared_ptr<Generation>& old) {
       return old->dispatcher.in_flight() == 0 && old.use_count() == 1;
     });

@@ -26,9 +26,12 @@
 #include "monitor/config.h"
 #include "monitor/dispatcher.h"
 #include "monitor/evaluator.h"
+#include "monitor/http_server.h"
 #include "monitor/incident_manager.h"
+#include "monitor/metrics.h"
 #include "monitor/scheduler.h"
 #include "monitor/state_store.h"
+#include "monitor/status_board.h"
 #include "rules/clock.h"
 
 namespace gapwatch {
@@ -53,9 +56,14 @@ class Daemon {
   // Runs until stopped; returns the exit code.
   int run();
 
-  // Asynchronous requests (signal thread, tests).
+  // Asynchronous requests (signal thread, HTTP API, tests).
   void request_stop();
   void request_reload();
+
+  // The running configuration (any thread).
+  std::shared_ptr<const Config> config() const;
+  // The HTTP server's port, or 0 when it is off.
+  int http_port() const { return m_http ? m_http->port() : 0; }
 
  private:
   // Everything built from one config; replaced whole on reload.
@@ -76,12 +84,17 @@ class Daemon {
   void wait_for_work(Instant now);
   void worker_loop(std::stop_token stop);
   void print_summary();
+  void update_gauges();
+  void use_generation(std::shared_ptr<Generation> generation);
 
   DaemonOptions m_options;
   const Clock& m_clock;
   std::unique_ptr<StateStore> m_store;
   QueryWatchdog m_watchdog;
-  std::shared_ptr<Generation> m_generation;
+  Metrics m_metrics;
+  StatusBoard m_board;
+  mutable std::mutex m_generation_mutex;
+  std::shared_ptr<Generation> m_generation;  // written by the control thread under m_generation_mutex
   std::vector<std::shared_ptr<Generation>> m_retired;  // awaiting their deliveries
 
   std::mutex m_mutex;
@@ -93,6 +106,7 @@ class Daemon {
   bool m_reload = false;                     // guarded by m_mutex
   int m_running_jobs = 0;                    // guarded by m_mutex
   std::vector<std::jthread> m_workers;
+  std::unique_ptr<HttpServer> m_http;  // last: stopped first
 
   // Statistics for the log and the summary (control thread only).
   std::vector<bool> m_evaluated;  // per rule of the current generation

@@ -139,6 +139,17 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     if (only && request.id != *only) {
       continue;
     }
+    if (request.incident_id && !only) {
+      // An escalated incident sends nothing more until an operator retries
+      // or resolves it; an explicitly named request is the operator's own.
+      auto incident = m_store.incident(*request.incident_id);
+      if (!incident) {
+        return std::unexpected(incident.error());
+      }
+      if (*incident && (*incident)->state == IncidentState::escalated) {
+        continue;
+      }
+    }
     const ExecutorSpec* spec = m_config.find_executor(request.executor);
     if (spec == nullptr || !m_executors.contains(request.executor)) {
       auto done = m_store.transaction([&]() -> Expected<void> {

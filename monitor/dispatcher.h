@@ -47,7 +47,8 @@ class Dispatcher {
   // Requests left in `sending` by a crash go back to pending, keeping their id.
   Expected<int> resume_interrupted();
   // Starts every due request whose executor has room (or only request `only`);
-  // returns how many.
+  // returns how many. Requests of an escalated incident wait until an
+  // operator retries or resolves it, unless named by `only`.
   Expected<int> dispatch_due(const std::optional<std::string>& only = std::nullopt);
   // Waits up to `grace` for deliveries under way, then stops them (they stay
   // `sending` and are resumed on the next start).

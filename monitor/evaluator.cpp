@@ -4,6 +4,20 @@
 
 namespace gapwatch {
 
+std::string_view to_string(QueryOutcome outcome) {
+  switch (outcome) {
+    case QueryOutcome::not_run:
+      return "not_run";
+    case QueryOutcome::ok:
+      return "ok";
+    case QueryOutcome::error:
+      return "error";
+    case QueryOutcome::timeout:
+      return "timeout";
+  }
+  return "?";
+}
+
 Warehouses::Warehouses(const Config& config, QueryWatchdog& watchdog) {
   for (const WarehouseConfig& warehouse : config.warehouses) {
     m_warehouses.emplace(warehouse.name, std::make_unique<Warehouse>(warehouse, watchdog));
@@ -42,16 +56,21 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
   result.verdict = [&]() -> Verdict {
     auto session = m_warehouses.get(rule.spec.warehouse).session();
     if (!session) {
+      result.query = QueryOutcome::not_run;
       return error_verdict(session.error().message);
     }
     auto plan = plan_in(*session, rule, now);
     if (!plan) {
+      result.query = plan.error().sqlstate.empty() ? QueryOutcome::ok : QueryOutcome::error;
       return error_verdict(plan.error().message);
     }
     auto rows = session->execute(*plan);
     if (!rows) {
+      result.query =
+          rows.error().sqlstate == "HYT00" ? QueryOutcome::timeout : QueryOutcome::error;
       return error_verdict(rows.error().message);
     }
+    result.query = QueryOutcome::ok;
     return judge_rule(rule.spec, *plan, *rows, now);
   }();
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(

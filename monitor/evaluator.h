@@ -20,6 +20,15 @@
 
 namespace gapwatch {
 
+// What happened at the warehouse during one evaluation.
+enum class QueryOutcome {
+  not_run,   // no connection (the warehouse is down or refused us)
+  ok,        // the statement ran
+  error,     // the statement or a metadata call failed
+  timeout,   // cancelled at query_timeout
+};
+std::string_view to_string(QueryOutcome outcome);
+
 struct RuleResult {
   std::string rule;
   CheckKind check = CheckKind::freshness;
@@ -30,6 +39,7 @@ struct RuleResult {
   Instant evaluated_at;
   std::chrono::milliseconds duration{0};
   Verdict verdict;
+  QueryOutcome query = QueryOutcome::not_run;
 };
 
 // The warehouses of one config, by name.

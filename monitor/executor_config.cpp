@@ -12,8 +12,11 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kMonitorKeys{"state", "workers", "dry_run",
-                                                       "shutdown_grace"};
+constexpr std::array<std::string_view, 8> kMonitorKeys{
+    "state", "workers", "dry_run", "shutdown_grace", "listen", "api_token", "log_format",
+    "log_level"};
+constexpr std::array<std::string_view, 2> kLogFormats{"text", "json"};
+constexpr std::array<std::string_view, 4> kLogLevels{"debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 5> kExecutorKeys{"name", "command", "webhook",
                                                         "max_concurrent", "retry"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"argv", "env", "workdir", "timeout"};
@@ -319,6 +322,33 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
   }
   if (const auto grace = map->field("shutdown_grace")) {
     monitor.shutdown_grace = reader.duration(*grace, true).value_or(monitor.shutdown_grace);
+  }
+  if (const auto listen = map->field("listen")) {
+    if (const auto text = reader.string(*listen)) {
+      const std::size_t colon = text->rfind(':');
+      const bool valid = *text == "off" ||
+                         (colon != std::string::npos && colon > 0 && colon + 1 < text->size() &&
+                          std::all_of(text->begin() + static_cast<std::ptrdiff_t>(colon) + 1,
+                                      text->end(), [](char c) { return c >= '0' && c <= '9'; }));
+      if (valid) {
+        monitor.listen = *text;
+      } else {
+        reader.error(*listen, fmt::format("'{}' is not host:port (e.g. 127.0.0.1:9464) or off",
+                                          *text));
+      }
+    }
+  }
+  if (const auto token = map->field("api_token")) {
+    monitor.api_token = reader.string(*token).value_or("");
+    if (monitor.api_token.size() > 0 && monitor.api_token.size() < 16) {
+      reader.error(*token, "api_token is shorter than 16 characters; use a long random value");
+    }
+  }
+  if (const auto format = map->field("log_format")) {
+    monitor.log_format = reader.choice(*format, kLogFormats).value_or(monitor.log_format);
+  }
+  if (const auto level = map->field("log_level")) {
+    monitor.log_level = reader.choice(*level, kLogLevels).value_or(monitor.log_level);
   }
   return monitor;
 }

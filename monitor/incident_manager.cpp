@@ -156,7 +156,11 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       return std::unexpected(requests.error());
     }
     for (RequestRecord& request : *requests) {
-      if (request.incident_id != incident.id || !awaiting_verification(request.state)) {
+      // A manual request made while no incident was open is verified by the
+      // rule's next incident: nothing else ever would, and until then it
+      // counts as outstanding and blocks new requests for its window.
+      const bool ours = !request.incident_id || *request.incident_id == incident.id;
+      if (!ours || !awaiting_verification(request.state)) {
         continue;
       }
       const bool still_failing = std::any_of(units.begin(), units.end(), [&](const Window& unit) {

@@ -15,7 +15,9 @@
 #include "monitor/config.h"
 #include "monitor/daemon.h"
 #include "monitor/dispatcher.h"
+#include "monitor/incident_json.h"
 #include "monitor/incident_manager.h"
+#include "monitor/logging.h"
 #include "monitor/state_store.h"
 #include "monitor/system_clock.h"
 
@@ -43,46 +45,6 @@ std::string current_user() {
 
 std::string optional_time(const std::optional<Instant>& instant) {
   return instant ? format_rfc3339(*instant) : "-";
-}
-
-nlohmann::json window_json(const Window& window) {
-  return {{"start", format_rfc3339(window.start)}, {"end", format_rfc3339(window.end)}};
-}
-
-nlohmann::json incident_json(const Incident& incident) {
-  nlohmann::json windows = nlohmann::json::array();
-  for (const Window& window : incident.windows) {
-    windows.push_back(window_json(window));
-  }
-  return {{"id", incident.id},
-          {"rule", incident.rule},
-          {"state", to_string(incident.state)},
-          {"severity", to_string(incident.severity)},
-          {"opened_at", format_rfc3339(incident.opened_at)},
-          {"updated_at", format_rfc3339(incident.updated_at)},
-          {"resolved_at", incident.resolved_at ? nlohmann::json(format_rfc3339(*incident.resolved_at))
-                                               : nlohmann::json(nullptr)},
-          {"acknowledged_at", incident.acknowledged_at
-                                  ? nlohmann::json(format_rfc3339(*incident.acknowledged_at))
-                                  : nlohmann::json(nullptr)},
-          {"message", incident.message},
-          {"windows", windows}};
-}
-
-nlohmann::json request_json(const RequestRecord& request) {
-  return {{"id", request.id},
-          {"executor", request.executor},
-          {"window", window_json(request.window)},
-          {"attempt", request.attempt},
-          {"state", to_string(request.state)},
-          {"deliveries", request.deliveries},
-          {"next_attempt_at", format_rfc3339(request.next_attempt_at)},
-          {"verify_by", request.verify_by ? nlohmann::json(format_rfc3339(*request.verify_by))
-                                          : nlohmann::json(nullptr)},
-          {"created_at", format_rfc3339(request.created_at)},
-          {"updated_at", format_rfc3339(request.updated_at)},
-          {"last_error", request.last_error},
-          {"output", request.output}};
 }
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one
@@ -128,6 +90,9 @@ int run_command(const RunOptions& options) {
   if (!config) {
     return kExitInvalid;
   }
+  configure_logging(config->monitor.log_format,
+                    options.verbose ? "debug" : config->monitor.log_level);
+  set_log_secrets(config_secrets(*config));
   SystemClock clock;
   DaemonOptions daemon_options;
   daemon_options.config_path = options.config_path;
@@ -211,20 +176,7 @@ int incidents_command(const IncidentsOptions& options) {
       return 1;
     }
     if (json) {
-      nlohmann::json document = incident_json(**incident);
-      document["requests"] = nlohmann::json::array();
-      for (const RequestRecord& request : *requests) {
-        document["requests"].push_back(request_json(request));
-      }
-      document["events"] = nlohmann::json::array();
-      for (const EventRecord& event : *events) {
-        document["events"].push_back({{"at", format_rfc3339(event.at)},
-                                      {"kind", event.kind},
-                                      {"request_id", event.request_id ? nlohmann::json(*event.request_id)
-                                                                      : nlohmann::json(nullptr)},
-                                      {"detail", event.detail}});
-      }
-      fmt::print("{}\n", document.dump(2));
+      fmt::print("{}\n", incident_detail_json(**incident, *requests, *events).dump(2));
       return 0;
     }
     const Incident& shown = **incident;

@@ -23,8 +23,8 @@ Instant Scheduler::first_due(const RuleConfig& rule, Instant start) {
     // The rule's grid is anchored at the epoch, not at `start`, so that a
     // restart keeps the phase.
     const std::int64_t period = std::max<std::int64_t>(interval->count(), 1);
-    const auto phase = static_cast<std::int64_t>(stable_hash(rule.spec.name) %
-                                                 static_cast<std::uint64_t>(period));
+    const auto phase =
+        static_cast<std::int64_t>(stable_hash(rule.spec.name) % static_cast<std::uint64_t>(period));
     const std::int64_t into_period = start.time_since_epoch().count() % period;
     const std::int64_t offset = ((phase - into_period) % period + period) % period;
     return start + std::chrono::seconds{offset};
@@ -57,7 +57,7 @@ Instant Scheduler::due_at(std::size_t rule) const {
   return entry.extra ? std::min(*entry.extra, entry.next) : entry.next;
 }
 
-std::vector<std::size_t> Scheduler::take_due(Instant now) {
+std::vector<std::size_t> Scheduler::take_due(Instant now, std::vector<std::size_t>* skipped) {
   std::vector<std::size_t> due;
   for (std::size_t i = 0; i < m_entries.size(); ++i) {
     Entry& entry = m_entries[i];
@@ -71,6 +71,9 @@ std::vector<std::size_t> Scheduler::take_due(Instant now) {
         // The previous evaluation overran its slot: skip this one.
         ++entry.skipped;
         entry.next = following(entry, now);
+        if (skipped != nullptr) {
+          skipped->push_back(i);
+        }
       }
       continue;  // an extra evaluation waits until the running one ends
     }

@@ -24,8 +24,9 @@ class Scheduler {
   Scheduler(const std::vector<RuleConfig>& rules, Instant start);
 
   // The rules due at `now` that are not running; they are marked running.
-  // Due rules that are still running are skipped and rescheduled.
-  std::vector<std::size_t> take_due(Instant now);
+  // Due rules that are still running are skipped, rescheduled and, if
+  // `skipped` is given, listed there.
+  std::vector<std::size_t> take_due(Instant now, std::vector<std::size_t>* skipped = nullptr);
   // A rule's evaluation finished at `now`.
   void finished(std::size_t rule, Instant now);
   // Evaluate `rule` at `at` (or as soon as it is not running), besides its

@@ -526,6 +526,19 @@ Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
   return sqlite3_changes(m_db) == 1;
 }
 
+Expected<std::int64_t> StateStore::count_requests(RequestState state) {
+  std::lock_guard lock(m_mutex);
+  Statement statement(m_db, "SELECT COUNT(*) FROM requests WHERE state = ?");
+  if (auto bound = statement.bind({std::string(to_string(state))}); !bound) {
+    return std::unexpected(bound.error());
+  }
+  auto row = statement.step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  return statement.integer(0);
+}
+
 Expected<std::optional<Instant>> StateStore::next_due() {
   std::lock_guard lock(m_mutex);
   Statement statement(m_db, "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'");
@@ -548,6 +561,14 @@ Expected<void> StateStore::add_event(const EventRecord& event) {
                   event.incident_id ? Value{*event.incident_id} : Value{nullptr},
                   event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind,
                   event.detail});
+}
+
+Expected<void> StateStore::check_writable() {
+  std::lock_guard lock(m_mutex);
+  if (sqlite3_db_readonly(m_db, "main") == 1) {
+    return fail(fmt::format("the state database {} is read-only", m_path));
+  }
+  return transaction([] { return Expected<void>{}; });
 }
 
 Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {

@@ -118,12 +118,16 @@ class StateStore {
   // Moves a pending request to sending if it still is pending (so that two
   // processes never send it at once); false if someone else took it.
   Expected<bool> claim_request(const std::string& id, Instant now);
+  Expected<std::int64_t> count_requests(RequestState state);
   // The earliest next_attempt_at of a pending request.
   Expected<std::optional<Instant>> next_due();
 
   // Events.
   Expected<void> add_event(const EventRecord& event);
   Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id);
+
+  // Whether a write transaction can be taken (for /readyz).
+  Expected<void> check_writable();
 
   const std::string& path() const { return m_path; }
 

@@ -10,6 +10,15 @@
 
 namespace gapwatch {
 
+namespace {
+
+bool in_base64_alphabet(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
+}
+
+}  // namespace
+
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -26,15 +35,8 @@ Expected<std::string> base64_decode(std::string_view text) {
   // EVP_DecodeBlock skips surrounding whitespace but still counts it as
   // output, so "Zg==\n\n\n\n" would decode to "f\0\0": a silently wrong key.
   // Accept the alphabet only, with at most two '=' at the end.
-  const std::size_t data_end = text.find_last_not_of('=') + 1;
-  const bool well_formed =
-      text.size() - data_end <= 2 &&
-      std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(data_end),
-                  [](char c) {
-                    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                           (c >= '0' && c <= '9') || c == '+' || c == '/';
-                  });
-  if (!well_formed) {
+  const std::string_view data = text.substr(0, text.find_last_not_of('=') + 1);
+  if (text.size() - data.size() > 2 || !std::all_of(data.begin(), data.end(), in_base64_alphabet)) {
     return fail("invalid base64");
   }
   std::string out(3 * (text.size() / 4) + 1, '\0');

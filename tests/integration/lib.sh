@@ -59,6 +59,7 @@ monitor:
   state: $dir/state.db
   workers: 2
   shutdown_grace: 5s
+  listen: 127.0.0.1:0
 warehouses:
   - name: local
     connection: "Driver=SQLite3;Database=$dir/warehouse.db"

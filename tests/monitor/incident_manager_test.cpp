@@ -36,18 +36,22 @@ using testing::value_of;
 
 constexpr std::string_view kRule = "events_hourly";
 // Bucket n of a verdict is hour n of this day.
-const Instant kDay = at("2026-03-02T00:00:00Z");
-const Instant kNow = at("2026-03-03T12:00:00Z");
+// (Built without parsing: doctest's REQUIRE cannot run during static
+// initialisation.)
+const Instant kDay = std::chrono::sys_days{std::chrono::year{2026} / 3 / 2};
+const Instant kNow = kDay + hours{36};
 
-Instant hour(int n) { return kDay + hours{n}; }
+Instant hour(int n) {
+  return kDay + hours{n};
+}
 Window window(int from_hour, int to_hour) {
   return Window{hour(from_hour), hour(to_hour), Status::fail};
 }
 
 // One warehouse-free config: the rule events_hourly, hourly partitions,
 // backfilled through the command executor `reload`.
-Config make_config(int max_concurrent = 1, RetryPolicy retry = RetryPolicy{3, seconds{10},
-                                                                            seconds{300}}) {
+Config make_config(int max_concurrent = 1,
+                   RetryPolicy retry = RetryPolicy{3, seconds{10}, seconds{300}}) {
   Config config;
   ExecutorSpec executor;
   executor.name = "reload";
@@ -90,14 +94,14 @@ RuleResult result_of(std::string_view buckets, Instant evaluated_at) {
   verdict.status = Status::pass;
   int failing = 0;
   for (std::size_t i = 0; i < buckets.size(); ++i) {
-    const Status status = buckets[i] == 'f' ? Status::fail
+    const Status status = buckets[i] == 'f'   ? Status::fail
                           : buckets[i] == 'w' ? Status::warn
                                               : Status::pass;
     failing += status == Status::fail ? 1 : 0;
     verdict.status = worse(verdict.status, status);
     const Instant start = hour(static_cast<int>(i));
-    verdict.buckets.push_back(BucketVerdict{start, start + hours{1}, status == Status::pass ? 100 : 3,
-                                            0, std::nullopt, status});
+    verdict.buckets.push_back(BucketVerdict{
+        start, start + hours{1}, status == Status::pass ? 100 : 3, 0, std::nullopt, status});
   }
   verdict.windows = merge_windows(verdict.buckets);
   verdict.message = std::to_string(failing) + " bucket(s) below 10 rows";
@@ -199,8 +203,7 @@ TEST_CASE("incident manager: a fail opens one incident and queues exactly the fa
   // Hours 1-4 merged, then cut at max_window (3h); hour 6 on its own.
   const std::vector<Window> expected{window(1, 4), window(4, 5), window(6, 7)};
   CHECK(windows_of(effects.new_requests) == expected);
-  const std::vector<RequestRecord> queued =
-      value_of(f.store->requests_for_incident(incident.id));
+  const std::vector<RequestRecord> queued = value_of(f.store->requests_for_incident(incident.id));
   REQUIRE(windows_of(queued) == expected);
   for (const RequestRecord& request : queued) {
     CAPTURE(request.window);
@@ -224,9 +227,9 @@ TEST_CASE("incident manager: a fail opens one incident and queues exactly the fa
   CHECK(values.at("attempt") == "1");
   CHECK(values.at("dag_id") == "events_ingest");
 
-  CHECK(event_kinds(*f.store, incident.id) ==
-        std::vector<std::string>{"opened", "request_created", "request_created",
-                                 "request_created"});
+  CHECK(event_kinds(*f.store, incident.id) == std::vector<std::string>{"opened", "request_created",
+                                                                       "request_created",
+                                                                       "request_created"});
   CHECK(value_of(f.store->due_requests(kNow)).size() == 3);
 }
 
@@ -347,8 +350,8 @@ TEST_CASE("incident manager: requests are verified when their window passes") {
   Fixture f;
   const IncidentEffects opened = f.record("pfpf");
   REQUIRE(opened.new_requests.size() == 2);
-  const std::string ran = opened.new_requests[0].id;       // hour 1, a command
-  const std::string queued = opened.new_requests[1].id;    // hour 3, a webhook
+  const std::string ran = opened.new_requests[0].id;     // hour 1, a command
+  const std::string queued = opened.new_requests[1].id;  // hour 3, a webhook
   f.deliver(ran, RequestState::succeeded, seconds{1});
   f.deliver(queued, RequestState::accepted, minutes{10});
   CHECK(f.active().state == IncidentState::verifying);
@@ -521,7 +524,8 @@ TEST_CASE("incident manager: a dry run records requests but never makes them pen
 
 TEST_CASE("incident manager: manual requests number their attempts per window") {
   Fixture f;
-  const RequestRecord first = value_of(f.manager.manual_request(f.rule(), "reload", hour(1), hour(2)));
+  const RequestRecord first =
+      value_of(f.manager.manual_request(f.rule(), "reload", hour(1), hour(2)));
   CHECK(first.attempt == 1);
   CHECK(first.id == make_request_id(kRule, hour(1), hour(2), 1));
   CHECK_FALSE(first.incident_id.has_value());
@@ -554,7 +558,9 @@ TEST_CASE("incident manager: manual requests number their attempts per window") 
   }
 }
 
-TEST_CASE("incident manager: a manual backfill that ran outside any incident does not block later requests") {
+TEST_CASE(
+    "incident manager: a manual backfill that ran outside any incident does not block later "
+    "requests") {
   Fixture f;
   const RequestRecord manual =
       value_of(f.manager.manual_request(f.rule(), "reload", hour(1), hour(2)));
@@ -670,11 +676,12 @@ struct DispatchFixture : Fixture {
     if (!m_dispatcher) {
       std::map<std::string, std::unique_ptr<Executor>> executors;
       executors.emplace("reload", std::move(executor));
-      m_dispatcher = std::make_unique<Dispatcher>(
-          config, *store, manager, clock, std::move(executors), [this](const DispatchReport& report) {
-            std::lock_guard lock(m_reports_mutex);
-            m_reports.push_back(report);
-          });
+      m_dispatcher =
+          std::make_unique<Dispatcher>(config, *store, manager, clock, std::move(executors),
+                                       [this](const DispatchReport& report) {
+                                         std::lock_guard lock(m_reports_mutex);
+                                         m_reports.push_back(report);
+                                       });
     }
     return *m_dispatcher;
   }
@@ -831,7 +838,8 @@ TEST_CASE("dispatcher: gives up after retry.max_attempts deliveries") {
     }
   }
   CHECK(f.fake->seen() == std::vector<std::string>{id, id, id});
-  const std::vector<EventRecord> events = value_of(f.store->events_for_incident(*opened.incident_id));
+  const std::vector<EventRecord> events =
+      value_of(f.store->events_for_incident(*opened.incident_id));
   CHECK(events.back().kind == "request_failed");
   CHECK(events.back().detail.find("gave up after 3") != std::string::npos);
   f.clock.advance(hours{1});
@@ -970,7 +978,8 @@ TEST_CASE("dispatcher: a delivery that ends after the incident resolved is settl
 
 TEST_CASE("dispatcher: a request for an executor that is not configured fails") {
   DispatchFixture f;
-  const RequestRecord manual = value_of(f.manager.manual_request(f.rule(), "gone", hour(1), hour(2)));
+  const RequestRecord manual =
+      value_of(f.manager.manual_request(f.rule(), "gone", hour(1), hour(2)));
   CHECK(f.dispatch_and_wait() == 0);
   const RequestRecord request = f.request(manual.id);
   CHECK(request.state == RequestState::failed);

@@ -15,8 +15,8 @@ template <>
 struct StringMaker<std::vector<gapwatch::PlannedRequest>> {
   static String convert(const std::vector<gapwatch::PlannedRequest>& requests) {
     return gapwatch::testing::join(requests, [](const gapwatch::PlannedRequest& request) {
-      return gapwatch::testing::describe(request.window.start, request.window.end) +
-             " attempt " + std::to_string(request.attempt);
+      return gapwatch::testing::describe(request.window.start, request.window.end) + " attempt " +
+             std::to_string(request.attempt);
     });
   }
 };
@@ -189,8 +189,7 @@ TEST_CASE("a done request raises the attempt number so a request id is never reu
 
 TEST_CASE("the attempt is one more than the highest earlier attempt overlapping the piece") {
   const std::vector<PastRequest> history{
-      past(span(0, 1), 1, RequestProgress::failed),
-      past(span(1, 2), 2, RequestProgress::done),
+      past(span(0, 1), 1, RequestProgress::failed), past(span(1, 2), 2, RequestProgress::done),
       past(span(5, 6), 7, RequestProgress::failed),  // overlaps nothing planned
   };
   CHECK(plan(hourly(0, 2), history, with_max_attempts(10)).requests ==
@@ -266,7 +265,8 @@ TEST_CASE("one escalating piece escalates the whole plan") {
 TEST_CASE("not_before drops units ending before it and clips a unit straddling it") {
   const Instant not_before = base() + minutes{150};  // 02:30
   const BackfillPlan result = plan(hourly(0, 4), {}, with_not_before(not_before));
-  CHECK(result.requests == std::vector{request(Window{not_before, base() + hours{4}, Status::fail})});
+  CHECK(result.requests ==
+        std::vector{request(Window{not_before, base() + hours{4}, Status::fail})});
 }
 
 TEST_CASE("not_before on a bucket boundary drops the bucket ending there") {
@@ -289,12 +289,10 @@ TEST_CASE("min_buckets waits until enough buckets fail") {
     CHECK(result.reason == "2 failing bucket(s) to request, waiting for min_buckets (3)");
   }
   SUBCASE("exactly min_buckets: requested") {
-    CHECK(plan(hourly(0, 3), {}, with_min_buckets(3)).requests ==
-          std::vector{request(span(0, 3))});
+    CHECK(plan(hourly(0, 3), {}, with_min_buckets(3)).requests == std::vector{request(span(0, 3))});
   }
   SUBCASE("non-adjacent buckets count together") {
-    CHECK(plan({span(0, 1), span(4, 5), span(8, 9)}, {}, with_min_buckets(3)).requests.size() ==
-          3);
+    CHECK(plan({span(0, 1), span(4, 5), span(8, 9)}, {}, with_min_buckets(3)).requests.size() == 3);
   }
   SUBCASE("buckets already requested do not count") {
     const BackfillPlan result = plan(

@@ -73,8 +73,10 @@ TEST_CASE("a request id is the same for the same rule, window and attempt") {
 TEST_CASE("request ids do not change between releases") {
   // Requests resumed or re-planned after an upgrade must keep their ids:
   // the first 16 bytes of SHA-256("events_hourly\n1764028800\n1764032400\n<attempt>").
-  CHECK(make_request_id("events_hourly", window_start(), window_end(), 1) == "9845651faf73e5430a42a765602a6c4e");
-  CHECK(make_request_id("events_hourly", window_start(), window_end(), 2) == "2fb505d3390dce18b3c94faf6dbfa714");
+  CHECK(make_request_id("events_hourly", window_start(), window_end(), 1) ==
+        "9845651faf73e5430a42a765602a6c4e");
+  CHECK(make_request_id("events_hourly", window_start(), window_end(), 2) ==
+        "2fb505d3390dce18b3c94faf6dbfa714");
 }
 
 TEST_CASE("request ids differ by rule, window start, window end and attempt") {
@@ -93,7 +95,8 @@ TEST_CASE("request ids do not collide when text moves between rule and window") 
   // "a" + start 11 versus "a1" + start 1: the fields are separated.
   const Instant eleven{std::chrono::seconds{11}};
   const Instant one{std::chrono::seconds{1}};
-  CHECK(make_request_id("a", eleven, window_end(), 1) != make_request_id("a1", one, window_end(), 1));
+  CHECK(make_request_id("a", eleven, window_end(), 1) !=
+        make_request_id("a1", one, window_end(), 1));
 }
 
 TEST_CASE("request_values of a partitioned rule give dates in the partition zone") {

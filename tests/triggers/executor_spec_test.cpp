@@ -61,9 +61,9 @@ TEST_CASE("expand_json does not expand braces inside a value") {
 }
 
 TEST_CASE("expand_json leaves numbers, booleans and null untouched") {
-  const json shape = {{"count", 3},        {"ratio", 2.5}, {"negative", -7},
-                      {"big", 9007199254740993ULL},        {"flag", true},
-                      {"off", false},      {"nothing", nullptr}};
+  const json shape = {
+      {"count", 3},   {"ratio", 2.5}, {"negative", -7},    {"big", 9007199254740993ULL},
+      {"flag", true}, {"off", false}, {"nothing", nullptr}};
   const json body = expand(shape, kValues);
   CHECK(body == shape);
   CHECK(body["count"].is_number_integer());
@@ -91,8 +91,8 @@ TEST_CASE("expand_json treats doubled braces in a leaf as literal braces") {
 }
 
 TEST_CASE("expand_json keeps empty strings, arrays and objects") {
-  const json shape = {{"text", ""}, {"list", json::array()}, {"map", json::object()},
-                      {"value", "{empty}"}};
+  const json shape = {
+      {"text", ""}, {"list", json::array()}, {"map", json::object()}, {"value", "{empty}"}};
   CHECK(expand(shape, kValues) ==
         json{{"text", ""}, {"list", json::array()}, {"map", json::object()}, {"value", ""}});
 }
@@ -142,21 +142,20 @@ TEST_CASE("executor_variables of a webhook: url, header values and body leaves")
   webhook.url = parsed("http://127.0.0.1:8080/api/v1/dags/{dag_id}/dagRuns");
   webhook.headers = {{"Authorization", parsed("Bearer token")},
                      {"X-Window", parsed("{window_start}..{window_end}")}};
-  webhook.body = JsonTemplate{
-      json{{"dag_run_id", "gapwatch-{request_id}"},
-           {"{key_is_not_a_variable}", 1},
-           {"conf", {{"tables", json::array({"{table}", "{{literal}}"})}, {"n", 5}}}}};
+  webhook.body =
+      JsonTemplate{json{{"dag_run_id", "gapwatch-{request_id}"},
+                        {"{key_is_not_a_variable}", 1},
+                        {"conf", {{"tables", json::array({"{table}", "{{literal}}"})}, {"n", 5}}}}};
   const ExecutorSpec spec{"airflow", webhook, 4, {}};
   CHECK_FALSE(spec.is_command());
-  CHECK(executor_variables(spec) == std::set<std::string>{"dag_id", "request_id", "table",
-                                                          "window_end", "window_start"});
+  CHECK(executor_variables(spec) ==
+        std::set<std::string>{"dag_id", "request_id", "table", "window_end", "window_start"});
 }
 
 TEST_CASE("executor_variables of a webhook without body or headers: the url only") {
   WebhookSpec webhook;
   webhook.url = parsed("https://hooks.example/{rule}");
-  CHECK(executor_variables(ExecutorSpec{"hook", webhook, 1, {}}) ==
-        std::set<std::string>{"rule"});
+  CHECK(executor_variables(ExecutorSpec{"hook", webhook, 1, {}}) == std::set<std::string>{"rule"});
 }
 
 }  // namespace

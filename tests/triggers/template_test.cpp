@@ -50,8 +50,7 @@ TEST_CASE("text keeps the template as written") {
 
 TEST_CASE("raw expansion inserts values as they are") {
   const TemplateValues values{{"table", "events"}, {"start", "2026-11-25T00:00:00Z"}};
-  CHECK(expand("reload {table} from {start}", values) ==
-        "reload events from 2026-11-25T00:00:00Z");
+  CHECK(expand("reload {table} from {start}", values) == "reload events from 2026-11-25T00:00:00Z");
   CHECK(expand("{table}{table}", values) == "eventsevents");
 }
 
@@ -70,7 +69,8 @@ TEST_CASE("url_component expansion percent-encodes values but not the literal te
   const TemplateValues values{{"dag", "ingest/events"}, {"start", "2026-11-25T00:00:00+01:00"}};
   CHECK(expand("https://airflow.example/api/{dag}/runs?from={start}&x=1", values,
                Template::Encoding::url_component) ==
-        "https://airflow.example/api/ingest%2Fevents/runs?from=2026-11-25T00%3A00%3A00%2B01%3A00&x=1");
+        "https://airflow.example/api/ingest%2Fevents/"
+        "runs?from=2026-11-25T00%3A00%3A00%2B01%3A00&x=1");
 }
 
 TEST_CASE("url_component expansion leaves no URL syntax from a hostile value") {
@@ -112,8 +112,7 @@ TEST_CASE("literal braces are not percent-encoded in a URL") {
 }
 
 TEST_CASE("a lone closing brace is an error naming its position") {
-  CHECK(parse_error("ab}c") ==
-        "unmatched '}' at position 3 (write '}}' for a literal brace)");
+  CHECK(parse_error("ab}c") == "unmatched '}' at position 3 (write '}}' for a literal brace)");
 }
 
 TEST_CASE("an unterminated placeholder is an error naming its position") {
@@ -139,11 +138,11 @@ TEST_CASE("expanding a variable without a value fails naming it") {
 }
 
 TEST_CASE("request_variables lists every built-in request variable") {
-  CHECK(request_variables() ==
-        std::set<std::string>{"rule", "warehouse", "table", "check", "severity", "window_start",
-                              "window_end", "window_start_date", "window_end_date",
-                              "window_start_epoch", "window_end_epoch", "request_id",
-                              "incident_id", "attempt"});
+  CHECK(request_variables() == std::set<std::string>{"rule", "warehouse", "table", "check",
+                                                     "severity", "window_start", "window_end",
+                                                     "window_start_date", "window_end_date",
+                                                     "window_start_epoch", "window_end_epoch",
+                                                     "request_id", "incident_id", "attempt"});
 }
 
 }  // namespace

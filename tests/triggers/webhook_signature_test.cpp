@@ -26,9 +26,8 @@ std::string sign(std::string_view secret, std::string_view id, std::int64_t time
 TEST_CASE("a whsec_ secret signs like the Standard Webhooks reference implementation") {
   // The test vector of the standard-webhooks libraries; the expected value was
   // recomputed independently with Python's hmac module.
-  CHECK(sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
-             1614265330, R"({"test": 2432232314})") ==
-        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  CHECK(sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+             R"({"test": 2432232314})") == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
 
 TEST_CASE("a secret without the whsec_ prefix is used as its bytes") {
@@ -108,8 +107,8 @@ TEST_CASE("base64_decode accepts padding only at the end and at most two") {
 }
 
 TEST_CASE("a whsec_ secret with a trailing newline is an error, not a different key") {
-  CHECK(error_of(webhook_signature("whsec_cGxhaW4tc2VjcmV0\n\n\n\n", kId, kTimestamp,
-                                   kBody)) == "signing_secret: whsec_ secret is not valid base64");
+  CHECK(error_of(webhook_signature("whsec_cGxhaW4tc2VjcmV0\n\n\n\n", kId, kTimestamp, kBody)) ==
+        "signing_secret: whsec_ secret is not valid base64");
 }
 
 TEST_CASE("base64 round-trips every byte value") {

@@ -1,0 +1,27 @@
+// Logging: spdlog to stderr, as text or one JSON object per line, with every
+// known secret (passwords in connection strings, tokens, signing secrets,
+// header values) replaced by *** before a line is written — whatever logged
+// it, including output echoed back by a remote system. Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "monitor/config.h"
+
+namespace gapwatch {
+
+// Installs the default logger. `format` is text or json; `level` is debug,
+// info, warn or error.
+void configure_logging(const std::string& format, const std::string& level);
+
+// Replaces the secrets to redact (on start and on every reload).
+void set_log_secrets(std::vector<std::string> secrets);
+
+// The secret values in a configuration.
+std::vector<std::string> config_secrets(const Config& config);
+
+// `text` with each secret replaced by ***.
+std::string redact(std::string text, const std::vector<std::string>& secrets);
+
+}  // namespace gapwatch

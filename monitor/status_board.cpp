@@ -1,0 +1,59 @@
+#include "monitor/status_board.h"
+
+namespace gapwatch {
+
+RuleStatus* StatusBoard::find(const std::string& rule) {
+  for (RuleStatus& status : m_rules) {
+    if (status.rule == rule) {
+      return &status;
+    }
+  }
+  return nullptr;
+}
+
+void StatusBoard::set_rules(const std::vector<RuleConfig>& rules) {
+  std::lock_guard lock(m_mutex);
+  std::vector<RuleStatus> next;
+  for (const RuleConfig& rule : rules) {
+    RuleStatus status;
+    if (const RuleStatus* existing = find(rule.spec.name)) {
+      status = *existing;
+    }
+    status.rule = rule.spec.name;
+    status.check = rule.spec.check;
+    status.warehouse = rule.spec.warehouse;
+    status.table = rule.spec.table.display();
+    status.severity = rule.spec.severity;
+    status.schedule = rule.schedule.text;
+    next.push_back(std::move(status));
+  }
+  m_rules = std::move(next);
+}
+
+void StatusBoard::record(const RuleResult& result) {
+  std::lock_guard lock(m_mutex);
+  if (RuleStatus* status = find(result.rule)) {
+    status->last = result;
+  }
+}
+
+void StatusBoard::set_next_due(const std::string& rule, std::optional<Instant> due) {
+  std::lock_guard lock(m_mutex);
+  if (RuleStatus* status = find(rule)) {
+    status->next_due = due;
+  }
+}
+
+void StatusBoard::record_skipped(const std::string& rule) {
+  std::lock_guard lock(m_mutex);
+  if (RuleStatus* status = find(rule)) {
+    ++status->skipped;
+  }
+}
+
+std::vector<RuleStatus> StatusBoard::snapshot() const {
+  std::lock_guard lock(m_mutex);
+  return m_rules;
+}
+
+}  // namespace gapwatch

@@ -316,10 +316,11 @@ void Daemon::update_gauges() {
     m_metrics.set_incidents(incidents);
   }
   for (std::size_t i = 0; i < generation.config.rules.size(); ++i) {
-    m_board.set_next_due(generation.config.rules[i].spec.name,
-                         generation.scheduler.running(i)
-                             ? std::nullopt
-                             : std::optional<Instant>(generation.scheduler.due_at(i)));
+    const std::optional<Instant> due =
+        generation.scheduler.running(i) ? std::nullopt
+                                        : std::optional<Instant>(generation.scheduler.due_at(i));
+    m_board.set_next_due(generation.config.rules[i].spec.name, due);
+    m_metrics.set_next_evaluation(generation.config.rules[i].spec.name, due);
   }
 }
 

@@ -65,6 +65,11 @@ Metrics::Metrics()
                        .Name("gapwatch_table_newest_row_timestamp_seconds")
                        .Help("The newest timestamp a freshness rule read")
                        .Register(*m_registry)),
+      m_next_evaluation(BuildGauge()
+                            .Name("gapwatch_rule_next_evaluation_timestamp_seconds")
+                            .Help("When the rule is due next; an evaluation overdue by much "
+                                  "means gapwatch is stuck or overloaded")
+                            .Register(*m_registry)),
       m_duration(BuildHistogram()
                      .Name("gapwatch_rule_evaluation_duration_seconds")
                      .Help("How long evaluations took, by warehouse")
@@ -155,7 +160,8 @@ void Metrics::remove_series(const RuleSeries& series) {
        {std::pair{&m_last_evaluation, series.last_evaluation},
         std::pair{&m_last_success, series.last_success},
         std::pair{&m_failing_buckets, series.failing_buckets},
-        std::pair{&m_observed, series.observed}, std::pair{&m_newest_row, series.newest_row}}) {
+        std::pair{&m_observed, series.observed}, std::pair{&m_newest_row, series.newest_row},
+        std::pair{&m_next_evaluation, series.next_evaluation}}) {
     if (gauge != nullptr) {
       family->Remove(gauge);
     }
@@ -281,6 +287,19 @@ void Metrics::set_config_reload(bool successful, Instant at) {
   if (successful) {
     m_reload_timestamp.Add({}).Set(seconds(at));
   }
+}
+
+void Metrics::set_next_evaluation(const std::string& rule, std::optional<Instant> at) {
+  std::lock_guard lock(m_mutex);
+  const auto found = m_rules.find(rule);
+  if (found == m_rules.end() || !at) {
+    return;  // while it runs, the last due time stays
+  }
+  RuleSeries& series = found->second;
+  if (series.next_evaluation == nullptr) {
+    series.next_evaluation = &m_next_evaluation.Add(series.labels);
+  }
+  series.next_evaluation->Set(seconds(*at));
 }
 
 std::map<std::string, bool> Metrics::warehouses_up() const {

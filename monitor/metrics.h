@@ -46,6 +46,8 @@ class Metrics {
   void set_outbox_pending(std::int64_t count);
 
   void set_config_reload(bool successful, Instant at);
+  // When the rule is due next (empty while it runs).
+  void set_next_evaluation(const std::string& rule, std::optional<Instant> at);
 
   // Whether each warehouse was reached at its last attempt.
   std::map<std::string, bool> warehouses_up() const;
@@ -63,6 +65,7 @@ class Metrics {
     prometheus::Gauge* failing_buckets = nullptr;
     prometheus::Gauge* observed = nullptr;
     prometheus::Gauge* newest_row = nullptr;  // freshness rules only
+    prometheus::Gauge* next_evaluation = nullptr;
     // The gauges above are created with their first value.
     prometheus::Counter* skipped = nullptr;
     prometheus::Gauge* incident_open = nullptr;
@@ -80,6 +83,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& m_failing_buckets;
   prometheus::Family<prometheus::Gauge>& m_observed;
   prometheus::Family<prometheus::Gauge>& m_newest_row;
+  prometheus::Family<prometheus::Gauge>& m_next_evaluation;
   prometheus::Family<prometheus::Histogram>& m_duration;
   prometheus::Family<prometheus::Counter>& m_evaluations;
   prometheus::Family<prometheus::Counter>& m_skipped;

@@ -49,6 +49,8 @@ def main():
     parser.add_argument("--secret")
     parser.add_argument("--hang", type=float, default=5.0)
     parser.add_argument("--on-accept", help="command run with the JSON body's table, start, end")
+    parser.add_argument("--echo", action="store_true",
+                        help="answer with the request's headers and body, as some servers do")
     args = parser.parse_args()
 
     script = args.script.split(",")
@@ -92,7 +94,8 @@ def main():
                 payload = json.loads(body)
                 subprocess.run([args.on_accept, payload["table"], payload["start"], payload["end"]],
                                check=False)
-            reply = json.dumps({"received": entry["headers"].get("idempotency-key")}).encode()
+            reply = json.dumps({"received": entry["headers"].get("idempotency-key")}
+                               if not args.echo else {"headers": headers, "body": entry["body"]}).encode()
             self.send_response(code)
             if retry_after:
                 self.send_header("Retry-After", retry_after)

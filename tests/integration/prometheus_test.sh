@@ -60,4 +60,20 @@ check "the status page link points at gapwatch" test "$(json "$dir/alerts.json" 
 curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query?query=up%7Bjob%3D%22gapwatch%22%7D" >"$dir/up.json"
 check "Prometheus scrapes gapwatch (up == 1)" test "$(json "$dir/up.json" 'doc["data"]["result"][0]["value"][1]')" = 1
 
+echo "== a rule removed by a reload loses its series"
+daemon_pid=$(pgrep -f "run -c $dir/gapwatch.yaml" | head -1)
+python3 - "$dir/gapwatch.yaml" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+open(path, "w").write(text[:text.index("  - name: events_fresh")])
+PY
+kill -HUP "$daemon_pid"
+wait_for 10 "the reload" grep -q "configuration reloaded: 1 rule(s)" "$dir/log"
+curl -sf "http://127.0.0.1:$port/metrics" >"$dir/metrics-after.txt"
+check "events_fresh had series before" grep -q 'rule="events_fresh"' "$dir/metrics.txt"
+check "events_fresh has none after" bash -c "! grep -q 'rule=\"events_fresh\"' '$dir/metrics-after.txt'"
+check "events_hourly keeps its series" grep -q 'rule="events_hourly"' "$dir/metrics-after.txt"
+check "the reload is reported as successful" grep -q '^gapwatch_config_last_reload_successful 1' "$dir/metrics-after.txt"
+
 finish

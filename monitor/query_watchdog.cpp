@@ -48,8 +48,10 @@ void QueryWatchdog::run() {
                                        [](const auto& a, const auto& b) {
                                          return a.second.deadline < b.second.deadline;
                                        });
-    if (Clock::now() < next->second.deadline) {
-      m_wake.wait_until(lock, next->second.deadline);
+    // A copy: while we wait, disarm() may erase the entry.
+    const Clock::time_point deadline = next->second.deadline;
+    if (Clock::now() < deadline) {
+      m_wake.wait_until(lock, deadline);
       continue;
     }
     const Token token = next->first;

@@ -304,18 +304,34 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
   if (!sqlite3_get_autocommit(m_db)) {
     return work();  // nested: part of the enclosing transaction
   }
+  const auto note_failure = [&](const Error& error) {
+    switch (sqlite3_errcode(m_db) & 0xff) {
+      case SQLITE_FULL:
+      case SQLITE_IOERR:
+      case SQLITE_READONLY:
+      case SQLITE_CANTOPEN:
+        m_write_error = error.message;
+        break;
+      default:
+        break;
+    }
+  };
   if (auto begun = execute(m_db, "BEGIN IMMEDIATE"); !begun) {
+    note_failure(begun.error());
     return begun;
   }
   auto result = work();
   if (!result) {
+    note_failure(result.error());
     execute(m_db, "ROLLBACK");
     return result;
   }
   if (auto committed = execute(m_db, "COMMIT"); !committed) {
+    note_failure(committed.error());
     execute(m_db, "ROLLBACK");
     return committed;
   }
+  m_write_error.clear();
   return {};
 }
 
@@ -567,6 +583,10 @@ Expected<void> StateStore::check_writable() {
   std::lock_guard lock(m_mutex);
   if (sqlite3_db_readonly(m_db, "main") == 1) {
     return fail(fmt::format("the state database {} is read-only", m_path));
+  }
+  if (!m_write_error.empty()) {
+    return fail(fmt::format("the state database {} cannot be written: {}", m_path,
+                            m_write_error));
   }
   return transaction([] { return Expected<void>{}; });
 }

@@ -126,7 +126,8 @@ class StateStore {
   Expected<void> add_event(const EventRecord& event);
   Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id);
 
-  // Whether a write transaction can be taken (for /readyz).
+  // Whether writes work (for /readyz): a write lock can be taken and the last
+  // write did not fail for want of space or permission.
   Expected<void> check_writable();
 
   const std::string& path() const { return m_path; }
@@ -141,6 +142,9 @@ class StateStore {
 
   std::recursive_mutex m_mutex;
   sqlite3* m_db;  // guarded by m_mutex
+  // Why the last write failed for lack of space or permission; empty once a
+  // write succeeds again. Guarded by m_mutex.
+  std::string m_write_error;
   std::string m_path;
 };
 

@@ -12,6 +12,7 @@ time_format='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 db=${GAPWATCH_QUICKSTART_DB:?GAPWATCH_QUICKSTART_DB is not set}
 
 rows=$(sqlite3 "$db" <<SQL
+.timeout 30000
 BEGIN IMMEDIATE;
 DELETE FROM $table WHERE event_time >= datetime('$start') AND event_time < datetime('$end');
 INSERT INTO $table SELECT * FROM archive_$table

@@ -44,6 +44,7 @@ def verify_signature(secret, headers, body):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port-file", required=True)
+    parser.add_argument("--port", type=int, default=0, help="listen on this port (default: any free one)")
     parser.add_argument("--log", required=True)
     parser.add_argument("--script", default="200")
     parser.add_argument("--secret")
@@ -109,7 +110,7 @@ def main():
 
         do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = handle_any
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     import os

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Faults with real processes: a PostgreSQL server stopped in the middle of a
+# run and started again, queries that hang (pg_sleep, a locked SQLite
+# database), a webhook receiver that is down for a while, kill -9 of gapwatch
+# 20 times during a burst of dispatches, a state database on a read-only or
+# full file system, and a command that ignores SIGTERM, forks and floods its
+# output.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$source_dir"
+
+metric() {  # metric BASE_URL SERIES-REGEX: prints the value of the first matching sample
+  curl -sf "$1/metrics" | grep -E "^$2 " | head -1 | awk '{print $2}'
+}
+base_url() { echo "http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$1" | head -1 | cut -d: -f3)"; }
+
+echo "== PostgreSQL stopped mid-run: error (not fail), nothing dispatched; back within two evaluations"
+pg=$work/pg
+pg_port=$("$source_dir/tests/integration/pg_cluster" start "$pg")
+background_pids+=()
+trap '"$source_dir/tests/integration/pg_cluster" stop "$pg" >/dev/null 2>&1; cleanup' EXIT
+"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
+CREATE TABLE events (event_time timestamptz NOT NULL);
+INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
+SQL
+dir=$work/pgdown; mkdir -p "$dir"
+cat >"$dir/gapwatch.yaml" <<YAML
+version: 1
+monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: 5s}
+warehouses:
+  - name: pg
+    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
+    query_timeout: 5s
+executors:
+  - name: record
+    command: {argv: ["/bin/sh", "-c", "echo ran >> $dir/dispatched"]}
+rules:
+  - name: hourly
+    table: events
+    check: row_count
+    timestamp_column: event_time
+    partition: {every: 1h, lookback: 1d, delay: 1h}
+    fail: {min: 1}
+    schedule: 1s
+    backfill: {executor: record}
+YAML
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+background_pids+=("$!")
+wait_for 20 "the rule to pass" grep -q "rule hourly: pass" "$dir/log"
+url=$(base_url "$dir/log")
+"$source_dir/tests/integration/pg_cluster" pause "$pg"
+wait_for 20 "the rule to error" grep -q "rule hourly: error" "$dir/log"
+check "gapwatch_warehouse_up is 0" test "$(metric "$url" 'gapwatch_warehouse_up\{warehouse="pg"\}')" = 0
+check "the status is error, never fail" test "$(metric "$url" 'gapwatch_rule_status\{.*status="fail".*\}')" = 0
+check "/readyz says the warehouse is unreachable" bash -c "curl -s '$url/readyz' | grep -q 'warehouse pg is unreachable'"
+errors_before=$(metric "$url" 'gapwatch_rule_evaluations_total\{.*result="error".*\}')
+"$source_dir/tests/integration/pg_cluster" resume "$pg"
+lines=$(wc -l <"$dir/log")
+wait_for 20 "the rule to pass again" bash -c "tail -n +$((lines + 1)) '$dir/log' | grep -q 'rule hourly: pass'"
+errors_after=$(metric "$url" 'gapwatch_rule_evaluations_total\{.*result="error".*\}')
+check "recovered within two evaluations (at most one more error after the restart: $errors_before → $errors_after)" \
+  test $((${errors_after%.*} - ${errors_before%.*})) -le 1
+check "gapwatch_warehouse_up is 1 again" test "$(metric "$url" 'gapwatch_warehouse_up\{warehouse="pg"\}')" = 1
+check "nothing was dispatched" test ! -e "$dir/dispatched"
+check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) FROM incidents')" = 0
+
+echo "== a query that hangs is cancelled at query_timeout; other rules keep their schedule"
+"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test -c "CREATE TABLE small (event_time timestamptz); INSERT INTO small VALUES (now());"
+dir=$work/hang; mkdir -p "$dir"
+cat >"$dir/gapwatch.yaml" <<YAML
+version: 1
+monitor: {state: $dir/state.db, listen: "127.0.0.1:0", workers: 2, shutdown_grace: 5s}
+warehouses:
+  - name: pg
+    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
+    query_timeout: 2s
+    max_connections: 2
+rules:
+  - name: slow
+    table: small
+    check: row_count
+    where: "pg_sleep(30) IS NOT NULL"
+    fail: {min: 1}
+    schedule: 1s
+  - name: quick
+    table: small
+    check: freshness
+    timestamp_column: event_time
+    fail: {max: 1h}
+    schedule: 1s
+YAML
+"$gapwatch" -v run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 30 "the slow rule to time out three times" bash -c "[[ \$(grep -c 'rule slow: error (query timed out after 2s and was cancelled)' '$dir/log') -ge 3 ]]"
+quick=$(grep -c "rule quick: pass" "$dir/log")
+check "the quick rule kept running meanwhile ($quick evaluations)" test "$quick" -ge 4
+check "the slow rule's overlapping runs were skipped and counted" grep -q "rule slow: evaluation skipped" "$dir/log"
+kill -TERM "$daemon"; wait "$daemon"
+check "no pg_sleep is left running on the server" test "$("$source_dir/tests/integration/pg_cluster" psql "$pg" -At -c "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")" = 0
+
+echo "== a locked SQLite database: cancelled at query_timeout"
+dir=$work/locked; mkdir -p "$dir"
+sqlite3 "$dir/warehouse.db" "CREATE TABLE events (event_time TEXT); INSERT INTO events VALUES (datetime('now'));"
+python3 - "$dir/warehouse.db" "$dir/locked" <<'PY' &
+import sqlite3, sys, time, pathlib
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+pathlib.Path(sys.argv[2]).touch()
+time.sleep(20)
+PY
+background_pids+=("$!")
+wait_for 10 "the lock" test -e "$dir/locked"
+cat >"$dir/gapwatch.yaml" <<YAML
+version: 1
+warehouses:
+  - name: w
+    connection: "Driver=SQLite3;Database=$dir/warehouse.db;Timeout=60000"
+    query_timeout: 1s
+rules:
+  - name: fresh
+    table: events
+    check: freshness
+    timestamp_column: event_time
+    fail: {max: 1h}
+YAML
+started=$SECONDS
+"$gapwatch" check -c "$dir/gapwatch.yaml" >"$dir/out"
+check "check exits 3 (error)" test $? -eq 3
+check "the locked query timed out" grep -q "query timed out after 1s and was cancelled" "$dir/out"
+check "it returned at the timeout, not when the lock went ($((SECONDS - started))s)" test $((SECONDS - started)) -le 5
+
+echo "== a webhook receiver down for a while, then up: every request delivered, once per id"
+dir=$work/down; mkdir -p "$dir"; make_warehouse "$dir"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+write_config "$dir" "  - name: hook
+    webhook:
+      url: \"http://127.0.0.1:$port/hook\"
+      body: {table: \"{table}\", start: \"{window_start}\", end: \"{window_end}\"}
+      timeout: 2s
+    max_concurrent: 2
+    retry: {max_attempts: 20, initial_backoff: 1s, max_backoff: 2s}" \
+  '    backfill: {executor: hook, max_window: 1h, verify_after: 30s}'
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 90 2>"$dir/log" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 30 "deliveries to fail while the receiver is down" bash -c "[[ \$(grep -c 'Couldn.t connect to server; retrying' '$dir/log') -ge 4 ]]"
+GAPWATCH_QUICKSTART_DB="$dir/warehouse.db" python3 "$source_dir/tests/integration/webhook_receiver.py" \
+  --port "$port" --port-file "$dir/port" --log "$dir/received.jsonl" --script 200 \
+  --on-accept "$source_dir/examples/quickstart/backfill.sh" &
+background_pids+=("$!")
+wait "$daemon"
+check "healed once the receiver came up (exit 0)" test $? -eq 0
+requests=$(sqlite3 "$dir/state.db" "SELECT COUNT(*) FROM requests")
+check "at least one request per missing hour ($requests)" test "$requests" -ge 3
+check "each was received exactly once, under its own id" test \
+  "$(python3 -c 'import json,sys; ids=[json.loads(l)["headers"]["idempotency-key"] for l in open(sys.argv[1])]; print(len(ids), len(set(ids)))' "$dir/received.jsonl")" = "$requests $requests"
+check "the ids received are the ids recorded" test \
+  "$(python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["headers"]["idempotency-key"] for l in open(sys.argv[1]))))' "$dir/received.jsonl")" = \
+  "$(sqlite3 "$dir/state.db" "SELECT id FROM requests ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
+check "no rows are missing" test "$(missing_rows "$dir")" -eq 0
+
+echo "== kill -9 twenty times during a burst of dispatches"
+dir=$work/burst; mkdir -p "$dir"; make_warehouse "$dir"
+# Move every event of the judged range into the archive: 40-odd failing hours.
+sqlite3 "$dir/warehouse.db" "INSERT INTO archive_events SELECT * FROM events WHERE event_time < datetime('now', '-2 hours');
+  DELETE FROM events WHERE event_time < datetime('now', '-2 hours');"
+cat >"$dir/slow_backfill.sh" <<SCRIPT
+#!/usr/bin/env bash
+echo "\$GAPWATCH_REQUEST_ID \$2 \$3" >>"$dir/deliveries"
+sleep 0.2
+exec "$source_dir/examples/quickstart/backfill.sh" "\$@"
+SCRIPT
+chmod +x "$dir/slow_backfill.sh"
+write_config "$dir" "  - name: reload
+    command:
+      argv: [\"$dir/slow_backfill.sh\", \"{table}\", \"{window_start}\", \"{window_end}\"]
+      env: {GAPWATCH_QUICKSTART_DB: \"$dir/warehouse.db\"}
+    max_concurrent: 4" '    backfill: {executor: reload, max_window: 1h}'
+for run in $(seq 1 20); do
+  "$gapwatch" run -c "$dir/gapwatch.yaml" 2>>"$dir/log" &
+  pid=$!
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+done
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 120 2>>"$dir/log"
+check "after 20 kills, the last run heals and exits 0" test $? -eq 0
+sqlite3 "$dir/state.db" "SELECT id, window_start, window_end, attempt, state FROM requests" >"$dir/requests"
+python3 - "$dir/requests" "$dir/deliveries" <<'PY' >"$dir/burst-report"
+import sys, datetime
+requests = {}
+for line in open(sys.argv[1]):
+    rid, start, end, attempt, state = line.strip().split("|")
+    requests[rid] = (int(start), int(end), int(attempt), state)
+def epoch(text):
+    return int(datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
+delivered = {}
+for line in open(sys.argv[2]):
+    rid, start, end = line.split()
+    delivered.setdefault(rid, set()).add((epoch(start), epoch(end)))
+unknown = [r for r in delivered if r not in requests]
+mismatched = [r for r, windows in delivered.items() if r in requests and windows != {requests[r][:2]}]
+lost = [r for r, v in requests.items() if v[3] not in ("cancelled",) and r not in delivered]
+ids_per_window = {}
+for rid, (start, end, attempt, state) in requests.items():
+    ids_per_window.setdefault((start, end, attempt), set()).add(rid)
+duplicates = [w for w, ids in ids_per_window.items() if len(ids) > 1]
+print(f"requests={len(requests)} delivered_ids={len(delivered)} deliveries={sum(1 for _ in open(sys.argv[2]))} "
+      f"lost={len(lost)} unknown={len(unknown)} mismatched={len(mismatched)} duplicate_ids={len(duplicates)}")
+PY
+cat "$dir/burst-report"
+check "every recorded request was delivered, nothing unrecorded was sent, no window under two ids" \
+  grep -q "lost=0 unknown=0 mismatched=0 duplicate_ids=0" "$dir/burst-report"
+check "PRAGMA integrity_check is ok" test "$(sqlite3 "$dir/state.db" 'PRAGMA integrity_check')" = ok
+check "one incident, resolved (none lost, none doubled)" test "$(sqlite3 "$dir/state.db" "SELECT COUNT(*) || ' ' || GROUP_CONCAT(state) FROM incidents")" = "1 resolved"
+check "no rows are missing in the judged range" test "$(sqlite3 "$dir/warehouse.db" "SELECT COUNT(*) FROM archive_events a WHERE a.event_time >= datetime('now', '-46 hours') AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.id)")" -eq 0
+check "restarts resumed interrupted deliveries" grep -q "resumed after restart" "$dir/log"
+
+echo "== the state database on a full file system mid-run, and on a read-only one at start"
+dir=$work/fullfs; mkdir -p "$dir/state"; make_warehouse "$dir"
+sqlite3 "$dir/warehouse.db" "INSERT INTO events SELECT * FROM archive_events"   # no gap yet
+write_config "$dir" "  - name: reload
+    command:
+      argv: [\"$source_dir/examples/quickstart/backfill.sh\", \"{table}\", \"{window_start}\", \"{window_end}\"]
+      env: {GAPWATCH_QUICKSTART_DB: \"$dir/warehouse.db\"}" '    backfill: {executor: reload}'
+sed -i "s|state: $dir/state.db|state: $dir/state/state.db|" "$dir/gapwatch.yaml"
+unshare_flags=(-m); [[ $(id -u) -eq 0 ]] || unshare_flags=(-r -m)
+unshare "${unshare_flags[@]}" bash -s -- "$gapwatch" "$dir" <<'INNER' >"$dir/inner.out" 2>&1
+set -u
+gapwatch=$1 dir=$2
+failed=0
+check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=$((failed+1)); fi; }
+wait_for() { local s=$1; shift; local end=$((SECONDS + s)); until "$@"; do ((SECONDS >= end)) && return 1; sleep 0.1; done; }
+missing() { sqlite3 "$dir/warehouse.db" 'SELECT COUNT(*) FROM archive_events a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.id)'; }
+# Read-only at start: refused with a clear message.
+mount -t tmpfs -o size=1m,ro tmpfs "$dir/state"
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/ro.log"
+check "read-only state database: gapwatch refuses to start (exit 1)" test $? -eq 1
+check "read-only state database: it says so" grep -qE "cannot open the state database .*(read-only|readonly|unable to open)" "$dir/ro.log"
+umount "$dir/state"
+# Full mid-run: says so, keeps evaluating and serving, dispatches nothing it cannot record.
+mount -t tmpfs -o size=1m tmpfs "$dir/state"
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+daemon=$!
+wait_for 20 grep -q "rule events_hourly: pass" "$dir/log"
+url="http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)"
+head -c 2m /dev/zero >"$dir/state/filler" 2>/dev/null
+sqlite3 "$dir/warehouse.db" "DELETE FROM events WHERE id IN (SELECT id FROM archive_events)"
+wait_for 20 grep -q "cannot record the result in the state database" "$dir/log"
+check "full: gapwatch says it cannot record the result" grep -qE "cannot record the result in the state database.*(full|disk)" "$dir/log"
+lines=$(wc -l <"$dir/log")
+wait_for 10 bash -c "tail -n +$((lines + 1)) '$dir/log' | grep -q 'cannot record'"
+check "full: evaluations go on" bash -c "tail -n +$((lines + 1)) '$dir/log' | grep -q 'cannot record'"
+check "full: nothing was dispatched (rows still missing)" test "$(missing)" -eq 60
+check "full: metrics are still served" bash -c "curl -sf '$url/metrics' | grep -q '^gapwatch_rule_status'"
+check "full: /readyz is 503 and says why" bash -c "curl -s '$url/readyz' | grep -q 'state database'"
+rm -f "$dir/state/filler"
+wait_for 30 grep -q "incident #1 for events_hourly resolved" "$dir/log"
+check "space again: the incident opens, the backfill runs, it resolves" grep -q "incident #1 for events_hourly resolved" "$dir/log"
+check "space again: no rows are missing" test "$(missing)" -eq 0
+kill -TERM "$daemon"; wait "$daemon"
+check "exits 0 on SIGTERM" test $? -eq 0
+echo "inner failures: $failed"
+INNER
+sed 's/^/  /' "$dir/inner.out"
+check "full and read-only state database scenarios" grep -q "inner failures: 0" "$dir/inner.out"
+
+echo "== a command that ignores SIGTERM, forks and floods its output"
+dir=$work/rogue; mkdir -p "$dir"; make_warehouse "$dir"
+cat >"$dir/rogue.sh" <<'SCRIPT'
+#!/usr/bin/env bash
+trap '' TERM
+( trap '' TERM; sleep 300 ) &
+( trap '' TERM; sleep 300 ) &
+head -c 20000000 /dev/zero | tr '\0' 'x'
+echo
+echo "the end of the output"
+sleep 300
+SCRIPT
+chmod +x "$dir/rogue.sh"
+write_config "$dir" "  - name: rogue
+    command: {argv: [\"$dir/rogue.sh\"], timeout: 2s}
+    retry: {max_attempts: 1}" '    backfill: {executor: rogue, max_attempts: 1}'
+started=$SECONDS
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 12 2>"$dir/log"
+elapsed=$((SECONDS - started))
+check "the run ended in ${elapsed}s: the timeout (2 s) and SIGKILL grace (5 s) bound it" test "$elapsed" -le 25
+check "the request failed with a timeout" test "$(sqlite3 "$dir/state.db" "SELECT state || ' ' || last_error FROM requests")" = "failed timed out after 2s"
+check "the kept output is bounded (≤ 16 KiB + marker)" test "$(sqlite3 "$dir/state.db" "SELECT LENGTH(output) FROM requests")" -le 16400
+no_process() { ! pgrep -f "$1" >/dev/null; }
+check "the process group is gone (children too)" no_process "$dir/rogue.sh"
+check "no orphaned sleep 300 is left" bash -c "! pgrep -x sleep -a | grep -q 'sleep 300'"
+
+finish

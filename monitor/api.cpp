@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,11 @@ namespace gapwatch {
 namespace {
 
 HttpResponse json_response(int status, const nlohmann::json& body) {
-  return HttpResponse{status, "application/json", body.dump(2) + "\n", {}};
+  // Paths and driver messages need not be UTF-8; dump() would throw on them.
+  return HttpResponse{status,
+                      "application/json",
+                      body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                      {}};
 }
 
 HttpResponse error_response(int status, const std::string& message) {
@@ -73,10 +78,11 @@ std::optional<HttpResponse> Api::authorize(const HttpRequest& request) const {
   if (token.empty()) {
     return error_response(403, "writes are disabled: set monitor.api_token to enable them");
   }
-  constexpr std::string_view kBearer = "Bearer ";
+  // The scheme name is case-insensitive (RFC 9110).
   const std::string_view header = request.authorization;
-  if (!header.starts_with(kBearer) ||
-      !constant_time_equal(header.substr(kBearer.size()), token)) {
+  const bool bearer = header.size() > 7 && (header[0] == 'B' || header[0] == 'b') &&
+                      header.substr(1, 6) == "earer ";
+  if (!bearer || !constant_time_equal(header.substr(7), token)) {
     HttpResponse response = error_response(401, "missing or wrong bearer token");
     response.headers["WWW-Authenticate"] = "Bearer";
     return response;
@@ -165,7 +171,14 @@ HttpResponse Api::readiness() const {
     reasons.push_back(writable.error().message);
   }
   const auto up = m_context.metrics->warehouses_up();
+  std::set<std::string> used;
+  for (const RuleConfig& rule : config->rules) {
+    used.insert(rule.spec.warehouse);
+  }
   for (const WarehouseConfig& warehouse : config->warehouses) {
+    if (!used.contains(warehouse.name)) {
+      continue;  // no rule uses it, so nothing ever connects to it
+    }
     const auto found = up.find(warehouse.name);
     if (found == up.end()) {
       reasons.push_back(fmt::format("warehouse {} has not been reached yet", warehouse.name));

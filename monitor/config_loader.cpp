@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <filesystem>
@@ -11,6 +12,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include "monitor/config.h"
 #include "monitor/executor_config.h"
@@ -97,6 +100,152 @@ bool indented_with_tab(std::string_view text, int line) {
   return text.substr(0, indentation).find('\t') != std::string_view::npos;
 }
 
+// yaml-cpp also reads UTF-16 and UTF-32, which it recognises by a byte-order
+// mark or by a NUL among the first two bytes; anything else it reads as UTF-8.
+bool read_as_utf8(std::string_view text) {
+  if (text.size() < 2) {
+    return true;
+  }
+  const auto first = static_cast<unsigned char>(text[0]);
+  const auto second = static_cast<unsigned char>(text[1]);
+  return first != 0 && second != 0 && !(first == 0xFF && second == 0xFE) &&
+         !(first == 0xFE && second == 0xFF);
+}
+
+// The position of `offset` in `text` as yaml-cpp counts it: 0-based lines and
+// byte columns, not counting a UTF-8 byte-order mark.
+YAML::Mark mark_at(std::string_view text, std::size_t offset) {
+  YAML::Mark mark;
+  const std::string_view before = text.substr(0, offset);
+  const std::size_t line_start = before.rfind('\n');
+  mark.pos = static_cast<int>(offset);
+  mark.line = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  mark.column =
+      static_cast<int>(line_start == std::string_view::npos ? offset : offset - line_start - 1);
+  if (line_start == std::string_view::npos && text.starts_with("\xEF\xBB\xBF")) {
+    mark.column = std::max(0, mark.column - 3);
+  }
+  return mark;
+}
+
+// Where UTF-8 text stops being text YAML may hold: a NUL or other control
+// character (tab, line feed and carriage return apart), or a byte that is not
+// well-formed UTF-8. yaml-cpp passes such bytes on, and they would reach
+// ODBC, logs and JSON output (which refuses malformed UTF-8).
+std::optional<std::pair<std::size_t, std::string>> find_non_text(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (byte == 0) {
+        return std::pair(i, std::string("the configuration contains a NUL byte: is it a binary "
+                                        "file? (gapwatch reads UTF-8 text)"));
+      }
+      if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7F) {
+        return std::pair(i, fmt::format("the configuration contains the control character "
+                                        "0x{:02X}: is it a binary file? (gapwatch reads UTF-8 "
+                                        "text)",
+                                        byte));
+      }
+      ++i;
+      continue;
+    }
+    // The sequence's length from its first byte, and the smallest code point
+    // that needs that many bytes (a longer, "overlong" form is malformed).
+    std::size_t length = 0;
+    std::uint32_t smallest = 0;
+    if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      smallest = 0x80;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      smallest = 0x800;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      smallest = 0x10000;
+    }
+    std::uint32_t code_point = byte & (0x7Fu >> length);
+    bool valid = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      valid = (next & 0xC0) == 0x80;
+      code_point = (code_point << 6) | (next & 0x3Fu);
+    }
+    valid = valid && code_point >= smallest && code_point <= 0x10FFFF &&
+            !(code_point >= 0xD800 && code_point <= 0xDFFF);
+    if (!valid) {
+      return std::pair(i, fmt::format("the configuration is not valid UTF-8 (byte 0x{:02X}): "
+                                      "save it as UTF-8",
+                                      byte));
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+// Follows a YAML stream's events up to its second document and notes where
+// that document's content starts; an empty second document (a trailing
+// '---') has none.
+class SecondDocumentFinder : public YAML::EventHandler {
+ public:
+  int documents() const { return m_documents; }
+  const std::optional<YAML::Mark>& content() const { return m_content; }
+
+  void OnDocumentStart(const YAML::Mark&) override { ++m_documents; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& mark) {
+    if (m_documents == 2 && !m_content) {
+      m_content = mark;
+    }
+  }
+
+  int m_documents = 0;
+  std::optional<YAML::Mark> m_content;
+};
+
+// Where a second document's content starts, if the stream has one. Not
+// YAML::LoadAll: on some binary input yaml-cpp 0.7 reports empty documents
+// without end, so this stops at the second.
+std::optional<YAML::Mark> find_second_document(const std::string& document) {
+  std::istringstream stream(document);
+  YAML::Parser parser(stream);
+  SecondDocumentFinder finder;
+  while (finder.documents() < 2 && parser.HandleNextDocument(finder)) {
+  }
+  return finder.content();
+}
+
+// The `name` of a list entry as written, whatever else is wrong with it.
+std::optional<std::string> raw_name(const YAML::Node& entry) {
+  if (!entry.IsMap()) {
+    return std::nullopt;
+  }
+  for (auto it = entry.begin(); it != entry.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == "name" && it->second.IsScalar()) {
+      return it->second.Scalar();
+    }
+  }
+  return std::nullopt;
+}
+
 template <typename Enum, std::size_t N>
 Enum enum_at(const std::array<std::string_view, N>& names, const std::string& value) {
   return static_cast<Enum>(std::find(names.begin(), names.end(), value) - names.begin());
@@ -134,18 +283,62 @@ class ConfigLoader {
   // check the variables once every rule is known.
   std::vector<VariableUse> m_variable_uses;
   std::vector<std::pair<std::string, Field>> m_rule_backfills;
+  // Every executor entry by name, loaded or not: backfills look executors up
+  // here, so that a rule naming one with errors is not told it is unknown.
+  Config m_declared_executors;
 };
 
 ConfigResult ConfigLoader::load(std::string_view text) {
   m_config.path = m_path;
+  const bool utf8 = read_as_utf8(text);
+  if (utf8) {
+    if (const auto junk = find_non_text(text)) {
+      m_reader.error(mark_at(text, junk->first), junk->second);
+      return std::unexpected(m_reader.take_errors());
+    }
+  }
+  // yaml-cpp 0.7 takes a quoted value left open at the end of the file as
+  // closed there when a line break follows it. A comment line after the text
+  // makes it reach the end of input inside the quotes, which it reports.
+  std::string document(text);
+  if (utf8) {
+    if (!document.empty() && document.back() != '\n') {
+      document += '\n';
+    }
+    document += '#';
+  }
+  const auto added_line = static_cast<int>(std::count(document.begin(), document.end(), '\n'));
   YAML::Node root;
+  std::optional<YAML::Mark> second_document;
   try {
-    root = YAML::Load(std::string(text));
+    root = YAML::Load(document);
+    // YAML::Load reads the first document only. Looking for more only where a
+    // line starts with a document marker keeps the common case to one pass.
+    if (document.find("\n---") != std::string::npos ||
+        document.find("\n...") != std::string::npos) {
+      second_document = find_second_document(document);
+    }
   } catch (const YAML::Exception& exception) {
-    m_reader.error(exception.mark, fmt::format("invalid YAML: {}{}", exception.msg,
-                                               indented_with_tab(text, exception.mark.line)
-                                                   ? " (indent with spaces: YAML forbids tabs)"
-                                                   : ""));
+    YAML::Mark mark = exception.mark;
+    if (utf8 && mark.line >= added_line) {
+      mark = mark_at(text, text.size());  // not on the comment line added above
+    }
+    std::string message = exception.msg;
+    if (message == YAML::ErrorMsg::EOF_IN_SCALAR) {
+      message = "the file ends inside a quoted value (is a closing quote missing?)";
+    } else if (dynamic_cast<const YAML::DeepRecursion*>(&exception) != nullptr) {
+      message = "the document is nested too deeply";
+    }
+    m_reader.error(mark, fmt::format("invalid YAML: {}{}", message,
+                                     indented_with_tab(text, mark.line)
+                                         ? " (indent with spaces: YAML forbids tabs)"
+                                         : ""));
+    return std::unexpected(m_reader.take_errors());
+  }
+  if (second_document) {
+    m_reader.error(*second_document,
+                   "a second YAML document: gapwatch reads one document per file (remove the "
+                   "'---' or '...' line before this)");
     return std::unexpected(m_reader.take_errors());
   }
   if (root.IsNull() || !root.IsDefined()) {
@@ -332,6 +525,11 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
 void ConfigLoader::load_executors(const Field& field) {
   std::set<std::string> names;
   for (const Field& item : m_reader.sequence(field)) {
+    if (auto name = raw_name(item.node)) {
+      ExecutorSpec declared;
+      declared.name = std::move(*name);
+      m_declared_executors.executors.push_back(std::move(declared));
+    }
     auto executor = load_executor(m_reader, item, m_variable_uses);
     if (!executor) {
       continue;
@@ -606,6 +804,8 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
     } else {
       need(false);
     }
+  } else if (m_warehouse_entries == 0) {
+    need(false);  // no usable warehouses list: reported at `warehouses`
   } else if (m_warehouse_entries == 1) {
     if (m_config.warehouses.empty()) {
       need(false);  // the only warehouse has errors of its own
@@ -748,8 +948,11 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   auto schedule = load_schedule(*map);
   need(schedule.has_value());
   if (const auto backfill = map->field("backfill")) {
-    rule.backfill = load_backfill(m_reader, *backfill, m_config);
+    rule.backfill = load_backfill(m_reader, *backfill, m_declared_executors);
     need(rule.backfill.has_value());
+    if (rule.backfill && m_config.find_executor(rule.backfill->executor) == nullptr) {
+      need(false);  // the executor's own errors say why it is unusable
+    }
     if (rule.backfill) {
       m_rule_backfills.emplace_back(spec.name, *backfill);
     }
@@ -806,8 +1009,11 @@ ConfigResult load_config_file(const std::string& path, const EnvironmentLookup& 
   };
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
-  if (error || !std::filesystem::exists(status)) {
+  if (status.type() == std::filesystem::file_type::not_found) {
     return file_error("cannot read the configuration: no such file");
+  }
+  if (error) {  // e.g. a symbolic link loop, or a directory on the way we may not search
+    return file_error(fmt::format("cannot read the configuration: {}", error.message()));
   }
   if (std::filesystem::is_directory(status)) {
     return file_error("cannot read the configuration: it is a directory, not a file");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "monitor/logging.h"
 #include "triggers/retry_policy.h"
 
 namespace gapwatch {
@@ -63,7 +64,8 @@ Dispatcher::Dispatcher(const Config& config, StateStore& store, IncidentManager&
       m_incidents(incidents),
       m_clock(clock),
       m_executors(std::move(executors)),
-      m_listener(std::move(listener)) {}
+      m_listener(std::move(listener)),
+      m_secrets(config_secrets(config)) {}
 
 Dispatcher::~Dispatcher() { shutdown(std::chrono::seconds{0}); }
 
@@ -222,7 +224,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
   const ExecutorSpec& spec = *m_config.find_executor(request.executor);
   const RuleConfig* rule = m_config.find_rule(request.rule);
   std::string kind;
-  std::string detail = outcome.detail;
+  std::string detail = redact(outcome.detail, m_secrets);
   auto done = m_store.transaction([&]() -> Expected<void> {
     std::optional<Incident> incident;
     if (request.incident_id) {
@@ -233,7 +235,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
       incident = *found;
     }
     const bool incident_closed = incident && incident->state == IncidentState::resolved;
-    request.output = outcome.output;
+    request.output = redact(outcome.output, m_secrets);
     request.updated_at = now;
     switch (outcome.kind) {
       case DispatchOutcome::Kind::ran:
@@ -263,24 +265,23 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
           detail += "; not retried: the incident has resolved";
         } else if (request.deliveries >= spec.retry.max_attempts) {
           request.state = RequestState::failed;
-          request.last_error = outcome.detail;
+          request.last_error = detail;
           kind = "request_failed";
-          detail = fmt::format("{}; gave up after {} deliveries", outcome.detail,
-                               request.deliveries);
+          detail = fmt::format("{}; gave up after {} deliveries", detail, request.deliveries);
         } else {
           const auto delay = retry_delay(spec.retry, request.deliveries,
                                          jitter_unit(request.id, request.deliveries),
                                          outcome.retry_after);
           request.state = RequestState::pending;
-          request.last_error = outcome.detail;
+          request.last_error = detail;
           request.next_attempt_at = now + delay;
           kind = "request_retry";
-          detail = fmt::format("{}; retrying in {}s", outcome.detail, delay.count());
+          detail = fmt::format("{}; retrying in {}s", detail, delay.count());
         }
         break;
       case DispatchOutcome::Kind::rejected:
         request.state = RequestState::failed;
-        request.last_error = outcome.detail;
+        request.last_error = detail;
         kind = "request_failed";
         break;
     }
@@ -293,7 +294,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
     return done;
   }
   const auto level = kind == "request_failed" ? spdlog::level::warn : spdlog::level::info;
-  std::string output = outcome.output.substr(0, 500);
+  std::string output = request.output.substr(0, 500);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) {
     output.pop_back();
   }

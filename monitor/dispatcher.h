@@ -68,6 +68,9 @@ class Dispatcher {
   const Clock& m_clock;
   std::map<std::string, std::unique_ptr<Executor>> m_executors;
   Listener m_listener;
+  // Secrets of the configuration, masked in stored output and errors (a
+  // receiver may echo a token back).
+  const std::vector<std::string> m_secrets;
 
   mutable std::mutex m_mutex;
   std::map<std::string, int> m_busy;          // guarded by m_mutex: deliveries per executor

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
+
+#include "triggers/webhook_signature.h"
 
 namespace gapwatch {
 
@@ -53,6 +57,34 @@ bool valid_variable_name(std::string_view name) {
          });
 }
 
+// host:port with a port of at most 65535 (0: any free port) and a host that
+// is a name, an IPv4 address or a bracketed IPv6 address.
+bool valid_listen_address(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size() ||
+      text.size() - colon - 1 > 5) {
+    return false;
+  }
+  const std::string_view host = text.substr(0, colon);
+  const std::string_view port = text.substr(colon + 1);
+  int number = 0;
+  const auto [end, status] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.front() < '0' || port.front() > '9' || status != std::errc{} ||
+      end != port.data() + port.size() || number > 65535) {
+    return false;
+  }
+  if (host.front() == '[') {
+    return host.size() > 2 && host.back() == ']' &&
+           std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
+             return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+           });
+  }
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '-';
+  });
+}
+
 // Parses a template and records where each of its variables is used.
 std::optional<Template> load_template(YamlReader& reader, const Field& field,
                                       const std::string& executor,
@@ -80,6 +112,8 @@ std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
     return std::nullopt;
   }
   std::vector<std::pair<std::string, Template>> entries;
+  // Header names are case-insensitive: X-Token and x-token are one header.
+  std::map<std::string, YAML::Mark> seen;
   bool ok = true;
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
     const YAML::Node key = it->first;
@@ -97,6 +131,17 @@ std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
       ok = false;
       continue;
     }
+    std::string folded = name;
+    if (header_names) {
+      std::transform(folded.begin(), folded.end(), folded.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
+    if (const auto [previous, first] = seen.emplace(folded, key.Mark()); !first) {
+      reader.error(key.Mark(), fmt::format("{}: duplicate key (first given on line {})",
+                                           value.path, previous->second.line + 1));
+      ok = false;
+      continue;
+    }
     auto parsed = load_template(reader, value, executor, uses);
     if (!parsed) {
       ok = false;
@@ -110,16 +155,28 @@ std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
   return entries;
 }
 
+// Aliases let a short body name the same list many times over ("billion
+// laughs"); expanded, it would exhaust memory.
+constexpr std::size_t kMaxBodyValues = 10000;
+
 // A YAML value as JSON: mappings become objects, lists arrays; plain scalars
 // that read as numbers, booleans or null become those; every other scalar is
-// a string template.
+// a string template. `values_left` counts down the values still allowed.
 std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field& field,
                                                  const std::string& executor,
-                                                 std::vector<VariableUse>& uses, int depth) {
+                                                 std::vector<VariableUse>& uses, int depth,
+                                                 std::size_t& values_left) {
   if (depth > 32) {
     reader.error(field, "the body is nested too deeply (more than 32 levels)");
     return std::nullopt;
   }
+  if (values_left == 0) {
+    reader.error(field, fmt::format("the body has more than {} values (are aliases repeating "
+                                    "a large part of it?)",
+                                    kMaxBodyValues));
+    return std::nullopt;
+  }
+  --values_left;
   if (field.node.IsMap()) {
     nlohmann::json object = nlohmann::json::object();
     for (auto it = field.node.begin(); it != field.node.end(); ++it) {
@@ -128,9 +185,13 @@ std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field
         reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
         return std::nullopt;
       }
+      if (object.contains(key.Scalar())) {
+        reader.error(key.Mark(), fmt::format("{}.{}: duplicate key", field.path, key.Scalar()));
+        return std::nullopt;
+      }
       auto value = load_json_template(
           reader, Field{it->second, fmt::format("{}.{}", field.path, key.Scalar())}, executor,
-          uses, depth + 1);
+          uses, depth + 1, values_left);
       if (!value) {
         return std::nullopt;
       }
@@ -144,7 +205,7 @@ std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field
     for (const YAML::Node& item : field.node) {
       auto value = load_json_template(reader,
                                       Field{item, fmt::format("{}[{}]", field.path, index++)},
-                                      executor, uses, depth + 1);
+                                      executor, uses, depth + 1, values_left);
       if (!value) {
         return std::nullopt;
       }
@@ -264,7 +325,8 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
     }
   }
   if (const auto body = map->field("body")) {
-    auto shape = load_json_template(reader, *body, executor, uses, 0);
+    std::size_t values_left = kMaxBodyValues;
+    auto shape = load_json_template(reader, *body, executor, uses, 0, values_left);
     ok = ok && shape.has_value();
     if (shape) {
       webhook.body = JsonTemplate{std::move(*shape)};
@@ -285,6 +347,16 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
     if (webhook.signing_secret && webhook.signing_secret->empty()) {
       reader.error(*secret, "signing_secret is empty (leave the key out to send unsigned)");
       ok = false;
+    } else if (webhook.signing_secret && webhook.signing_secret->starts_with("whsec_")) {
+      const auto key = base64_decode(std::string_view(*webhook.signing_secret).substr(6));
+      if (!key) {
+        reader.error(*secret, fmt::format("a whsec_ signing_secret is base64 after the prefix: {}",
+                                          key.error().message));
+        ok = false;
+      } else if (key->empty()) {
+        reader.error(*secret, "the whsec_ signing_secret has no key after the prefix");
+        ok = false;
+      }
     }
   }
   if (const auto timeout = map->field("timeout")) {
@@ -312,7 +384,13 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
     return monitor;
   }
   if (const auto state = map->field("state")) {
-    monitor.state_path = reader.string(*state).value_or(monitor.state_path);
+    const auto path = reader.string(*state);
+    if (path && path->empty()) {
+      // SQLite would open a private temporary database: every incident lost.
+      reader.error(*state, "the state path is empty");
+    } else {
+      monitor.state_path = path.value_or(monitor.state_path);
+    }
   }
   if (const auto workers = map->field("workers")) {
     monitor.workers = static_cast<int>(reader.integer(*workers, 1, 256).value_or(monitor.workers));
@@ -325,15 +403,12 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
   }
   if (const auto listen = map->field("listen")) {
     if (const auto text = reader.string(*listen)) {
-      const std::size_t colon = text->rfind(':');
-      const bool valid = *text == "off" ||
-                         (colon != std::string::npos && colon > 0 && colon + 1 < text->size() &&
-                          std::all_of(text->begin() + static_cast<std::ptrdiff_t>(colon) + 1,
-                                      text->end(), [](char c) { return c >= '0' && c <= '9'; }));
+      const bool valid = *text == "off" || valid_listen_address(*text);
       if (valid) {
         monitor.listen = *text;
       } else {
-        reader.error(*listen, fmt::format("'{}' is not host:port (e.g. 127.0.0.1:9464) or off",
+        reader.error(*listen, fmt::format("'{}' is not host:port (e.g. 127.0.0.1:9464, port "
+                                          "0-65535) or off",
                                           *text));
       }
     }
@@ -554,37 +629,54 @@ void check_backfill_variables(YamlReader& reader, const Config& config,
 
 std::string redact_connection_string(std::string_view connection) {
   std::string out;
-  std::size_t start = 0;
-  while (start <= connection.size()) {
-    std::size_t end = connection.find(';', start);
-    if (end == std::string_view::npos) {
-      end = connection.size();
+  std::size_t i = 0;
+  while (i < connection.size()) {
+    const std::size_t equals = connection.find('=', i);
+    const std::size_t semicolon = connection.find(';', i);
+    if (equals == std::string_view::npos || (semicolon != std::string_view::npos && semicolon < equals)) {
+      // An attribute without a value: keep it as it is.
+      const std::size_t end = semicolon == std::string_view::npos ? connection.size() : semicolon + 1;
+      out += connection.substr(i, end - i);
+      i = end;
+      continue;
     }
-    std::string_view part = connection.substr(start, end - start);
-    const std::size_t equals = part.find('=');
-    if (equals != std::string_view::npos) {
-      std::string key(part.substr(0, equals));
-      std::transform(key.begin(), key.end(), key.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      while (!key.empty() && key.back() == ' ') {
-        key.pop_back();
+    std::string key(connection.substr(i, equals - i));
+    std::string name;
+    for (const char c : key) {
+      if (c != ' ') {
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       }
-      if (key == "pwd" || key == "password" || key.find("secret") != std::string::npos ||
-          key.find("token") != std::string::npos) {
-        part = part.substr(0, equals + 1);
-        out += part;
-        out += "***";
-      } else {
-        out += part;
+    }
+    // The value: {braced, with }} for a brace} or up to the next ';'.
+    std::size_t end = equals + 1;
+    while (end < connection.size() && connection[end] == ' ') {
+      ++end;
+    }
+    if (end < connection.size() && connection[end] == '{') {
+      ++end;
+      while (end < connection.size()) {
+        if (connection[end] == '}') {
+          if (end + 1 < connection.size() && connection[end + 1] == '}') {
+            end += 2;
+            continue;
+          }
+          ++end;
+          break;
+        }
+        ++end;
       }
-    } else {
-      out += part;
     }
-    if (end == connection.size()) {
-      break;
+    end = std::min(connection.find(';', end), connection.size());
+    const bool secret = name == "pwd" || name == "password" ||
+                        name.find("secret") != std::string::npos ||
+                        name.find("token") != std::string::npos;
+    out += key;
+    out += '=';
+    out += secret ? std::string("***") : std::string(connection.substr(equals + 1, end - equals - 1));
+    if (end < connection.size()) {
+      out += ';';
     }
-    out += ';';
-    start = end + 1;
+    i = end + 1;
   }
   return out;
 }

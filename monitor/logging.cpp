@@ -1,6 +1,7 @@
 #include "monitor/logging.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <regex>
@@ -26,30 +27,70 @@ std::vector<std::string> current_secrets() {
   return g_secrets;
 }
 
-// The password-like values of an ODBC connection string.
-void connection_secrets(std::string_view connection, std::vector<std::string>& out) {
-  std::size_t start = 0;
-  while (start < connection.size()) {
-    std::size_t end = connection.find(';', start);
-    if (end == std::string_view::npos) {
-      end = connection.size();
+bool is_secret_key(std::string_view key) {
+  std::string lower;
+  for (const char c : key) {
+    if (c != ' ') {
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    const std::string_view part = connection.substr(start, end - start);
-    const std::size_t equals = part.find('=');
-    if (equals != std::string_view::npos) {
-      std::string key(part.substr(0, equals));
-      std::transform(key.begin(), key.end(), key.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (key == "pwd" || key == "password" || key.find("secret") != std::string::npos ||
-          key.find("token") != std::string::npos) {
-        std::string value(part.substr(equals + 1));
-        if (value.size() >= 2 && value.front() == '{' && value.back() == '}') {
-          value = value.substr(1, value.size() - 2);
+  }
+  return lower == "pwd" || lower == "password" || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos;
+}
+
+// The password-like values of an ODBC connection string. A value in braces may
+// hold ';' and writes '}' as '}}' (the config loader braces a dsn's password
+// that way): both the value and its escaped form are secrets.
+void connection_secrets(std::string_view connection, std::vector<std::string>& out) {
+  std::size_t at = 0;
+  while (at < connection.size()) {
+    const std::size_t stop = connection.find_first_of("=;", at);
+    if (stop == std::string_view::npos) {
+      break;
+    }
+    if (connection[stop] == ';') {
+      at = stop + 1;  // a part without a value
+      continue;
+    }
+    const bool secret = is_secret_key(connection.substr(at, stop - at));
+    const std::size_t first = connection.find_first_not_of(' ', stop + 1);
+    std::size_t next = 0;
+    if (first != std::string_view::npos && connection[first] == '{') {
+      std::string value;
+      std::size_t close = first + 1;
+      for (; close < connection.size(); ++close) {
+        if (connection[close] == '}') {
+          if (close + 1 < connection.size() && connection[close + 1] == '}') {
+            value += '}';
+            ++close;
+            continue;
+          }
+          break;
         }
+        value += connection[close];
+      }
+      const std::string escaped(connection.substr(first + 1, close - first - 1));
+      if (secret) {
         out.push_back(value);
+        if (escaped != value) {
+          out.push_back(escaped);
+        }
+      }
+      next = connection.find(';', close);
+    } else {
+      next = connection.find(';', stop + 1);
+      std::string_view value = connection.substr(stop + 1, next - (stop + 1));
+      while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+      }
+      while (!value.empty() && value.back() == ' ') {
+        value.remove_suffix(1);
+      }
+      if (secret) {
+        out.emplace_back(value);
       }
     }
-    start = end + 1;
+    at = next == std::string_view::npos ? connection.size() : next + 1;
   }
 }
 
@@ -96,17 +137,44 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
+std::vector<std::string> connection_string_secrets(std::string_view connection) {
+  std::vector<std::string> secrets;
+  connection_secrets(connection, secrets);
+  return secrets;
+}
+
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
+  // Every occurrence of every secret is found in the original text before
+  // anything is replaced, and overlapping ones are merged: replacing one at a
+  // time would leave the rest of a longer or overlapping secret in clear.
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
   for (const std::string& secret : secrets) {
     if (secret.size() < kShortestSecret) {
       continue;
     }
     for (std::size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
+         at = text.find(secret, at + 1)) {
+      spans.emplace_back(at, at + secret.size());
     }
   }
-  return text;
+  if (spans.empty()) {
+    return text;
+  }
+  std::sort(spans.begin(), spans.end());
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < spans.size();) {
+    const std::size_t start = spans[i].first;
+    std::size_t end = spans[i].second;
+    for (++i; i < spans.size() && spans[i].first < end; ++i) {
+      end = std::max(end, spans[i].second);
+    }
+    out.append(text, copied, start - copied);
+    out += "***";
+    copied = end;
+  }
+  out.append(text, copied);
+  return out;
 }
 
 void set_log_secrets(std::vector<std::string> secrets) {
@@ -140,8 +208,11 @@ std::vector<std::string> config_secrets(const Config& config) {
       }
     }
   }
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::erase(secrets, std::string());
+  // Longest first; equal lengths by value, so that duplicates are adjacent.
+  std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
   secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
   return secrets;
 }

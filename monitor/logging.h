@@ -21,6 +21,10 @@ void set_log_secrets(std::vector<std::string> secrets);
 // The secret values in a configuration.
 std::vector<std::string> config_secrets(const Config& config);
 
+// The password-like values of an ODBC connection string (Pwd, Password, …
+// braced values included).
+std::vector<std::string> connection_string_secrets(std::string_view connection);
+
 // `text` with each secret replaced by ***.
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 

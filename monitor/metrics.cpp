@@ -1,5 +1,6 @@
 #include "monitor/metrics.h"
 
+#include <set>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -189,6 +190,20 @@ void Metrics::set_rules(const std::vector<RuleConfig>& rules) {
     remove_series(series);
   }
   m_rules = std::move(next);
+  // A warehouse no rule uses any more is never reached again: a stale
+  // warehouse_up 0 would keep GapwatchWarehouseDown firing.
+  std::set<std::string> used;
+  for (const RuleConfig& rule : rules) {
+    used.insert(rule.spec.warehouse);
+  }
+  for (auto it = m_warehouses_up.begin(); it != m_warehouses_up.end();) {
+    if (used.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    m_warehouse_up.Remove(&m_warehouse_up.Add({{"warehouse", it->first}}));
+    it = m_warehouses_up.erase(it);
+  }
 }
 
 void Metrics::record_result(const RuleResult& result) {
@@ -200,15 +215,17 @@ void Metrics::record_result(const RuleResult& result) {
       .Observe(static_cast<double>(result.duration.count()) / 1000.0);
   m_queries.Add({{"warehouse", result.warehouse}, {"result", std::string(to_string(result.query))}})
       .Increment();
-  const bool reached = result.query != QueryOutcome::not_run;
-  m_warehouse_up.Add({{"warehouse", result.warehouse}}).Set(reached ? 1 : 0);
 
   std::lock_guard lock(m_mutex);
-  m_warehouses_up[result.warehouse] = reached;
   const auto found = m_rules.find(result.rule);
   if (found == m_rules.end()) {
-    return;  // the rule was removed by a reload while it ran
+    // The rule was removed by a reload while it ran; its warehouse may have
+    // gone with it, and an up gauge set now would never be cleared.
+    return;
   }
+  const bool reached = result.query != QueryOutcome::not_run;
+  m_warehouse_up.Add({{"warehouse", result.warehouse}}).Set(reached ? 1 : 0);
+  m_warehouses_up[result.warehouse] = reached;
   RuleSeries& series = found->second;
   const auto gauge = [&](prometheus::Family<prometheus::Gauge>& family,
                          prometheus::Gauge*& slot) -> prometheus::Gauge& {

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -12,6 +14,8 @@
 namespace gapwatch {
 
 namespace {
+
+constexpr std::chrono::seconds kLongestDuration{std::int64_t{36500} * 86400};
 
 // Edits needed to turn a into b, counting a swap of two neighbouring letters as
 // one edit: "tabel" is as close to "table" as "tabke" is.
@@ -124,23 +128,24 @@ std::optional<MapReader> YamlReader::map(const Field& field,
     error(field, fmt::format("expected a mapping, found {}", node_kind(field.node)));
     return std::nullopt;
   }
-  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  // A map, not a list: a file of 100k junk keys must not take quadratic time.
+  std::unordered_map<std::string, YAML::Mark> seen;
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
-      error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
+      error(key.Mark(), field.path.empty()
+                            ? std::string("keys must be plain words")
+                            : fmt::format("{}: keys must be plain words", field.path));
       continue;
     }
     const std::string& name = key.Scalar();
     const std::string path = field.path.empty() ? name : fmt::format("{}.{}", field.path, name);
-    const auto previous = std::find_if(seen.begin(), seen.end(),
-                                       [&](const auto& entry) { return entry.first == name; });
-    if (previous != seen.end()) {
+    const auto [previous, first] = seen.emplace(name, key.Mark());
+    if (!first) {
       error(key.Mark(), fmt::format("{}: duplicate key (first given on line {})", path,
                                     previous->second.line + 1));
       continue;
     }
-    seen.emplace_back(name, key.Mark());
     if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
       if (const auto suggestion = did_you_mean(name, keys)) {
         error(key.Mark(), fmt::format("{}: unknown key '{}' (did you mean '{}'?)", path, name,
@@ -196,6 +201,13 @@ std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, boo
   }
   if (!allow_zero && parsed->count() == 0) {
     error(field, "must be longer than 0s");
+    return std::nullopt;
+  }
+  // Instants are nanoseconds since 1970 (about ±292 years): a longer duration
+  // would overflow when added to or taken from now.
+  if (*parsed > kLongestDuration) {
+    error(field, fmt::format("'{}' is too long: durations go up to {} (100 years)", *text,
+                             format_duration(kLongestDuration)));
     return std::nullopt;
   }
   return *parsed;
@@ -277,6 +289,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> YamlReader::stri
     return std::nullopt;
   }
   std::vector<std::pair<std::string, std::string>> entries;
+  std::unordered_set<std::string> keys;
   bool ok = true;
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
     if (!it->first.IsScalar()) {
@@ -286,8 +299,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> YamlReader::stri
     }
     const std::string& key = it->first.Scalar();
     const Field value{it->second, fmt::format("{}.{}", field.path, key)};
-    if (std::any_of(entries.begin(), entries.end(),
-                    [&](const auto& entry) { return entry.first == key; })) {
+    if (!keys.insert(key).second) {
       error(it->first.Mark(), fmt::format("{}: duplicate key", value.path));
       ok = false;
       continue;

@@ -124,6 +124,13 @@ check "the log mentions the failed delivery and its output" grep -q "HTTP 400); 
 for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3Rz; do
   check "the log does not contain $secret" bash -c "! grep -q '$secret' '$dir3/log'"
 done
+"$gapwatch" incidents show 1 -c "$dir3/gapwatch.yaml" --output json >"$dir3/incident.json"
+sqlite3 "$dir3/state.db" "SELECT output || last_error FROM requests; SELECT detail FROM events" >"$dir3/stored"
+check "the echoed response was stored (so the check below means something)" grep -q '"headers"' "$dir3/stored"
+for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321; do
+  check "neither the state database nor the incident JSON (API) holds $secret" \
+    bash -c "! grep -q '$secret' '$dir3/stored' '$dir3/incident.json'"
+done
 "$gapwatch" run -c "$dir3/gapwatch.yaml" --until-healthy --max-runtime 3 2>/dev/null
 sed -i 's|  listen: 127.0.0.1:0|  listen: 127.0.0.1:0\n  log_format: json|' "$dir3/gapwatch.yaml"
 "$gapwatch" run -c "$dir3/gapwatch.yaml" --until-healthy --max-runtime 3 2>"$dir3/json.log"

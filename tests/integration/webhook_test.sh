@@ -122,4 +122,21 @@ check "no extra query parameters were injected" test "$(received "$dir" 'sorted(
 check "the JSON string holds the value" test "$(received "$dir" 'json.loads(requests[0]["body"])["note"]')" = "$expected_note"
 check "nothing was executed" bash -c "! ls '$dir'/pwned* '$source_dir'/pwned* 2>/dev/null"
 
+echo "== TLS is verified unless turned off per executor"
+dir=$work/tls; mkdir -p "$dir"; make_warehouse "$dir"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+start_receiver "$dir" "200" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem"
+port=$(cat "$dir/port")
+write_config "$dir" "  - name: strict
+    webhook: {url: \"https://127.0.0.1:$port/hook\", body: {table: \"{table}\", start: \"{window_start}\", end: \"{window_end}\"}}
+    retry: {max_attempts: 1}" '    backfill: {executor: strict, max_attempts: 1}'
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 5 2>"$dir/log"
+check "a self-signed certificate is refused by default" grep -qiE "SSL peer certificate|certificate problem|SSL certificate" "$dir/log"
+check "nothing reached the receiver" test ! -s "$dir/received.jsonl"
+sed -i 's|body: {table|tls_verify: false, body: {table|' "$dir/gapwatch.yaml"
+rm -f "$dir/state.db"*
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 30 2>"$dir/log"
+check "with tls_verify: false for that executor it is accepted and heals" test $? -eq 0
+
 finish

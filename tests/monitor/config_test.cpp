@@ -266,6 +266,11 @@ TEST_CASE("config: omitted optional keys take their documented defaults") {
   CHECK(warehouse.zone == utc_zone());
   CHECK(warehouse.query_timeout == seconds{60});
   CHECK(warehouse.max_connections == 2);
+  // The daemon's defaults: the HTTP API on loopback only, writes disabled.
+  CHECK(config.monitor.listen == "127.0.0.1:9464");
+  CHECK(config.monitor.api_token.empty());
+  CHECK(config.monitor.state_path == "gapwatch-state.db");
+  CHECK_FALSE(config.monitor.dry_run);
 
   const RuleConfig& rule = config.rules.front();
   CHECK(rule.spec.warehouse == "shop");

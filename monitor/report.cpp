@@ -74,7 +74,8 @@ std::string render_json(const std::vector<RuleResult>& results, Instant evaluate
   }
   const nlohmann::json document = {{"evaluated_at", format_rfc3339(evaluated_at)},
                                    {"results", items}};
-  return document.dump(2) + "\n";
+  // Driver messages and labels may hold bytes that are not UTF-8.
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_text(const std::vector<RuleResult>& results) {

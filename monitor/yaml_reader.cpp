@@ -64,6 +64,14 @@ std::optional<std::string_view> did_you_mean(std::string_view word,
   std::optional<std::string_view> best;
   std::size_t best_distance = std::max<std::size_t>(1, std::min<std::size_t>(3, word.size() / 3));
   for (const std::string_view candidate : candidates) {
+    // The lengths alone bound the distance from below: skip the quadratic
+    // comparison for words that cannot be close (thousands of junk keys).
+    const std::size_t length_difference = word.size() > candidate.size()
+                                               ? word.size() - candidate.size()
+                                               : candidate.size() - word.size();
+    if (length_difference > best_distance) {
+      continue;
+    }
     const std::size_t distance = edit_distance(word, candidate);
     if (distance <= best_distance) {
       best = candidate;
@@ -74,10 +82,11 @@ std::optional<std::string_view> did_you_mean(std::string_view word,
 }
 
 std::optional<Field> MapReader::field(std::string_view key) const {
-  for (auto it = m_node.begin(); it != m_node.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) {
-      return Field{it->second, m_path.empty() ? std::string(key)
-                                              : fmt::format("{}.{}", m_path, key)};
+  // One entry per step: each `it->` would copy the key and value nodes again.
+  for (const auto& entry : m_node) {
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) {
+      return Field{entry.second, m_path.empty() ? std::string(key)
+                                                : fmt::format("{}.{}", m_path, key)};
     }
   }
   if (m_fallback != nullptr) {

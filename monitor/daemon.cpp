@@ -94,8 +94,13 @@ void Daemon::use_generation(std::shared_ptr<Generation> generation) {
 
 Daemon::~Daemon() {
   request_stop();
-  for (std::jthread& worker : m_workers) {
-    worker.request_stop();
+  {
+    // Under the lock, so that no worker can check its condition, miss the
+    // stop request and then sleep through the notification.
+    std::lock_guard lock(m_mutex);
+    for (std::jthread& worker : m_workers) {
+      worker.request_stop();
+    }
   }
   m_wake.notify_all();
   m_workers.clear();

@@ -24,7 +24,7 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::uintmax_t kMaxConfigBytes = 16 * 1024 * 1024;
+constexpr std::uintmax_t kMaxConfigBytes = std::uintmax_t{16} * 1024 * 1024;
 
 constexpr std::array<std::string_view, 6> kTopKeys{"version",  "monitor",   "warehouses",
                                                    "executors", "defaults", "rules"};
@@ -569,7 +569,7 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
     if (const auto every = m_reader.duration(*every_field, false)) {
       const std::int64_t seconds = every->count();
       const bool divides_day = seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0 &&
-                               (seconds <= 12 * 3600 || seconds == 86400);
+                               (seconds <= std::int64_t{12} * 3600 || seconds == 86400);
       if (!divides_day) {
         m_reader.error(*every_field,
                        fmt::format("every must be whole minutes dividing a day (1m … 12h) or 1d, "

@@ -125,7 +125,7 @@ class FieldParser {
       const std::size_t comma = m_field.find(',', pos);
       const std::string_view item = m_field.substr(
           pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-      const Expected<std::uint64_t> item_bits = parse_item(item);
+      Expected<std::uint64_t> item_bits = parse_item(item);
       if (!item_bits) {
         return item_bits;
       }

@@ -122,7 +122,7 @@ std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
       ok = false;
       continue;
     }
-    const std::string name = key.Scalar();
+    const std::string& name = key.Scalar();
     const Field value{it->second, fmt::format("{}.{}", field.path, name)};
     const bool name_ok = header_names ? valid_header_name(name) : valid_variable_name(name);
     if (!name_ok) {
@@ -415,7 +415,7 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
   }
   if (const auto token = map->field("api_token")) {
     monitor.api_token = reader.string(*token).value_or("");
-    if (monitor.api_token.size() > 0 && monitor.api_token.size() < 16) {
+    if (!monitor.api_token.empty() && monitor.api_token.size() < 16) {
       reader.error(*token, "api_token is shorter than 16 characters; use a long random value");
     }
   }

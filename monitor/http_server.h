@@ -35,7 +35,7 @@ struct HttpResponse {
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  static constexpr std::size_t kMaxBody = 1024 * 1024;
+  static constexpr std::size_t kMaxBody = std::size_t{1024} * 1024;
 
   // `listen` is "host:port" (port 0 picks a free one).
   static Expected<std::unique_ptr<HttpServer>> start(const std::string& listen, Handler handler);

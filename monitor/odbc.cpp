@@ -51,15 +51,20 @@ SQLHENV environment() {
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env))) {
       return SQLHENV{SQL_NULL_HENV};
     }
+    // ODBC passes integer attributes in pointer-typed arguments.
     SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
-                  reinterpret_cast<SQLPOINTER>(static_cast<std::intptr_t>(SQL_OV_ODBC3)), 0);
+                  reinterpret_cast<SQLPOINTER>(  // NOLINT(performance-no-int-to-ptr)
+                      static_cast<std::intptr_t>(SQL_OV_ODBC3)),
+                  0);
     return env;
   }();
   return handle;
 }
 
+// ODBC passes integer attributes in pointer-typed arguments.
 SQLPOINTER integer_attribute(SQLULEN value) {
-  return reinterpret_cast<SQLPOINTER>(static_cast<std::uintptr_t>(value));
+  return reinterpret_cast<SQLPOINTER>(  // NOLINT(performance-no-int-to-ptr)
+      static_cast<std::uintptr_t>(value));
 }
 
 // A statement handle freed on scope exit.

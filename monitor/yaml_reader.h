@@ -40,8 +40,8 @@ class MapReader {
 
  private:
   friend class YamlReader;
-  MapReader(YAML::Node node, std::string path, const MapReader* fallback)
-      : m_node(std::move(node)), m_path(std::move(path)), m_fallback(fallback) {}
+  MapReader(const YAML::Node& node, std::string path, const MapReader* fallback)
+      : m_node(node), m_path(std::move(path)), m_fallback(fallback) {}
 
   YAML::Node m_node;
   std::string m_path;

@@ -91,11 +91,13 @@ DispatchOutcome CommandExecutor::dispatch(const BackfillRequest& request, std::s
     environment.push_back(fmt::format("{}={}", name, *expanded));
   }
   std::vector<char*> argv;
+  argv.reserve(arguments.size() + 1);
   for (std::string& argument : arguments) {
     argv.push_back(argument.data());
   }
   argv.push_back(nullptr);
   std::vector<char*> envp;
+  envp.reserve(environment.size() + 1);
   for (std::string& entry : environment) {
     envp.push_back(entry.data());
   }

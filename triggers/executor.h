@@ -41,6 +41,6 @@ class Executor {
 std::unique_ptr<Executor> make_executor(const ExecutorSpec& spec, const Clock& clock);
 
 // Output beyond this many bytes is cut (keeping the end, where errors are).
-constexpr std::size_t kMaxCapturedOutput = 16 * 1024;
+constexpr std::size_t kMaxCapturedOutput = std::size_t{16} * 1024;
 
 }  // namespace gapwatch

@@ -1,5 +1,7 @@
 // Loading gapwatch.yaml: YAML text -> validated Config, or every problem found
 // with its file:line:column and key path. Nothing here touches a warehouse.
+#include <glob.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -26,8 +28,8 @@ namespace {
 
 constexpr std::uintmax_t kMaxConfigBytes = std::uintmax_t{16} * 1024 * 1024;
 
-constexpr std::array<std::string_view, 6> kTopKeys{"version",  "monitor",   "warehouses",
-                                                   "executors", "defaults", "rules"};
+constexpr std::array<std::string_view, 7> kTopKeys{
+    "version", "monitor", "warehouses", "executors", "defaults", "rules", "include"};
 constexpr std::array<std::string_view, 9> kWarehouseKeys{
     "name",     "connection", "dsn",           "user",           "password",
     "dialect",  "timezone",   "query_timeout", "max_connections"};
@@ -254,7 +256,10 @@ Enum enum_at(const std::array<std::string_view, N>& names, const std::string& va
 class ConfigLoader {
  public:
   ConfigLoader(std::string path, const EnvironmentLookup& environment)
-      : m_path(std::move(path)), m_reader(m_path, environment) {}
+      : m_path(std::move(path)),
+        m_environment(environment),
+        m_main_reader(m_path, environment),
+        m_reader(&m_main_reader) {}
 
   ConfigResult load(std::string_view text);
 
@@ -272,8 +277,18 @@ class ConfigLoader {
   std::optional<std::string> identifier(const Field& field);
   const TimeZone* zone(const std::optional<Field>& field);
 
+  // The document of one file: parsed, checked for junk, one document only.
+  std::optional<YAML::Node> parse(std::string_view text);
+  void load_includes(const Field& field, const MapReader* defaults);
+  void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);
+
   std::string m_path;
-  YamlReader m_reader;
+  const EnvironmentLookup& m_environment;
+  YamlReader m_main_reader;
+  // The reader of the file being loaded: the main file, or an included one.
+  YamlReader* m_reader;
+  std::vector<ConfigError> m_include_errors;
+  std::set<std::string> m_rule_names;
   Config m_config;
   // Every warehouse entry, loaded or not, so that a rule naming one with errors
   // is not reported again as dangling or missing its warehouse.
@@ -288,13 +303,12 @@ class ConfigLoader {
   Config m_declared_executors;
 };
 
-ConfigResult ConfigLoader::load(std::string_view text) {
-  m_config.path = m_path;
+std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
   const bool utf8 = read_as_utf8(text);
   if (utf8) {
     if (const auto junk = find_non_text(text)) {
-      m_reader.error(mark_at(text, junk->first), junk->second);
-      return std::unexpected(m_reader.take_errors());
+      m_reader->error(mark_at(text, junk->first), junk->second);
+      return std::nullopt;
     }
   }
   // yaml-cpp 0.7 takes a quoted value left open at the end of the file as
@@ -329,36 +343,46 @@ ConfigResult ConfigLoader::load(std::string_view text) {
     } else if (dynamic_cast<const YAML::DeepRecursion*>(&exception) != nullptr) {
       message = "the document is nested too deeply";
     }
-    m_reader.error(mark, fmt::format("invalid YAML: {}{}", message,
+    m_reader->error(mark, fmt::format("invalid YAML: {}{}", message,
                                      indented_with_tab(text, mark.line)
                                          ? " (indent with spaces: YAML forbids tabs)"
                                          : ""));
-    return std::unexpected(m_reader.take_errors());
+    return std::nullopt;
   }
   if (second_document) {
-    m_reader.error(*second_document,
+    m_reader->error(*second_document,
                    "a second YAML document: gapwatch reads one document per file (remove the "
                    "'---' or '...' line before this)");
-    return std::unexpected(m_reader.take_errors());
+    return std::nullopt;
   }
   if (root.IsNull() || !root.IsDefined()) {
-    m_reader.error(YAML::Mark{}, "the configuration is empty (expected version, warehouses, rules)");
-    return std::unexpected(m_reader.take_errors());
+    m_reader->error(YAML::Mark{}, "the configuration is empty (expected version, warehouses, rules)");
+    return std::nullopt;
   }
-  const auto top = m_reader.map(Field{root, ""}, kTopKeys);
+  return root;
+}
+
+ConfigResult ConfigLoader::load(std::string_view text) {
+  m_config.path = m_path;
+  const std::optional<YAML::Node> parsed = parse(text);
+  if (!parsed) {
+    return std::unexpected(m_reader->take_errors());
+  }
+  const YAML::Node& root = *parsed;
+  const auto top = m_reader->map(Field{root, ""}, kTopKeys);
   if (!top) {
-    return std::unexpected(m_reader.take_errors());
+    return std::unexpected(m_reader->take_errors());
   }
-  if (const auto version = m_reader.required(*top, "version")) {
-    if (const auto value = m_reader.integer(*version, 0, 1000); value && *value != 1) {
-      m_reader.error(*version, fmt::format("unsupported version {} (this gapwatch reads 1)",
+  if (const auto version = m_reader->required(*top, "version")) {
+    if (const auto value = m_reader->integer(*version, 0, 1000); value && *value != 1) {
+      m_reader->error(*version, fmt::format("unsupported version {} (this gapwatch reads 1)",
                                            *value));
     }
   }
   if (const auto monitor = top->field("monitor")) {
-    m_config.monitor = load_monitor_section(m_reader, *monitor);
+    m_config.monitor = load_monitor_section(*m_reader, *monitor);
   }
-  if (const auto warehouses = m_reader.required(*top, "warehouses")) {
+  if (const auto warehouses = m_reader->required(*top, "warehouses")) {
     load_warehouses(*warehouses);
   }
   if (const auto executors = top->field("executors")) {
@@ -366,26 +390,32 @@ ConfigResult ConfigLoader::load(std::string_view text) {
   }
   std::optional<MapReader> defaults;
   if (const auto field = top->field("defaults")) {
-    defaults = m_reader.map(*field, kRuleKeys);
+    defaults = m_reader->map(*field, kRuleKeys);
   }
   if (const auto rules = top->field("rules")) {
     load_rules(*rules, defaults ? &*defaults : nullptr);
   }
-  check_backfill_variables(m_reader, m_config, m_variable_uses, m_rule_backfills);
-  if (m_reader.has_errors()) {
-    return std::unexpected(m_reader.take_errors());
+  if (const auto include = top->field("include")) {
+    load_includes(*include, defaults ? &*defaults : nullptr);
+  }
+  check_backfill_variables(*m_reader, m_config, m_variable_uses, m_rule_backfills);
+  if (m_reader->has_errors() || !m_include_errors.empty()) {
+    std::vector<ConfigError> errors = m_reader->take_errors();
+    errors.insert(errors.end(), std::make_move_iterator(m_include_errors.begin()),
+                  std::make_move_iterator(m_include_errors.end()));
+    return std::unexpected(std::move(errors));
   }
   return std::move(m_config);
 }
 
 std::optional<std::string> ConfigLoader::identifier(const Field& field) {
-  auto text = m_reader.string(field);
+  auto text = m_reader->string(field);
   if (!text) {
     return std::nullopt;
   }
   auto valid = validate_identifier(*text);
   if (!valid) {
-    m_reader.error(field, valid.error().message);
+    m_reader->error(field, valid.error().message);
     return std::nullopt;
   }
   return std::move(*valid);
@@ -395,23 +425,23 @@ const TimeZone* ConfigLoader::zone(const std::optional<Field>& field) {
   if (!field) {
     return utc_zone();
   }
-  const auto name = m_reader.string(*field);
+  const auto name = m_reader->string(*field);
   if (!name) {
     return nullptr;
   }
   auto found = find_time_zone(*name);
   if (!found) {
-    m_reader.error(*field, found.error().message);
+    m_reader->error(*field, found.error().message);
     return nullptr;
   }
   return *found;
 }
 
 void ConfigLoader::load_warehouses(const Field& field) {
-  const std::vector<Field> items = m_reader.sequence(field);
+  const std::vector<Field> items = m_reader->sequence(field);
   m_warehouse_entries = items.size();
   if (field.node.IsSequence() && items.empty()) {
-    m_reader.error(field, "at least one warehouse is needed");
+    m_reader->error(field, "at least one warehouse is needed");
   }
   std::set<std::string> names;
   for (const Field& item : items) {
@@ -420,7 +450,7 @@ void ConfigLoader::load_warehouses(const Field& field) {
       continue;
     }
     if (!names.insert(warehouse->name).second) {
-      m_reader.error(item, fmt::format("duplicate warehouse name '{}'", warehouse->name));
+      m_reader->error(item, fmt::format("duplicate warehouse name '{}'", warehouse->name));
       continue;
     }
     m_config.warehouses.push_back(std::move(*warehouse));
@@ -428,20 +458,20 @@ void ConfigLoader::load_warehouses(const Field& field) {
 }
 
 std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) {
-  const auto map = m_reader.map(field, kWarehouseKeys);
+  const auto map = m_reader->map(field, kWarehouseKeys);
   if (!map) {
     return std::nullopt;
   }
   WarehouseConfig warehouse;
-  warehouse.location = m_reader.location(field.node.Mark());
+  warehouse.location = m_reader->location(field.node.Mark());
   bool ok = true;
-  if (const auto name = m_reader.required(*map, "name")) {
-    const auto text = m_reader.string(*name);
+  if (const auto name = m_reader->required(*map, "name")) {
+    const auto text = m_reader->string(*name);
     if (text) {
       m_warehouse_names.push_back(*text);
     }
     if (text && !valid_object_name(*text)) {
-      m_reader.error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
+      m_reader->error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
                                         *text));
       ok = false;
     } else if (text) {
@@ -456,15 +486,15 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
   const auto connection = map->field("connection");
   const auto dsn = map->field("dsn");
   if (connection && dsn) {
-    m_reader.error(*dsn, "give either connection or dsn, not both");
+    m_reader->error(*dsn, "give either connection or dsn, not both");
     ok = false;
   } else if (connection) {
     if (map->has("user") || map->has("password")) {
-      m_reader.error(*map, "user and password go inside the connection string (Uid=…;Pwd=…) "
+      m_reader->error(*map, "user and password go inside the connection string (Uid=…;Pwd=…) "
                            "or with dsn");
       ok = false;
     }
-    const auto text = m_reader.string(*connection);
+    const auto text = m_reader->string(*connection);
     if (text) {
       warehouse.connection = *text;
       warehouse.connection_template = redact_connection_string(connection->node.Scalar());
@@ -472,9 +502,9 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
       ok = false;
     }
   } else if (dsn) {
-    const auto name = m_reader.string(*dsn);
-    const auto user = m_reader.optional_string(*map, "user");
-    const auto password = m_reader.optional_string(*map, "password");
+    const auto name = m_reader->string(*dsn);
+    const auto user = m_reader->optional_string(*map, "user");
+    const auto password = m_reader->optional_string(*map, "password");
     if (name) {
       warehouse.connection = "DSN=" + odbc_value(*name);
       warehouse.connection_template = "DSN=" + dsn->node.Scalar();
@@ -490,13 +520,13 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
       ok = false;
     }
   } else {
-    m_reader.error(*map, "missing required key 'connection' (an ODBC connection string) or "
+    m_reader->error(*map, "missing required key 'connection' (an ODBC connection string) or "
                          "'dsn' (an odbc.ini data source)");
     ok = false;
   }
 
   if (const auto dialect = map->field("dialect")) {
-    if (const auto name = m_reader.choice(*dialect, kDialectNames)) {
+    if (const auto name = m_reader->choice(*dialect, kDialectNames)) {
       if (*name != "auto") {
         warehouse.dialect = dialect_from_name(*name);
       }
@@ -507,12 +537,12 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
   warehouse.zone = zone(map->field("timezone"));
   ok = ok && warehouse.zone != nullptr;
   if (const auto timeout = map->field("query_timeout")) {
-    const auto value = m_reader.duration(*timeout, false);
+    const auto value = m_reader->duration(*timeout, false);
     ok = ok && value.has_value();
     warehouse.query_timeout = value.value_or(warehouse.query_timeout);
   }
   if (const auto connections = map->field("max_connections")) {
-    const auto value = m_reader.integer(*connections, 1, 64);
+    const auto value = m_reader->integer(*connections, 1, 64);
     ok = ok && value.has_value();
     warehouse.max_connections = static_cast<int>(value.value_or(warehouse.max_connections));
   }
@@ -524,18 +554,18 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
 
 void ConfigLoader::load_executors(const Field& field) {
   std::set<std::string> names;
-  for (const Field& item : m_reader.sequence(field)) {
+  for (const Field& item : m_reader->sequence(field)) {
     if (auto name = raw_name(item.node)) {
       ExecutorSpec declared;
       declared.name = std::move(*name);
       m_declared_executors.executors.push_back(std::move(declared));
     }
-    auto executor = load_executor(m_reader, item, m_variable_uses);
+    auto executor = load_executor(*m_reader, item, m_variable_uses);
     if (!executor) {
       continue;
     }
     if (!names.insert(executor->name).second) {
-      m_reader.error(item, fmt::format("duplicate executor name '{}'", executor->name));
+      m_reader->error(item, fmt::format("duplicate executor name '{}'", executor->name));
       continue;
     }
     m_config.executors.push_back(std::move(*executor));
@@ -543,35 +573,105 @@ void ConfigLoader::load_executors(const Field& field) {
 }
 
 void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
-  std::set<std::string> names;
-  for (const Field& item : m_reader.sequence(field)) {
+  for (const Field& item : m_reader->sequence(field)) {
     auto rule = load_rule(item, defaults);
     if (!rule) {
       continue;
     }
-    if (!names.insert(rule->spec.name).second) {
-      m_reader.error(item, fmt::format("duplicate rule name '{}'", rule->spec.name));
+    if (!m_rule_names.insert(rule->spec.name).second) {
+      m_reader->error(item, fmt::format("duplicate rule name '{}'", rule->spec.name));
       continue;
     }
     m_config.rules.push_back(std::move(*rule));
   }
 }
 
+void ConfigLoader::load_includes(const Field& field, const MapReader* defaults) {
+  const std::filesystem::path base = std::filesystem::path(m_path).parent_path();
+  for (const Field& item : m_reader->sequence(field)) {
+    const auto pattern = m_reader->string(item);
+    if (!pattern) {
+      continue;
+    }
+    const std::filesystem::path full = std::filesystem::path(*pattern).is_absolute()
+                                           ? std::filesystem::path(*pattern)
+                                           : base / *pattern;
+    glob_t matches{};
+    const int status = glob(full.c_str(), GLOB_ERR, nullptr, &matches);
+    std::vector<std::string> files;
+    for (std::size_t i = 0; status == 0 && i < matches.gl_pathc; ++i) {
+      files.emplace_back(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+    const bool wildcard = pattern->find_first_of("*?[") != std::string::npos;
+    if (files.empty() && !wildcard) {
+      m_reader->error(item, fmt::format("include '{}': no such file", *pattern));
+      continue;
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& file : files) {
+      if (std::filesystem::weakly_canonical(file) == std::filesystem::weakly_canonical(m_path)) {
+        m_reader->error(item, fmt::format("include '{}' names the main configuration itself",
+                                          *pattern));
+        continue;
+      }
+      load_included_file(file, item, defaults);
+    }
+  }
+}
+
+void ConfigLoader::load_included_file(const std::string& file, const Field& from,
+                                      const MapReader* defaults) {
+  std::error_code error;
+  const auto status = std::filesystem::status(file, error);
+  if (error || !std::filesystem::is_regular_file(status)) {
+    m_reader->error(from, fmt::format("include: {} is not a readable file", file));
+    return;
+  }
+  if (std::filesystem::file_size(file, error) > kMaxConfigBytes || error) {
+    m_reader->error(from, fmt::format("include: {} is larger than {} bytes", file,
+                                      kMaxConfigBytes));
+    return;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (!in && !in.eof()) {
+    m_reader->error(from, fmt::format("include: cannot read {}", file));
+    return;
+  }
+  // Errors in the included file name that file, line and column.
+  YamlReader reader(file, m_environment);
+  YamlReader* const main = std::exchange(m_reader, &reader);
+  if (const auto root = parse(contents.str())) {
+    constexpr std::array<std::string_view, 2> kIncludedKeys{"version", "rules"};
+    if (const auto top = m_reader->map(Field{*root, ""}, kIncludedKeys)) {
+      if (const auto rules = m_reader->required(*top, "rules")) {
+        load_rules(*rules, defaults);
+      }
+    }
+  }
+  std::vector<ConfigError> errors = m_reader->take_errors();
+  m_include_errors.insert(m_include_errors.end(), std::make_move_iterator(errors.begin()),
+                          std::make_move_iterator(errors.end()));
+  m_reader = main;
+}
+
 std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
-  const auto map = m_reader.map(field, kPartitionKeys);
+  const auto map = m_reader->map(field, kPartitionKeys);
   if (!map) {
     return std::nullopt;
   }
   PartitionSpec partition;
   bool ok = true;
-  const auto every_field = m_reader.required(*map, "every");
+  const auto every_field = m_reader->required(*map, "every");
   if (every_field) {
-    if (const auto every = m_reader.duration(*every_field, false)) {
+    if (const auto every = m_reader->duration(*every_field, false)) {
       const std::int64_t seconds = every->count();
       const bool divides_day = seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0 &&
                                (seconds <= std::int64_t{12} * 3600 || seconds == 86400);
       if (!divides_day) {
-        m_reader.error(*every_field,
+        m_reader->error(*every_field,
                        fmt::format("every must be whole minutes dividing a day (1m … 12h) or 1d, "
                                    "got {}",
                                    format_duration(*every)));
@@ -584,23 +684,23 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
   } else {
     ok = false;
   }
-  const auto lookback_field = m_reader.required(*map, "lookback");
+  const auto lookback_field = m_reader->required(*map, "lookback");
   if (lookback_field) {
-    const auto lookback = m_reader.duration(*lookback_field, false);
+    const auto lookback = m_reader->duration(*lookback_field, false);
     ok = ok && lookback.has_value();
     partition.lookback = lookback.value_or(partition.lookback);
   } else {
     ok = false;
   }
   if (const auto delay_field = map->field("delay")) {
-    const auto delay = m_reader.duration(*delay_field, true);
+    const auto delay = m_reader->duration(*delay_field, true);
     ok = ok && delay.has_value();
     partition.delay = delay.value_or(partition.delay);
   }
   partition.zone = zone(map->field("timezone"));
   ok = ok && partition.zone != nullptr;
   if (ok && partition.lookback < partition.delay + partition.every) {
-    m_reader.error(*lookback_field,
+    m_reader->error(*lookback_field,
                    fmt::format("lookback ({}) must cover delay ({}) plus at least one bucket ({})",
                                format_duration(partition.lookback),
                                format_duration(partition.delay), format_duration(partition.every)));
@@ -615,22 +715,22 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
 std::optional<double> ConfigLoader::load_threshold_value(const Field& field, CheckKind check) {
   switch (check) {
     case CheckKind::freshness: {
-      const auto age = m_reader.duration(field, true);
+      const auto age = m_reader->duration(field, true);
       if (!age) {
         return std::nullopt;
       }
       return static_cast<double>(age->count());
     }
     case CheckKind::row_count: {
-      const auto value = m_reader.number(field);
+      const auto value = m_reader->number(field);
       if (value && *value < 0) {
-        m_reader.error(field, "a row count cannot be negative");
+        m_reader->error(field, "a row count cannot be negative");
         return std::nullopt;
       }
       return value;
     }
     case CheckKind::null_rate: {
-      const auto text = m_reader.string(field);
+      const auto text = m_reader->string(field);
       if (!text) {
         return std::nullopt;
       }
@@ -640,7 +740,7 @@ std::optional<double> ConfigLoader::load_threshold_value(const Field& field, Che
       const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
       if (status != std::errc{} || end != digits.data() + digits.size() ||
           !std::isfinite(value)) {
-        m_reader.error(field, fmt::format("expected a ratio such as 0.02 or a percentage such as "
+        m_reader->error(field, fmt::format("expected a ratio such as 0.02 or a percentage such as "
                                           "2%, got '{}'",
                                           *text));
         return std::nullopt;
@@ -649,7 +749,7 @@ std::optional<double> ConfigLoader::load_threshold_value(const Field& field, Che
         value /= 100.0;
       }
       if (value < 0 || value > 1) {
-        m_reader.error(field, fmt::format("a null rate lies between 0 and 1 (0% and 100%), got "
+        m_reader->error(field, fmt::format("a null rate lies between 0 and 1 (0% and 100%), got "
                                           "'{}'",
                                           *text));
         return std::nullopt;
@@ -661,7 +761,7 @@ std::optional<double> ConfigLoader::load_threshold_value(const Field& field, Che
 }
 
 std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind check) {
-  const auto map = m_reader.map(field, kBoundKeys);
+  const auto map = m_reader->map(field, kBoundKeys);
   if (!map) {
     return std::nullopt;
   }
@@ -669,7 +769,7 @@ std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind chec
   bool ok = true;
   if (const auto min = map->field("min")) {
     if (check == CheckKind::freshness) {
-      m_reader.error(*min, "freshness judges the age of the newest row: give max only");
+      m_reader->error(*min, "freshness judges the age of the newest row: give max only");
       ok = false;
     } else {
       bound.min = load_threshold_value(*min, check);
@@ -681,11 +781,11 @@ std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind chec
     ok = ok && bound.max.has_value();
   }
   if (ok && !bound.min && !bound.max) {
-    m_reader.error(field, "give min, max or both");
+    m_reader->error(field, "give min, max or both");
     ok = false;
   }
   if (ok && bound.min && bound.max && *bound.min > *bound.max) {
-    m_reader.error(field, "min is greater than max: nothing could pass");
+    m_reader->error(field, "min is greater than max: nothing could pass");
     ok = false;
   }
   if (!ok) {
@@ -702,10 +802,10 @@ void ConfigLoader::check_thresholds(const MapReader& rule, const Thresholds& thr
   const Bound& fail = thresholds.fail;
   const Bound& warning = *thresholds.warn;
   if (warning.max && fail.max && *warning.max >= *fail.max) {
-    m_reader.error(warn, "warn.max must be below fail.max, or warn could never fire before fail");
+    m_reader->error(warn, "warn.max must be below fail.max, or warn could never fire before fail");
   }
   if (warning.min && fail.min && *warning.min <= *fail.min) {
-    m_reader.error(warn, "warn.min must be above fail.min, or warn could never fire before fail");
+    m_reader->error(warn, "warn.min must be above fail.min, or warn could never fire before fail");
   }
 }
 
@@ -721,13 +821,13 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
   const auto field = rule.field("schedule");
   if (!field) {
     if (zone_field) {
-      m_reader.error(*zone_field, "schedule_timezone applies to cron schedules only (the "
+      m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only (the "
                                   "default schedule is every 5m)");
       return std::nullopt;
     }
     return schedule;
   }
-  const auto text = m_reader.string(*field);
+  const auto text = m_reader->string(*field);
   if (!text) {
     return std::nullopt;
   }
@@ -735,21 +835,21 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
   if (text->find(' ') != std::string::npos || text->starts_with("@")) {
     auto cron = CronExpression::parse(*text);
     if (!cron) {
-      m_reader.error(*field, cron.error().message);
+      m_reader->error(*field, cron.error().message);
       return std::nullopt;
     }
     if (!cron->fires_ever()) {
-      m_reader.error(*field, fmt::format("'{}' never fires: no date matches it", *text));
+      m_reader->error(*field, fmt::format("'{}' never fires: no date matches it", *text));
       return std::nullopt;
     }
     schedule.when = std::move(*cron);
     return schedule;
   }
   if (zone_field) {
-    m_reader.error(*zone_field, "schedule_timezone applies to cron schedules only");
+    m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only");
     return std::nullopt;
   }
-  const auto interval = m_reader.duration(*field, false);
+  const auto interval = m_reader->duration(*field, false);
   if (!interval) {
     return std::nullopt;
   }
@@ -758,20 +858,20 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
 }
 
 std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapReader* defaults) {
-  const auto map = m_reader.map(field, kRuleKeys, defaults);
+  const auto map = m_reader->map(field, kRuleKeys, defaults);
   if (!map) {
     return std::nullopt;
   }
   RuleConfig rule;
   RuleSpec& spec = rule.spec;
-  rule.location = m_reader.location(field.node.Mark());
+  rule.location = m_reader->location(field.node.Mark());
   bool ok = true;
   const auto need = [&](bool value) { ok = ok && value; };
 
-  if (const auto name = m_reader.required(*map, "name")) {
-    const auto text = m_reader.string(*name);
+  if (const auto name = m_reader->required(*map, "name")) {
+    const auto text = m_reader->string(*name);
     if (text && !valid_object_name(*text)) {
-      m_reader.error(*name, fmt::format("invalid rule name '{}': use letters, digits, '_', '-', "
+      m_reader->error(*name, fmt::format("invalid rule name '{}': use letters, digits, '_', '-', "
                                         "'.'",
                                         *text));
       need(false);
@@ -785,7 +885,7 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   }
 
   if (const auto warehouse = map->field("warehouse")) {
-    const auto text = m_reader.string(*warehouse);
+    const auto text = m_reader->string(*warehouse);
     const bool declared = text && std::find(m_warehouse_names.begin(), m_warehouse_names.end(),
                                             *text) != m_warehouse_names.end();
     if (declared && m_config.find_warehouse(*text) == nullptr) {
@@ -794,7 +894,7 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
       const std::vector<std::string_view> known(m_warehouse_names.begin(),
                                                 m_warehouse_names.end());
       const auto suggestion = did_you_mean(*text, known);
-      m_reader.error(*warehouse,
+      m_reader->error(*warehouse,
                      suggestion ? fmt::format("unknown warehouse '{}' (did you mean '{}'?)", *text,
                                               *suggestion)
                                 : fmt::format("unknown warehouse '{}'", *text));
@@ -813,17 +913,17 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
       spec.warehouse = m_config.warehouses.front().name;
     }
   } else {
-    m_reader.error(*map, "missing required key 'warehouse'");
+    m_reader->error(*map, "missing required key 'warehouse'");
     need(false);
   }
 
-  if (const auto table = m_reader.required(*map, "table")) {
-    if (const auto text = m_reader.string(*table)) {
+  if (const auto table = m_reader->required(*map, "table")) {
+    if (const auto text = m_reader->string(*table)) {
       auto name = parse_qualified_name(*text);
       if (name) {
         spec.table = std::move(*name);
       } else {
-        m_reader.error(*table, name.error().message);
+        m_reader->error(*table, name.error().message);
         need(false);
       }
     } else {
@@ -833,10 +933,10 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
     need(false);
   }
 
-  const auto check_field = m_reader.required(*map, "check");
+  const auto check_field = m_reader->required(*map, "check");
   std::optional<std::string> check_name;
   if (check_field) {
-    check_name = m_reader.choice(*check_field, kCheckNames);
+    check_name = m_reader->choice(*check_field, kCheckNames);
   }
   if (!check_name) {
     return std::nullopt;  // everything below depends on the kind of check
@@ -848,38 +948,38 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
     need(spec.timestamp_column.has_value());
   }
   if (const auto format = map->field("timestamp_format")) {
-    const auto name = m_reader.choice(*format, kFormatNames);
+    const auto name = m_reader->choice(*format, kFormatNames);
     need(name.has_value());
     if (name) {
       spec.timestamp_format = enum_at<TimestampFormat>(kFormatNames, *name);
     }
   }
   if (const auto where = map->field("where")) {
-    spec.where = m_reader.string(*where);
+    spec.where = m_reader->string(*where);
     need(spec.where.has_value());
     if (spec.where && spec.where->find(';') != std::string::npos) {
-      m_reader.error(*where, "where must be a single predicate (no ';')");
+      m_reader->error(*where, "where must be a single predicate (no ';')");
       need(false);
     }
   }
   if (const auto lookback = map->field("lookback")) {
-    spec.lookback = m_reader.duration(*lookback, false);
+    spec.lookback = m_reader->duration(*lookback, false);
     need(spec.lookback.has_value());
   }
   if (const auto severity = map->field("severity")) {
-    const auto name = m_reader.choice(*severity, kSeverityNames);
+    const auto name = m_reader->choice(*severity, kSeverityNames);
     need(name.has_value());
     if (name) {
       spec.severity = enum_at<Severity>(kSeverityNames, *name);
     }
   }
   if (const auto labels = map->field("labels")) {
-    if (const auto entries = m_reader.string_map(*labels)) {
+    if (const auto entries = m_reader->string_map(*labels)) {
       for (const auto& [key, value] : *entries) {
         const bool reserved =
             std::find(kReservedLabels.begin(), kReservedLabels.end(), key) != kReservedLabels.end();
         if (!valid_label_name(key) || reserved) {
-          m_reader.error(*labels, fmt::format("label '{}' is {}", key,
+          m_reader->error(*labels, fmt::format("label '{}' is {}", key,
                                               reserved ? "reserved by gapwatch"
                                                        : "not a valid Prometheus label name"));
           need(false);
@@ -892,7 +992,7 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   }
   if (const auto partition = map->field("partition")) {
     if (spec.check == CheckKind::freshness) {
-      m_reader.error(*partition, "freshness judges the newest row; partition applies to row_count "
+      m_reader->error(*partition, "freshness judges the newest row; partition applies to row_count "
                                  "and null_rate");
       need(false);
     } else {
@@ -902,22 +1002,22 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   }
   if (const auto column = map->field("column")) {
     if (spec.check != CheckKind::null_rate) {
-      m_reader.error(*column, "column applies to null_rate only");
+      m_reader->error(*column, "column applies to null_rate only");
       need(false);
     } else {
       spec.column = identifier(*column);
       need(spec.column.has_value());
     }
   } else if (spec.check == CheckKind::null_rate) {
-    m_reader.error(*map, "missing required key 'column' (the column whose NULLs are counted)");
+    m_reader->error(*map, "missing required key 'column' (the column whose NULLs are counted)");
     need(false);
   }
   if (const auto min_rows = map->field("min_rows")) {
     if (spec.check != CheckKind::null_rate) {
-      m_reader.error(*min_rows, "min_rows applies to null_rate only");
+      m_reader->error(*min_rows, "min_rows applies to null_rate only");
       need(false);
     } else {
-      const auto value = m_reader.integer(*min_rows, 1, std::numeric_limits<std::int64_t>::max());
+      const auto value = m_reader->integer(*min_rows, 1, std::numeric_limits<std::int64_t>::max());
       need(value.has_value());
       spec.min_rows = value.value_or(1);
     }
@@ -925,13 +1025,13 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   const bool needs_timestamp = spec.check == CheckKind::freshness || spec.partition.has_value() ||
                                spec.lookback.has_value();
   if (needs_timestamp && !spec.timestamp_column && !map->has("timestamp_column")) {
-    m_reader.error(*map, fmt::format("missing required key 'timestamp_column' ({} needs it)",
+    m_reader->error(*map, fmt::format("missing required key 'timestamp_column' ({} needs it)",
                                      spec.check == CheckKind::freshness ? "freshness"
                                      : spec.partition                   ? "partition"
                                                                         : "lookback"));
     need(false);
   }
-  if (const auto fail_field = m_reader.required(*map, "fail")) {
+  if (const auto fail_field = m_reader->required(*map, "fail")) {
     auto bound = load_bound(*fail_field, spec.check);
     need(bound.has_value());
     spec.thresholds.fail = bound.value_or(Bound{});
@@ -948,7 +1048,7 @@ std::optional<RuleConfig> ConfigLoader::load_rule(const Field& field, const MapR
   auto schedule = load_schedule(*map);
   need(schedule.has_value());
   if (const auto backfill = map->field("backfill")) {
-    rule.backfill = load_backfill(m_reader, *backfill, m_declared_executors);
+    rule.backfill = load_backfill(*m_reader, *backfill, m_declared_executors);
     need(rule.backfill.has_value());
     if (rule.backfill && m_config.find_executor(rule.backfill->executor) == nullptr) {
       need(false);  // the executor's own errors say why it is unusable

@@ -85,8 +85,8 @@ std::optional<Field> MapReader::field(std::string_view key) const {
   // One entry per step: each `it->` would copy the key and value nodes again.
   for (const auto& entry : m_node) {
     if (entry.first.IsScalar() && entry.first.Scalar() == key) {
-      return Field{entry.second, m_path.empty() ? std::string(key)
-                                                : fmt::format("{}.{}", m_path, key)};
+      return Field{entry.second,
+                   m_path.empty() ? std::string(key) : fmt::format("{}.{}", m_path, key), m_file};
     }
   }
   if (m_fallback != nullptr) {
@@ -104,8 +104,14 @@ void YamlReader::error(const YAML::Mark& mark, std::string message) {
 }
 
 void YamlReader::error(const Field& field, std::string_view message) {
-  error(field.node.Mark(), field.path.empty() ? std::string(message)
-                                              : fmt::format("{}: {}", field.path, message));
+  const std::string text =
+      field.path.empty() ? std::string(message) : fmt::format("{}: {}", field.path, message);
+  if (!field.file.empty() && field.file != m_file) {
+    const YAML::Mark mark = field.node.Mark();
+    m_errors.push_back(ConfigError{SourceLocation{field.file, mark.line + 1, mark.column + 1}, text});
+    return;
+  }
+  error(field.node.Mark(), text);
 }
 
 void YamlReader::error(const MapReader& map, std::string_view message) {
@@ -116,15 +122,20 @@ void YamlReader::error(const MapReader& map, std::string_view message) {
 std::vector<ConfigError> YamlReader::take_errors() {
   // The same default can be reported once per rule that uses it: keep one.
   std::vector<ConfigError> unique;
-  std::set<std::tuple<int, int, std::string>> seen;
+  std::set<std::tuple<std::string, int, int, std::string>> seen;
   for (ConfigError& error : m_errors) {
-    if (seen.emplace(error.location.line, error.location.column, error.message).second) {
+    if (seen.emplace(error.location.file, error.location.line, error.location.column,
+                     error.message)
+            .second) {
       unique.push_back(std::move(error));
     }
   }
-  std::stable_sort(unique.begin(), unique.end(), [](const ConfigError& a, const ConfigError& b) {
-    return std::pair(a.location.line, a.location.column) <
-           std::pair(b.location.line, b.location.column);
+  // This reader's own file first, then any other (defaults used from the
+  // main file), each by position.
+  std::stable_sort(unique.begin(), unique.end(), [&](const ConfigError& a, const ConfigError& b) {
+    return std::tuple(a.location.file != m_file, a.location.file, a.location.line,
+                      a.location.column) < std::tuple(b.location.file != m_file, b.location.file,
+                                                      b.location.line, b.location.column);
   });
   m_errors.clear();
   return unique;
@@ -165,7 +176,7 @@ std::optional<MapReader> YamlReader::map(const Field& field,
       }
     }
   }
-  return MapReader(field.node, field.path, fallback);
+  return MapReader(field.node, field.path, fallback, field.file.empty() ? m_file : field.file);
 }
 
 std::vector<Field> YamlReader::sequence(const Field& field) {

@@ -25,6 +25,9 @@ namespace gapwatch {
 struct Field {
   YAML::Node node;
   std::string path;
+  // The file the node comes from when it is not the reader's own (a default
+  // from the main file used by a rule in an included file).
+  std::string file = {};
 };
 
 class YamlReader;
@@ -40,12 +43,13 @@ class MapReader {
 
  private:
   friend class YamlReader;
-  MapReader(const YAML::Node& node, std::string path, const MapReader* fallback)
-      : m_node(node), m_path(std::move(path)), m_fallback(fallback) {}
+  MapReader(const YAML::Node& node, std::string path, const MapReader* fallback, std::string file)
+      : m_node(node), m_path(std::move(path)), m_fallback(fallback), m_file(std::move(file)) {}
 
   YAML::Node m_node;
   std::string m_path;
   const MapReader* m_fallback;
+  std::string m_file;  // the file the mapping was read from
 };
 
 class YamlReader {

@@ -478,7 +478,7 @@ TEST_CASE("config: an unknown top-level key is reported with a did-you-mean") {
 TEST_CASE("config: an unknown top-level key without a near match lists the known keys") {
   CHECK(errors_of(std::string(kOneWarehouse) + "alerts: []\n") ==
         "gapwatch.yaml:5:1: error: alerts: unknown key 'alerts' (expected one of: version, "
-        "monitor, warehouses, executors, defaults, rules)");
+        "monitor, warehouses, executors, defaults, rules, include)");
 }
 
 TEST_CASE("config: an unknown warehouse key is reported with or without a suggestion") {

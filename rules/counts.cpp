@@ -101,12 +101,18 @@ Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const
     if (!count || !non_null) {
       return fail("the warehouse returned a count that is not a number");
     }
+    if (*count < 0 || *non_null < 0 || *non_null > *count) {
+      return fail(fmt::format("the warehouse returned inconsistent counts ({} rows, {} non-NULL)",
+                              *count, *non_null));
+    }
     if (!row[0]) {
       unreadable += *count;
       continue;
     }
     const auto granule = parse_number(row[0]);
-    if (!granule) {
+    // Granules of the judged range are small non-negative numbers; anything
+    // else (and anything too large to convert) is not one of ours.
+    if (!granule || *granule < -1.0 || *granule > 1e12) {
       return fail(fmt::format("the warehouse returned a granule '{}' that is not a number",
                               *row[0]));
     }
@@ -137,6 +143,10 @@ Expected<TotalCounts> read_total_counts(const ResultRows& rows, bool with_nulls)
   const auto non_null = with_nulls ? parse_integer(rows.front()[1]) : count;
   if (!count || !non_null) {
     return fail("the warehouse returned a count that is not a number");
+  }
+  if (*count < 0 || *non_null < 0 || *non_null > *count) {
+    return fail(fmt::format("the warehouse returned inconsistent counts ({} rows, {} non-NULL)",
+                            *count, *non_null));
   }
   return TotalCounts{*count, *count - *non_null};
 }

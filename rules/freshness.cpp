@@ -29,13 +29,17 @@ Expected<QueryPlan> plan_freshness(const RuleSpec& spec, const PlanContext& cont
                          dialect.epoch_seconds(newest, context.encoding),
                          dialect.quote_name(spec.table));
   std::vector<std::string> predicates;
+  const std::string placeholder = dialect.time_placeholder(context.encoding);
   if (spec.lookback) {
     plan.range_start = context.now - *spec.lookback;
-    predicates.push_back(
-        fmt::format("{} >= {}", column, dialect.time_placeholder(context.encoding)));
+    predicates.push_back(fmt::format("{} >= {}", column, placeholder));
     plan.params.push_back(
         dialect.time_param(*plan.range_start, context.encoding, context.warehouse_zone));
   }
+  plan.range_end = context.now + kFutureTolerance;
+  predicates.push_back(fmt::format("{} < {}", column, placeholder));
+  plan.params.push_back(
+      dialect.time_param(*plan.range_end, context.encoding, context.warehouse_zone));
   if (spec.where) {
     predicates.push_back(fmt::format("({})", *spec.where));
   }

@@ -37,6 +37,12 @@ TEST_CASE("postgres: freshness pass, warn, fail and a row in the future") {
 TEST_CASE("postgres: daily null_rate buckets follow Berlin midnight across DST") {
   scenario_null_rate_daily_dst(*make_postgres_warehouse());
 }
+TEST_CASE("postgres: junk timestamps far in the future or before 1970 never make a rule pass") {
+  scenario_extreme_timestamps(*make_postgres_warehouse());
+}
+TEST_CASE("postgres: an all-NULL column fails null_rate at 100%") {
+  scenario_all_null_column(*make_postgres_warehouse());
+}
 TEST_CASE("postgres: a missing column or table is an error") {
   scenario_missing_column(*make_postgres_warehouse());
 }
@@ -60,6 +66,28 @@ TEST_CASE("postgres: results do not depend on the server's time zone setting") {
     scenario_wall_clock_zone(*in_zone());
     scenario_null_rate_daily_dst(*in_zone());
   }
+}
+
+TEST_CASE("postgres: a table the user may not read is an error naming the permission") {
+  auto warehouse = make_postgres_warehouse();
+  warehouse->exec("CREATE TABLE secret_events (ts TIMESTAMPTZ);");
+  warehouse->exec("INSERT INTO secret_events VALUES (now());");
+  warehouse->exec("DROP ROLE IF EXISTS gw_reader;");
+  warehouse->exec("CREATE ROLE gw_reader LOGIN;");
+  std::string connection = warehouse->connection();
+  connection.replace(connection.find("Uid=gapwatch"), 12, "Uid=gw_reader");
+  const Config config = load_test_config(config_yaml(
+      connection,
+      "  - name: fresh\n    table: secret_events\n    check: freshness\n    timestamp_column: ts\n"
+      "    fail: {max: 1h}\n"
+      "  - name: count\n    table: secret_events\n    check: row_count\n    fail: {min: 1}\n"));
+  for (const char* rule : {"fresh", "count"}) {
+    const RuleResult result = evaluate_rule(config, rule, "2026-11-25T06:00:00Z");
+    INFO(result.verdict.message);
+    CHECK(result.verdict.status == Status::error);
+    CHECK(result.verdict.message.find("permission denied") != std::string::npos);
+  }
+  warehouse->exec("DROP OWNED BY gw_reader; DROP ROLE gw_reader;");
 }
 
 TEST_CASE("postgres: a refused connection is an error, not a fail") {

@@ -356,4 +356,48 @@ void scenario_query_timeout(TestWarehouse& warehouse) {
   CHECK(elapsed < std::chrono::seconds{10});
 }
 
+void scenario_extreme_timestamps(TestWarehouse& warehouse) {
+  // Real data stopped on 11-20; junk rows claim 9999 and 1900. Neither may
+  // make a rule pass.
+  warehouse.exec(fmt::format("CREATE TABLE events (ts {});", warehouse.instant_type()));
+  warehouse.exec(fmt::format("INSERT INTO events (ts) VALUES ({}), ({}), ({}), ({});",
+                             warehouse.instant_literal("1900-01-01 00:00:00"),
+                             warehouse.instant_literal("1969-12-31 23:59:59"),
+                             warehouse.instant_literal("2026-11-20 00:00:00"),
+                             warehouse.instant_literal("9999-12-31 00:00:00")));
+  const Config config = load_test_config(config_yaml(
+      warehouse.connection(),
+      "  - name: fresh\n    table: events\n    check: freshness\n    timestamp_column: ts\n"
+      "    fail: {max: 2h}\n"
+      "  - name: hourly\n    table: events\n    check: row_count\n    timestamp_column: ts\n"
+      "    partition: {every: 1h, lookback: 1d}\n    fail: {min: 1}\n"));
+  const RuleResult fresh = evaluate_rule(config, "fresh", kNow);
+  INFO(fresh.verdict.message);
+  CHECK(fresh.verdict.status == Status::fail);
+  CHECK(fresh.verdict.newest_row == at("2026-11-20T00:00:00Z"));
+  const RuleResult hourly = evaluate_rule(config, "hourly", kNow);
+  CHECK(hourly.verdict.status == Status::fail);
+  CHECK(hourly.verdict.observed == 0.0);
+}
+
+void scenario_all_null_column(TestWarehouse& warehouse) {
+  warehouse.exec(fmt::format("CREATE TABLE customers (ts {}, email {});", warehouse.instant_type(),
+                             warehouse.text_type()));
+  std::vector<std::string> rows;
+  for (Instant time = at("2026-11-24T00:00:00Z"); time < at("2026-11-25T06:00:00Z");
+       time += std::chrono::minutes{30}) {
+    rows.push_back(fmt::format("({}, NULL)", warehouse.instant_literal(wall(time))));
+  }
+  warehouse.exec(inserts("customers", "ts, email", rows));
+  const Config config = load_test_config(config_yaml(
+      warehouse.connection(),
+      "  - name: emails\n    table: customers\n    check: null_rate\n    column: email\n"
+      "    timestamp_column: ts\n    partition: {every: 1d, lookback: 2d}\n    fail: {max: 5%}\n"));
+  const RuleResult result = evaluate_rule(config, "emails", kNow);
+  INFO(result.verdict.message);
+  CHECK(result.verdict.status == Status::fail);
+  CHECK(result.verdict.observed == 1.0);
+  CHECK(result.verdict.message == "1 of 1 daily buckets above 5% NULL in email");
+}
+
 }  // namespace gapwatch::testing

@@ -18,5 +18,7 @@ void scenario_freshness(TestWarehouse& warehouse);
 void scenario_null_rate_daily_dst(TestWarehouse& warehouse);
 void scenario_missing_column(TestWarehouse& warehouse);
 void scenario_query_timeout(TestWarehouse& warehouse);
+void scenario_extreme_timestamps(TestWarehouse& warehouse);
+void scenario_all_null_column(TestWarehouse& warehouse);
 
 }  // namespace gapwatch::testing

@@ -35,6 +35,12 @@ TEST_CASE("sqlite: freshness pass, warn, fail and a row in the future") {
 TEST_CASE("sqlite: daily null_rate buckets follow Berlin midnight across DST") {
   scenario_null_rate_daily_dst(*make_sqlite_warehouse());
 }
+TEST_CASE("sqlite: junk timestamps far in the future or before 1970 never make a rule pass") {
+  scenario_extreme_timestamps(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: an all-NULL column fails null_rate at 100%") {
+  scenario_all_null_column(*make_sqlite_warehouse());
+}
 TEST_CASE("sqlite: a missing column or table is an error") {
   scenario_missing_column(*make_sqlite_warehouse());
 }

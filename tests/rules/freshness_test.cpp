@@ -62,21 +62,23 @@ TEST_CASE("plan_freshness: postgres, lookback and where") {
   CHECK(plan.sql ==
         "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")) FROM "
         "\"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMPTZ) AND "
-        "(status <> 'test')");
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-10-26T06:00:00Z")}});
+        "\"updated_at\" < CAST(? AS TIMESTAMPTZ) AND (status <> 'test')");
+  // Rows more than a day ahead (junk such as 9999-12-31) are not read.
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-10-26T06:00:00Z")},
+                                          Param{std::string("2026-11-26T06:00:00Z")}});
   CHECK(plan.range_start == at("2026-10-26T06:00:00Z"));
-  CHECK_FALSE(plan.range_end.has_value());
+  CHECK(plan.range_end == at("2026-11-26T06:00:00Z"));
   CHECK(plan.encoding == TimeEncoding::instant);
   CHECK(plan.buckets.empty());
 }
 
-TEST_CASE("plan_freshness: without lookback or where the whole table is read") {
+TEST_CASE("plan_freshness: without lookback or where the whole table is read, up to a day ahead") {
   const QueryPlan plan =
       value_of(plan_freshness(orders_fresh(), context(postgres_dialect(), TimeEncoding::instant)));
   CHECK(plan.sql ==
         "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")) FROM "
-        "\"public\".\"orders\"");
-  CHECK(plan.params.empty());
+        "\"public\".\"orders\" WHERE \"updated_at\" < CAST(? AS TIMESTAMPTZ)");
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-26T06:00:00Z")}});
   CHECK_FALSE(plan.range_start.has_value());
 }
 
@@ -87,8 +89,8 @@ TEST_CASE("plan_freshness: where without lookback") {
       value_of(plan_freshness(spec, context(sqlite_dialect(), TimeEncoding::wall_clock_text)));
   CHECK(plan.sql ==
         "SELECT MAX(\"updated_at\"), CAST(strftime('%s', MAX(\"updated_at\")) AS INTEGER) FROM "
-        "\"public\".\"orders\" WHERE (region = 'eu')");
-  CHECK(plan.params.empty());
+        "\"public\".\"orders\" WHERE \"updated_at\" < ? AND (region = 'eu')");
+  CHECK(plan.params.size() == 1);
 }
 
 TEST_CASE("plan_freshness: postgres zone-less column binds the warehouse wall clock") {
@@ -99,8 +101,10 @@ TEST_CASE("plan_freshness: postgres zone-less column binds the warehouse wall cl
       value_of(plan_freshness(spec, context(postgres_dialect(), TimeEncoding::wall_clock, berlin)));
   CHECK(plan.sql ==
         "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")) FROM "
-        "\"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMP)");
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-24 07:00:00")}});
+        "\"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMP) AND \"updated_at\" < "
+        "CAST(? AS TIMESTAMP)");
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-24 07:00:00")},
+                                          Param{std::string("2026-11-26 07:00:00")}});
   CHECK(plan.warehouse_zone == berlin);
   CHECK(plan.encoding == TimeEncoding::wall_clock);
 }
@@ -113,8 +117,9 @@ TEST_CASE("plan_freshness: sqlite text timestamps") {
       spec, context(sqlite_dialect(), TimeEncoding::wall_clock_text, zone("Europe/Berlin"))));
   CHECK(plan.sql ==
         "SELECT MAX(\"updated_at\"), CAST(strftime('%s', MAX(\"updated_at\")) AS INTEGER) FROM "
-        "\"orders\" WHERE \"updated_at\" >= ?");
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-10-26 07:00:00")}});
+        "\"orders\" WHERE \"updated_at\" >= ? AND \"updated_at\" < ?");
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-10-26 07:00:00")},
+                                          Param{std::string("2026-11-26 07:00:00")}});
 }
 
 TEST_CASE("plan_freshness: epoch columns bind integers") {
@@ -125,23 +130,25 @@ TEST_CASE("plan_freshness: epoch columns bind integers") {
         plan_freshness(spec, context(postgres_dialect(), TimeEncoding::epoch_milliseconds)));
     CHECK(plan.sql ==
           "SELECT MAX(\"updated_at\"), (MAX(\"updated_at\")) / 1000.0 FROM \"public\".\"orders\" "
-          "WHERE \"updated_at\" >= ?");
-    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795582800000}}});
+          "WHERE \"updated_at\" >= ? AND \"updated_at\" < ?");
+    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795582800000}},
+                                            Param{std::int64_t{1795672800000}}});
   }
   SUBCASE("sqlite seconds") {
     const QueryPlan plan =
         value_of(plan_freshness(spec, context(sqlite_dialect(), TimeEncoding::epoch_seconds)));
     CHECK(plan.sql ==
           "SELECT MAX(\"updated_at\"), MAX(\"updated_at\") FROM \"public\".\"orders\" WHERE "
-          "\"updated_at\" >= ?");
-    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795582800}}});
+          "\"updated_at\" >= ? AND \"updated_at\" < ?");
+    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795582800}},
+                                            Param{std::int64_t{1795672800}}});
   }
   SUBCASE("sqlite milliseconds") {
     const QueryPlan plan =
         value_of(plan_freshness(spec, context(sqlite_dialect(), TimeEncoding::epoch_milliseconds)));
     CHECK(plan.sql ==
           "SELECT MAX(\"updated_at\"), (MAX(\"updated_at\")) / 1000 FROM \"public\".\"orders\" "
-          "WHERE \"updated_at\" >= ?");
+          "WHERE \"updated_at\" >= ? AND \"updated_at\" < ?");
   }
 }
 

@@ -214,6 +214,10 @@ void Daemon::handle_results() {
     const Verdict& verdict = item.result.verdict;
     ++m_evaluations;
     m_evaluated[item.rule] = true;
+    // Metrics and the status board first: once the log line is out, what
+    // operators query agrees with it.
+    m_metrics.record_result(item.result);
+    m_board.record(item.result);
     const auto previous = m_last_status.find(rule.spec.name);
     if (previous == m_last_status.end() || previous->second != verdict.status) {
       const auto level = verdict.status == Status::pass   ? spdlog::level::info
@@ -226,8 +230,6 @@ void Daemon::handle_results() {
                     verdict.message);
     }
     m_last_status[rule.spec.name] = verdict.status;
-    m_metrics.record_result(item.result);
-    m_board.record(item.result);
     auto effects = generation.incidents.record(rule, item.result);
     if (!effects) {
       spdlog::error("rule {}: cannot record the result in the state database: {}",

@@ -3,6 +3,12 @@
 #include "rules/rule.h"
 
 namespace gapwatch {
+namespace {
+
+// SQLSTATE class 08: the connection failed or was lost.
+bool lost_connection(const Error& error) { return error.sqlstate.starts_with("08"); }
+
+}  // namespace
 
 std::string_view to_string(QueryOutcome outcome) {
   switch (outcome) {
@@ -54,24 +60,37 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
   result.evaluated_at = now;
 
   result.verdict = [&]() -> Verdict {
-    auto session = m_warehouses.get(rule.spec.warehouse).session();
-    if (!session) {
-      result.query = QueryOutcome::not_run;
-      return error_verdict(session.error().message);
+    // A pooled connection may have died while idle (the server restarted):
+    // the statement is read-only, so it is retried once on a new connection.
+    for (int attempt = 0;; ++attempt) {
+      auto session = m_warehouses.get(rule.spec.warehouse).session();
+      if (!session) {
+        result.query = QueryOutcome::not_run;
+        return error_verdict(session.error().message);
+      }
+      auto plan = plan_in(*session, rule, now);
+      if (!plan) {
+        if (lost_connection(plan.error()) && session->reused() && attempt == 0) {
+          continue;
+        }
+        result.query = plan.error().sqlstate.empty()      ? QueryOutcome::ok
+                       : lost_connection(plan.error()) ? QueryOutcome::not_run
+                                                       : QueryOutcome::error;
+        return error_verdict(plan.error().message);
+      }
+      auto rows = session->execute(*plan);
+      if (!rows) {
+        if (lost_connection(rows.error()) && session->reused() && attempt == 0) {
+          continue;
+        }
+        result.query = rows.error().sqlstate == "HYT00"   ? QueryOutcome::timeout
+                       : lost_connection(rows.error()) ? QueryOutcome::not_run
+                                                       : QueryOutcome::error;
+        return error_verdict(rows.error().message);
+      }
+      result.query = QueryOutcome::ok;
+      return judge_rule(rule.spec, *plan, *rows, now);
     }
-    auto plan = plan_in(*session, rule, now);
-    if (!plan) {
-      result.query = plan.error().sqlstate.empty() ? QueryOutcome::ok : QueryOutcome::error;
-      return error_verdict(plan.error().message);
-    }
-    auto rows = session->execute(*plan);
-    if (!rows) {
-      result.query =
-          rows.error().sqlstate == "HYT00" ? QueryOutcome::timeout : QueryOutcome::error;
-      return error_verdict(rows.error().message);
-    }
-    result.query = QueryOutcome::ok;
-    return judge_rule(rule.spec, *plan, *rows, now);
   }();
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);

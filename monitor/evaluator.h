@@ -22,7 +22,7 @@ namespace gapwatch {
 
 // What happened at the warehouse during one evaluation.
 enum class QueryOutcome {
-  not_run,   // no connection (the warehouse is down or refused us)
+  not_run,   // no connection: the warehouse is down, refused us or dropped us
   ok,        // the statement ran
   error,     // the statement or a metadata call failed
   timeout,   // cancelled at query_timeout

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -52,7 +53,8 @@ Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescr
 Session::Session(Session&& other) noexcept
     : m_warehouse(other.m_warehouse),
       m_connection(std::move(other.m_connection)),
-      m_dialect(other.m_dialect) {
+      m_dialect(other.m_dialect),
+      m_reused(other.m_reused) {
   other.m_warehouse = nullptr;
 }
 
@@ -89,8 +91,9 @@ Expected<Session> Warehouse::session() {
       m_idle.pop_back();
     }
   }
+  const bool reused = connection != nullptr;
   if (!connection) {
-    auto opened = OdbcConnection::open(m_config.connection, m_config.query_timeout);
+    auto opened = connect();
     if (!opened) {
       release(nullptr);
       return std::unexpected(opened.error());
@@ -102,7 +105,67 @@ Expected<Session> Warehouse::session() {
     release(std::move(connection));
     return std::unexpected(dialect.error());
   }
-  return Session(this, std::move(connection), *dialect);
+  return Session(this, std::move(connection), *dialect, reused);
+}
+
+namespace {
+
+// One connection attempt on its own thread, so that the caller can stop
+// waiting for it. Whoever comes last (the waiter, or the attempt finishing
+// after the waiter gave up) disposes of the result.
+struct PendingConnect {
+  std::mutex mutex;
+  std::condition_variable finished;
+  std::optional<Expected<std::unique_ptr<OdbcConnection>>> result;  // guarded by mutex
+  bool abandoned = false;                                            // guarded by mutex
+};
+
+}  // namespace
+
+// Connecting is bounded by query_timeout as well. Drivers differ in whether
+// they honour SQL_ATTR_LOGIN_TIMEOUT: the SQLite driver waits out its busy
+// timeout (100 s by default) while another process holds a lock. An attempt
+// that overruns is left to finish on its thread, which closes what it opened;
+// at most max_connections such attempts are outstanding per warehouse, so a
+// warehouse that never answers cannot pile up threads.
+Expected<std::unique_ptr<OdbcConnection>> Warehouse::connect() {
+  const int outstanding = m_stray_connects->load();
+  if (outstanding >= m_config.max_connections) {
+    Error error;
+    error.sqlstate = "08001";
+    error.message = fmt::format(
+        "connecting failed: {} earlier connection attempt(s) have not returned yet (the warehouse "
+        "does not answer)",
+        outstanding);
+    return std::unexpected(std::move(error));
+  }
+  auto pending = std::make_shared<PendingConnect>();
+  std::thread([pending, stray = m_stray_connects, connection = m_config.connection,
+               timeout = m_config.query_timeout] {
+    auto opened = OdbcConnection::open(connection, timeout);
+    std::unique_lock lock(pending->mutex);
+    if (pending->abandoned) {
+      lock.unlock();
+      opened = std::unexpected(Error{});  // closes the late connection, if any
+      stray->fetch_sub(1);
+      return;
+    }
+    pending->result = std::move(opened);
+    pending->finished.notify_one();
+  }).detach();
+
+  std::unique_lock lock(pending->mutex);
+  if (!pending->finished.wait_for(lock, m_config.query_timeout,
+                                  [&] { return pending->result.has_value(); })) {
+    pending->abandoned = true;
+    m_stray_connects->fetch_add(1);
+    Error error;
+    error.sqlstate = "HYT00";
+    error.message = fmt::format("connecting timed out after {}s (the warehouse did not answer)",
+                                m_config.query_timeout.count());
+    return std::unexpected(std::move(error));
+  }
+  return std::move(*pending->result);
 }
 
 void Warehouse::release(std::unique_ptr<OdbcConnection> connection) {

@@ -98,7 +98,7 @@ check "the slow rule's overlapping runs were skipped and counted" grep -q "rule 
 kill -TERM "$daemon"; wait "$daemon"
 check "no pg_sleep is left running on the server" test "$("$source_dir/tests/integration/pg_cluster" psql "$pg" -At -c "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")" = 0
 
-echo "== a locked SQLite database: cancelled at query_timeout"
+echo "== a locked SQLite database: given up at query_timeout (the driver would wait 60 s)"
 dir=$work/locked; mkdir -p "$dir"
 sqlite3 "$dir/warehouse.db" "CREATE TABLE events (event_time TEXT); INSERT INTO events VALUES (datetime('now'));"
 python3 - "$dir/warehouse.db" "$dir/locked" <<'PY' &
@@ -126,7 +126,7 @@ YAML
 started=$SECONDS
 "$gapwatch" check -c "$dir/gapwatch.yaml" >"$dir/out"
 check "check exits 3 (error)" test $? -eq 3
-check "the locked query timed out" grep -q "query timed out after 1s and was cancelled" "$dir/out"
+check "connecting to the locked database timed out" grep -q "connecting timed out after 1s" "$dir/out"
 check "it returned at the timeout, not when the lock went ($((SECONDS - started))s)" test $((SECONDS - started)) -le 5
 
 echo "== a webhook receiver down for a while, then up: every request delivered, once per id"
@@ -160,9 +160,11 @@ check "no rows are missing" test "$(missing_rows "$dir")" -eq 0
 
 echo "== kill -9 twenty times during a burst of dispatches"
 dir=$work/burst; mkdir -p "$dir"; make_warehouse "$dir"
-# Move every event of the judged range into the archive: 40-odd failing hours.
-sqlite3 "$dir/warehouse.db" "INSERT INTO archive_events SELECT * FROM events WHERE event_time < datetime('now', '-2 hours');
-  DELETE FROM events WHERE event_time < datetime('now', '-2 hours');"
+# Move every event of the judged range into the archive, whole hours only (a
+# half-emptied hour may still hold the 10 rows the rule asks for): 40-odd
+# failing hours.
+sqlite3 "$dir/warehouse.db" "INSERT INTO archive_events SELECT * FROM events WHERE event_time < datetime(strftime('%Y-%m-%d %H:00:00', 'now'), '-2 hours');
+  DELETE FROM events WHERE id IN (SELECT id FROM archive_events);"
 cat >"$dir/slow_backfill.sh" <<SCRIPT
 #!/usr/bin/env bash
 echo "\$GAPWATCH_REQUEST_ID \$2 \$3" >>"$dir/deliveries"

@@ -259,8 +259,8 @@ Expected<ResultRows> OdbcConnection::execute(const std::string& sql,
   }
 
   const SQLHSTMT handle = statement.get();
-  const QueryWatchdog::Token token =
-      watchdog.arm(QueryWatchdog::Clock::now() + timeout, [handle] { SQLCancel(handle); });
+  const QueryWatchdog::Clock::time_point deadline = QueryWatchdog::Clock::now() + timeout;
+  const QueryWatchdog::Token token = watchdog.arm(deadline, [handle] { SQLCancel(handle); });
   std::string text = sql;
   const SQLRETURN executed = SQLExecDirect(handle, reinterpret_cast<SQLCHAR*>(text.data()),
                                            static_cast<SQLINTEGER>(text.size()));
@@ -296,7 +296,15 @@ Expected<ResultRows> OdbcConnection::execute(const std::string& sql,
     }
   }
   const bool cancelled = watchdog.disarm(token);
-  if (cancelled || (!result && result.error().sqlstate == "HYT00")) {
+  // The driver's own timeout may win the race with the watchdog: psqlODBC
+  // sets statement_timeout and reports the server's 57014 (query_canceled),
+  // other drivers HYT00 or HY008 (operation canceled).
+  const bool overran = QueryWatchdog::Clock::now() >= deadline;
+  const auto timed_out = [&](const Error& error) {
+    return error.sqlstate == "HYT00" ||
+           ((error.sqlstate == "57014" || error.sqlstate == "HY008") && overran);
+  };
+  if (cancelled || (!result && timed_out(result.error()))) {
     m_usable = false;
     Error error;
     error.sqlstate = "HYT00";

@@ -55,7 +55,7 @@ Expected<Seconds> parse_duration(std::string_view text) {
           "invalid duration '{}': unit '{}' is unknown or out of order (use d, h, m, s in that order)",
           text, suffix));
     }
-    if (value > std::numeric_limits<std::int64_t>::max() / kUnits[unit].seconds - total) {
+    if (value > (std::numeric_limits<std::int64_t>::max() - total) / kUnits[unit].seconds) {
       return fail(fmt::format("duration '{}' is too large", text));
     }
     total += value * kUnits[unit].seconds;

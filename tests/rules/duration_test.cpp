@@ -1,6 +1,8 @@
 #include "rules/duration.h"
 
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -84,6 +86,16 @@ TEST_CASE("parse_duration refuses values that overflow 64-bit seconds") {
   // Fits as a number of days but not once multiplied into seconds.
   CHECK(error_of(parse_duration("106751991167301d")) == "duration '106751991167301d' is too large");
   CHECK(value_of(parse_duration("106751991167300d")) == seconds{106751991167300LL * 86400});
+}
+
+TEST_CASE("parse_duration reads back the largest duration it formats (found by fuzzing)") {
+  // 106751991167300d15h30m7s: the smaller units must still fit once the days
+  // have nearly filled the 64 bits.
+  const seconds largest{std::numeric_limits<std::int64_t>::max()};
+  CHECK(format_duration(largest) == "106751991167300d15h30m7s");
+  CHECK(value_of(parse_duration(format_duration(largest))) == largest);
+  CHECK(error_of(parse_duration("106751991167300d15h30m8s")) ==
+        "duration '106751991167300d15h30m8s' is too large");
 }
 
 TEST_CASE("format_duration writes the shortest form, largest unit first") {

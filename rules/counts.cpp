@@ -106,7 +106,9 @@ Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const
                               *count, *non_null));
     }
     if (!row[0]) {
-      unreadable += *count;
+      if (__builtin_add_overflow(unreadable, *count, &unreadable)) {
+        return fail("the warehouse returned counts too large to add up");
+      }
       continue;
     }
     const auto granule = parse_number(row[0]);
@@ -122,8 +124,10 @@ Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const
       continue;  // a wall-clock row in a repeated hour mapped just outside the range
     }
     BucketVerdict& bucket = buckets[static_cast<std::size_t>(index)];
-    bucket.rows += *count;
-    bucket.nulls += *count - *non_null;
+    if (__builtin_add_overflow(bucket.rows, *count, &bucket.rows) ||
+        __builtin_add_overflow(bucket.nulls, *count - *non_null, &bucket.nulls)) {
+      return fail("the warehouse returned counts too large to add up");
+    }
   }
   if (unreadable > 0) {
     return fail(fmt::format(

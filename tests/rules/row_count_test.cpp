@@ -446,6 +446,34 @@ TEST_CASE("judge_row_count: malformed results are errors, never a pass") {
         "timestamps must look like 'YYYY-MM-DD HH:MM:SS')");
 }
 
+TEST_CASE("judge_row_count: billion-row counts are counted exactly; counts past 64 bits are errors") {
+  const RuleSpec spec = events_hourly();
+  const QueryPlan plan = postgres_plan(spec);
+  // Beyond 32 bits, and several granules of one bucket adding up.
+  const Verdict big = judge_row_count(
+      spec, plan, {{"0", "4294967296"}, {"1", "3000000000"}, {"2", "9000000000000000000"}});
+  CHECK(big.status == Status::pass);
+  CHECK(bucket_summary(big) == "4294967296:pass 3000000000:pass 9000000000000000000:pass");
+  CHECK(big.observed == 3000000000.0);
+
+  const auto error_message = [&](const ResultRows& rows) {
+    const Verdict verdict = judge_row_count(spec, plan, rows);
+    CHECK(verdict.status == Status::error);
+    CHECK(verdict.windows.empty());
+    return verdict.message;
+  };
+  CHECK(error_message({{"0", "99999999999999999999"}}) ==
+        "the warehouse returned a count that is not a number");
+  CHECK(error_message({{"0", "-5"}}) ==
+        "the warehouse returned inconsistent counts (-5 rows, -5 non-NULL)");
+  // Counts of one bucket whose sum does not fit (a driver returning the same
+  // granule twice).
+  const Verdict overflow = judge_row_count(
+      spec, plan, {{"0", "9000000000000000000"}, {"0", "9000000000000000000"}});
+  CHECK(overflow.status == Status::error);
+  CHECK(overflow.message == "the warehouse returned counts too large to add up");
+}
+
 TEST_CASE("judge_row_count: the whole table") {
   SUBCASE("fail, with the lookback as its window") {
     RuleSpec spec = events_total();

@@ -269,9 +269,13 @@ echo "== a command that ignores SIGTERM, forks and floods its output"
 dir=$work/rogue; mkdir -p "$dir"; make_warehouse "$dir"
 cat >"$dir/rogue.sh" <<'SCRIPT'
 #!/usr/bin/env bash
+# Children that ignore SIGTERM too (SIG_IGN survives exec); their pids are
+# written down so that the test looks for exactly them.
 trap '' TERM
-( trap '' TERM; sleep 300 ) &
-( trap '' TERM; sleep 300 ) &
+( trap '' TERM; exec sleep 300 ) &
+echo $! >>"$(dirname "$0")/children"
+( trap '' TERM; exec sleep 300 ) &
+echo $! >>"$(dirname "$0")/children"
 head -c 20000000 /dev/zero | tr '\0' 'x'
 echo
 echo "the end of the output"
@@ -289,6 +293,13 @@ check "the request failed with a timeout" test "$(sqlite3 "$dir/state.db" "SELEC
 check "the kept output is bounded (≤ 16 KiB + marker)" test "$(sqlite3 "$dir/state.db" "SELECT LENGTH(output) FROM requests")" -le 16400
 no_process() { ! pgrep -f "$1" >/dev/null; }
 check "the process group is gone (children too)" no_process "$dir/rogue.sh"
-check "no orphaned sleep 300 is left" bash -c "! pgrep -x sleep -a | grep -q 'sleep 300'"
+no_child_left() {
+  local pid
+  [[ $(wc -l <"$dir/children") -eq 2 ]] || return 1
+  while read -r pid; do
+    if kill -0 "$pid" 2>/dev/null; then return 1; fi
+  done <"$dir/children"
+}
+check "no orphaned child is left (the two sleep 300 are gone)" no_child_left
 
 finish

@@ -178,7 +178,8 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
     }
     keys = std::move(*preset_keys);
   }
-  const auto map = reader.map(field, keys);
+  const auto map = reader.map(field, keys, nullptr,
+                              preset ? keys_set_by_preset() : std::span<const std::string_view>{});
   if (!map) {
     return std::nullopt;
   }

@@ -16,11 +16,11 @@ namespace {
 
 constexpr std::array<std::string_view, 6> kPresetNames{"airflow2", "airflow3", "airflow3_backfill",
                                                        "prefect",  "dagster",  "adf"};
-// Keys of every preset webhook. url, method, body and success_codes are
-// accepted here only to be refused with a better message than "unknown key".
-constexpr std::array<std::string_view, 10> kCommonKeys{
-    "preset",     "headers", "auth",   "signing_secret", "timeout",
-    "tls_verify", "url",     "method", "body",           "success_codes"};
+// Keys of every preset webhook.
+constexpr std::array<std::string_view, 6> kCommonKeys{"preset",         "headers", "auth",
+                                                      "signing_secret", "timeout", "tls_verify"};
+// A plain webhook's keys, which a preset sets itself: accepted by the map
+// only to be refused with a better message than "unknown key".
 constexpr std::array<std::string_view, 4> kSetByPreset{"url", "method", "body", "success_codes"};
 constexpr std::array<std::string_view, 5> kAirflow2Keys{"base_url", "dag_id", "dag_run_id",
                                                         "logical_date", "conf"};
@@ -499,6 +499,10 @@ PresetSpec load_adf(PresetReader& keys, YamlReader& reader, const MapReader& map
 }
 
 }  // namespace
+
+std::span<const std::string_view> keys_set_by_preset() {
+  return kSetByPreset;
+}
 
 bool is_preset_webhook(const Field& webhook) {
   const YAML::Node& node = webhook.node;

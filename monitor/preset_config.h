@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@ namespace gapwatch {
 
 // Whether a webhook mapping names a preset.
 bool is_preset_webhook(const Field& webhook);
+
+// The keys a plain webhook has and a preset sets itself (url, method, body,
+// success_codes): load_preset refuses them.
+std::span<const std::string_view> keys_set_by_preset();
 
 // The keys a webhook mapping naming a preset may have; empty after an error
 // (the preset is not a known one).

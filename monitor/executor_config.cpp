@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "monitor/preset_config.h"
+#include "monitor/template_config.h"
 #include "triggers/webhook_signature.h"
 
 namespace gapwatch {
@@ -24,8 +26,11 @@ constexpr std::array<std::string_view, 4> kLogLevels{"debug", "info", "warn", "e
 constexpr std::array<std::string_view, 5> kExecutorKeys{"name", "command", "webhook",
                                                         "max_concurrent", "retry"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"argv", "env", "workdir", "timeout"};
-constexpr std::array<std::string_view, 8> kWebhookKeys{
-    "url", "method", "headers", "body", "success_codes", "signing_secret", "timeout", "tls_verify"};
+// `preset` is listed for messages only: a webhook naming one is read with the
+// preset's keys (preset_config.cpp).
+constexpr std::array<std::string_view, 10> kWebhookKeys{
+    "url",     "method",     "headers", "body",  "success_codes", "signing_secret",
+    "timeout", "tls_verify", "auth",    "preset"};
 constexpr std::array<std::string_view, 3> kRetryKeys{"max_attempts", "initial_backoff",
                                                      "max_backoff"};
 constexpr std::array<std::string_view, 7> kBackfillKeys{
@@ -38,22 +43,6 @@ bool valid_object_name(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '_' || c == '-' || c == '.';
-         });
-}
-
-bool valid_header_name(std::string_view name) {
-  constexpr std::string_view kTokenSymbols = "!#$%&'*+-.^_`|~";
-  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           kTokenSymbols.find(c) != std::string_view::npos;
-  });
-}
-
-bool valid_variable_name(std::string_view name) {
-  return !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
          });
 }
 
@@ -83,161 +72,6 @@ bool valid_listen_address(std::string_view text) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '.' || c == '-';
   });
-}
-
-// Parses a template and records where each of its variables is used.
-std::optional<Template> load_template(YamlReader& reader, const Field& field,
-                                      const std::string& executor,
-                                      std::vector<VariableUse>& uses) {
-  const auto text = reader.string(field);
-  if (!text) {
-    return std::nullopt;
-  }
-  auto parsed = Template::parse(*text);
-  if (!parsed) {
-    reader.error(field, parsed.error().message);
-    return std::nullopt;
-  }
-  for (const std::string& variable : parsed->variables()) {
-    uses.push_back(VariableUse{executor, variable, field});
-  }
-  return std::move(*parsed);
-}
-
-std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
-    YamlReader& reader, const Field& field, const std::string& executor,
-    std::vector<VariableUse>& uses, bool header_names) {
-  if (!field.node.IsMap()) {
-    reader.error(field, "expected a mapping");
-    return std::nullopt;
-  }
-  std::vector<std::pair<std::string, Template>> entries;
-  // Header names are case-insensitive: X-Token and x-token are one header.
-  std::map<std::string, YAML::Mark> seen;
-  bool ok = true;
-  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-    const YAML::Node key = it->first;
-    if (!key.IsScalar()) {
-      reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
-      ok = false;
-      continue;
-    }
-    const std::string& name = key.Scalar();
-    const Field value{it->second, fmt::format("{}.{}", field.path, name)};
-    const bool name_ok = header_names ? valid_header_name(name) : valid_variable_name(name);
-    if (!name_ok) {
-      reader.error(key.Mark(), fmt::format("{}: invalid {} name '{}'", value.path,
-                                           header_names ? "header" : "variable", name));
-      ok = false;
-      continue;
-    }
-    std::string folded = name;
-    if (header_names) {
-      std::transform(folded.begin(), folded.end(), folded.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    }
-    if (const auto [previous, first] = seen.emplace(folded, key.Mark()); !first) {
-      reader.error(key.Mark(), fmt::format("{}: duplicate key (first given on line {})",
-                                           value.path, previous->second.line + 1));
-      ok = false;
-      continue;
-    }
-    auto parsed = load_template(reader, value, executor, uses);
-    if (!parsed) {
-      ok = false;
-      continue;
-    }
-    entries.emplace_back(name, std::move(*parsed));
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  return entries;
-}
-
-// Aliases let a short body name the same list many times over ("billion
-// laughs"); expanded, it would exhaust memory.
-constexpr std::size_t kMaxBodyValues = 10000;
-
-// A YAML value as JSON: mappings become objects, lists arrays; plain scalars
-// that read as numbers, booleans or null become those; every other scalar is
-// a string template. `values_left` counts down the values still allowed.
-std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field& field,
-                                                 const std::string& executor,
-                                                 std::vector<VariableUse>& uses, int depth,
-                                                 std::size_t& values_left) {
-  if (depth > 32) {
-    reader.error(field, "the body is nested too deeply (more than 32 levels)");
-    return std::nullopt;
-  }
-  if (values_left == 0) {
-    reader.error(field, fmt::format("the body has more than {} values (are aliases repeating "
-                                    "a large part of it?)",
-                                    kMaxBodyValues));
-    return std::nullopt;
-  }
-  --values_left;
-  if (field.node.IsMap()) {
-    nlohmann::json object = nlohmann::json::object();
-    for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) {
-        reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
-        return std::nullopt;
-      }
-      if (object.contains(key.Scalar())) {
-        reader.error(key.Mark(), fmt::format("{}.{}: duplicate key", field.path, key.Scalar()));
-        return std::nullopt;
-      }
-      auto value = load_json_template(
-          reader, Field{it->second, fmt::format("{}.{}", field.path, key.Scalar())}, executor,
-          uses, depth + 1, values_left);
-      if (!value) {
-        return std::nullopt;
-      }
-      object[key.Scalar()] = std::move(*value);
-    }
-    return object;
-  }
-  if (field.node.IsSequence()) {
-    nlohmann::json array = nlohmann::json::array();
-    std::size_t index = 0;
-    for (const YAML::Node& item : field.node) {
-      auto value = load_json_template(reader,
-                                      Field{item, fmt::format("{}[{}]", field.path, index++)},
-                                      executor, uses, depth + 1, values_left);
-      if (!value) {
-        return std::nullopt;
-      }
-      array.push_back(std::move(*value));
-    }
-    return array;
-  }
-  if (field.node.IsNull()) {
-    return nlohmann::json(nullptr);
-  }
-  const std::string& scalar = field.node.Scalar();
-  if (field.node.Tag() == "?") {  // plain, not quoted
-    if (scalar == "true" || scalar == "false") {
-      return nlohmann::json(scalar == "true");
-    }
-    std::int64_t integer = 0;
-    const auto [int_end, int_status] =
-        std::from_chars(scalar.data(), scalar.data() + scalar.size(), integer);
-    if (int_status == std::errc{} && int_end == scalar.data() + scalar.size()) {
-      return nlohmann::json(integer);
-    }
-    double number = 0;
-    const auto [end, status] = std::from_chars(scalar.data(), scalar.data() + scalar.size(), number);
-    if (status == std::errc{} && end == scalar.data() + scalar.size() && std::isfinite(number)) {
-      return nlohmann::json(number);
-    }
-  }
-  auto parsed = load_template(reader, field, executor, uses);
-  if (!parsed) {
-    return std::nullopt;
-  }
-  return nlohmann::json(parsed->text());
 }
 
 std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
@@ -270,7 +104,7 @@ std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
     ok = false;
   }
   if (const auto env = map->field("env")) {
-    auto entries = load_template_map(reader, *env, executor, uses, false);
+    auto entries = load_template_map(reader, *env, executor, uses, MapKeys::variable_names);
     ok = ok && entries.has_value();
     if (entries) {
       command.env = std::move(*entries);
@@ -291,16 +125,11 @@ std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
   return command;
 }
 
-std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
-                                        const std::string& executor,
-                                        std::vector<VariableUse>& uses) {
-  const auto map = reader.map(field, kWebhookKeys);
-  if (!map) {
-    return std::nullopt;
-  }
-  bool ok = true;
+// The keys only a plain webhook has: its url, method, body and success codes.
+bool load_plain_webhook(YamlReader& reader, const MapReader& map, const std::string& executor,
+                        std::vector<VariableUse>& uses, WebhookSpec& webhook) {
   std::optional<Template> url;
-  if (const auto url_field = reader.required(*map, "url")) {
+  if (const auto url_field = reader.required(map, "url")) {
     url = load_template(reader, *url_field, executor, uses);
     if (url && !url->text().starts_with("http://") && !url->text().starts_with("https://")) {
       reader.error(*url_field, "the url must start with http:// or https://");
@@ -308,23 +137,16 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
     }
   }
   if (!url) {
-    return std::nullopt;
+    return false;
   }
-  WebhookSpec webhook;
+  bool ok = true;
   webhook.url = std::move(*url);
-  if (const auto method = map->field("method")) {
+  if (const auto method = map.field("method")) {
     const auto value = reader.choice(*method, kMethods);
     ok = ok && value.has_value();
     webhook.method = value.value_or(webhook.method);
   }
-  if (const auto headers = map->field("headers")) {
-    auto entries = load_template_map(reader, *headers, executor, uses, true);
-    ok = ok && entries.has_value();
-    if (entries) {
-      webhook.headers = std::move(*entries);
-    }
-  }
-  if (const auto body = map->field("body")) {
+  if (const auto body = map.field("body")) {
     std::size_t values_left = kMaxBodyValues;
     auto shape = load_json_template(reader, *body, executor, uses, 0, values_left);
     ok = ok && shape.has_value();
@@ -332,13 +154,46 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
       webhook.body = JsonTemplate{std::move(*shape)};
     }
   }
-  if (const auto codes = map->field("success_codes")) {
+  if (const auto codes = map.field("success_codes")) {
     for (const Field& item : reader.sequence(*codes)) {
       const auto code = reader.integer(item, 100, 599);
       ok = ok && code.has_value();
       if (code) {
         webhook.success_codes.push_back(static_cast<int>(*code));
       }
+    }
+  }
+  return ok;
+}
+
+std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
+                                        const std::string& executor,
+                                        std::vector<VariableUse>& uses) {
+  const bool preset = is_preset_webhook(field);
+  std::vector<std::string_view> keys(kWebhookKeys.begin(), kWebhookKeys.end());
+  if (preset) {
+    auto preset_keys = preset_webhook_keys(reader, field);
+    if (!preset_keys) {
+      return std::nullopt;
+    }
+    keys = std::move(*preset_keys);
+  }
+  const auto map = reader.map(field, keys, nullptr,
+                              preset ? keys_set_by_preset() : std::span<const std::string_view>{});
+  if (!map) {
+    return std::nullopt;
+  }
+  WebhookSpec webhook;
+  bool ok = preset ? load_preset(reader, *map, executor, uses, webhook)
+                   : load_plain_webhook(reader, *map, executor, uses, webhook);
+  if (!preset && !ok && webhook.url.text().empty()) {
+    return std::nullopt;  // no usable url: the rest would only add noise
+  }
+  if (const auto headers = map->field("headers")) {
+    auto entries = load_template_map(reader, *headers, executor, uses, MapKeys::header_names);
+    ok = ok && entries.has_value();
+    if (entries) {
+      webhook.headers = std::move(*entries);
     }
   }
   if (const auto secret = map->field("signing_secret")) {
@@ -368,6 +223,30 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
     const auto value = reader.boolean(*verify);
     ok = ok && value.has_value();
     webhook.verify_tls = value.value_or(true);
+  }
+  if (const auto auth = map->field("auth")) {
+    if (!std::holds_alternative<std::monostate>(webhook.auth)) {
+      reader.error(*auth, "the preset's own credentials (username/password, tenant_id/client_id/"
+                          "client_secret) already authenticate; give one or the other");
+      ok = false;
+    } else if (auto loaded = load_auth(reader, *auth)) {
+      webhook.auth = std::move(*loaded);
+    } else {
+      ok = false;
+    }
+  }
+  if (!std::holds_alternative<std::monostate>(webhook.auth)) {
+    for (const auto& [name, value] : webhook.headers) {
+      std::string folded = name;
+      std::transform(folded.begin(), folded.end(), folded.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (folded == "authorization") {
+        reader.error(*map->field("headers"),
+                     "an Authorization header conflicts with the credentials, which set it; "
+                     "give one or the other");
+        ok = false;
+      }
+    }
   }
   if (!ok) {
     return std::nullopt;

@@ -11,13 +11,12 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "triggers/auth.h"
+#include "triggers/template.h"
+
 namespace gapwatch {
 
 namespace {
-
-// Secrets shorter than this are not redacted: replacing "x" everywhere would
-// garble every line and protect nothing.
-constexpr std::size_t kShortestSecret = 4;
 
 std::mutex g_secrets_mutex;
 std::vector<std::string> g_secrets;  // guarded by g_secrets_mutex
@@ -94,6 +93,38 @@ void connection_secrets(std::string_view connection, std::vector<std::string>& o
   }
 }
 
+// A secret as it travels: as written, and in the encodings it is sent in
+// (percent-encoded in a form, escaped in JSON), which an endpoint echoing the
+// request would show.
+void add_encoded_secret(const std::string& secret, std::vector<std::string>& out) {
+  out.push_back(secret);
+  out.push_back(percent_encode(secret));
+  const std::string json = nlohmann::json(secret).dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace);
+  out.push_back(json.substr(1, json.size() - 2));
+}
+
+// The secrets of a webhook's credentials, and the header values built from
+// them. Tokens obtained at run time are not known here; the executor keeps
+// them out of what it reports.
+void credential_secrets(const AuthSpec& auth, std::vector<std::string>& out) {
+  if (const auto* basic = std::get_if<BasicAuth>(&auth)) {
+    add_encoded_secret(basic->password, out);
+    const std::string header = basic_authorization(basic->username, basic->password);
+    out.push_back(header);
+    out.push_back(header.substr(header.find(' ') + 1));
+  } else if (const auto* bearer = std::get_if<BearerAuth>(&auth)) {
+    out.push_back(bearer->token);
+  } else if (const auto* oauth2 = std::get_if<OAuth2ClientCredentials>(&auth)) {
+    add_encoded_secret(oauth2->client_secret, out);
+    const std::string header = basic_authorization(percent_encode(oauth2->client_id),
+                                                   percent_encode(oauth2->client_secret));
+    out.push_back(header.substr(header.find(' ') + 1));
+  } else if (const auto* login = std::get_if<AirflowLogin>(&auth)) {
+    add_encoded_secret(login->password, out);
+  }
+}
+
 class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   explicit RedactingSink(bool json) : m_json(json) {}
@@ -143,40 +174,6 @@ std::vector<std::string> connection_string_secrets(std::string_view connection) 
   return secrets;
 }
 
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  // Every occurrence of every secret is found in the original text before
-  // anything is replaced, and overlapping ones are merged: replacing one at a
-  // time would leave the rest of a longer or overlapping secret in clear.
-  std::vector<std::pair<std::size_t, std::size_t>> spans;
-  for (const std::string& secret : secrets) {
-    if (secret.size() < kShortestSecret) {
-      continue;
-    }
-    for (std::size_t at = text.find(secret); at != std::string::npos;
-         at = text.find(secret, at + 1)) {
-      spans.emplace_back(at, at + secret.size());
-    }
-  }
-  if (spans.empty()) {
-    return text;
-  }
-  std::sort(spans.begin(), spans.end());
-  std::string out;
-  std::size_t copied = 0;
-  for (std::size_t i = 0; i < spans.size();) {
-    const std::size_t start = spans[i].first;
-    std::size_t end = spans[i].second;
-    for (++i; i < spans.size() && spans[i].first < end; ++i) {
-      end = std::max(end, spans[i].second);
-    }
-    out.append(text, copied, start - copied);
-    out += "***";
-    copied = end;
-  }
-  out.append(text, copied);
-  return out;
-}
-
 void set_log_secrets(std::vector<std::string> secrets) {
   std::lock_guard lock(g_secrets_mutex);
   g_secrets = std::move(secrets);
@@ -194,6 +191,14 @@ std::vector<std::string> config_secrets(const Config& config) {
     if (const auto* webhook = std::get_if<WebhookSpec>(&executor.kind)) {
       if (webhook->signing_secret) {
         secrets.push_back(*webhook->signing_secret);
+      }
+      credential_secrets(webhook->auth, secrets);
+      if (webhook->preset) {
+        if (const auto* dagster = std::get_if<DagsterSpec>(&*webhook->preset)) {
+          if (dagster->api_token) {
+            secrets.push_back(*dagster->api_token);
+          }
+        }
       }
       for (const auto& [name, value] : webhook->headers) {
         // Header values are usually credentials; their literal parts are

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "monitor/config.h"
+#include "triggers/redaction.h"  // redact()
 
 namespace gapwatch {
 
@@ -24,8 +25,5 @@ std::vector<std::string> config_secrets(const Config& config);
 // The password-like values of an ODBC connection string (Pwd, Password, …
 // braced values included).
 std::vector<std::string> connection_string_secrets(std::string_view connection);
-
-// `text` with each secret replaced by ***.
-std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace gapwatch

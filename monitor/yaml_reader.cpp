@@ -143,7 +143,8 @@ std::vector<ConfigError> YamlReader::take_errors() {
 
 std::optional<MapReader> YamlReader::map(const Field& field,
                                          std::span<const std::string_view> keys,
-                                         const MapReader* fallback) {
+                                         const MapReader* fallback,
+                                         std::span<const std::string_view> unlisted) {
   if (!field.node.IsMap()) {
     error(field, fmt::format("expected a mapping, found {}", node_kind(field.node)));
     return std::nullopt;
@@ -166,7 +167,8 @@ std::optional<MapReader> YamlReader::map(const Field& field,
                                     previous->second.line + 1));
       continue;
     }
-    if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
+    if (std::find(keys.begin(), keys.end(), name) == keys.end() &&
+        std::find(unlisted.begin(), unlisted.end(), name) == unlisted.end()) {
       if (const auto suggestion = did_you_mean(name, keys)) {
         error(key.Mark(), fmt::format("{}: unknown key '{}' (did you mean '{}'?)", path, name,
                                       *suggestion));

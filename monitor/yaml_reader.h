@@ -64,9 +64,12 @@ class YamlReader {
   std::vector<ConfigError> take_errors();
   SourceLocation location(const YAML::Mark& mark) const;
 
-  // A mapping whose keys must be among `keys`.
+  // A mapping whose keys must be among `keys` or `unlisted`; only `keys` are
+  // named in "expected one of" (the caller refuses `unlisted` ones itself,
+  // with a better message).
   std::optional<MapReader> map(const Field& field, std::span<const std::string_view> keys,
-                               const MapReader* fallback = nullptr);
+                               const MapReader* fallback = nullptr,
+                               std::span<const std::string_view> unlisted = {});
   // The items of a sequence, with paths path[0], path[1], …
   std::vector<Field> sequence(const Field& field);
 

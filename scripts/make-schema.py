@@ -7,7 +7,6 @@ its keys are exactly the loader's and that every example validates.
 """
 import json
 import pathlib
-import sys
 
 ENV = {"type": "string", "pattern": r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$",
        "description": "an environment reference, substituted at load"}
@@ -86,24 +85,87 @@ COMMAND = obj({
 }, required=["argv"])
 
 
-def webhook_schema(preset_keys):
-    properties = {
+URL = {"type": "string", "pattern": r"^https?://[^?#{} ]+$|^\$\{",
+       "description": "an http(s) address without query or template variables"}
+SECRET = {"type": "string", "minLength": 1, "description": "a secret: give it as ${VARIABLE}"}
+JSON_MAPPING = {"type": "object", "description": "a mapping sent as JSON; string leaves are templates"}
+OAUTH2 = obj({
+    "token_url": URL,
+    "client_id": {"type": "string"},
+    "client_secret": SECRET,
+    "scope": {"type": "string"},
+    "client_authentication": {"enum": ["request_body", "basic"]},
+}, required=["token_url", "client_id", "client_secret"])
+AUTH = {"oneOf": [
+    obj({"basic": obj({"username": {"type": "string"}, "password": SECRET},
+                      required=["username", "password"])}, required=["basic"]),
+    obj({"bearer": SECRET}, required=["bearer"]),
+    obj({"oauth2_client_credentials": OAUTH2}, required=["oauth2_client_credentials"]),
+], "description": "credentials sent with every request: basic, bearer or oauth2_client_credentials"}
+# Keys every webhook has, plain or preset.
+WEBHOOK_COMMON = {
+    "headers": {"type": "object", "additionalProperties": TEMPLATE},
+    "signing_secret": {"type": "string"},
+    "timeout": DURATION,
+    "tls_verify": {"type": "boolean"},
+    "auth": AUTH,
+}
+AIRFLOW_LOGIN = {"username": {"type": "string"}, "password": SECRET, "token_url": URL}
+DAG_RUN = {"base_url": URL, "dag_id": TEMPLATE, "dag_run_id": TEMPLATE,
+           "logical_date": {"enum": ["none", "window_start", "window_end"]}, "conf": JSON_MAPPING}
+# The keys of each preset (docs/executors.md), besides `preset` and WEBHOOK_COMMON.
+PRESETS = {
+    "airflow2": (DAG_RUN, ["base_url", "dag_id"]),
+    "airflow3": (dict(DAG_RUN, **AIRFLOW_LOGIN), ["base_url", "dag_id"]),
+    "airflow3_backfill": ({"base_url": URL, "dag_id": TEMPLATE,
+                           "reprocess_behavior": {"enum": ["none", "failed", "completed"]},
+                           "max_active_runs": integer(1, 1000), "dag_run_conf": JSON_MAPPING,
+                           **AIRFLOW_LOGIN}, ["base_url", "dag_id"]),
+    "prefect": ({"api_url": URL, "deployment_id": TEMPLATE, "flow_run_name": TEMPLATE,
+                 "parameters": JSON_MAPPING, "tags": {"type": "array", "items": TEMPLATE}},
+                ["api_url", "deployment_id"]),
+    "dagster": ({"base_url": URL, "api_token": SECRET, "repository_location": TEMPLATE,
+                 "repository": TEMPLATE, "partition_set": TEMPLATE,
+                 "assets": {"type": "array", "minItems": 1,
+                            "items": {"type": ["string", "array"], "description": "a/b or [a, b]"}},
+                 "job": TEMPLATE, "run_config": JSON_MAPPING,
+                 "tags": {"type": "object", "additionalProperties": TEMPLATE},
+                 "partition_every": DURATION,
+                 "partition_format": {"type": "string", "examples": ["%Y-%m-%d", "%Y-%m-%d-%H:%M"]},
+                 "partition_timezone": ZONE}, ["base_url"]),
+    "adf": ({"management_url": URL, "subscription_id": TEMPLATE, "resource_group": TEMPLATE,
+             "factory": TEMPLATE, "pipeline": TEMPLATE, "parameters": JSON_MAPPING,
+             "tenant_id": {"type": "string"}, "client_id": {"type": "string"}, "client_secret": SECRET,
+             "login_url": URL, "scope": {"type": "string"}},
+            ["subscription_id", "resource_group", "factory", "pipeline"]),
+}
+
+
+def webhook_schema():
+    """A plain webhook's keys as `properties` (what tests compare with the
+    loader), and with `preset:` the keys of that preset instead."""
+    plain = {
         "url": TEMPLATE,
         "method": {"enum": ["POST", "PUT", "PATCH", "GET", "DELETE"]},
-        "headers": {"type": "object", "additionalProperties": TEMPLATE},
         "body": {"description": "any YAML value, sent as JSON; string leaves are templates"},
         "success_codes": {"type": "array", "items": integer(100, 599)},
-        "signing_secret": {"type": "string"},
-        "timeout": DURATION,
-        "tls_verify": {"type": "boolean"},
+        **WEBHOOK_COMMON,
+        "preset": {"enum": list(PRESETS), "description": "an orchestrator's API: docs/executors.md"},
     }
-    for key in preset_keys:
-        properties.setdefault(key, {})
-    return obj(properties)
+    presets = []
+    for name, (keys, required) in PRESETS.items():
+        presets.append(obj({"preset": {"const": name}, **WEBHOOK_COMMON, **keys},
+                           required=["preset", *required]))
+    return {
+        "type": "object",
+        "properties": plain,
+        "if": {"required": ["preset"]},
+        "then": {"oneOf": presets},
+        "else": obj(plain, required=["url"]),
+    }
 
 
 def main():
-    preset_keys = sys.argv[1:]  # extra webhook keys (presets, auth), if any
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://gapwatch.invalid/gapwatch.schema.json",
@@ -138,7 +200,7 @@ def main():
             "executors": {"type": "array", "items": obj({
                 "name": NAME,
                 "command": COMMAND,
-                "webhook": webhook_schema(preset_keys),
+                "webhook": webhook_schema(),
                 "max_concurrent": integer(1, 256),
                 "retry": obj({"max_attempts": integer(1, 100), "initial_backoff": DURATION,
                               "max_backoff": DURATION}),

@@ -1,10 +1,12 @@
 // What an executor is, as validated configuration: a command to run or a
-// webhook to call, how many requests it takes at once, and how deliveries are
-// retried. Built by the monitor's config loader. Immutable; thread-safe.
+// webhook to call (plain or an orchestrator preset, with its credentials),
+// how many requests it takes at once, and how deliveries are retried. Built
+// by the monitor's config loader. Immutable; thread-safe.
 #pragma once
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -12,7 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "triggers/auth.h"
+#include "triggers/json_template.h"
 #include "triggers/template.h"
+#include "triggers/webhook_preset.h"
 
 namespace gapwatch {
 
@@ -30,13 +35,10 @@ struct CommandSpec {
   std::chrono::seconds timeout{1800};
 };
 
-// A JSON body whose string leaves are templates.
-struct JsonTemplate {
-  nlohmann::json shape;  // string leaves hold template text
-};
-
+// A webhook: either plain (url, method, body as written) or a preset, which
+// builds the method, URL and body itself and reads answers by their body too.
 struct WebhookSpec {
-  Template url;
+  Template url;  // plain webhooks only
   std::string method = "POST";
   std::vector<std::pair<std::string, Template>> headers;
   std::optional<JsonTemplate> body;
@@ -44,6 +46,8 @@ struct WebhookSpec {
   std::optional<std::string> signing_secret;
   std::chrono::seconds timeout{15};
   bool verify_tls = true;
+  AuthSpec auth;                     // sent with every request (and token fetch)
+  std::optional<PresetSpec> preset;  // empty: a plain webhook
 };
 
 struct ExecutorSpec {
@@ -54,9 +58,6 @@ struct ExecutorSpec {
 
   bool is_command() const { return std::holds_alternative<CommandSpec>(kind); }
 };
-
-// Expands every string leaf of `body` with `values` (as JSON strings).
-Expected<nlohmann::json> expand_json(const JsonTemplate& body, const TemplateValues& values);
 
 // Every template variable `spec` uses.
 std::set<std::string> executor_variables(const ExecutorSpec& spec);

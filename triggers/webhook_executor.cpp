@@ -3,90 +3,41 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <mutex>
 
 #include <fmt/format.h>
 
+#include "triggers/redaction.h"
+#include "triggers/response_outcome.h"
 #include "triggers/webhook_signature.h"
 
 namespace gapwatch {
 
 namespace {
 
-struct Transfer {
-  std::string body;
-  std::string retry_after;
-  std::stop_token stop;
-};
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  const std::size_t bytes = size * count;
-  if (transfer->body.size() < kMaxCapturedOutput) {
-    transfer->body.append(data, std::min(bytes, kMaxCapturedOutput - transfer->body.size()));
-  }
-  return bytes;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  const std::size_t bytes = size * count;
-  std::string_view line(data, bytes);
-  constexpr std::string_view kName = "retry-after:";
-  if (line.size() > kName.size()) {
-    std::string lower(line.substr(0, kName.size()));
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower == kName) {
-      std::string_view value = line.substr(kName.size());
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
-      }
-      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-        value.remove_suffix(1);
-      }
-      transfer->retry_after = std::string(value);
-    }
-  }
-  return bytes;
-}
-
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<Transfer*>(user)->stop.stop_requested() ? 1 : 0;
-}
-
-// Owns a curl easy handle and header list.
-struct Curl {
-  CURL* handle = curl_easy_init();
-  curl_slist* headers = nullptr;
-  ~Curl() {
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(handle);
-  }
-  Curl() = default;
-  Curl(const Curl&) = delete;
-  Curl& operator=(const Curl&) = delete;
-};
-
-bool is_success(const WebhookSpec& spec, long code) {
-  if (spec.success_codes.empty()) {
-    return code >= 200 && code < 300;
-  }
-  return std::find(spec.success_codes.begin(), spec.success_codes.end(), code) !=
-         spec.success_codes.end();
-}
-
 DispatchOutcome rejected(std::string detail) {
   return DispatchOutcome{DispatchOutcome::Kind::rejected, std::move(detail), {}, {}};
 }
 
+DispatchOutcome retry(std::string detail) {
+  return DispatchOutcome{DispatchOutcome::Kind::retry, std::move(detail), {}, {}};
+}
+
+bool has_line_break(std::string_view value) {
+  return value.find_first_of("\r\n") != std::string_view::npos;
+}
+
 }  // namespace
 
-WebhookExecutor::WebhookExecutor(WebhookSpec spec, const Clock& clock)
-    : m_spec(std::move(spec)), m_clock(clock) {
-  static std::once_flag initialised;
-  std::call_once(initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+WebhookExecutor::WebhookExecutor(WebhookSpec spec, const Clock& clock,
+                                 std::shared_ptr<const HttpTransport> transport)
+    : m_spec(std::move(spec)), m_clock(clock), m_transport(std::move(transport)) {
+  if (uses_access_token(m_spec.auth)) {
+    m_tokens = std::make_unique<TokenCache>(m_clock);
+  }
 }
+
+WebhookExecutor::WebhookExecutor(WebhookSpec spec, const Clock& clock)
+    : WebhookExecutor(std::move(spec), clock, std::make_shared<CurlTransport>()) {}
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, Instant now) {
   if (value.empty()) {
@@ -107,100 +58,148 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, In
   return std::max(delay, std::chrono::seconds{0});
 }
 
-DispatchOutcome WebhookExecutor::dispatch(const BackfillRequest& request, std::stop_token stop) {
-  auto url = m_spec.url.expand(request.values, Template::Encoding::url_component);
-  if (!url) {
-    return rejected(url.error().message);
-  }
-  std::string body;
-  if (m_spec.body) {
-    auto json = expand_json(*m_spec.body, request.values);
-    if (!json) {
-      return rejected(json.error().message);
-    }
-    body = json->dump();
-  }
-  Curl curl;
-  if (curl.handle == nullptr) {
-    return DispatchOutcome{DispatchOutcome::Kind::retry, "cannot create a curl handle", {}, {}};
-  }
-  const auto add_header = [&](const std::string& line) {
-    curl.headers = curl_slist_append(curl.headers, line.c_str());
-  };
+Expected<HttpClientRequest> WebhookExecutor::target_request(const BackfillRequest& request) const {
+  HttpClientRequest http;
+  http.timeout = m_spec.timeout;
+  http.verify_tls = m_spec.verify_tls;
   for (const auto& [name, value] : m_spec.headers) {
     auto expanded = value.expand(request.values, Template::Encoding::raw);
     if (!expanded) {
-      return rejected(expanded.error().message);
+      return std::unexpected(expanded.error());
     }
-    if (expanded->find_first_of("\r\n") != std::string::npos) {
-      return rejected(fmt::format("header {} would contain a line break", name));
+    if (has_line_break(*expanded)) {
+      return fail(fmt::format("header {} would contain a line break", name));
     }
-    add_header(fmt::format("{}: {}", name, *expanded));
+    http.headers.emplace_back(name, std::move(*expanded));
   }
-  if (m_spec.body) {
-    add_header("Content-Type: application/json");
+  std::optional<nlohmann::json> body;
+  if (m_spec.preset) {
+    auto built = build_preset_request(*m_spec.preset, request);
+    if (!built) {
+      return std::unexpected(built.error());
+    }
+    http.method = std::move(built->method);
+    http.url = std::move(built->url);
+    for (auto& [name, value] : built->headers) {
+      if (has_line_break(value)) {
+        return fail(fmt::format("header {} would contain a line break", name));
+      }
+      http.headers.emplace_back(std::move(name), std::move(value));
+    }
+    http.headers.emplace_back("Accept", "application/json");
+    body = std::move(built->body);
+  } else {
+    auto url = m_spec.url.expand(request.values, Template::Encoding::url_component);
+    if (!url) {
+      return std::unexpected(url.error());
+    }
+    http.method = m_spec.method;
+    http.url = std::move(*url);
+    if (m_spec.body) {
+      auto json = expand_json(*m_spec.body, request.values);
+      if (!json) {
+        return std::unexpected(json.error());
+      }
+      body = std::move(*json);
+    }
   }
-  add_header("Idempotency-Key: " + request.id);
-  add_header("User-Agent: gapwatch/" GAPWATCH_VERSION);
-  add_header("Expect:");
+  if (body) {
+    auto text = dump_json(*body);
+    if (!text) {
+      return fail(fmt::format("the body is not valid UTF-8: {}", text.error().message));
+    }
+    http.body = std::move(*text);
+    http.headers.emplace_back("Content-Type", "application/json");
+  }
+  http.headers.emplace_back("Idempotency-Key", request.id);
+  http.headers.emplace_back("User-Agent", "gapwatch/" GAPWATCH_VERSION);
+  return http;
+}
+
+Expected<std::string> WebhookExecutor::access_token(std::stop_token stop) {
+  const auto fetch = [&]() -> Expected<AccessToken> {
+    HttpClientRequest http;
+    if (const auto* oauth2 = std::get_if<OAuth2ClientCredentials>(&m_spec.auth)) {
+      http = token_request(*oauth2);
+    } else {
+      http = token_request(std::get<AirflowLogin>(m_spec.auth));
+    }
+    http.timeout = m_spec.timeout;
+    http.verify_tls = m_spec.verify_tls;
+    http.headers.emplace_back("User-Agent", "gapwatch/" GAPWATCH_VERSION);
+    auto response = m_transport->send(http, stop);
+    if (!response) {
+      return std::unexpected(response.error());
+    }
+    return std::holds_alternative<OAuth2ClientCredentials>(m_spec.auth)
+               ? parse_oauth2_token_response(*response, m_clock.now())
+               : parse_airflow_token_response(*response, m_clock.now());
+  };
+  return m_tokens->token(fetch);
+}
+
+DispatchOutcome WebhookExecutor::dispatch(const BackfillRequest& request, std::stop_token stop) {
+  auto http = target_request(request);
+  if (!http) {
+    return rejected(http.error().message);
+  }
+  // Credentials are added last, so a request that cannot be built costs no
+  // token fetch.
+  std::string token;
+  std::optional<std::string> authorization;
+  if (const auto* basic = std::get_if<BasicAuth>(&m_spec.auth)) {
+    authorization = basic_authorization(basic->username, basic->password);
+  } else if (const auto* bearer = std::get_if<BearerAuth>(&m_spec.auth)) {
+    authorization = "Bearer " + bearer->token;
+  } else if (m_tokens) {
+    auto obtained = access_token(stop);
+    if (!obtained) {
+      return retry(fmt::format("cannot get an access token from {}: {}",
+                               token_endpoint(m_spec.auth), obtained.error().message));
+    }
+    token = std::move(*obtained);
+    authorization = "Bearer " + token;
+  }
+  if (authorization) {
+    http->headers.emplace_back("Authorization", *authorization);
+  }
   if (m_spec.signing_secret) {
     const std::int64_t timestamp = m_clock.now().time_since_epoch().count();
-    auto signature = webhook_signature(*m_spec.signing_secret, request.id, timestamp, body);
+    auto signature = webhook_signature(*m_spec.signing_secret, request.id, timestamp,
+                                       http->body.value_or(""));
     if (!signature) {
       return rejected(signature.error().message);
     }
-    add_header("webhook-id: " + request.id);
-    add_header(fmt::format("webhook-timestamp: {}", timestamp));
-    add_header("webhook-signature: " + *signature);
+    http->headers.emplace_back("webhook-id", request.id);
+    http->headers.emplace_back("webhook-timestamp", std::to_string(timestamp));
+    http->headers.emplace_back("webhook-signature", *signature);
   }
 
-  Transfer transfer;
-  transfer.stop = stop;
-  CURL* handle = curl.handle;
-  curl_easy_setopt(handle, CURLOPT_URL, url->c_str());
-  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, m_spec.method.c_str());
-  if (m_spec.body) {
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, curl.headers);
-  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(std::chrono::milliseconds(m_spec.timeout).count()));
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::chrono::milliseconds(m_spec.timeout).count()));
-  curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, m_spec.verify_tls ? 1L : 0L);
-  curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, m_spec.verify_tls ? 2L : 0L);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
-
-  const CURLcode result = curl_easy_perform(handle);
+  const auto response = m_transport->send(*http, stop);
   DispatchOutcome outcome;
-  outcome.output = transfer.body;
-  if (result != CURLE_OK) {
-    outcome.kind = DispatchOutcome::Kind::retry;
-    outcome.detail = result == CURLE_ABORTED_BY_CALLBACK ? "stopped: gapwatch is shutting down"
-                                                         : curl_easy_strerror(result);
-    return outcome;
-  }
-  long code = 0;
-  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code);
-  outcome.detail = fmt::format("HTTP {}", code);
-  if (is_success(m_spec, code)) {
-    outcome.kind = DispatchOutcome::Kind::accepted;
-  } else if (code == 408 || code == 429 || code >= 500) {
-    outcome.kind = DispatchOutcome::Kind::retry;
-    outcome.retry_after = parse_retry_after(transfer.retry_after, m_clock.now());
+  if (!response) {
+    outcome = retry(response.error().message);
   } else {
-    outcome.kind = DispatchOutcome::Kind::rejected;
+    outcome = m_spec.preset ? classify_preset_response(*m_spec.preset, *response)
+                            : classify_by_status(*response, m_spec.success_codes);
+    if (m_tokens && response->status == 401) {
+      m_tokens->invalidate(token);
+      outcome.kind = DispatchOutcome::Kind::retry;
+      outcome.detail += " (the access token was refused; the next delivery fetches a new one)";
+    }
+    if (outcome.kind == DispatchOutcome::Kind::retry) {
+      outcome.retry_after = parse_retry_after(response->retry_after, m_clock.now());
+    }
   }
+  // A target that echoes the request must not put a token obtained at run
+  // time into the logs or the state database (configured secrets are
+  // redacted by the dispatcher, but it cannot know this one).
+  std::vector<std::string> secrets{token};
+  if (authorization) {
+    secrets.push_back(*authorization);
+  }
+  outcome.detail = redact(std::move(outcome.detail), secrets);
+  outcome.output = redact(std::move(outcome.output), secrets);
   return outcome;
 }
 

@@ -1,25 +1,44 @@
-// WebhookExecutor: one HTTP request per backfill request, with libcurl. The
-// URL's template values are percent-encoded, headers must not contain line
-// breaks, and the body is JSON built from the template tree. Redirects are
-// not followed, TLS is verified, the timeout is enforced. Every request
-// carries Idempotency-Key: <request_id>; with a signing secret also the
-// Standard Webhooks headers. Success codes → accepted; network errors, 408,
-// 429 and 5xx → retry (honouring Retry-After); other codes → rejected.
-// Thread-safe (one curl handle per call).
+// WebhookExecutor: one HTTP request per delivery of a backfill request. A
+// plain webhook sends its templated URL (values percent-encoded), headers (no
+// line breaks) and JSON body (built from the template tree); a preset builds
+// the request for its orchestrator. Credentials come from the webhook's auth:
+// basic and bearer as configured, OAuth2 client credentials and Airflow's
+// login through a TokenCache (a token endpoint failure is a retryable
+// delivery failure, and a 401 from the target drops the token so the next
+// delivery fetches a new one). Every request carries Idempotency-Key:
+// <request_id>; with a signing secret also the Standard Webhooks headers.
+// A plain webhook's answer is judged by its status (success codes →
+// accepted; 408, 429 and 5xx → retry, honouring Retry-After; the rest →
+// rejected); a preset's by status and body. Tokens obtained at run time never
+// appear in an outcome. The network is behind an HttpTransport, so tests can
+// script it. Thread-safe (the transport and token cache are).
 #pragma once
 
+#include <memory>
+
 #include "triggers/executor.h"
+#include "triggers/http_transport.h"
+#include "triggers/token_cache.h"
 
 namespace gapwatch {
 
 class WebhookExecutor final : public Executor {
  public:
+  WebhookExecutor(WebhookSpec spec, const Clock& clock,
+                  std::shared_ptr<const HttpTransport> transport);
   WebhookExecutor(WebhookSpec spec, const Clock& clock);
   DispatchOutcome dispatch(const BackfillRequest& request, std::stop_token stop) override;
 
  private:
+  // The request to the target, without credentials.
+  Expected<HttpClientRequest> target_request(const BackfillRequest& request) const;
+  // A token from the cache, fetched from the token endpoint when needed.
+  Expected<std::string> access_token(std::stop_token stop);
+
   const WebhookSpec m_spec;
   const Clock& m_clock;
+  const std::shared_ptr<const HttpTransport> m_transport;
+  std::unique_ptr<TokenCache> m_tokens;  // only when the auth obtains tokens
 };
 
 // Seconds from a Retry-After value: delta-seconds or an HTTP date.

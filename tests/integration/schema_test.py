@@ -2,8 +2,8 @@
 """docs/gapwatch.schema.json against the real loader.
 
 1. Every example configuration validates against the schema.
-2. For every section, the schema's keys are exactly the keys the loader
-   accepts: an unknown key makes `gapwatch validate` list the known ones
+2. For every section, and every webhook preset, the schema's keys are
+   exactly the keys the loader accepts: an unknown key makes `gapwatch validate` list the known ones
    ("expected one of: …"), which is compared with the schema.
 3. The schema refuses an unknown key, so validation means something.
 Runs with Debian's python3-jsonschema and python3-yaml.
@@ -108,6 +108,26 @@ with tempfile.TemporaryDirectory() as work:
         check(f"{section}: schema and loader accept the same keys", loader_keys == schema_keys,
               f"loader only: {sorted(loader_keys - schema_keys)}, schema only: {sorted(schema_keys - loader_keys)}")
         check(f"{section}: the schema refuses an unknown key", not validator.is_valid(document))
+
+    # Each preset: the loader's keys against that preset's branch of the schema.
+    webhook_schema = schema["properties"]["executors"]["items"]["properties"]["webhook"]
+    for branch in webhook_schema["then"]["oneOf"]:
+        name = branch["properties"]["preset"]["const"]
+        document = copy.deepcopy(base)
+        document["executors"][1]["webhook"] = {"preset": name, "zz_not_a_key": 1}
+        path = os.path.join(work, "gapwatch.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(document, f)
+        result = subprocess.run([gapwatch, "validate", "-c", path], capture_output=True, text=True)
+        match = re.search(r"unknown key 'zz_not_a_key' \(expected one of: ([^)]*)\)", result.stderr)
+        if not match:
+            check(f"preset {name}: the loader names its keys", False, result.stderr.strip()[:300])
+            continue
+        loader_keys = set(k.strip() for k in match.group(1).split(","))
+        schema_keys = set(branch["properties"])
+        check(f"preset {name}: schema and loader accept the same keys", loader_keys == schema_keys,
+              f"loader only: {sorted(loader_keys - schema_keys)}, schema only: {sorted(schema_keys - loader_keys)}")
+        check(f"preset {name}: the schema refuses an unknown key", not validator.is_valid(document))
 
 print(f"{failures} failure(s)" if failures else "all checks passed")
 sys.exit(1 if failures else 0)

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# The orchestrator presets end to end: the real daemon (`run --until-healthy`
+# on the quickstart warehouse) against local fakes of the Airflow 2, Airflow 3,
+# Prefect, Dagster and Azure Data Factory APIs (orchestrator_fakes.py), which
+# check each request field by field and run the backfill when they accept it.
+# Covered: the documented method, path, headers and body of every preset; a
+# lost answer resent and taken as accepted (Airflow 409, Prefect 200 for a
+# known idempotency key); tokens obtained (Airflow 3 login, Entra ID client
+# credentials), refreshed when they expire and fetched again when refused;
+# a Dagster error member with HTTP 200 and an Airflow 404 escalating; and no
+# password, client secret, API key or token anywhere in gapwatch's log, its
+# stored outputs or its API answers.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$source_dir"
+
+# The credentials, as a deployment would give them: in the environment.
+export AIRFLOW2_PASSWORD='af2-pa$$word"quote'
+export AIRFLOW3_PASSWORD='af3-password-s3cr3t'
+export PREFECT_API_KEY='pnu_prefectkey0123456789'
+export DAGSTER_TOKEN='user:dagstertoken0123456789'
+export ADF_CLIENT_SECRET='entra~client~secret~0123'
+secrets=("$AIRFLOW2_PASSWORD" "$AIRFLOW3_PASSWORD" "$PREFECT_API_KEY" "$DAGSTER_TOKEN" "$ADF_CLIENT_SECRET")
+
+# start_fakes DIR [fake options]: the fakes on a free port, in $port.
+start_fakes() {
+  local dir=$1; shift
+  GAPWATCH_QUICKSTART_DB="$dir/warehouse.db" \
+    python3 "$source_dir/tests/integration/orchestrator_fakes.py" --port-file "$dir/port" \
+    --log "$dir/received.jsonl" --on-accept "$source_dir/examples/quickstart/backfill.sh" \
+    --airflow2-basic "airflow:$AIRFLOW2_PASSWORD" --airflow3-login "admin:$AIRFLOW3_PASSWORD" \
+    --prefect-key "$PREFECT_API_KEY" --dagster-token "$DAGSTER_TOKEN" \
+    --entra "my-tenant:my-client:$ADF_CLIENT_SECRET" "$@" &
+  background_pids+=("$!")
+  wait_for 10 "the fakes to listen" test -s "$dir/port"
+  port=$(cat "$dir/port")
+}
+# calls DIR PATH-REGEX PYTHON-EXPRESSION over `calls` (the logged calls to matching paths)
+calls() {
+  python3 -c "import json,re,sys; calls=[c for c in map(json.loads, open(sys.argv[1])) if re.search(sys.argv[2], c['path'])]; body=lambda c: json.loads(c['body']); print($3)" \
+    "$1/received.jsonl" "$2"
+}
+# executor NAME WEBHOOK_YAML (indented by six spaces)
+executor() {
+  printf '  - name: %s\n    webhook:\n%s\n      timeout: 5s\n    retry: {max_attempts: 4, initial_backoff: 1s, max_backoff: 2s}\n' "$1" "$2"
+}
+run_daemon() {  # run_daemon DIR MAX_RUNTIME: gapwatch's exit status in $status
+  "$gapwatch" run -c "$1/gapwatch.yaml" --until-healthy --max-runtime "$2" 2>"$1/log"
+  status=$?
+  "$gapwatch" incidents show 1 -c "$1/gapwatch.yaml" --output json >"$1/incident.json"
+}
+request_events() {
+  json "$1/incident.json" '" ".join(e["kind"] for e in doc["events"] if e["kind"].startswith("request_"))'
+}
+# No secret, and no token the fakes issued, in the log, the incident (the API's
+# answer) or anywhere in the state database.
+check_no_secrets() {
+  local dir=$1 leaked=()
+  local tokens
+  mapfile -t tokens < <(python3 -c "import json,sys; [print(c['issued_token']) for c in map(json.loads, open(sys.argv[1])) if 'issued_token' in c]" "$dir/received.jsonl")
+  sqlite3 "$dir/state.db" .dump >"$dir/state.sql"
+  for secret in "${secrets[@]}" "${tokens[@]}"; do
+    for file in "$dir/log" "$dir/incident.json" "$dir/state.sql"; do
+      grep -qF -- "$secret" "$file" && leaked+=("${secret:0:12}… in ${file##*/}")
+    done
+  done
+  check "no secret or issued token in the log, incident or state database" test "${#leaked[@]}" -eq 0 ||
+    printf '  leaked: %s\n' "${leaked[@]}" >&2
+}
+
+echo "== airflow2: basic auth; the answer is lost, the resend gets 409 and counts as accepted"
+dir=$work/airflow2; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest --script lost,ok
+write_config "$dir" "$(executor airflow "      preset: airflow2
+      base_url: http://127.0.0.1:$port/
+      dag_id: \"{dag_id}\"
+      logical_date: window_start
+      auth: {basic: {username: airflow, password: \"\${AIRFLOW2_PASSWORD}\"}}")" \
+  '    backfill: {executor: airflow, params: {dag_id: events_ingest}, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+path=/api/v1/dags/
+check "two deliveries of one request to POST /api/v1/dags/events_ingest/dagRuns" test \
+  "$(calls "$dir" $path '" ".join(sorted({c["method"] + " " + c["path"] for c in calls})) + " " + str(len(calls))')" = \
+  "POST /api/v1/dags/events_ingest/dagRuns 2"
+check "created, then 409 for the same run" test "$(calls "$dir" $path '[c["status"] for c in calls]')" = "[200, 409]"
+check "the same dag_run_id both times, carrying the request id" test "$(calls "$dir" $path \
+  'len({body(c)["dag_run_id"] for c in calls}) == 1 and body(calls[0])["dag_run_id"] == "gapwatch-" + calls[0]["headers"]["idempotency-key"]')" = True
+check "the documented body: dag_run_id, logical_date, data_interval_start/_end, conf" test \
+  "$(calls "$dir" $path 'sorted(body(calls[0]))')" = "['conf', 'dag_run_id', 'data_interval_end', 'data_interval_start', 'logical_date']"
+check "logical_date is the window start" test "$(calls "$dir" $path 'body(calls[0])["logical_date"] == body(calls[0])["data_interval_start"] == body(calls[0])["conf"]["window_start"]')" = True
+check "conf describes the window" test "$(calls "$dir" $path 'sorted(body(calls[0])["conf"])')" = \
+  "['request_id', 'rule', 'table', 'window_end', 'window_start']"
+check "the 409 counted as accepted" test "$(request_events "$dir")" = \
+  "request_created request_sending request_retry request_sending request_accepted request_verified"
+check "the incident says why" grep -q "already accepted" "$dir/incident.json"
+check_no_secrets "$dir"
+
+echo "== airflow3: JWT from /auth/token; a revoked token (401) is dropped and a new one fetched"
+dir=$work/airflow3; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest --revoke-first-token
+write_config "$dir" "$(executor airflow "      preset: airflow3
+      base_url: http://127.0.0.1:$port
+      dag_id: events_ingest
+      username: admin
+      password: \"\${AIRFLOW3_PASSWORD}\"")" \
+  '    backfill: {executor: airflow, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "logged in twice with the documented body" test "$(calls "$dir" '^/auth/token$' \
+  '[(c["status"], sorted(body(c)), c["headers"]["content-type"]) for c in calls]')" = \
+  "[(201, ['password', 'username'], 'application/json'), (201, ['password', 'username'], 'application/json')]"
+check "the first token was refused, the second accepted" test \
+  "$(calls "$dir" '^/api/v2/dags/events_ingest/dagRuns$' '[c["status"] for c in calls]')" = "[401, 200]"
+check "each delivery carried the token issued just before" test "$(python3 -c "
+import json,sys
+calls=[json.loads(l) for l in open(sys.argv[1])]
+issued=[c['issued_token'] for c in calls if 'issued_token' in c]
+sent=[c['headers']['authorization'] for c in calls if 'dagRuns' in c['path']]
+print(sent == ['Bearer ' + t for t in issued])" "$dir/received.jsonl")" = True
+check "Airflow 3's body: logical_date present and null, no unknown fields" test \
+  "$(calls "$dir" dagRuns 'sorted(body(calls[-1])) + [body(calls[-1])["logical_date"]]')" = \
+  "['conf', 'dag_run_id', 'data_interval_end', 'data_interval_start', 'logical_date', None]"
+check "the refusal was retried" grep -q "the access token was refused" "$dir/incident.json"
+check_no_secrets "$dir"
+check "the fake echoed the refused token, and gapwatch stored it as ***" \
+  grep -qF 'Invalid JWT token (revoked token): ***' "$dir/state.sql"
+
+echo "== airflow3_backfill: POST /api/v2/backfills"
+dir=$work/backfill; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest
+write_config "$dir" "$(executor airflow "      preset: airflow3_backfill
+      base_url: http://127.0.0.1:$port
+      dag_id: events_ingest
+      max_active_runs: 3
+      username: admin
+      password: \"\${AIRFLOW3_PASSWORD}\"")" \
+  '    backfill: {executor: airflow, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "the documented body" test "$(calls "$dir" '^/api/v2/backfills$' 'sorted(body(calls[0]))')" = \
+  "['dag_id', 'dag_run_conf', 'from_date', 'max_active_runs', 'reprocess_behavior', 'to_date']"
+check "reprocess completed runs, at most 3 at once" test \
+  "$(calls "$dir" '^/api/v2/backfills$' 'body(calls[0])["reprocess_behavior"] + " " + str(body(calls[0])["max_active_runs"])')" = "completed 3"
+check "to_date is the last second of the window" test "$(calls "$dir" '^/api/v2/backfills$' \
+  '__import__("datetime").datetime.fromisoformat(body(calls[0])["dag_run_conf"]["window_end"].replace("Z","+00:00")) - __import__("datetime").datetime.fromisoformat(body(calls[0])["to_date"].replace("Z","+00:00"))')" = "0:00:01"
+check_no_secrets "$dir"
+
+echo "== prefect: the answer is lost, the resend with the same idempotency key gets 200"
+dir=$work/prefect; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists 0f7c6a44-deployment --script lost,ok
+write_config "$dir" "$(executor prefect "      preset: prefect
+      api_url: http://127.0.0.1:$port/api
+      deployment_id: \"{deployment}\"
+      auth: {bearer: \"\${PREFECT_API_KEY}\"}")" \
+  '    backfill: {executor: prefect, params: {deployment: 0f7c6a44-deployment}, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+path=/api/deployments/0f7c6a44-deployment/create_flow_run
+check "201 created, then 200 for the known key" test "$(calls "$dir" $path '[c["status"] for c in calls]')" = "[201, 200]"
+check "the documented body" test "$(calls "$dir" $path 'sorted(body(calls[0]))')" = "['idempotency_key', 'name', 'parameters', 'tags']"
+check "the idempotency key is the request id" test "$(calls "$dir" $path \
+  'body(calls[0])["idempotency_key"] == calls[0]["headers"]["idempotency-key"] == calls[1]["headers"]["idempotency-key"]')" = True
+check "Prefect Cloud's bearer key" test "$(calls "$dir" $path 'calls[0]["headers"]["authorization"] == "Bearer pnu_prefectkey0123456789"')" = True
+check "the duplicate counted as accepted" grep -q "already accepted: flow run" "$dir/incident.json"
+check_no_secrets "$dir"
+
+echo "== dagster: launchPartitionBackfill of the window's partitions, Dagster+ token"
+dir=$work/dagster; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_hourly_partition_set
+write_config "$dir" "$(executor dagster "      preset: dagster
+      base_url: http://127.0.0.1:$port
+      api_token: \"\${DAGSTER_TOKEN}\"
+      repository_location: etl
+      partition_set: \"{partition_set}\"
+      partition_every: 1h")" \
+  '    backfill: {executor: dagster, params: {partition_set: events_hourly_partition_set}, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "the mutation and its variables" test "$(calls "$dir" '^/graphql$' \
+  'body(calls[0])["operationName"] + " " + str(sorted(body(calls[0])["variables"]["backfillParams"]))')" = \
+  "GapwatchLaunchPartitionBackfill ['partitionNames', 'selector', 'tags']"
+check "three hourly partitions named as Dagster names them" test "$(calls "$dir" '^/graphql$' \
+  'all(__import__("re").match(r"^\d{4}-\d{2}-\d{2}-\d{2}:00$", p) for p in body(calls[0])["variables"]["backfillParams"]["partitionNames"]) and len(body(calls[0])["variables"]["backfillParams"]["partitionNames"])')" = 3
+check "the Dagster-Cloud-Api-Token header" test "$(calls "$dir" '^/graphql$' 'calls[0]["headers"]["dagster-cloud-api-token"] == "user:dagstertoken0123456789"')" = True
+check "the backfill id is in the incident" grep -q "backfill [0-9a-f]\{8\} launched" "$dir/incident.json"
+check_no_secrets "$dir"
+
+echo "== dagster: an error member with HTTP 200 is a failure, and the incident escalates"
+dir=$work/dagster_error; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir"
+write_config "$dir" "$(executor dagster "      preset: dagster
+      base_url: http://127.0.0.1:$port
+      api_token: \"\${DAGSTER_TOKEN}\"
+      repository_location: etl
+      partition_set: no_such_set
+      partition_every: 1h")" \
+  '    backfill: {executor: dagster, max_attempts: 1}'
+run_daemon "$dir" 5
+check "never healthy (exit 1)" test "$status" -eq 1
+check "one delivery, answered HTTP 200" test "$(calls "$dir" '^/graphql$' '[c["status"] for c in calls]')" = "[200]"
+check "failed with the error member's type and message" test \
+  "$(json "$dir/incident.json" 'doc["requests"][0]["state"] + ": " + doc["requests"][0]["last_error"]')" = \
+  "failed: HTTP 200: PartitionSetNotFoundError: Partition set no_such_set could not be found."
+check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
+check_no_secrets "$dir"
+
+echo "== airflow3: an unknown DAG (404) fails without retry and escalates"
+dir=$work/airflow_404; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir"
+write_config "$dir" "$(executor airflow "      preset: airflow3
+      base_url: http://127.0.0.1:$port
+      dag_id: no_such_dag
+      username: admin
+      password: \"\${AIRFLOW3_PASSWORD}\"")" \
+  '    backfill: {executor: airflow, max_attempts: 1}'
+run_daemon "$dir" 5
+check "never healthy (exit 1)" test "$status" -eq 1
+check "one delivery" test "$(calls "$dir" dagRuns 'len(calls)')" -eq 1
+check "failed with Airflow's message" test \
+  "$(json "$dir/incident.json" 'doc["requests"][0]["state"] + ": " + doc["requests"][0]["last_error"]')" = \
+  "failed: HTTP 404: DAG with dag_id: 'no_such_dag' not found"
+check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
+check_no_secrets "$dir"
+
+echo "== adf: Entra ID client credentials; an expired token is refreshed; runId reported"
+dir=$work/adf; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists reload_events --token-lifetime 2 --script 503:3,ok
+write_config "$dir" "$(executor adf "      preset: adf
+      management_url: http://127.0.0.1:$port
+      login_url: http://127.0.0.1:$port
+      subscription_id: 00000000-1111-2222-3333-444444444444
+      resource_group: analytics
+      factory: gapwatch-df
+      pipeline: reload_events
+      tenant_id: my-tenant
+      client_id: my-client
+      client_secret: \"\${ADF_CLIENT_SECRET}\"
+      parameters: {table: \"{table}\", window_start: \"{window_start}\", window_end: \"{window_end}\"}")" \
+  '    backfill: {executor: adf, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "two client-credentials grants with the management scope" test "$(calls "$dir" '^/my-tenant/oauth2/v2.0/token$' \
+  '[(c["status"], sorted(__import__("urllib.parse").parse.parse_qs(c["body"]))) for c in calls]')" = \
+  "[(200, ['client_id', 'client_secret', 'grant_type', 'scope']), (200, ['client_id', 'client_secret', 'grant_type', 'scope'])]"
+check "the second delivery used the refreshed token" test "$(python3 -c "
+import json,sys
+calls=[json.loads(l) for l in open(sys.argv[1])]
+issued=[c['issued_token'] for c in calls if 'issued_token' in c]
+runs=[c for c in calls if c['path'].endswith('/createRun')]
+print(len(issued) == 2 and runs[-1]['headers']['authorization'] == 'Bearer ' + issued[1])" "$dir/received.jsonl")" = True
+check "the documented path and api-version" test "$(calls "$dir" createRun 'calls[-1]["path"] + "?" + calls[-1]["query"]["api-version"]')" = \
+  "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/analytics/providers/Microsoft.DataFactory/factories/gapwatch-df/pipelines/reload_events/createRun?2018-06-01"
+check "the body is the pipeline parameters" test "$(calls "$dir" createRun 'sorted(body(calls[-1]))')" = "['table', 'window_end', 'window_start']"
+check "the runId is in the incident" grep -qE "pipeline run [0-9a-f-]{36} created" "$dir/incident.json"
+check_no_secrets "$dir"
+
+finish

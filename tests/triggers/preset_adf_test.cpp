@@ -1,0 +1,83 @@
+// The Azure Data Factory preset: createRun's URL and body, Entra ID's token
+// URL, and ARM's answers.
+#include "triggers/preset_adf.h"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/triggers/preset_support.h"
+
+namespace gapwatch {
+namespace {
+
+using nlohmann::json;
+using testing::answer;
+using testing::error_of;
+using testing::templ;
+using testing::three_hours;
+using testing::value_of;
+
+AdfSpec adf() {
+  AdfSpec spec;
+  spec.subscription_id = templ("00000000-1111-2222-3333-444444444444");
+  spec.resource_group = templ("rg-data");
+  spec.factory = templ("adf-prod");
+  spec.pipeline = templ("reload {table}");
+  return spec;
+}
+
+TEST_CASE("adf: POST …/pipelines/{pipeline}/createRun?api-version=2018-06-01") {
+  const PresetRequest built = value_of(build_adf_request(adf(), three_hours()));
+  CHECK(built.method == "POST");
+  CHECK(built.url ==
+        "https://management.azure.com/subscriptions/00000000-1111-2222-3333-444444444444/"
+        "resourceGroups/rg-data/providers/Microsoft.DataFactory/factories/adf-prod/pipelines/"
+        "reload%20events/createRun?api-version=2018-06-01");
+}
+
+TEST_CASE("adf: the body is the parameters map, by default the window") {
+  CHECK(value_of(build_adf_request(adf(), three_hours())).body ==
+        json{{"window_start", "2026-11-24T10:00:00Z"}, {"window_end", "2026-11-24T13:00:00Z"}});
+  AdfSpec spec = adf();
+  spec.parameters =
+      JsonTemplate{json{{"tableName", "{table}"}, {"from", "{window_start_date}"}, {"batch", 500}}};
+  CHECK(value_of(build_adf_request(spec, three_hours())).body ==
+        json{{"tableName", "events"}, {"from", "2026-11-24"}, {"batch", 500}});
+}
+
+TEST_CASE("adf: the management URL is configurable (tests point it at loopback)") {
+  AdfSpec spec = adf();
+  spec.management_url = "http://127.0.0.1:4567";
+  CHECK(value_of(build_adf_request(spec, three_hours()))
+            .url.starts_with("http://127.0.0.1:4567/subscriptions/"));
+}
+
+TEST_CASE("adf: the Entra ID token URL of a tenant") {
+  CHECK(entra_token_url(kEntraLoginUrl, "contoso.onmicrosoft.com") ==
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+  CHECK(entra_token_url("http://127.0.0.1:9000", "t/../x") ==
+        "http://127.0.0.1:9000/t%2F..%2Fx/oauth2/v2.0/token");
+}
+
+TEST_CASE("adf: 200 with a runId is accepted; ARM errors carry code and message") {
+  const auto created =
+      classify_adf_response(adf(), answer(200, R"({"runId":"2f7fdb90-5df1-4b8e"})"));
+  CHECK(created.kind == DispatchOutcome::Kind::accepted);
+  CHECK(created.detail == "HTTP 200: pipeline run 2f7fdb90-5df1-4b8e created");
+  const auto missing = classify_adf_response(
+      adf(), answer(404, R"({"error":{"code":"PipelineNotFound","message":"Pipeline 'x' not )"
+                         R"(found"}})"));
+  CHECK(missing.kind == DispatchOutcome::Kind::rejected);
+  CHECK(missing.detail == "HTTP 404: PipelineNotFound: Pipeline 'x' not found");
+  CHECK(classify_adf_response(adf(), answer(429, "")).kind == DispatchOutcome::Kind::retry);
+}
+
+TEST_CASE("adf: parameters that are not a mapping are refused") {
+  AdfSpec spec = adf();
+  spec.parameters = JsonTemplate{json::array({"x"})};
+  CHECK(error_of(build_adf_request(spec, three_hours())) ==
+        "parameters must be a mapping of the pipeline's parameter names");
+}
+
+}  // namespace
+}  // namespace gapwatch

@@ -1,0 +1,60 @@
+#include "triggers/preset_adf.h"
+
+#include <fmt/format.h>
+
+#include "triggers/response_body.h"
+#include "triggers/response_outcome.h"
+
+namespace gapwatch {
+
+std::string entra_token_url(std::string_view login_url, std::string_view tenant_id) {
+  return join_url(login_url, {tenant_id, "oauth2", "v2.0", "token"});
+}
+
+Expected<PresetRequest> build_adf_request(const AdfSpec& spec, const BackfillRequest& request) {
+  auto subscription = expand_required(spec.subscription_id, request.values, "subscription_id");
+  if (!subscription) {
+    return std::unexpected(subscription.error());
+  }
+  auto group = expand_required(spec.resource_group, request.values, "resource_group");
+  if (!group) {
+    return std::unexpected(group.error());
+  }
+  auto factory = expand_required(spec.factory, request.values, "factory");
+  if (!factory) {
+    return std::unexpected(factory.error());
+  }
+  auto pipeline = expand_required(spec.pipeline, request.values, "pipeline");
+  if (!pipeline) {
+    return std::unexpected(pipeline.error());
+  }
+  auto parameters = expand_or(spec.parameters, request.values, window_parameters(request));
+  if (!parameters) {
+    return std::unexpected(parameters.error());
+  }
+  if (!parameters->is_object()) {
+    return fail("parameters must be a mapping of the pipeline's parameter names");
+  }
+  PresetRequest out;
+  out.url = join_url(spec.management_url, {"subscriptions", *subscription, "resourceGroups", *group,
+                                           "providers", "Microsoft.DataFactory", "factories",
+                                           *factory, "pipelines", *pipeline, "createRun"}) +
+            "?api-version=" + std::string(kAdfApiVersion);
+  out.body = std::move(*parameters);
+  return out;
+}
+
+DispatchOutcome classify_adf_response(const AdfSpec&, const HttpClientResponse& response) {
+  if (response.status >= 200 && response.status < 300) {
+    const nlohmann::json document = parse_json_body(response.body);
+    const std::string run_id =
+        document.is_object() && document.contains("runId") && document["runId"].is_string()
+            ? document["runId"].get<std::string>()
+            : std::string("?");
+    return response_outcome(DispatchOutcome::Kind::accepted, response,
+                            fmt::format("pipeline run {} created", run_id));
+  }
+  return classify_with_message(response);
+}
+
+}  // namespace gapwatch

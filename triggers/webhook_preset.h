@@ -1,0 +1,36 @@
+// WebhookPreset: an orchestrator's API as a webhook shape. A preset decides
+// the method, URL and JSON body of each request and reads the answer by its
+// status and body, so that "already have it" answers count as accepted and
+// errors sent with a success status count as failures. One file per
+// orchestrator (preset_airflow, preset_prefect, preset_dagster, preset_adf);
+// this one dispatches on the kind. Pure; thread-safe.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "triggers/preset_adf.h"
+#include "triggers/preset_airflow.h"
+#include "triggers/preset_dagster.h"
+#include "triggers/preset_prefect.h"
+
+namespace gapwatch {
+
+using PresetSpec =
+    std::variant<AirflowDagRunSpec, AirflowBackfillSpec, PrefectSpec, DagsterSpec, AdfSpec>;
+
+// As written in the config: airflow2, airflow3, airflow3_backfill, prefect,
+// dagster, adf.
+std::string_view preset_name(const PresetSpec& preset);
+
+Expected<PresetRequest> build_preset_request(const PresetSpec& preset,
+                                             const BackfillRequest& request);
+DispatchOutcome classify_preset_response(const PresetSpec& preset,
+                                         const HttpClientResponse& response);
+
+// Adds every template variable the preset uses to `names`.
+void collect_preset_variables(const PresetSpec& preset, std::set<std::string>& names);
+
+}  // namespace gapwatch

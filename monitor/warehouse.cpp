@@ -36,6 +36,14 @@ Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescr
     }
     return TimeEncoding::wall_clock_text;
   }
+  if (dialect.kind() == DialectKind::mysql && type.starts_with("timestamp")) {
+    // MySQL's TIMESTAMP stores an instant, read in the session's zone, which
+    // the MySQL dialect's session setup makes UTC.
+    return TimeEncoding::instant;
+  }
+  if (dialect.kind() == DialectKind::sqlserver && type == "timestamp") {
+    return not_a_time();  // T-SQL's timestamp is a row version, not a time
+  }
   if (type.find("timestamptz") != std::string::npos ||
       type.find("with time zone") != std::string::npos ||
       type.find("datetimeoffset") != std::string::npos || type == "timestamp_tz" ||
@@ -104,6 +112,13 @@ Expected<Session> Warehouse::session() {
   if (!dialect) {
     release(std::move(connection));
     return std::unexpected(dialect.error());
+  }
+  if (!reused) {
+    auto prepared = prepare_connection(*connection, **dialect);
+    if (!prepared) {
+      release(nullptr);  // a connection without its session settings is never pooled
+      return std::unexpected(prepared.error());
+    }
   }
   return Session(this, std::move(connection), *dialect, reused);
 }
@@ -191,14 +206,28 @@ Expected<const Dialect*> Warehouse::resolve_dialect(OdbcConnection& connection) 
     return std::unexpected(name.error());
   }
   const auto kind = dialect_from_dbms_name(*name);
-  if (!kind || (*kind != DialectKind::postgres && *kind != DialectKind::sqlite)) {
+  if (!kind) {
     return fail(fmt::format("warehouse {}: the DBMS '{}' has no dialect in this gapwatch; set "
-                            "dialect: to one of postgres, sqlite",
+                            "dialect: to one of postgres, sqlite, mysql, sqlserver, snowflake",
                             m_config.name, *name));
   }
   std::lock_guard lock(m_mutex);
   m_dialect = &dialect_for(*kind);
   return m_dialect;
+}
+
+// Runs once per new connection, never again for a pooled one: the session
+// settings persist for the connection's life.
+Expected<void> Warehouse::prepare_connection(OdbcConnection& connection, const Dialect& dialect) {
+  for (const std::string& statement : dialect.session_setup(m_config.query_timeout)) {
+    auto done = connection.execute(statement, {}, m_config.query_timeout, m_watchdog);
+    if (!done) {
+      Error error = done.error();
+      error.message = fmt::format("preparing the session ({}): {}", statement, error.message);
+      return std::unexpected(std::move(error));
+    }
+  }
+  return {};
 }
 
 Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
@@ -224,7 +253,8 @@ Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
       return found->second;
     }
   }
-  auto column = connection.describe_column(spec.table, *spec.timestamp_column);
+  auto column =
+      connection.describe_column(dialect.locate_column(spec.table, *spec.timestamp_column));
   if (!column) {
     return std::unexpected(column.error());
   }

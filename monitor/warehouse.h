@@ -73,6 +73,8 @@ class Warehouse {
   void release(std::unique_ptr<OdbcConnection> connection);
   Expected<std::unique_ptr<OdbcConnection>> connect();
   Expected<const Dialect*> resolve_dialect(OdbcConnection& connection);
+  // The dialect's session setup on a newly opened connection.
+  Expected<void> prepare_connection(OdbcConnection& connection, const Dialect& dialect);
   Expected<TimeEncoding> probe_encoding(OdbcConnection& connection, const Dialect& dialect,
                                         const RuleSpec& spec);
 

@@ -1,7 +1,5 @@
 #include "monitor/warehouse.h"
 
-#include <algorithm>
-#include <cctype>
 #include <thread>
 
 #include <fmt/format.h>
@@ -10,50 +8,16 @@ namespace gapwatch {
 
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // How a native column encodes time, from the type name the driver reports.
 Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescription& column,
                                        const RuleSpec& spec) {
-  const std::string type = lower(column.type_name);
-  const auto not_a_time = [&] {
-    return fail(fmt::format(
-        "column {} of {} has type '{}', which is not a timestamp; set timestamp_format to "
-        "epoch_s, epoch_ms or text if it holds times in another form",
-        *spec.timestamp_column, spec.table.display(), column.type_name));
-  };
-  if (dialect.kind() == DialectKind::sqlite) {
-    // SQLite stores times as text; an integer-declared column holds epochs.
-    if (type.find("int") != std::string::npos) {
-      return fail(fmt::format(
-          "column {} of {} is declared '{}': if it holds Unix times, set timestamp_format: "
-          "epoch_s or epoch_ms",
-          *spec.timestamp_column, spec.table.display(), column.type_name));
-    }
-    return TimeEncoding::wall_clock_text;
+  if (const auto encoding = dialect.native_encoding(column.type_name)) {
+    return *encoding;
   }
-  if (dialect.kind() == DialectKind::mysql && type.starts_with("timestamp")) {
-    // MySQL's TIMESTAMP stores an instant, read in the session's zone, which
-    // the MySQL dialect's session setup makes UTC.
-    return TimeEncoding::instant;
-  }
-  if (dialect.kind() == DialectKind::sqlserver && type == "timestamp") {
-    return not_a_time();  // T-SQL's timestamp is a row version, not a time
-  }
-  if (type.find("timestamptz") != std::string::npos ||
-      type.find("with time zone") != std::string::npos ||
-      type.find("datetimeoffset") != std::string::npos || type == "timestamp_tz" ||
-      type == "timestamp_ltz") {
-    return TimeEncoding::instant;
-  }
-  if (type.find("timestamp") != std::string::npos || type.find("date") != std::string::npos) {
-    return TimeEncoding::wall_clock;
-  }
-  return not_a_time();
+  return fail(fmt::format(
+      "column {} of {} has type '{}', which is not a timestamp; set timestamp_format to "
+      "epoch_s, epoch_ms or text if it holds times in another form",
+      *spec.timestamp_column, spec.table.display(), column.type_name));
 }
 
 }  // namespace

@@ -143,7 +143,25 @@ std::string Dialect::quote_doubling(std::string_view identifier, char quote) {
   return out;
 }
 
+bool Dialect::contains_in_any_case(std::string_view text, std::string_view part) {
+  return lower(text).find(part) != std::string::npos;
+}
+
 std::string Dialect::group_by_first(std::string_view /*expression*/) const { return "GROUP BY 1"; }
+
+std::optional<TimeEncoding> Dialect::native_encoding(std::string_view type_name) const {
+  const auto has = [&](std::string_view part) { return contains_in_any_case(type_name, part); };
+  // Snowflake's drivers name its types with or without the underscore.
+  if (has("timestamptz") || has("with time zone") || has("with local time zone") ||
+      has("datetimeoffset") || has("timestamp_tz") || has("timestamp_ltz") ||
+      has("timestampltz")) {
+    return TimeEncoding::instant;
+  }
+  if (has("timestamp") || has("date")) {
+    return TimeEncoding::wall_clock;
+  }
+  return std::nullopt;
+}
 
 std::vector<std::string> Dialect::session_setup(std::chrono::seconds /*query_timeout*/) const {
   return {};

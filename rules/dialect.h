@@ -1,6 +1,8 @@
 // Dialect: the SQL differences between warehouses, kept to the few expressions
 // the rule kinds need (quoting, epoch of a timestamp, casts of bound times,
-// integer division). Each warehouse is one small file (dialect_<name>.cpp).
+// integer division), plus how the warehouse names time types, where its
+// catalog finds a column and what a new connection must set. Each warehouse
+// is one small file (dialect_<name>.cpp).
 // Dialects are stateless singletons; thread-safe.
 #pragma once
 
@@ -84,6 +86,13 @@ class Dialect {
   // The GROUP BY clause grouping by the first select-list item, `expression`.
   virtual std::string group_by_first(std::string_view expression) const;
 
+  // How a column whose SQLColumns TYPE_NAME is `type_name` encodes time;
+  // empty when the type holds no time. By default zone-aware types
+  // (timestamptz, timestamp with time zone, datetimeoffset, Snowflake's
+  // TIMESTAMP_TZ and TIMESTAMP_LTZ) are instants and other timestamp and date
+  // types wall clocks.
+  virtual std::optional<TimeEncoding> native_encoding(std::string_view type_name) const;
+
   // Statements run once on every new connection before any plan: session
   // settings this dialect's SQL relies on, and server-side statement limits
   // backing up the query_timeout watchdog. Empty for most dialects.
@@ -96,6 +105,8 @@ class Dialect {
  protected:
   // Wraps `identifier` in `quote`, doubling any quote inside it.
   static std::string quote_doubling(std::string_view identifier, char quote);
+  // Whether `text` contains `part` (ASCII lowercase), in any case.
+  static bool contains_in_any_case(std::string_view text, std::string_view part);
 };
 
 const Dialect& dialect_for(DialectKind kind);

@@ -77,6 +77,14 @@ class MysqlDialect final : public Dialect {
     return Dialect::time_param(instant, encoding, warehouse_zone);
   }
 
+  std::optional<TimeEncoding> native_encoding(std::string_view type_name) const override {
+    // TIMESTAMP stores an instant, read in the session's zone: UTC here.
+    if (contains_in_any_case(type_name.substr(0, 9), "timestamp")) {
+      return TimeEncoding::instant;
+    }
+    return Dialect::native_encoding(type_name);
+  }
+
   std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
     // DIV truncates, which is the floor for the non-negative operands here.
     return fmt::format("({}) DIV {}", expression, divisor);

@@ -77,6 +77,15 @@ class SqlServerDialect final : public Dialect {
     return "?";
   }
 
+  std::optional<TimeEncoding> native_encoding(std::string_view type_name) const override {
+    // T-SQL's timestamp is a row version, not a time.
+    if (contains_in_any_case(type_name, "timestamp") ||
+        contains_in_any_case(type_name, "rowversion")) {
+      return std::nullopt;
+    }
+    return Dialect::native_encoding(type_name);
+  }
+
   std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
     // Integer division truncates, which is the floor for the non-negative
     // operands here; FLOOR covers decimal epoch columns.

@@ -67,6 +67,15 @@ TEST_CASE("mysql: TIMESTAMP parameters are UTC wall clocks, for the UTC session"
         integer(1795586400000));
 }
 
+TEST_CASE("mysql: TIMESTAMP is an instant (the session is UTC), DATETIME and DATE wall clocks") {
+  CHECK(mysql.native_encoding("timestamp") == TimeEncoding::instant);
+  CHECK(mysql.native_encoding("TIMESTAMP") == TimeEncoding::instant);
+  CHECK(mysql.native_encoding("datetime") == TimeEncoding::wall_clock);
+  CHECK(mysql.native_encoding("date") == TimeEncoding::wall_clock);
+  CHECK_FALSE(mysql.native_encoding("bigint").has_value());
+  CHECK_FALSE(mysql.native_encoding("varchar").has_value());
+}
+
 TEST_CASE("mysql: integer floor division with DIV, grouped by position") {
   CHECK(mysql.floor_divide("`ts` - 1795564800", 3600) == "(`ts` - 1795564800) DIV 3600");
   CHECK(mysql.group_by_first("x") == "GROUP BY 1");

@@ -57,6 +57,17 @@ TEST_CASE("snowflake: SQLColumns looks for the names as Snowflake stores them") 
         ColumnLocation{"", "", "Events", "eventTime"});
 }
 
+TEST_CASE("snowflake: TIMESTAMP_TZ and TIMESTAMP_LTZ are instants, TIMESTAMP_NTZ a wall clock") {
+  CHECK(snowflake.native_encoding("TIMESTAMP_TZ") == TimeEncoding::instant);
+  CHECK(snowflake.native_encoding("TIMESTAMP_LTZ") == TimeEncoding::instant);
+  CHECK(snowflake.native_encoding("TIMESTAMPTZ") == TimeEncoding::instant);
+  CHECK(snowflake.native_encoding("TIMESTAMPLTZ") == TimeEncoding::instant);
+  CHECK(snowflake.native_encoding("TIMESTAMP_NTZ") == TimeEncoding::wall_clock);
+  CHECK(snowflake.native_encoding("TIMESTAMPNTZ") == TimeEncoding::wall_clock);
+  CHECK(snowflake.native_encoding("DATE") == TimeEncoding::wall_clock);
+  CHECK_FALSE(snowflake.native_encoding("NUMBER").has_value());
+}
+
 TEST_CASE("snowflake: epoch_seconds per encoding") {
   CHECK(snowflake.epoch_seconds("\"TS\"", TimeEncoding::instant) ==
         "DATE_PART(EPOCH_SECOND, \"TS\")");

@@ -76,6 +76,17 @@ TEST_CASE("sqlserver: bound times are ISO 8601, instants with an explicit Z") {
   CHECK(sqlserver.time_param(instant, TimeEncoding::epoch_seconds, berlin) == integer(1795586400));
 }
 
+TEST_CASE("sqlserver: datetimeoffset is an instant; timestamp is a row version, not a time") {
+  CHECK(sqlserver.native_encoding("datetimeoffset") == TimeEncoding::instant);
+  CHECK(sqlserver.native_encoding("datetime2") == TimeEncoding::wall_clock);
+  CHECK(sqlserver.native_encoding("datetime") == TimeEncoding::wall_clock);
+  CHECK(sqlserver.native_encoding("smalldatetime") == TimeEncoding::wall_clock);
+  CHECK(sqlserver.native_encoding("date") == TimeEncoding::wall_clock);
+  CHECK_FALSE(sqlserver.native_encoding("timestamp").has_value());
+  CHECK_FALSE(sqlserver.native_encoding("rowversion").has_value());
+  CHECK_FALSE(sqlserver.native_encoding("bigint").has_value());
+}
+
 TEST_CASE("sqlserver: GROUP BY repeats the expression (T-SQL has no ordinal GROUP BY)") {
   CHECK(sqlserver.floor_divide("[ts] - 1795564800", 3600) == "FLOOR(([ts] - 1795564800) / 3600)");
   CHECK(sqlserver.group_by_first("FLOOR(([ts] - 1) / 60)") == "GROUP BY FLOOR(([ts] - 1) / 60)");

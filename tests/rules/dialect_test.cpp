@@ -189,6 +189,24 @@ TEST_CASE("dialect_for gives the singleton of every dialect") {
   }
 }
 
+TEST_CASE("postgres: timestamptz is an instant, timestamp and date are wall clocks") {
+  CHECK(postgres.native_encoding("timestamptz") == TimeEncoding::instant);
+  CHECK(postgres.native_encoding("timestamp with time zone") == TimeEncoding::instant);
+  CHECK(postgres.native_encoding("timestamp") == TimeEncoding::wall_clock);
+  CHECK(postgres.native_encoding("timestamp without time zone") == TimeEncoding::wall_clock);
+  CHECK(postgres.native_encoding("date") == TimeEncoding::wall_clock);
+  CHECK_FALSE(postgres.native_encoding("int8").has_value());
+  CHECK_FALSE(postgres.native_encoding("text").has_value());
+}
+
+TEST_CASE("sqlite: every declared type holds text times except an integer one") {
+  CHECK(sqlite.native_encoding("TEXT") == TimeEncoding::wall_clock_text);
+  CHECK(sqlite.native_encoding("TIMESTAMP") == TimeEncoding::wall_clock_text);
+  CHECK(sqlite.native_encoding("") == TimeEncoding::wall_clock_text);
+  CHECK_FALSE(sqlite.native_encoding("INTEGER").has_value());
+  CHECK_FALSE(sqlite.native_encoding("bigint").has_value());
+}
+
 TEST_CASE("postgres and sqlite need no session setup") {
   CHECK(postgres.session_setup(std::chrono::seconds{60}).empty());
   CHECK(sqlite.session_setup(std::chrono::seconds{60}).empty());

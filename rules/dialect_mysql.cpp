@@ -9,8 +9,8 @@
 // TIMESTAMPDIFF from the epoch reads a DATETIME as a wall clock and
 // UNIX_TIMESTAMP a TIMESTAMP as the instant it stores.
 //
-// MariaDB Connector/ODBC ignores SQL_ATTR_QUERY_TIMEOUT; SQLCancel from the
-// watchdog (a KILL QUERY on a second connection) does cancel. MariaDB's
+// The watchdog's SQLCancel cancels at query_timeout (MariaDB Connector/ODBC
+// sends it as a KILL QUERY over a second connection). MariaDB's
 // max_statement_time, set a little above query_timeout in a MariaDB-only
 // executable comment that MySQL skips, stops the statement on the server even
 // when that cancel cannot reach it.

@@ -118,13 +118,6 @@ Expected<Cell> read_cell(SQLHSTMT statement, SQLUSMALLINT index) {
   return Cell{std::move(value)};
 }
 
-std::string pattern_or_empty(const QualifiedName& table, std::size_t from_end) {
-  if (table.parts.size() <= from_end) {
-    return {};
-  }
-  return table.parts[table.parts.size() - 1 - from_end];
-}
-
 }  // namespace
 
 Expected<std::unique_ptr<OdbcConnection>> OdbcConnection::open(
@@ -170,16 +163,17 @@ Expected<std::string> OdbcConnection::dbms_name() {
 }
 
 Expected<std::optional<ColumnDescription>> OdbcConnection::describe_column(
-    const QualifiedName& table, const std::string& column) {
+    const ColumnLocation& location) {
   Statement statement(m_handle);
   if (statement.get() == SQL_NULL_HSTMT) {
     m_usable = false;
     return std::unexpected(diagnostics(SQL_HANDLE_DBC, m_handle, "allocating a statement"));
   }
-  std::string catalog = pattern_or_empty(table, 2);
-  std::string schema = pattern_or_empty(table, 1);
-  std::string name = table.last();
-  std::string column_name = column;
+  // SQLColumns takes non-const buffers.
+  std::string catalog = location.catalog;
+  std::string schema = location.schema;
+  std::string name = location.table;
+  std::string column_name = location.column;
   const auto argument = [](std::string& text) {
     return text.empty() ? nullptr : reinterpret_cast<SQLCHAR*>(text.data());
   };
@@ -213,7 +207,7 @@ Expected<std::optional<ColumnDescription>> OdbcConnection::describe_column(
                                                        : found_column.error()
                                         : table_name.error());
     }
-    if (*table_name == name && *found_column == column) {
+    if (*table_name == location.table && *found_column == location.column) {
       found = ColumnDescription{type_name->value_or(""),
                                 static_cast<int>(parse_integer(*data_type).value_or(0))};
     }

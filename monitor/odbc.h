@@ -40,8 +40,7 @@ class OdbcConnection {
 
   // SQLColumns for one column; empty when the table or column does not exist
   // or cannot be seen by this user.
-  Expected<std::optional<ColumnDescription>> describe_column(const QualifiedName& table,
-                                                             const std::string& column);
+  Expected<std::optional<ColumnDescription>> describe_column(const ColumnLocation& location);
 
   // Runs `sql` with `params` and returns every row. The statement is
   // cancelled through `watchdog` if it runs longer than `timeout`.

@@ -1,7 +1,5 @@
 #include "monitor/warehouse.h"
 
-#include <algorithm>
-#include <cctype>
 #include <thread>
 
 #include <fmt/format.h>
@@ -10,42 +8,16 @@ namespace gapwatch {
 
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // How a native column encodes time, from the type name the driver reports.
 Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescription& column,
                                        const RuleSpec& spec) {
-  const std::string type = lower(column.type_name);
-  const auto not_a_time = [&] {
-    return fail(fmt::format(
-        "column {} of {} has type '{}', which is not a timestamp; set timestamp_format to "
-        "epoch_s, epoch_ms or text if it holds times in another form",
-        *spec.timestamp_column, spec.table.display(), column.type_name));
-  };
-  if (dialect.kind() == DialectKind::sqlite) {
-    // SQLite stores times as text; an integer-declared column holds epochs.
-    if (type.find("int") != std::string::npos) {
-      return fail(fmt::format(
-          "column {} of {} is declared '{}': if it holds Unix times, set timestamp_format: "
-          "epoch_s or epoch_ms",
-          *spec.timestamp_column, spec.table.display(), column.type_name));
-    }
-    return TimeEncoding::wall_clock_text;
+  if (const auto encoding = dialect.native_encoding(column.type_name)) {
+    return *encoding;
   }
-  if (type.find("timestamptz") != std::string::npos ||
-      type.find("with time zone") != std::string::npos ||
-      type.find("datetimeoffset") != std::string::npos || type == "timestamp_tz" ||
-      type == "timestamp_ltz") {
-    return TimeEncoding::instant;
-  }
-  if (type.find("timestamp") != std::string::npos || type.find("date") != std::string::npos) {
-    return TimeEncoding::wall_clock;
-  }
-  return not_a_time();
+  return fail(fmt::format(
+      "column {} of {} has type '{}', which is not a timestamp; set timestamp_format to "
+      "epoch_s, epoch_ms or text if it holds times in another form",
+      *spec.timestamp_column, spec.table.display(), column.type_name));
 }
 
 }  // namespace
@@ -104,6 +76,13 @@ Expected<Session> Warehouse::session() {
   if (!dialect) {
     release(std::move(connection));
     return std::unexpected(dialect.error());
+  }
+  if (!reused) {
+    auto prepared = prepare_connection(*connection, **dialect);
+    if (!prepared) {
+      release(nullptr);  // a connection without its session settings is never pooled
+      return std::unexpected(prepared.error());
+    }
   }
   return Session(this, std::move(connection), *dialect, reused);
 }
@@ -191,14 +170,28 @@ Expected<const Dialect*> Warehouse::resolve_dialect(OdbcConnection& connection) 
     return std::unexpected(name.error());
   }
   const auto kind = dialect_from_dbms_name(*name);
-  if (!kind || (*kind != DialectKind::postgres && *kind != DialectKind::sqlite)) {
+  if (!kind) {
     return fail(fmt::format("warehouse {}: the DBMS '{}' has no dialect in this gapwatch; set "
-                            "dialect: to one of postgres, sqlite",
+                            "dialect: to one of postgres, sqlite, mysql, sqlserver, snowflake",
                             m_config.name, *name));
   }
   std::lock_guard lock(m_mutex);
   m_dialect = &dialect_for(*kind);
   return m_dialect;
+}
+
+// Runs once per new connection, never again for a pooled one: the session
+// settings persist for the connection's life.
+Expected<void> Warehouse::prepare_connection(OdbcConnection& connection, const Dialect& dialect) {
+  for (const std::string& statement : dialect.session_setup(m_config.query_timeout)) {
+    auto done = connection.execute(statement, {}, m_config.query_timeout, m_watchdog);
+    if (!done) {
+      Error error = done.error();
+      error.message = fmt::format("preparing the session ({}): {}", statement, error.message);
+      return std::unexpected(std::move(error));
+    }
+  }
+  return {};
 }
 
 Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
@@ -224,7 +217,8 @@ Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
       return found->second;
     }
   }
-  auto column = connection.describe_column(spec.table, *spec.timestamp_column);
+  auto column =
+      connection.describe_column(dialect.locate_column(spec.table, *spec.timestamp_column));
   if (!column) {
     return std::unexpected(column.error());
   }

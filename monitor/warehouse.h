@@ -1,7 +1,8 @@
 // Warehouse: one configured data source. Owns a small pool of ODBC connections
 // (at most max_connections in use, so concurrent evaluations queue here),
-// knows the dialect (configured, or detected once from SQLGetInfo) and caches
-// how each rule's timestamp column encodes time (probed once with SQLColumns).
+// knows the dialect (configured, or detected once from SQLGetInfo), runs the
+// dialect's session setup once on every connection it opens, and caches how
+// each rule's timestamp column encodes time (probed once with SQLColumns).
 //
 // Thread-safe: any number of threads may call session() and the Session
 // methods of the sessions they hold.
@@ -73,6 +74,8 @@ class Warehouse {
   void release(std::unique_ptr<OdbcConnection> connection);
   Expected<std::unique_ptr<OdbcConnection>> connect();
   Expected<const Dialect*> resolve_dialect(OdbcConnection& connection);
+  // The dialect's session setup on a newly opened connection.
+  Expected<void> prepare_connection(OdbcConnection& connection, const Dialect& dialect);
   Expected<TimeEncoding> probe_encoding(OdbcConnection& connection, const Dialect& dialect,
                                         const RuleSpec& spec);
 

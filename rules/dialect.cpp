@@ -57,7 +57,10 @@ std::optional<DialectKind> dialect_from_dbms_name(std::string_view dbms_name) {
   if (name.find("mysql") != std::string::npos || name.find("mariadb") != std::string::npos) {
     return DialectKind::mysql;
   }
-  if (name.find("sql server") != std::string::npos) {
+  // SQL Server names itself "Microsoft SQL Server"; Azure SQL and Synapse
+  // answer the same through most drivers, or "Microsoft SQL Azure".
+  if (name.find("sql server") != std::string::npos || name.find("sql azure") != std::string::npos ||
+      name.find("synapse") != std::string::npos) {
     return DialectKind::sqlserver;
   }
   if (name.find("snowflake") != std::string::npos) {
@@ -140,7 +143,39 @@ std::string Dialect::quote_doubling(std::string_view identifier, char quote) {
   return out;
 }
 
+bool Dialect::contains_in_any_case(std::string_view text, std::string_view part) {
+  return lower(text).find(part) != std::string::npos;
+}
+
 std::string Dialect::group_by_first(std::string_view /*expression*/) const { return "GROUP BY 1"; }
+
+std::optional<TimeEncoding> Dialect::native_encoding(std::string_view type_name) const {
+  const auto has = [&](std::string_view part) { return contains_in_any_case(type_name, part); };
+  // Snowflake's drivers name its types with or without the underscore.
+  if (has("timestamptz") || has("with time zone") || has("with local time zone") ||
+      has("datetimeoffset") || has("timestamp_tz") || has("timestamp_ltz") ||
+      has("timestampltz")) {
+    return TimeEncoding::instant;
+  }
+  if (has("timestamp") || has("date")) {
+    return TimeEncoding::wall_clock;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Dialect::session_setup(std::chrono::seconds /*query_timeout*/) const {
+  return {};
+}
+
+ColumnLocation Dialect::locate_column(const QualifiedName& table, std::string_view column) const {
+  const auto part_from_end = [&](std::size_t from_end) -> std::string {
+    if (table.parts.size() <= from_end) {
+      return {};
+    }
+    return table.parts[table.parts.size() - 1 - from_end];
+  };
+  return ColumnLocation{part_from_end(2), part_from_end(1), part_from_end(0), std::string(column)};
+}
 
 const Dialect& dialect_for(DialectKind kind) {
   switch (kind) {
@@ -149,11 +184,13 @@ const Dialect& dialect_for(DialectKind kind) {
     case DialectKind::sqlite:
       return sqlite_dialect();
     case DialectKind::mysql:
+      return mysql_dialect();
     case DialectKind::sqlserver:
+      return sqlserver_dialect();
     case DialectKind::snowflake:
-      break;
+      return snowflake_dialect();
   }
-  throw std::logic_error(fmt::format("dialect '{}' is not implemented yet", to_string(kind)));
+  throw std::logic_error(fmt::format("unknown dialect {}", static_cast<int>(kind)));
 }
 
 }  // namespace gapwatch

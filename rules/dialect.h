@@ -1,14 +1,18 @@
 // Dialect: the SQL differences between warehouses, kept to the few expressions
 // the rule kinds need (quoting, epoch of a timestamp, casts of bound times,
-// integer division). Each warehouse is one small file (dialect_<name>.cpp).
+// integer division), plus how the warehouse names time types, where its
+// catalog finds a column and what a new connection must set. Each warehouse
+// is one small file (dialect_<name>.cpp).
 // Dialects are stateless singletons; thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "rules/identifier.h"
 #include "rules/time.h"
@@ -19,7 +23,8 @@ enum class DialectKind { postgres, sqlite, mysql, sqlserver, snowflake };
 
 std::string_view to_string(DialectKind kind);
 std::optional<DialectKind> dialect_from_name(std::string_view name);
-// Maps SQLGetInfo(SQL_DBMS_NAME), e.g. "PostgreSQL", "SQLite", to a dialect.
+// Maps SQLGetInfo(SQL_DBMS_NAME), e.g. "PostgreSQL", "SQLite", "MariaDB",
+// "Microsoft SQL Server", "Snowflake", to a dialect.
 std::optional<DialectKind> dialect_from_dbms_name(std::string_view dbms_name);
 
 // How a timestamp column encodes time, as found by probing the column.
@@ -40,6 +45,16 @@ struct Param {
 
   std::string display() const;  // as explain prints it: quoted text or a number
   friend bool operator==(const Param&, const Param&) = default;
+};
+
+// A column as the ODBC catalog functions (SQLColumns) address it: which name
+// parts are catalog and schema (empty: any), in the case the DBMS stores them.
+struct ColumnLocation {
+  std::string catalog;
+  std::string schema;
+  std::string table;
+  std::string column;
+  friend bool operator==(const ColumnLocation&, const ColumnLocation&) = default;
 };
 
 class Dialect {
@@ -71,9 +86,27 @@ class Dialect {
   // The GROUP BY clause grouping by the first select-list item, `expression`.
   virtual std::string group_by_first(std::string_view expression) const;
 
+  // How a column whose SQLColumns TYPE_NAME is `type_name` encodes time;
+  // empty when the type holds no time. By default zone-aware types
+  // (timestamptz, timestamp with time zone, datetimeoffset, Snowflake's
+  // TIMESTAMP_TZ and TIMESTAMP_LTZ) are instants and other timestamp and date
+  // types wall clocks.
+  virtual std::optional<TimeEncoding> native_encoding(std::string_view type_name) const;
+
+  // Statements run once on every new connection before any plan: session
+  // settings this dialect's SQL relies on, and server-side statement limits
+  // backing up the query_timeout watchdog. Empty for most dialects.
+  virtual std::vector<std::string> session_setup(std::chrono::seconds query_timeout) const;
+
+  // Where SQLColumns finds `column` of `table`: by default the last three
+  // parts of the name are catalog, schema and table.
+  virtual ColumnLocation locate_column(const QualifiedName& table, std::string_view column) const;
+
  protected:
   // Wraps `identifier` in `quote`, doubling any quote inside it.
   static std::string quote_doubling(std::string_view identifier, char quote);
+  // Whether `text` contains `part` (ASCII lowercase), in any case.
+  static bool contains_in_any_case(std::string_view text, std::string_view part);
 };
 
 const Dialect& dialect_for(DialectKind kind);
@@ -81,5 +114,8 @@ const Dialect& dialect_for(DialectKind kind);
 // The per-warehouse singletons, defined in dialect_<name>.cpp.
 const Dialect& postgres_dialect();
 const Dialect& sqlite_dialect();
+const Dialect& mysql_dialect();
+const Dialect& sqlserver_dialect();
+const Dialect& snowflake_dialect();
 
 }  // namespace gapwatch

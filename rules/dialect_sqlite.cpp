@@ -34,6 +34,15 @@ class SqliteDialect final : public Dialect {
 
   std::string time_placeholder(TimeEncoding /*encoding*/) const override { return "?"; }
 
+  std::optional<TimeEncoding> native_encoding(std::string_view type_name) const override {
+    // Any declared type holds text times, except an integer one: that holds
+    // epochs, for which the rule must say which (timestamp_format).
+    if (contains_in_any_case(type_name, "int")) {
+      return std::nullopt;
+    }
+    return TimeEncoding::wall_clock_text;
+  }
+
   std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
     // Operands are non-negative here, so truncation is the floor.
     return fmt::format("CAST(({}) / {} AS INTEGER)", expression, divisor);

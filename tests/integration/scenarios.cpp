@@ -357,9 +357,13 @@ void scenario_query_timeout(TestWarehouse& warehouse) {
 }
 
 void scenario_extreme_timestamps(TestWarehouse& warehouse) {
+  scenario_extreme_timestamps(warehouse, warehouse.instant_type());
+}
+
+void scenario_extreme_timestamps(TestWarehouse& warehouse, const std::string& column_type) {
   // Real data stopped on 11-20; junk rows claim 9999 and 1900. Neither may
   // make a rule pass.
-  warehouse.exec(fmt::format("CREATE TABLE events (ts {});", warehouse.instant_type()));
+  warehouse.exec(fmt::format("CREATE TABLE events (ts {});", column_type));
   warehouse.exec(fmt::format("INSERT INTO events (ts) VALUES ({}), ({}), ({}), ({});",
                              warehouse.instant_literal("1900-01-01 00:00:00"),
                              warehouse.instant_literal("1969-12-31 23:59:59"),

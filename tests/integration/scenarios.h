@@ -1,4 +1,4 @@
-// Warehouse scenarios shared by the SQLite and PostgreSQL integration tests:
+// Warehouse scenarios shared by the SQLite, PostgreSQL and MariaDB integration tests:
 // the same data and rules must give the same verdicts on every dialect.
 #pragma once
 
@@ -19,6 +19,9 @@ void scenario_null_rate_daily_dst(TestWarehouse& warehouse);
 void scenario_missing_column(TestWarehouse& warehouse);
 void scenario_query_timeout(TestWarehouse& warehouse);
 void scenario_extreme_timestamps(TestWarehouse& warehouse);
+// The same in a column of `column_type`, for warehouses whose instant type
+// cannot hold the years 1900 and 9999 (MySQL's TIMESTAMP ends in 2038).
+void scenario_extreme_timestamps(TestWarehouse& warehouse, const std::string& column_type);
 void scenario_all_null_column(TestWarehouse& warehouse);
 
 }  // namespace gapwatch::testing

@@ -146,6 +146,79 @@ class PostgresWarehouse final : public TestWarehouse {
   std::string m_database;
 };
 
+// Statements through one ODBC connection, failing the test on any error.
+void run_statements(const std::string& connection_string, const std::vector<std::string>& sql) {
+  auto connection = OdbcConnection::open(connection_string, std::chrono::seconds{10});
+  REQUIRE_MESSAGE(connection.has_value(), (connection ? "" : connection.error().message));
+  QueryWatchdog watchdog;
+  for (const std::string& statement : sql) {
+    auto result = (*connection)->execute(statement, {}, std::chrono::seconds{60}, watchdog);
+    INFO(statement);
+    REQUIRE_MESSAGE(result.has_value(), (result ? "" : result.error().message));
+  }
+}
+
+class MariaDbWarehouse final : public TestWarehouse {
+ public:
+  MariaDbWarehouse() {
+    const char* dir = std::getenv("GAPWATCH_TEST_MARIADB_DIR");
+    REQUIRE_MESSAGE(dir != nullptr, "GAPWATCH_TEST_MARIADB_DIR is not set (run through ctest)");
+    std::ifstream port_file(std::filesystem::path(dir) / "port");
+    REQUIRE_MESSAGE(port_file.good(), "the MariaDB fixture is not running");
+    port_file >> m_port;
+    static std::mt19937_64 random{std::random_device{}()};
+    m_database = fmt::format("gw_{:x}", random());
+    run_statements(connection_for("gapwatch_test"), {fmt::format("CREATE DATABASE {}", m_database)});
+  }
+  ~MariaDbWarehouse() override {
+    auto connection = OdbcConnection::open(connection_for("gapwatch_test"), std::chrono::seconds{10});
+    if (connection) {
+      QueryWatchdog watchdog;
+      (void)(*connection)->execute(fmt::format("DROP DATABASE IF EXISTS {}", m_database), {},
+                                   std::chrono::seconds{30}, watchdog);
+    }
+  }
+  std::string name() const override { return "mariadb"; }
+  std::string connection() const override { return connection_for(m_database); }
+  void exec(const std::string& sql) override {
+    std::vector<std::string> statements{"SET time_zone = '+00:00'"};
+    for (std::string& statement : split_statements(sql)) {
+      statements.push_back(std::move(statement));
+    }
+    run_statements(connection(), statements);
+  }
+  std::string query_value(const std::string& sql) override {
+    auto opened = OdbcConnection::open(connection(), std::chrono::seconds{10});
+    REQUIRE(opened.has_value());
+    QueryWatchdog watchdog;
+    auto rows = (*opened)->execute(sql, {}, std::chrono::seconds{60}, watchdog);
+    REQUIRE_MESSAGE(rows.has_value(), (rows ? "" : rows.error().message));
+    REQUIRE(!rows->empty());
+    return rows->front().front().value_or("");
+  }
+  std::string database_name() const override { return m_database; }
+  // TIMESTAMP is an instant, converted to and from the session's zone;
+  // DATETIME is a wall clock no setting converts.
+  std::string instant_type() const override { return "TIMESTAMP(6) NULL"; }
+  std::string instant_literal(const std::string& utc) const override {
+    return fmt::format("'{}'", utc);
+  }
+  std::string wall_clock_type() const override { return "DATETIME(6)"; }
+  std::string slow_predicate(int seconds) const override {
+    return fmt::format("SLEEP({}) = 0", seconds);
+  }
+
+ private:
+  std::string connection_for(const std::string& database) const {
+    return fmt::format(
+        "Driver=MariaDB Unicode;Server=127.0.0.1;Port={};Database={};Uid=gapwatch;Pwd=x", m_port,
+        database);
+  }
+
+  int m_port = 0;
+  std::string m_database;
+};
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -165,6 +238,10 @@ std::unique_ptr<TestWarehouse> make_sqlite_warehouse() {
 
 std::unique_ptr<TestWarehouse> make_postgres_warehouse() {
   return std::make_unique<PostgresWarehouse>();
+}
+
+std::unique_ptr<TestWarehouse> make_mariadb_warehouse() {
+  return std::make_unique<MariaDbWarehouse>();
 }
 
 Config load_test_config(const std::string& yaml) {

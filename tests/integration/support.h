@@ -1,6 +1,7 @@
 // Helpers for integration tests: real warehouses (a SQLite file, the private
-// PostgreSQL cluster started by the pg_cluster fixture), configs built from
-// YAML text, and one-call rule evaluation through the real ODBC drivers.
+// PostgreSQL cluster started by the pg_cluster fixture, the private MariaDB
+// server started by the mariadb_cluster fixture), configs built from YAML
+// text, and one-call rule evaluation through the real ODBC drivers.
 #pragma once
 
 #include <filesystem>
@@ -41,6 +42,10 @@ class TestWarehouse {
 std::unique_ptr<TestWarehouse> make_sqlite_warehouse();
 // A fresh database in the fixture's PostgreSQL cluster.
 std::unique_ptr<TestWarehouse> make_postgres_warehouse();
+// A fresh database in the fixture's MariaDB server. exec() and query_value()
+// run in a UTC session, so instant literals mean UTC whatever the server's
+// time zone; gapwatch's own sessions start in the server's zone.
+std::unique_ptr<TestWarehouse> make_mariadb_warehouse();
 
 // A temporary directory removed on destruction.
 class TempDir {

@@ -1,7 +1,7 @@
 #include "rules/dialect.h"
 
+#include <chrono>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -176,15 +176,49 @@ TEST_CASE("group_by_first groups by the first select-list item") {
   CHECK(sqlite.group_by_first("CAST(x AS INTEGER)") == "GROUP BY 1");
 }
 
-TEST_CASE("dialect_for gives the singletons and refuses dialects not written yet") {
+TEST_CASE("dialect_for gives the singleton of every dialect") {
   CHECK(&dialect_for(DialectKind::postgres) == &postgres);
   CHECK(&dialect_for(DialectKind::sqlite) == &sqlite);
-  CHECK(postgres.kind() == DialectKind::postgres);
-  CHECK(sqlite.kind() == DialectKind::sqlite);
-  CHECK_THROWS_WITH_AS(dialect_for(DialectKind::mysql), "dialect 'mysql' is not implemented yet",
-                       std::logic_error);
-  CHECK_THROWS_AS(dialect_for(DialectKind::sqlserver), std::logic_error);
-  CHECK_THROWS_AS(dialect_for(DialectKind::snowflake), std::logic_error);
+  CHECK(&dialect_for(DialectKind::mysql) == &mysql_dialect());
+  CHECK(&dialect_for(DialectKind::sqlserver) == &sqlserver_dialect());
+  CHECK(&dialect_for(DialectKind::snowflake) == &snowflake_dialect());
+  for (const DialectKind kind : {DialectKind::postgres, DialectKind::sqlite, DialectKind::mysql,
+                                 DialectKind::sqlserver, DialectKind::snowflake}) {
+    CAPTURE(std::string(to_string(kind)));
+    CHECK(dialect_for(kind).kind() == kind);
+  }
+}
+
+TEST_CASE("postgres: timestamptz is an instant, timestamp and date are wall clocks") {
+  CHECK(postgres.native_encoding("timestamptz") == TimeEncoding::instant);
+  CHECK(postgres.native_encoding("timestamp with time zone") == TimeEncoding::instant);
+  CHECK(postgres.native_encoding("timestamp") == TimeEncoding::wall_clock);
+  CHECK(postgres.native_encoding("timestamp without time zone") == TimeEncoding::wall_clock);
+  CHECK(postgres.native_encoding("date") == TimeEncoding::wall_clock);
+  CHECK_FALSE(postgres.native_encoding("int8").has_value());
+  CHECK_FALSE(postgres.native_encoding("text").has_value());
+}
+
+TEST_CASE("sqlite: every declared type holds text times except an integer one") {
+  CHECK(sqlite.native_encoding("TEXT") == TimeEncoding::wall_clock_text);
+  CHECK(sqlite.native_encoding("TIMESTAMP") == TimeEncoding::wall_clock_text);
+  CHECK(sqlite.native_encoding("") == TimeEncoding::wall_clock_text);
+  CHECK_FALSE(sqlite.native_encoding("INTEGER").has_value());
+  CHECK_FALSE(sqlite.native_encoding("bigint").has_value());
+}
+
+TEST_CASE("postgres and sqlite need no session setup") {
+  CHECK(postgres.session_setup(std::chrono::seconds{60}).empty());
+  CHECK(sqlite.session_setup(std::chrono::seconds{60}).empty());
+}
+
+TEST_CASE("locate_column: the last three name parts are catalog, schema and table") {
+  CHECK(postgres.locate_column(value_of(parse_qualified_name("orders")), "ts") ==
+        ColumnLocation{"", "", "orders", "ts"});
+  CHECK(postgres.locate_column(value_of(parse_qualified_name("public.orders")), "ts") ==
+        ColumnLocation{"", "public", "orders", "ts"});
+  CHECK(sqlite.locate_column(value_of(parse_qualified_name("shop.public.Orders")), "Ts") ==
+        ColumnLocation{"shop", "public", "Orders", "Ts"});
 }
 
 }  // namespace

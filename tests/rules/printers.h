@@ -124,4 +124,13 @@ struct StringMaker<std::vector<gapwatch::Param>> {
   }
 };
 
+template <>
+struct StringMaker<gapwatch::ColumnLocation> {
+  static String convert(const gapwatch::ColumnLocation& location) {
+    const std::string text = "{catalog '" + location.catalog + "', schema '" + location.schema +
+                             "', table '" + location.table + "', column '" + location.column + "'}";
+    return String(text.c_str());
+  }
+};
+
 }  // namespace doctest

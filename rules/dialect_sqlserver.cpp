@@ -1,0 +1,107 @@
+// SQL Server, Azure SQL and Azure Synapse dedicated SQL pools (T-SQL, through
+// FreeTDS or Microsoft's driver).
+//
+// Synapse has no DATEDIFF_BIG (nor DATETRUNC), and DATEDIFF(SECOND, …) returns
+// an int that overflows in 2038, so the epoch is counted in minutes (an int
+// until the year 6053) plus the second of the minute. DATEDIFF counts boundaries
+// crossed, which from the epoch is the floor, also before 1970. DATEDIFF reads
+// a datetimeoffset as the instant it is, and offsets are whole minutes, so the
+// second of the minute is the same in every offset. A date column has no
+// seconds to ask for, hence the cast to datetime2 for wall clocks.
+//
+// Literals and bound times use the formats no LANGUAGE or DATEFORMAT setting
+// reads differently: '19700101', 'YYYY-MM-DDTHH:MM:SSZ' cast to datetimeoffset
+// and 'YYYY-MM-DD HH:MM:SS' cast to datetime2, on the parameter side only.
+//
+// T-SQL cannot GROUP BY a select-list position: the expression is repeated.
+#include <fmt/format.h>
+
+#include "rules/dialect.h"
+
+namespace gapwatch {
+
+namespace {
+
+std::string minutes_and_seconds(std::string_view minutes_of, std::string_view seconds_of) {
+  return fmt::format("CAST(DATEDIFF(MINUTE, '19700101', {}) AS BIGINT) * 60 + DATEPART(SECOND, {})",
+                     minutes_of, seconds_of);
+}
+
+class SqlServerDialect final : public Dialect {
+ public:
+  DialectKind kind() const override { return DialectKind::sqlserver; }
+
+  std::string quote_identifier(std::string_view identifier) const override {
+    std::string out = "[";
+    for (const char c : identifier) {
+      out += c;
+      if (c == ']') {
+        out += ']';
+      }
+    }
+    return out + "]";
+  }
+
+  std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const override {
+    switch (encoding) {
+      case TimeEncoding::instant:
+        return minutes_and_seconds(expression, expression);
+      case TimeEncoding::wall_clock: {
+        const std::string wall = fmt::format("CAST({} AS DATETIME2)", expression);
+        return minutes_and_seconds(wall, wall);
+      }
+      case TimeEncoding::wall_clock_text: {
+        // TRY_CAST gives NULL for text that is not a time.
+        const std::string wall = fmt::format("TRY_CAST({} AS DATETIME2)", expression);
+        return minutes_and_seconds(wall, wall);
+      }
+      case TimeEncoding::epoch_seconds:
+        return std::string(expression);
+      case TimeEncoding::epoch_milliseconds:
+        return fmt::format("({}) / 1000", expression);
+    }
+    return std::string(expression);
+  }
+
+  std::string time_placeholder(TimeEncoding encoding) const override {
+    switch (encoding) {
+      case TimeEncoding::instant:
+        return "CAST(? AS DATETIMEOFFSET)";
+      case TimeEncoding::wall_clock:
+        return "CAST(? AS DATETIME2)";
+      case TimeEncoding::wall_clock_text:
+      case TimeEncoding::epoch_seconds:
+      case TimeEncoding::epoch_milliseconds:
+        return "?";
+    }
+    return "?";
+  }
+
+  std::optional<TimeEncoding> native_encoding(std::string_view type_name) const override {
+    // T-SQL's timestamp is a row version, not a time.
+    if (contains_in_any_case(type_name, "timestamp") ||
+        contains_in_any_case(type_name, "rowversion")) {
+      return std::nullopt;
+    }
+    return Dialect::native_encoding(type_name);
+  }
+
+  std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
+    // Integer division truncates, which is the floor for the non-negative
+    // operands here; FLOOR covers decimal epoch columns.
+    return fmt::format("FLOOR(({}) / {})", expression, divisor);
+  }
+
+  std::string group_by_first(std::string_view expression) const override {
+    return fmt::format("GROUP BY {}", expression);
+  }
+};
+
+}  // namespace
+
+const Dialect& sqlserver_dialect() {
+  static const SqlServerDialect dialect;
+  return dialect;
+}
+
+}  // namespace gapwatch

@@ -109,6 +109,7 @@ Daemon::~Daemon() {
 std::unique_ptr<Daemon::Generation> Daemon::build(Config config) {
   auto generation = std::make_unique<Generation>(std::move(config), *this);
   m_evaluated.assign(generation->config.rules.size(), false);
+  m_published_due.assign(generation->config.rules.size(), PublishedDue{});
   return generation;
 }
 
@@ -326,6 +327,11 @@ void Daemon::update_gauges() {
     const std::optional<Instant> due =
         generation.scheduler.running(i) ? std::nullopt
                                         : std::optional<Instant>(generation.scheduler.due_at(i));
+    PublishedDue& published = m_published_due[i];
+    if (published.published && published.due == due) {
+      continue;
+    }
+    published = PublishedDue{true, due};
     m_board.set_next_due(generation.config.rules[i].spec.name, due);
     m_metrics.set_next_evaluation(generation.config.rules[i].spec.name, due);
   }

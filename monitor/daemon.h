@@ -110,6 +110,14 @@ class Daemon {
 
   // Statistics for the log and the summary (control thread only).
   std::vector<bool> m_evaluated;  // per rule of the current generation
+  // What update_gauges last published as each rule's next due time (current
+  // generation): it publishes changes only, since it runs after every batch
+  // of results and 10,000 rules made every pass cost 10,000 look-ups.
+  struct PublishedDue {
+    bool published = false;
+    std::optional<Instant> due;
+  };
+  std::vector<PublishedDue> m_published_due;
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;
   std::uint64_t m_opened = 0;

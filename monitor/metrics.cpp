@@ -1,7 +1,10 @@
 #include "monitor/metrics.h"
 
+#include <charconv>
+#include <cmath>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <prometheus/text_serializer.h>
 
@@ -15,87 +18,116 @@ using prometheus::BuildHistogram;
 
 constexpr std::array<Status, 4> kStatuses{Status::pass, Status::warn, Status::fail, Status::error};
 
-double seconds(Instant instant) { return static_cast<double>(instant.time_since_epoch().count()); }
-
-prometheus::Labels with(prometheus::Labels labels, const std::string& name,
-                        const std::string& value) {
-  labels[name] = value;
-  return labels;
+double seconds(Instant instant) {
+  return static_cast<double>(instant.time_since_epoch().count());
 }
 
-prometheus::Labels rule_labels(const RuleSpec& spec) {
-  prometheus::Labels labels = {{"rule", spec.name},
-                               {"check", std::string(to_string(spec.check))},
-                               {"warehouse", spec.warehouse},
-                               {"table", spec.table.display()},
-                               {"severity", std::string(to_string(spec.severity))}};
+std::map<std::string, std::string> rule_labels(const RuleSpec& spec) {
+  std::map<std::string, std::string> labels = {{"rule", spec.name},
+                                               {"check", std::string(to_string(spec.check))},
+                                               {"warehouse", spec.warehouse},
+                                               {"table", spec.table.display()},
+                                               {"severity", std::string(to_string(spec.severity))}};
   for (const auto& [name, value] : spec.labels) {
     labels[name] = value;
   }
   return labels;
 }
 
+// A label value as the text exposition format quotes it.
+void append_escaped(std::string& out, std::string_view value) {
+  for (const char c : value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+void append_value(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value < 0 ? "-Inf" : "+Inf";
+    return;
+  }
+  std::array<char, 32> buffer{};
+  const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out.append(buffer.data(), error == std::errc{} ? end : buffer.data());
+}
+
+// The per-rule families, in the order they are rendered.
+struct RuleFamily {
+  std::string_view name;
+  std::string_view type;
+  std::string_view help;
+};
+constexpr RuleFamily kStatusFamily{
+    "gapwatch_rule_status", "gauge",
+    "1 for the rule's current status (pass, warn, fail, error), 0 for the others"};
+constexpr RuleFamily kLastEvaluationFamily{"gapwatch_rule_last_evaluation_timestamp_seconds",
+                                           "gauge", "When the rule was last evaluated"};
+constexpr RuleFamily kLastSuccessFamily{
+    "gapwatch_rule_last_success_timestamp_seconds", "gauge",
+    "When the rule last passed or warned (data present and readable)"};
+constexpr RuleFamily kFailingBucketsFamily{
+    "gapwatch_rule_failing_buckets", "gauge",
+    "Buckets (or windows, for unpartitioned rules) failing at the last evaluation"};
+constexpr RuleFamily kObservedFamily{
+    "gapwatch_rule_observed_value", "gauge",
+    "The worst observed value at the last evaluation: seconds of age (freshness), rows "
+    "(row_count) or a 0..1 ratio (null_rate)"};
+constexpr RuleFamily kNewestRowFamily{"gapwatch_table_newest_row_timestamp_seconds", "gauge",
+                                      "The newest timestamp a freshness rule read"};
+constexpr RuleFamily kNextEvaluationFamily{
+    "gapwatch_rule_next_evaluation_timestamp_seconds", "gauge",
+    "When the rule is due next; an evaluation overdue by much means gapwatch is stuck or "
+    "overloaded"};
+constexpr RuleFamily kEvaluationsFamily{"gapwatch_rule_evaluations_total", "counter",
+                                        "Evaluations by result"};
+constexpr RuleFamily kSkippedFamily{
+    "gapwatch_rule_evaluations_skipped_total", "counter",
+    "Scheduled evaluations skipped because the previous one still ran"};
+constexpr RuleFamily kIncidentOpenFamily{"gapwatch_incident_open", "gauge",
+                                         "1 while the rule has an active (not resolved) incident"};
+constexpr RuleFamily kIncidentEscalatedFamily{
+    "gapwatch_incident_escalated", "gauge",
+    "1 while the rule's incident is escalated: backfills failed max_attempts times, an "
+    "operator must act"};
+constexpr RuleFamily kIncidentsOpenedFamily{"gapwatch_incidents_opened_total", "counter",
+                                            "Incidents opened"};
+
+void append_header(std::string& out, const RuleFamily& family) {
+  out += "# HELP ";
+  out += family.name;
+  out += ' ';
+  out += family.help;
+  out += "\n# TYPE ";
+  out += family.name;
+  out += ' ';
+  out += family.type;
+  out += '\n';
+}
+
 }  // namespace
 
 Metrics::Metrics()
     : m_registry(std::make_shared<prometheus::Registry>()),
-      m_status(BuildGauge()
-                   .Name("gapwatch_rule_status")
-                   .Help("1 for the rule's current status (pass, warn, fail, error), 0 for the "
-                         "others")
-                   .Register(*m_registry)),
-      m_last_evaluation(BuildGauge()
-                            .Name("gapwatch_rule_last_evaluation_timestamp_seconds")
-                            .Help("When the rule was last evaluated")
-                            .Register(*m_registry)),
-      m_last_success(BuildGauge()
-                         .Name("gapwatch_rule_last_success_timestamp_seconds")
-                         .Help("When the rule last passed or warned (data present and readable)")
-                         .Register(*m_registry)),
-      m_failing_buckets(BuildGauge()
-                            .Name("gapwatch_rule_failing_buckets")
-                            .Help("Buckets (or windows, for unpartitioned rules) failing at the "
-                                  "last evaluation")
-                            .Register(*m_registry)),
-      m_observed(BuildGauge()
-                     .Name("gapwatch_rule_observed_value")
-                     .Help("The worst observed value at the last evaluation: seconds of age "
-                           "(freshness), rows (row_count) or a 0..1 ratio (null_rate)")
-                     .Register(*m_registry)),
-      m_newest_row(BuildGauge()
-                       .Name("gapwatch_table_newest_row_timestamp_seconds")
-                       .Help("The newest timestamp a freshness rule read")
-                       .Register(*m_registry)),
-      m_next_evaluation(BuildGauge()
-                            .Name("gapwatch_rule_next_evaluation_timestamp_seconds")
-                            .Help("When the rule is due next; an evaluation overdue by much "
-                                  "means gapwatch is stuck or overloaded")
-                            .Register(*m_registry)),
       m_duration(BuildHistogram()
                      .Name("gapwatch_rule_evaluation_duration_seconds")
                      .Help("How long evaluations took, by warehouse")
                      .Register(*m_registry)),
-      m_evaluations(BuildCounter()
-                        .Name("gapwatch_rule_evaluations_total")
-                        .Help("Evaluations by result")
-                        .Register(*m_registry)),
-      m_skipped(BuildCounter()
-                    .Name("gapwatch_rule_evaluations_skipped_total")
-                    .Help("Scheduled evaluations skipped because the previous one still ran")
-                    .Register(*m_registry)),
-      m_incident_open(BuildGauge()
-                          .Name("gapwatch_incident_open")
-                          .Help("1 while the rule has an active (not resolved) incident")
-                          .Register(*m_registry)),
-      m_incident_escalated(BuildGauge()
-                               .Name("gapwatch_incident_escalated")
-                               .Help("1 while the rule's incident is escalated: backfills "
-                                     "failed max_attempts times, an operator must act")
-                               .Register(*m_registry)),
-      m_incidents_opened(BuildCounter()
-                             .Name("gapwatch_incidents_opened_total")
-                             .Help("Incidents opened")
-                             .Register(*m_registry)),
       m_requests(BuildCounter()
                      .Name("gapwatch_backfill_requests_total")
                      .Help("Backfill deliveries by executor and outcome (ran, accepted, retry, "
@@ -134,60 +166,47 @@ Metrics::Metrics()
   m_outbox_pending.Add({}).Set(0);
 }
 
-Metrics::RuleSeries Metrics::add_series(const RuleConfig& rule) {
-  const RuleSpec& spec = rule.spec;
+Metrics::RuleSeries Metrics::make_series(const RuleConfig& rule) {
   RuleSeries series;
-  series.labels = rule_labels(spec);
-  for (std::size_t i = 0; i < kStatuses.size(); ++i) {
-    const std::string status(to_string(kStatuses[i]));
-    series.status[i] = &m_status.Add(with(series.labels, "status", status));
-    series.evaluations[i] = &m_evaluations.Add(with(series.labels, "result", status));
-  }
-  // Timestamps and observations appear with the first value: a 0 would read
-  // as "last evaluated in 1970".
-  series.skipped = &m_skipped.Add(series.labels);
-  series.incident_open = &m_incident_open.Add(series.labels);
-  series.incident_escalated = &m_incident_escalated.Add(series.labels);
-  series.incidents_opened = &m_incidents_opened.Add(series.labels);
-  return series;
-}
-
-void Metrics::remove_series(const RuleSeries& series) {
-  for (std::size_t i = 0; i < kStatuses.size(); ++i) {
-    m_status.Remove(series.status[i]);
-    m_evaluations.Remove(series.evaluations[i]);
-  }
-  for (auto [family, gauge] :
-       {std::pair{&m_last_evaluation, series.last_evaluation},
-        std::pair{&m_last_success, series.last_success},
-        std::pair{&m_failing_buckets, series.failing_buckets},
-        std::pair{&m_observed, series.observed}, std::pair{&m_newest_row, series.newest_row},
-        std::pair{&m_next_evaluation, series.next_evaluation}}) {
-    if (gauge != nullptr) {
-      family->Remove(gauge);
+  std::optional<std::uint32_t> result_at;
+  std::optional<std::uint32_t> status_at;
+  // The labels sorted by name (std::map), as prometheus-cpp printed them;
+  // `result` and `status` are reserved, so no config label takes their place.
+  for (const auto& [name, value] : rule_labels(rule.spec)) {
+    const auto end = static_cast<std::uint32_t>(series.labels.size());
+    if (!result_at && name > "result") {
+      result_at = end;
     }
+    if (!status_at && name > "status") {
+      status_at = end;
+    }
+    if (!series.labels.empty()) {
+      series.labels += ',';
+    }
+    series.labels += name;
+    series.labels += "=\"";
+    append_escaped(series.labels, value);
+    series.labels += '"';
   }
-  m_skipped.Remove(series.skipped);
-  m_incident_open.Remove(series.incident_open);
-  m_incident_escalated.Remove(series.incident_escalated);
-  m_incidents_opened.Remove(series.incidents_opened);
+  const auto end = static_cast<std::uint32_t>(series.labels.size());
+  series.result_at = result_at.value_or(end);
+  series.status_at = status_at.value_or(end);
+  return series;
 }
 
 void Metrics::set_rules(const std::vector<RuleConfig>& rules) {
   std::lock_guard lock(m_mutex);
   std::map<std::string, RuleSeries> next;
   for (const RuleConfig& rule : rules) {
+    RuleSeries series = make_series(rule);
     const auto existing = m_rules.find(rule.spec.name);
     // Same labels (so the same check): keep the series and counters' history.
-    if (existing != m_rules.end() && existing->second.labels == rule_labels(rule.spec)) {
-      next.emplace(rule.spec.name, existing->second);
+    if (existing != m_rules.end() && existing->second.labels == series.labels) {
+      next.emplace(rule.spec.name, std::move(existing->second));
       m_rules.erase(existing);
       continue;
     }
-    next.emplace(rule.spec.name, add_series(rule));
-  }
-  for (const auto& [name, series] : m_rules) {
-    remove_series(series);
+    next.emplace(rule.spec.name, std::move(series));
   }
   m_rules = std::move(next);
   // A warehouse no rule uses any more is never reached again: a stale
@@ -211,7 +230,7 @@ void Metrics::record_result(const RuleResult& result) {
   m_duration
       .Add({{"warehouse", result.warehouse}},
            prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                    5, 10, 30, 60, 300})
+                                                   5, 10, 30, 60, 300})
       .Observe(static_cast<double>(result.duration.count()) / 1000.0);
   m_queries.Add({{"warehouse", result.warehouse}, {"result", std::string(to_string(result.query))}})
       .Increment();
@@ -227,20 +246,11 @@ void Metrics::record_result(const RuleResult& result) {
   m_warehouse_up.Add({{"warehouse", result.warehouse}}).Set(reached ? 1 : 0);
   m_warehouses_up[result.warehouse] = reached;
   RuleSeries& series = found->second;
-  const auto gauge = [&](prometheus::Family<prometheus::Gauge>& family,
-                         prometheus::Gauge*& slot) -> prometheus::Gauge& {
-    if (slot == nullptr) {
-      slot = &family.Add(series.labels);
-    }
-    return *slot;
-  };
-  for (std::size_t i = 0; i < kStatuses.size(); ++i) {
-    series.status[i]->Set(kStatuses[i] == verdict.status ? 1 : 0);
-  }
-  series.evaluations[static_cast<std::size_t>(verdict.status)]->Increment();
-  gauge(m_last_evaluation, series.last_evaluation).Set(seconds(result.evaluated_at));
+  series.status = verdict.status;
+  series.evaluations[static_cast<std::size_t>(verdict.status)] += 1;
+  series.last_evaluation = seconds(result.evaluated_at);
   if (verdict.status == Status::pass || verdict.status == Status::warn) {
-    gauge(m_last_success, series.last_success).Set(seconds(result.evaluated_at));
+    series.last_success = seconds(result.evaluated_at);
   }
   if (verdict.status != Status::error) {
     double failing = 0;
@@ -253,12 +263,12 @@ void Metrics::record_result(const RuleResult& result) {
         failing += window.status == Status::fail ? 1 : 0;
       }
     }
-    gauge(m_failing_buckets, series.failing_buckets).Set(failing);
+    series.failing_buckets = failing;
     if (verdict.observed) {
-      gauge(m_observed, series.observed).Set(*verdict.observed);
+      series.observed = *verdict.observed;
     }
     if (verdict.newest_row) {
-      gauge(m_newest_row, series.newest_row).Set(seconds(*verdict.newest_row));
+      series.newest_row = seconds(*verdict.newest_row);
     }
   }
 }
@@ -266,23 +276,23 @@ void Metrics::record_result(const RuleResult& result) {
 void Metrics::record_skipped(const std::string& rule) {
   std::lock_guard lock(m_mutex);
   if (const auto found = m_rules.find(rule); found != m_rules.end()) {
-    found->second.skipped->Increment();
+    found->second.skipped += 1;
   }
 }
 
 void Metrics::record_incident_opened(const std::string& rule) {
   std::lock_guard lock(m_mutex);
   if (const auto found = m_rules.find(rule); found != m_rules.end()) {
-    found->second.incidents_opened->Increment();
+    found->second.incidents_opened += 1;
   }
 }
 
 void Metrics::set_incidents(const std::map<std::string, bool>& active) {
   std::lock_guard lock(m_mutex);
-  for (const auto& [name, series] : m_rules) {
+  for (auto& [name, series] : m_rules) {
     const auto found = active.find(name);
-    series.incident_open->Set(found != active.end() ? 1 : 0);
-    series.incident_escalated->Set(found != active.end() && found->second ? 1 : 0);
+    series.incident_open = found != active.end();
+    series.incident_escalated = found != active.end() && found->second;
   }
 }
 
@@ -312,11 +322,7 @@ void Metrics::set_next_evaluation(const std::string& rule, std::optional<Instant
   if (found == m_rules.end() || !at) {
     return;  // while it runs, the last due time stays
   }
-  RuleSeries& series = found->second;
-  if (series.next_evaluation == nullptr) {
-    series.next_evaluation = &m_next_evaluation.Add(series.labels);
-  }
-  series.next_evaluation->Set(seconds(*at));
+  found->second.next_evaluation = seconds(*at);
 }
 
 std::map<std::string, bool> Metrics::warehouses_up() const {
@@ -324,10 +330,91 @@ std::map<std::string, bool> Metrics::warehouses_up() const {
   return m_warehouses_up;
 }
 
+void Metrics::render_rules(std::string& out) const {
+  // sample NAME LABELS VALUE, with EXTRA (`status="fail"`) spliced into the
+  // rule's labels at AT.
+  const auto sample = [&out](const RuleFamily& family, const RuleSeries& series, double value,
+                             std::string_view extra = {}, std::uint32_t at = 0) {
+    out += family.name;
+    out += '{';
+    if (extra.empty()) {
+      out += series.labels;
+    } else if (at == 0) {
+      out += extra;
+      out += ',';
+      out += series.labels;
+    } else {
+      out.append(series.labels, 0, at);
+      out += ',';
+      out += extra;
+      out.append(series.labels, at);
+    }
+    out += "} ";
+    append_value(out, value);
+    out += '\n';
+  };
+  const auto optional_gauge = [&](const RuleFamily& family,
+                                  std::optional<double> RuleSeries::*member) {
+    append_header(out, family);
+    for (const auto& [name, series] : m_rules) {
+      if (const std::optional<double>& value = series.*member) {
+        sample(family, series, *value);
+      }
+    }
+  };
+  const auto labelled_by_status = [&](const RuleFamily& family, std::string_view label,
+                                      std::uint32_t RuleSeries::*at, auto value_of) {
+    append_header(out, family);
+    std::string extra;
+    for (const auto& [name, series] : m_rules) {
+      for (std::size_t i = 0; i < kStatuses.size(); ++i) {
+        extra.assign(label);
+        extra += "=\"";
+        extra += to_string(kStatuses[i]);
+        extra += '"';
+        sample(family, series, value_of(series, i), extra, series.*at);
+      }
+    }
+  };
+  const auto always = [&](const RuleFamily& family, auto value_of) {
+    append_header(out, family);
+    for (const auto& [name, series] : m_rules) {
+      sample(family, series, value_of(series));
+    }
+  };
+
+  labelled_by_status(kStatusFamily, "status", &RuleSeries::status_at,
+                     [](const RuleSeries& series, std::size_t i) {
+                       return series.status == kStatuses[i] ? 1.0 : 0.0;
+                     });
+  optional_gauge(kLastEvaluationFamily, &RuleSeries::last_evaluation);
+  optional_gauge(kLastSuccessFamily, &RuleSeries::last_success);
+  optional_gauge(kFailingBucketsFamily, &RuleSeries::failing_buckets);
+  optional_gauge(kObservedFamily, &RuleSeries::observed);
+  optional_gauge(kNewestRowFamily, &RuleSeries::newest_row);
+  optional_gauge(kNextEvaluationFamily, &RuleSeries::next_evaluation);
+  labelled_by_status(kEvaluationsFamily, "result", &RuleSeries::result_at,
+                     [](const RuleSeries& series, std::size_t i) { return series.evaluations[i]; });
+  always(kSkippedFamily, [](const RuleSeries& series) { return series.skipped; });
+  always(kIncidentOpenFamily,
+         [](const RuleSeries& series) { return series.incident_open ? 1.0 : 0.0; });
+  always(kIncidentEscalatedFamily,
+         [](const RuleSeries& series) { return series.incident_escalated ? 1.0 : 0.0; });
+  always(kIncidentsOpenedFamily, [](const RuleSeries& series) { return series.incidents_opened; });
+}
+
 std::string Metrics::render() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, m_registry->Collect());
-  return out.str();
+  std::string out;
+  {
+    std::lock_guard lock(m_mutex);
+    // About 16 lines of 200 bytes per rule.
+    out.reserve(m_rules.size() * 16 * 200 + 4096);
+    render_rules(out);
+  }
+  std::ostringstream registry;
+  prometheus::TextSerializer().Serialize(registry, m_registry->Collect());
+  out += registry.str();
+  return out;
 }
 
 }  // namespace gapwatch

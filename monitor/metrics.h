@@ -1,17 +1,21 @@
-// Metrics: gapwatch's Prometheus series, in a prometheus-cpp registry that the
-// HTTP server renders at /metrics. Names follow Prometheus conventions (base
-// units, _total, _seconds, timestamps rather than ages); no label takes
-// unbounded values (no windows, no request ids). Per-rule series carry the
-// rule's config labels and disappear when a reload removes the rule.
+// Metrics: gapwatch's Prometheus series, rendered by the HTTP server at
+// /metrics. Names follow Prometheus conventions (base units, _total,
+// _seconds, timestamps rather than ages); no label takes unbounded values (no
+// windows, no request ids). Per-rule series carry the rule's config labels and
+// disappear when a reload removes the rule. Per-rule families are kept and
+// rendered here (see RuleSeries); the few others live in a prometheus-cpp
+// registry.
 //
 // Thread-safe: prometheus-cpp metrics are; the rule table is guarded by
 // m_mutex.
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,40 +60,37 @@ class Metrics {
   std::string render() const;
 
  private:
+  // One rule's series. Per-rule families are rendered by this class rather
+  // than kept as prometheus-cpp series: with thousands of rules, a labelled
+  // series object per family and rule (each with its own copy of every
+  // label) cost hundreds of megabytes and made a scrape take most of a
+  // second. The rule's labels are escaped and joined once, here.
   struct RuleSeries {
-    prometheus::Labels labels;
-    std::array<prometheus::Gauge*, 4> status{};
-    std::array<prometheus::Counter*, 4> evaluations{};
-    prometheus::Gauge* last_evaluation = nullptr;
-    prometheus::Gauge* last_success = nullptr;
-    prometheus::Gauge* failing_buckets = nullptr;
-    prometheus::Gauge* observed = nullptr;
-    prometheus::Gauge* newest_row = nullptr;  // freshness rules only
-    prometheus::Gauge* next_evaluation = nullptr;
-    // The gauges above are created with their first value.
-    prometheus::Counter* skipped = nullptr;
-    prometheus::Gauge* incident_open = nullptr;
-    prometheus::Gauge* incident_escalated = nullptr;
-    prometheus::Counter* incidents_opened = nullptr;
+    std::string labels;  // `name="value",...` sorted by name, as Prometheus prints them
+    // Where the `result` and `status` labels go into `labels`: a byte offset
+    // at a comma or at the end, or 0 when they sort first.
+    std::uint32_t result_at = 0;
+    std::uint32_t status_at = 0;
+    std::optional<Status> status;  // none before the first evaluation
+    std::array<double, 4> evaluations{};
+    // Gauges that appear with their first value.
+    std::optional<double> last_evaluation;
+    std::optional<double> last_success;
+    std::optional<double> failing_buckets;
+    std::optional<double> observed;
+    std::optional<double> newest_row;  // freshness rules only
+    std::optional<double> next_evaluation;
+    double skipped = 0;
+    bool incident_open = false;
+    bool incident_escalated = false;
+    double incidents_opened = 0;
   };
 
-  RuleSeries add_series(const RuleConfig& rule);
-  void remove_series(const RuleSeries& series);
+  static RuleSeries make_series(const RuleConfig& rule);
+  void render_rules(std::string& out) const;  // m_mutex held
 
   std::shared_ptr<prometheus::Registry> m_registry;
-  prometheus::Family<prometheus::Gauge>& m_status;
-  prometheus::Family<prometheus::Gauge>& m_last_evaluation;
-  prometheus::Family<prometheus::Gauge>& m_last_success;
-  prometheus::Family<prometheus::Gauge>& m_failing_buckets;
-  prometheus::Family<prometheus::Gauge>& m_observed;
-  prometheus::Family<prometheus::Gauge>& m_newest_row;
-  prometheus::Family<prometheus::Gauge>& m_next_evaluation;
   prometheus::Family<prometheus::Histogram>& m_duration;
-  prometheus::Family<prometheus::Counter>& m_evaluations;
-  prometheus::Family<prometheus::Counter>& m_skipped;
-  prometheus::Family<prometheus::Gauge>& m_incident_open;
-  prometheus::Family<prometheus::Gauge>& m_incident_escalated;
-  prometheus::Family<prometheus::Counter>& m_incidents_opened;
   prometheus::Family<prometheus::Counter>& m_requests;
   prometheus::Family<prometheus::Gauge>& m_in_flight;
   prometheus::Family<prometheus::Gauge>& m_outbox_pending;
@@ -100,8 +101,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& m_build_info;
 
   mutable std::mutex m_mutex;
-  std::map<std::string, RuleSeries> m_rules;          // guarded by m_mutex
-  std::map<std::string, bool> m_warehouses_up;        // guarded by m_mutex
+  std::map<std::string, RuleSeries> m_rules;    // guarded by m_mutex
+  std::map<std::string, bool> m_warehouses_up;  // guarded by m_mutex
 };
 
 }  // namespace gapwatch

@@ -3,17 +3,16 @@
 namespace gapwatch {
 
 RuleStatus* StatusBoard::find(const std::string& rule) {
-  for (RuleStatus& status : m_rules) {
-    if (status.rule == rule) {
-      return &status;
-    }
-  }
-  return nullptr;
+  const auto found = m_index.find(rule);
+  return found == m_index.end() ? nullptr : &m_rules[found->second];
 }
 
 void StatusBoard::set_rules(const std::vector<RuleConfig>& rules) {
   std::lock_guard lock(m_mutex);
   std::vector<RuleStatus> next;
+  std::unordered_map<std::string, std::size_t> index;
+  next.reserve(rules.size());
+  index.reserve(rules.size());
   for (const RuleConfig& rule : rules) {
     RuleStatus status;
     if (const RuleStatus* existing = find(rule.spec.name)) {
@@ -25,9 +24,11 @@ void StatusBoard::set_rules(const std::vector<RuleConfig>& rules) {
     status.table = rule.spec.table.display();
     status.severity = rule.spec.severity;
     status.schedule = rule.schedule.text;
+    index.emplace(status.rule, next.size());
     next.push_back(std::move(status));
   }
   m_rules = std::move(next);
+  m_index = std::move(index);
 }
 
 void StatusBoard::record(const RuleResult& result) {

@@ -8,16 +8,22 @@ can run a backfill command after accepting a request.
 
   webhook_receiver.py --port-file F --log F [--script 500,429:2,200] [--secret S]
                       [--timeout-after N] [--on-accept CMD]
+                      [--peak-concurrency-file F] [--delay S]
 
 Script items: CODE, CODE:RETRY_AFTER (429:2 sends Retry-After: 2), or
 hang:CODE (answers only after --hang seconds, to test client timeouts). The
 last item repeats.
+
+--peak-concurrency-file keeps in F the largest number of requests that were
+being handled at the same time (the benchmark checks max_concurrent with it);
+--delay holds every answer for S seconds so that concurrency can build up.
 """
 import argparse
 import base64
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -52,13 +58,27 @@ def main():
     parser.add_argument("--secret")
     parser.add_argument("--hang", type=float, default=5.0)
     parser.add_argument("--on-accept", help="command run with the JSON body's table, start, end")
+    parser.add_argument("--peak-concurrency-file",
+                        help="keep the peak number of requests handled at once in this file")
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds to wait before answering each request")
     parser.add_argument("--echo", action="store_true",
                         help="answer with the request's headers and body, as some servers do")
     args = parser.parse_args()
 
     script = args.script.split(",")
     lock = threading.Lock()
-    state = {"count": 0}
+    state = {"count": 0, "in_flight": 0, "peak": 0}
+
+    def track(change):
+        with lock:
+            state["in_flight"] += change
+            if state["in_flight"] <= state["peak"]:
+                return
+            state["peak"] = state["in_flight"]
+            with open(args.peak_concurrency_file + ".tmp", "w") as f:
+                f.write(str(state["peak"]))
+            os.replace(args.peak_concurrency_file + ".tmp", args.peak_concurrency_file)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -67,6 +87,15 @@ def main():
             pass
 
         def handle_any(self):
+            if not args.peak_concurrency_file:
+                return self.handle_request()
+            track(+1)
+            try:
+                return self.handle_request()
+            finally:
+                track(-1)
+
+        def handle_request(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             with lock:
@@ -87,6 +116,8 @@ def main():
             }
             with lock, open(args.log, "a") as log:
                 log.write(json.dumps(entry) + "\n")
+            if args.delay > 0:
+                time.sleep(args.delay)
             hang = item.startswith("hang:")
             if hang:
                 time.sleep(args.hang)
@@ -112,6 +143,11 @@ def main():
 
         do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = handle_any
 
+    if args.peak_concurrency_file:
+        with open(args.peak_concurrency_file, "w") as f:
+            f.write("0")
+    # Room for bursts of concurrent deliveries (the default backlog is 5).
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     if args.tls_cert:
         import ssl
@@ -120,7 +156,6 @@ def main():
         server.socket = context.wrap_socket(server.socket, server_side=True)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.replace(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
 

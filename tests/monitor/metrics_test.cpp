@@ -281,6 +281,30 @@ TEST_CASE("metrics: per-rule series carry the rule's identity and config labels"
   }
 }
 
+TEST_CASE("metrics: label values are escaped and status/result labels sit in name order") {
+  Metrics metrics;
+  // "a" sorts before every gapwatch label, "zone" after them all, "quote"
+  // between result and status.
+  metrics.set_rules(
+      {rule_config("orders", CheckKind::row_count,
+                   {{"a", "back\\slash"}, {"quote", "say \"hi\""}, {"zone", "line\nbreak"}})});
+  metrics.record_result(result_for("orders", Status::fail));
+  const std::string text = metrics.render();
+  const Scrape scrape(metrics);
+  const Labels expected = {{"a", "back\\slash"}, {"quote", "say \"hi\""}, {"zone", "line\nbreak"}};
+  CHECK(scrape.value("gapwatch_rule_status", {{"rule", "orders"}, {"status", "fail"}}) == 1);
+  CHECK(has_labels(scrape.select("gapwatch_rule_status", {{"status", "fail"}}).front(), expected));
+  CHECK(scrape.value("gapwatch_rule_evaluations_total", {{"rule", "orders"}, {"result", "fail"}}) ==
+        1);
+  CHECK(text.find("gapwatch_rule_status{a=\"back\\\\slash\",check=\"row_count\",quote=\"say "
+                  "\\\"hi\\\"\",rule=\"orders\",severity=\"critical\",status=\"fail\",table="
+                  "\"analytics.events\",warehouse=\"shop\",zone=\"line\\nbreak\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("gapwatch_rule_evaluations_total{a=\"back\\\\slash\",check=\"row_count\","
+                  "quote=\"say \\\"hi\\\"\",result=\"fail\",rule=\"orders\",") !=
+        std::string::npos);
+}
+
 TEST_CASE("metrics: a passing result sets the timestamps, observed value and newest row") {
   Metrics metrics;
   metrics.set_rules({rule_config("orders", CheckKind::freshness)});

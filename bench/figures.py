@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Small measurements and reductions for bench/run; each prints KEY=VALUE lines
+(or one bare value) that bench/run records.
+
+  figures.py cpu PID                    utime + stime of PID, seconds
+  figures.py hyperfine JSON PREFIX      medians of a hyperfine export, and ratios
+  figures.py buckets CHECK_JSON         buckets judged in a `check --output json`
+  figures.py evaluations URL            sum of gapwatch_rule_evaluations_total
+  figures.py per_minute A B SECONDS     (B - A) scaled to one minute
+  figures.py ratio A B DIGITS           A / B
+  figures.py cpu_per_cycle A B CALLS STATEMENTS_PER_CYCLE
+  figures.py perf_shares PERF_TXT PREFIX  CPU samples by part: warehouse, gapwatch, kernel
+  figures.py scrape URL N PREFIX        N scrapes of /metrics: median time, size, series
+  figures.py dispatch RECEIVED_JSONL STATE_DB STARTED
+"""
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import time
+import urllib.request
+
+
+def emit(key, value):
+    print(f"{key}={value}")
+    print(f"  {key:<44} {value}", file=sys.stderr)
+
+
+def cpu(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    print(f"{(int(fields[11]) + int(fields[12])) / ticks:.2f}")
+
+
+def hyperfine(path, prefix):
+    results = json.load(open(path))["results"]
+    names = []
+    for result in results:
+        name = result["command"]
+        names.append(name)
+        emit(f"{prefix}.{name}.median_ms", f"{result['median'] * 1000:.1f}")
+        emit(f"{prefix}.{name}.stddev_ms", f"{result['stddev'] * 1000:.1f}" if result["stddev"] else "0")
+        emit(f"{prefix}.{name}.runs", len(result["times"]))
+    first = results[0]
+    for other in results[1:]:
+        emit(f"{prefix}.ratio_{first['command']}_over_{other['command']}",
+             f"{first['median'] / other['median']:.3f}")
+    if len(results) == 2:
+        second = results[1]
+        emit(f"{prefix}.ratio_{second['command']}_over_{first['command']}",
+             f"{second['median'] / first['median']:.3f}")
+
+
+def buckets(path):
+    doc = json.load(open(path))
+    print(sum(len(result.get("buckets") or []) for result in doc["results"]))
+
+
+def scrape_once(url):
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as response:
+        body = response.read()
+    return time.perf_counter() - started, body
+
+
+def evaluations(url):
+    _, body = scrape_once(url)
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith("gapwatch_rule_evaluations_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    print(f"{total:.0f}")
+
+
+def per_minute(before, after, seconds):
+    print(f"{(float(after) - float(before)) * 60 / float(seconds):.2f}")
+
+
+def ratio(a, b, digits):
+    print(f"{float(a) / float(b):.{int(digits)}f}")
+
+
+def cpu_per_cycle(before, after, calls, per_cycle):
+    cycles = float(calls) / float(per_cycle)
+    print(f"{(float(after) - float(before)) / cycles:.4f}" if cycles else "nan")
+
+
+WAREHOUSE = ("libsqlite3", "libsqliteodbc", "libsqlite3odbc")
+
+
+def perf_shares(path, prefix):
+    """Splits perf's per-DSO percentages: the SQLite engine and its ODBC driver
+    (the warehouse, in process), the kernel, and everything else (gapwatch)."""
+    shares = {"warehouse": 0.0, "kernel": 0.0, "gapwatch": 0.0}
+    for line in open(path):
+        parts = line.split()
+        if not parts or line.startswith("#") or not parts[0].endswith("%"):
+            continue
+        share = float(parts[0].rstrip("%"))
+        dso = " ".join(parts[1:])
+        if any(name in dso for name in WAREHOUSE):
+            shares["warehouse"] += share
+        elif "kernel" in dso:
+            shares["kernel"] += share
+        else:
+            shares["gapwatch"] += share
+    for key, value in shares.items():
+        emit(f"{prefix}.cpu_share_{key}_percent", f"{value:.1f}")
+    # A short window of a light load may catch no sample in the warehouse.
+    emit(f"{prefix}.gapwatch_over_warehouse_cpu",
+         f"{shares['gapwatch'] / shares['warehouse']:.2f}" if shares["warehouse"] else "too few samples")
+
+
+def scrape(url, count, prefix):
+    times = []
+    body = b""
+    for _ in range(int(count)):
+        elapsed, body = scrape_once(url)
+        times.append(elapsed)
+    series = sum(1 for line in body.decode().splitlines() if line and not line.startswith("#"))
+    emit(f"{prefix}.scrape_median_ms", f"{statistics.median(times) * 1000:.1f}")
+    emit(f"{prefix}.scrape_bytes", len(body))
+    emit(f"{prefix}.scrape_series", series)
+
+
+def dispatch(received_path, state_path, started):
+    received = [json.loads(line) for line in open(received_path) if line.strip()]
+    ids = [json.loads(r["body"])["request"] for r in received]
+    times = sorted(r["received_at"] for r in received)
+    db = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True)
+    states = dict(db.execute("SELECT state, count(*) FROM requests GROUP BY state").fetchall())
+    committed = {row[0] for row in db.execute("SELECT id FROM requests")}
+    emit("dispatch.requests_committed", len(committed))
+    emit("dispatch.requests_received", len(received))
+    emit("dispatch.distinct_requests_received", len(set(ids)))
+    emit("dispatch.received_not_committed", len(set(ids) - committed))
+    emit("dispatch.request_states", " ".join(f"{k}:{v}" for k, v in sorted(states.items())))
+    if len(times) > 1:
+        span = times[-1] - times[0]
+        emit("dispatch.delivery_seconds", f"{span:.2f}")
+        emit("dispatch.requests_per_second", f"{(len(times) - 1) / span:.1f}")
+        total = times[-1] - float(started)
+        emit("dispatch.end_to_end_seconds", f"{total:.2f}")
+        emit("dispatch.end_to_end_requests_per_second", f"{len(times) / total:.1f}")
+
+
+def main():
+    command, *args = sys.argv[1:]
+    globals()[command](*args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""Writes docs/performance.md and its gnuplot figure from bench/run's results.
+
+  report.py RESULTS.txt PAGE.md PLOT.svg WORK_DIR
+
+Every number on the page comes from RESULTS.txt (KEY=VALUE lines that
+bench/run printed as it measured); the prose around them is fixed text.
+"""
+import os
+import subprocess
+import sys
+
+
+def load(path):
+    values = {}
+    for line in open(path):
+        key, sep, value = line.rstrip("\n").partition("=")
+        if sep:
+            values[key] = value
+    return values
+
+
+class Page:
+    def __init__(self, values):
+        self.v = values
+        self.lines = []
+        self.summary = []
+
+    def get(self, key, default="n/a"):
+        return self.v.get(key, default)
+
+    def num(self, key):
+        try:
+            return float(self.v[key])
+        except (KeyError, ValueError):
+            return None
+
+    def add(self, text=""):
+        self.lines.append(text)
+
+    def verdict(self, ok):
+        if ok is None:
+            return "not measured"
+        if ok == "info":
+            return "—"
+        return "pass" if ok else "**miss**"
+
+    def target(self, section, what, target, measured, ok):
+        """A row of a target table, also collected for the summary."""
+        row = f"| {what} | {target} | {measured} | {self.verdict(ok)} |"
+        self.summary.append(f"| {section} | {what} | {target} | {measured} | {self.verdict(ok)} |")
+        return row
+
+
+def at_most(value, limit):
+    return None if value is None else value <= limit
+
+
+def main():
+    results, page_path, plot_path, work = sys.argv[1:5]
+    v = load(results)
+    p = Page(v)
+    quick = v.get("run.quick") == "true"
+    sizes = sorted({int(k.split(".")[1]) for k in v if k.startswith("scale.") and k.split(".")[1].isdigit()})
+    largest = sizes[-1] if sizes else None
+
+    body = []
+    add = body.append
+
+    # 1 -------------------------------------------------------------------
+    add("## 1. Overhead over the warehouse itself")
+    add("")
+    add(f"The rule set: a freshness rule (1 day lookback), an hourly row_count over 7 days and a daily "
+        f"null_rate over 30 days, on one `events` table: {v.get('data.postgres_events_rows', 'n/a')} "
+        f"rows over 365 days in PostgreSQL {v.get('version.postgresql', '')} (a B-tree index on "
+        f"`event_time`), and the same shape in SQLite {v.get('version.sqlite', '')}. "
+        f"`gapwatch check` (process start, config, ODBC connection, column probe, statements, "
+        f"judgement, output) against the warehouse's own client running exactly the SQL that "
+        f"`gapwatch explain --inline-params` prints for the same `--now` (`psql -f`; for SQLite "
+        f"`isql`, which goes through the same SQLite ODBC driver, and `sqlite3`). "
+        f"hyperfine runs the commands side by side in the same run, {v.get('run.hyperfine_runs')} "
+        f"runs each after warm-up; figures are medians.")
+    add("")
+    add("| warehouse | command | median | ± stddev |")
+    add("|---|---|---|---|")
+    for wh, label, names in (("pg", "PostgreSQL", ("gapwatch", "psql")),
+                             ("sqlite", "SQLite", ("gapwatch", "isql", "sqlite3"))):
+        for name in names:
+            add(f"| {label} | `{name}` | {p.get(f'overhead.{wh}.{name}.median_ms')} ms | "
+                f"{p.get(f'overhead.{wh}.{name}.stddev_ms')} ms |")
+    add("")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    ratio = p.num("overhead.pg.ratio_gapwatch_over_psql")
+    add(p.target("1", "PostgreSQL: gapwatch check / psql", "≤ 1.05", p.get("overhead.pg.ratio_gapwatch_over_psql"),
+                 at_most(ratio, 1.05)))
+    ratio = p.num("overhead.sqlite.ratio_gapwatch_over_isql")
+    add(p.target("1", "SQLite: gapwatch check / isql", "≤ 1.05", p.get("overhead.sqlite.ratio_gapwatch_over_isql"),
+                 at_most(ratio, 1.05)))
+    add(f"| SQLite: gapwatch check / sqlite3 (for information) | — | "
+        f"{p.get('overhead.sqlite.ratio_gapwatch_over_sqlite3')} | — |")
+    add("")
+    add("What `gapwatch check` printed (the rule set passes on this data):")
+    add("")
+    add("```")
+    add(v.get("overhead.pg.check_output", "n/a"))
+    add("```")
+    add("")
+
+    # 2 -------------------------------------------------------------------
+    add("## 2. One statement per rule, sargable")
+    add("")
+    add("Statements counted by the server: `pg_stat_statements` is reset, `gapwatch check` runs "
+        "one hourly row_count rule, and the calls of statements reading `\"events\"` are summed. "
+        "\"All statements\" adds what the session ran besides (psqlODBC's connection set-up and "
+        "the catalog query that learns the column's type), none of which reads the table. "
+        f"Bound parameters reach the server as server-side parameters: "
+        f"{v.get('statements.parameters_server_side', 'n/a')}.")
+    add("")
+    add("| rule | buckets judged | statements reading the table | all statements of the session | result |")
+    add("|---|---|---|---|---|")
+    for rule in ("buckets_24", "buckets_720", "buckets_8760"):
+        on_table = p.num(f"statements.{rule}.on_table")
+        ok = None if on_table is None else on_table == 1
+        add(f"| `{rule}` | {p.get(f'statements.{rule}.buckets')} | {p.get(f'statements.{rule}.on_table')} | "
+            f"{p.get(f'statements.{rule}.all')} | {p.verdict(ok)} |")
+        p.summary.append(f"| 2 | statements for {p.get(f'statements.{rule}.buckets')} buckets | exactly 1 | "
+                         f"{p.get(f'statements.{rule}.on_table')} | {p.verdict(ok)} |")
+    on_table = p.num("statements.rule_set.on_table")
+    ok = None if on_table is None else on_table == p.num("statements.rule_set.rules")
+    add(f"| the rule set of 1 ({v.get('statements.rule_set.rules')} rules) | — | "
+        f"{p.get('statements.rule_set.on_table')} | {p.get('statements.rule_set.all')} | {p.verdict(ok)} |")
+    add("")
+    add(f"Partition pruning: `events_part` is partitioned by day with declarative partitioning "
+        f"({v.get('data.postgres_partitions')} partitions). `EXPLAIN` of every statement gapwatch "
+        f"generates for a 3-day lookback (freshness, hourly row_count, daily null_rate), parameters "
+        f"inlined as `explain --inline-params` prints them; partitions named in each plan:")
+    add("")
+    add("| statement | partitions in the plan |")
+    add("|---|---|")
+    for i, name in enumerate(("freshness", "row_count hourly", "null_rate daily"), start=1):
+        add(f"| {name} | {p.get(f'partitions.statement_{i}')} |")
+    add("")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    add(p.target("2", "partitions touched, 3-day lookback", "≤ 4", p.get("partitions.max_touched"),
+                 at_most(p.num("partitions.max_touched"), 4)))
+    add(p.target("2", "freshness time, 10M / 1M rows", "≤ 1.2",
+                 p.get("freshness.ratio_fresh_10m_over_fresh_1m"),
+                 at_most(p.num("freshness.ratio_fresh_10m_over_fresh_1m"), 1.2)))
+    add("")
+    add(f"The freshness rule over 30 days, `gapwatch check` medians: "
+        f"{p.get('freshness.fresh_1m.median_ms')} ms on {v.get('data.postgres_small_rows', 'the small')} "
+        f"table, {p.get('freshness.fresh_10m.median_ms')} ms on the large one; the statement itself, "
+        f"mean server time from `pg_stat_statements`: {p.get('freshness.server_ms_1m')} ms and "
+        f"{p.get('freshness.server_ms_10m')} ms (`max()` is read from the end of the index).")
+    add("")
+
+    # 3 -------------------------------------------------------------------
+    add("## 3. Scale of the monitor")
+    add("")
+    add(f"Generated configurations of {', '.join(str(s) for s in sizes)} rules (a third each "
+        f"freshness, hourly row_count over a day, daily null_rate over 7 days, each with a `team` "
+        f"label) over SQLite tables of 8 days of rows, every rule every minute, 4 workers. The "
+        f"configuration keeps the rules in one file per table (`include: [rules/*.yaml]`); the "
+        f"same rules in a single file are validated too (\"one file\"). "
+        f"`validate`: hyperfine median, peak RSS from `/usr/bin/time`. The daemon (`gapwatch run`) "
+        f"is measured in steady state: "
+        f"CPU from `/proc/PID/stat` over one minute after the first round; peak RSS is `VmHWM` "
+        f"from `/proc/PID/status` at the end (after the scrapes); `/metrics` is scraped 10 times "
+        f"(median, over HTTP). The SQLite "
+        f"engine runs inside gapwatch's process, so its CPU is split with `perf record` by shared "
+        f"object: `libsqlite3` and the SQLite ODBC driver are the warehouse, the kernel is apart, "
+        f"the rest (gapwatch, its libraries, the ODBC driver manager) is gapwatch. For comparison, "
+        f"`sqlite3` running every statement of one round once takes the CPU time shown.")
+    add("")
+    add("| rules | config (one file) | validate | validate, one file | validate peak RSS | "
+        "validate peak RSS, one file | daemon peak RSS | /metrics scrape | /metrics size | series |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for s in sizes:
+        k = f"scale.{s}"
+        add(f"| {s} | {int(p.num(k + '.config_bytes') or 0) // 1024} KiB | {p.get(k + '.validate.median_ms')} ms | "
+            f"{p.get(k + '.validate_one_file.median_ms')} ms | {p.get(k + '.validate_peak_rss_mib')} MiB | "
+            f"{p.get(k + '.validate_one_file_peak_rss_mib')} MiB | "
+            f"{p.get(k + '.peak_rss_mib')} MiB | {p.get(k + '.scrape_median_ms')} ms | "
+            f"{int(p.num(k + '.scrape_bytes') or 0) // 1024} KiB | {p.get(k + '.scrape_series')} |")
+    add("")
+    add("| rules | evaluations / min | daemon CPU s / min | CPU: warehouse / gapwatch / kernel | "
+        "gapwatch ÷ warehouse | sqlite3 CPU for one round |")
+    add("|---|---|---|---|---|---|")
+    for s in sizes:
+        k = f"scale.{s}"
+        add(f"| {s} | {p.get(k + '.evaluations_per_minute')} | {p.get(k + '.cpu_seconds_per_minute')} | "
+            f"{p.get(k + '.cpu_share_warehouse_percent')}% / {p.get(k + '.cpu_share_gapwatch_percent')}% / "
+            f"{p.get(k + '.cpu_share_kernel_percent')}% | {p.get(k + '.gapwatch_over_warehouse_cpu')} | "
+            f"{p.get(k + '.sqlite3_cycle_cpu_seconds')} s |")
+    add("")
+    add("Where the memory goes: yaml-cpp keeps the whole document of a file as a tree of "
+        "nodes (several hundred bytes per scalar) while the loader reads it, so the peak "
+        "grows with the largest file, not with the rules kept afterwards; rules in one file "
+        "per table keep that peak small. The per-rule `/metrics` series are plain values "
+        "rendered directly (a prometheus-cpp series object per family and rule took most of a "
+        "second per scrape at 10,000 rules).")
+    add("")
+    add(f"![growth from {sizes[0] if sizes else ''} to {largest} rules]({os.path.basename(plot_path)})")
+    add("")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    if largest:
+        k = f"scale.{largest}"
+        add(p.target("3", f"validate, {largest} rules", "≤ 500 ms", f"{p.get(k + '.validate.median_ms')} ms",
+                     at_most(p.num(k + ".validate.median_ms"), 500)))
+        add(p.target("3", f"validate, {largest} rules in one file", "≤ 500 ms",
+                     f"{p.get(k + '.validate_one_file.median_ms')} ms",
+                     at_most(p.num(k + ".validate_one_file.median_ms"), 500)))
+        add(p.target("3", f"daemon peak RSS, {largest} rules", "≤ 64 MiB", f"{p.get(k + '.peak_rss_mib')} MiB",
+                     at_most(p.num(k + ".peak_rss_mib"), 64)))
+        add(p.target("3", f"validate peak RSS, {largest} rules in one file (for information)", "—",
+                     f"{p.get(k + '.validate_one_file_peak_rss_mib')} MiB", "info"))
+        add(p.target("3", f"one /metrics scrape, {largest} rules", "≤ 100 ms",
+                     f"{p.get(k + '.scrape_median_ms')} ms", at_most(p.num(k + ".scrape_median_ms"), 100)))
+        add(p.target("3", f"gapwatch's CPU ÷ the warehouse's, {largest} rules every minute",
+                     "≤ 0.25 (a small fraction)", p.get(k + ".gapwatch_over_warehouse_cpu"),
+                     at_most(p.num(k + ".gapwatch_over_warehouse_cpu"), 0.25)))
+    add("")
+
+    # 4 -------------------------------------------------------------------
+    add("## 4. Dispatch")
+    add("")
+    add(f"One hourly row_count rule over a SQLite table whose every other hour is empty: "
+        f"{v.get('dispatch.windows_expected')} failing windows, `max_window: 1h`, so one backfill "
+        f"request each. The daemon commits every request to its outbox (SQLite, WAL, "
+        f"`synchronous = FULL`) before sending it, to a webhook executor with `max_concurrent: 16` "
+        f"pointing at `tests/integration/webhook_receiver.py` on 127.0.0.1, which holds each answer "
+        f"{v.get('dispatch.receiver_delay_seconds')} s and records the peak number of requests it "
+        f"was handling at once. Throughput is requests over the time from the first request "
+        f"received to the last; end to end counts from the daemon's start (evaluation and "
+        f"planning included).")
+    add("")
+    add("| figure | value |")
+    add("|---|---|")
+    for key, label in (("requests_committed", "requests committed to the outbox"),
+                       ("requests_received", "requests received"),
+                       ("distinct_requests_received", "distinct request ids received"),
+                       ("received_not_committed", "received but not in the outbox"),
+                       ("request_states", "request states at the end"),
+                       ("delivery_seconds", "first to last request, s"),
+                       ("requests_per_second", "throughput, requests/s"),
+                       ("end_to_end_seconds", "daemon start to last request, s"),
+                       ("end_to_end_requests_per_second", "end to end, requests/s"),
+                       ("peak_concurrency", "peak concurrent requests at the receiver")):
+        add(f"| {label} | {p.get('dispatch.' + key)} |")
+    add("")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    peak = p.num("dispatch.peak_concurrency")
+    add(p.target("4", "concurrent deliveries", "never above max_concurrent (16)", p.get("dispatch.peak_concurrency"),
+                 at_most(peak, 16)))
+    received = p.num("dispatch.distinct_requests_received")
+    expected = p.num("dispatch.windows_expected")
+    missing = p.num("dispatch.received_not_committed")
+    add(p.target("4", "every window delivered once, committed first",
+                 f"{v.get('dispatch.windows_expected')} received, 0 uncommitted",
+                 f"{p.get('dispatch.distinct_requests_received')} received, {p.get('dispatch.received_not_committed')} uncommitted",
+                 None if received is None else (received == expected and missing == 0)))
+    add(p.target("4", "throughput", "reported", f"{p.get('dispatch.requests_per_second')} requests/s", True))
+    add("")
+
+    # 5 -------------------------------------------------------------------
+    add("## 5. Side by side with prometheus-sql-exporter")
+    add("")
+    add(f"The same {v.get('peer.tables')} freshness statements, one per table of 10,000 rows "
+        f"(indexed on the timestamp) in the same PostgreSQL: "
+        f"gapwatch as a daemon with the freshness rules, and Debian's `prometheus-sql-exporter` "
+        f"({v.get('version.sql_exporter')}, run with its package's `GOGC=40 GOMAXPROCS=4`) with "
+        f"the statements `gapwatch explain --inline-params` printed for those rules, both on the "
+        f"same interval against the same server, one after the other. Cycles are counted by the "
+        f"server (`pg_stat_statements` calls ÷ statements per cycle); CPU is utime + stime from "
+        f"`/proc` over the same window; peak RSS is `VmHWM`. RSS counts every shared-library "
+        f"page a process touched in full: gapwatch is linked dynamically (libcurl alone brings "
+        f"GnuTLS, OpenSSL, Kerberos and LDAP client libraries), the exporter is one static Go "
+        f"binary, so the private and PSS rows say how much memory each really holds.")
+    add("")
+    add("| | gapwatch | prometheus-sql-exporter |")
+    add("|---|---|---|")
+    for key, label in (("statements", "statements run in the window"), ("cycles", "cycles"),
+                       ("cpu_seconds_per_cycle", "CPU seconds per cycle"), ("peak_rss_mib", "peak RSS, MiB"),
+                       ("private_mib", "private memory (not shared), MiB"),
+                       ("pss_mib", "PSS (shared pages divided among their users), MiB"),
+                       ("shared_file_mib", "shared pages (mostly shared libraries), MiB")):
+        add(f"| {label} | {p.get('peer.gapwatch.' + key)} | {p.get('peer.sql_exporter.' + key)} |")
+    add("")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    for key, label in (("cpu_seconds_per_cycle", "CPU seconds per cycle"), ("peak_rss_mib", "peak RSS")):
+        ours, theirs = p.num("peer.gapwatch." + key), p.num("peer.sql_exporter." + key)
+        add(p.target("5", label, "gapwatch below the exporter",
+                     f"{p.get('peer.gapwatch.' + key)} vs {p.get('peer.sql_exporter.' + key)}",
+                     None if ours is None or theirs is None else ours < theirs))
+    add("")
+
+    # the page --------------------------------------------------------------
+    out = ["# Performance", "",
+           f"Written by `{v.get('run.command')}` on {v.get('run.date')}. Every figure on this page "
+           f"was printed by that run; to refresh it, run the command again (about 20 minutes on "
+           f"two cores). `bench/run --quick` is the smoke test `scripts/test` runs: small data, "
+           f"no targets asserted." + (" **This page is from a quick run: its figures are not the "
+                                      "targets' sizes.**" if quick else ""),
+           "", "## The machine", "",
+           "| CPU | cores | memory | kernel | system |", "|---|---|---|---|---|",
+           f"| {v.get('machine.cpu')} | {v.get('machine.cores')} | {v.get('machine.ram_gib')} GiB | "
+           f"{v.get('machine.kernel')} | {v.get('machine.os')} |", "",
+           f"gapwatch {v.get('version.gapwatch', '').replace('gapwatch ', '')} (RelWithDebInfo), "
+           f"PostgreSQL {v.get('version.postgresql')}, SQLite {v.get('version.sqlite')}, "
+           f"{v.get('version.hyperfine')}, prometheus-sql-exporter {v.get('version.sql_exporter')}.",
+           "", "## Summary", "", "| # | what | target | measured | result |", "|---|---|---|---|---|"]
+    out += p.summary
+    out += ["", "Data: generated by `bench/run` from fixed formulas (no randomness), ending at "
+            "2026-01-01T00:00:00Z, the `--now` of every `check` and `explain`; the daemon "
+            "measurements use data ending at the wall clock.", ""]
+    out += body
+    with open(page_path, "w") as f:
+        f.write("\n".join(out).rstrip() + "\n")
+
+    # the plot ----------------------------------------------------------------
+    if not sizes:
+        return
+    data = os.path.join(work, "growth.dat")
+    with open(data, "w") as f:
+        f.write("# rules validate_ms peak_rss_mib scrape_ms cpu_s_per_min\n")
+        for s in sizes:
+            k = f"scale.{s}"
+            f.write(f"{s} {v.get(k + '.validate.median_ms', 'NaN')} {v.get(k + '.peak_rss_mib', 'NaN')} "
+                    f"{v.get(k + '.scrape_median_ms', 'NaN')} {v.get(k + '.cpu_seconds_per_minute', 'NaN')}\n")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "growth.gp")
+    subprocess.run(["gnuplot", "-e", f"data='{data}'; out='{plot_path}'", script], check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <mutex>
-#include <regex>
+#include <optional>
 
 #include <date/date.h>
 #include <nlohmann/json.hpp>
@@ -125,6 +125,58 @@ void credential_secrets(const AuthSpec& auth, std::vector<std::string>& out) {
   }
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+bool is_name_char(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+// The first run of `min`..`max` characters satisfying `accept` right after an
+// occurrence of `prefix` (and not followed by another such character).
+std::optional<std::string_view> field_after(std::string_view text, std::string_view prefix,
+                                            bool (*accept)(char), std::size_t min,
+                                            std::size_t max) {
+  for (std::size_t at = text.find(prefix); at != std::string_view::npos;
+       at = text.find(prefix, at + 1)) {
+    const std::size_t start = at + prefix.size();
+    std::size_t end = start;
+    while (end < text.size() && accept(text[end])) {
+      ++end;
+    }
+    if (end - start >= min && end - start <= max) {
+      return text.substr(start, end - start);
+    }
+  }
+  return std::nullopt;
+}
+
+// The rule a log line is about: "rule NAME: …", or "… for NAME: …" / "… for NAME …".
+std::optional<std::string_view> rule_of(std::string_view text) {
+  const auto name_then = [&](std::size_t start) -> std::optional<std::string_view> {
+    std::size_t end = start;
+    while (end < text.size() && is_name_char(text[end])) {
+      ++end;
+    }
+    if (end == start || end == text.size() || (text[end] != ':' && text[end] != ' ')) {
+      return std::nullopt;
+    }
+    return text.substr(start, end - start);
+  };
+  if (text.starts_with("rule ")) {
+    if (auto name = name_then(5); name && text[5 + name->size()] == ':') {
+      return name;
+    }
+  }
+  for (std::size_t at = text.find(" for "); at != std::string_view::npos;
+       at = text.find(" for ", at + 1)) {
+    if (auto name = name_then(at + 5)) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
+
 class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   explicit RedactingSink(bool json) : m_json(json) {}
@@ -140,19 +192,15 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
     std::string line;
     if (m_json) {
       nlohmann::json object = {{"time", stamp}, {"level", level}, {"message", text}};
-      std::smatch match;
-      static const std::regex rule(R"(^rule ([A-Za-z0-9_.-]+):)");
-      static const std::regex incident(R"(incident #([0-9]+))");
-      static const std::regex request(R"(request ([0-9a-f]{32}))");
-      if (std::regex_search(text, match, rule) ||
-          std::regex_search(text, match, std::regex(R"( for ([A-Za-z0-9_.-]+)[: ])"))) {
-        object["rule"] = match[1].str();
+      const LogFields fields = log_fields(text);
+      if (fields.rule) {
+        object["rule"] = *fields.rule;
       }
-      if (std::regex_search(text, match, incident)) {
-        object["incident"] = std::stoll(match[1].str());
+      if (fields.incident) {
+        object["incident"] = *fields.incident;
       }
-      if (std::regex_search(text, match, request)) {
-        object["request"] = match[1].str();
+      if (fields.request) {
+        object["request"] = *fields.request;
       }
       line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
@@ -167,6 +215,20 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+LogFields log_fields(std::string_view message) {
+  LogFields fields;
+  if (auto rule = rule_of(message)) {
+    fields.rule = std::string(*rule);
+  }
+  if (auto incident = field_after(message, "incident #", is_digit, 1, 18)) {
+    fields.incident = std::stoll(std::string(*incident));
+  }
+  if (auto request = field_after(message, "request ", is_hex_digit, 32, 32)) {
+    fields.request = std::string(*request);
+  }
+  return fields;
+}
 
 std::vector<std::string> connection_string_secrets(std::string_view connection) {
   std::vector<std::string> secrets;

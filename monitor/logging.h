@@ -4,7 +4,10 @@
 // it, including output echoed back by a remote system. Thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "monitor/config.h"
@@ -25,5 +28,14 @@ std::vector<std::string> config_secrets(const Config& config);
 // The password-like values of an ODBC connection string (Pwd, Password, …
 // braced values included).
 std::vector<std::string> connection_string_secrets(std::string_view connection);
+
+// What a JSON log line names besides its message, read off the message:
+// "rule NAME: …" or "… for NAME: …", "incident #N", "request <32 hex>".
+struct LogFields {
+  std::optional<std::string> rule;
+  std::optional<std::int64_t> incident;
+  std::optional<std::string> request;
+};
+LogFields log_fields(std::string_view message);
 
 }  // namespace gapwatch

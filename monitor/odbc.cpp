@@ -290,13 +290,15 @@ Expected<ResultRows> OdbcConnection::execute(const std::string& sql,
     }
   }
   const bool cancelled = watchdog.disarm(token);
-  // The driver's own timeout may win the race with the watchdog: psqlODBC
-  // sets statement_timeout and reports the server's 57014 (query_canceled),
-  // other drivers HYT00 or HY008 (operation canceled).
+  // The driver's or server's own timeout may win the race with the watchdog:
+  // psqlODBC sets statement_timeout and reports the server's 57014
+  // (query_canceled), MariaDB's max_statement_time reports 70100 (query
+  // interrupted), other drivers HYT00 or HY008 (operation canceled).
   const bool overran = QueryWatchdog::Clock::now() >= deadline;
   const auto timed_out = [&](const Error& error) {
     return error.sqlstate == "HYT00" ||
-           ((error.sqlstate == "57014" || error.sqlstate == "HY008") && overran);
+           ((error.sqlstate == "57014" || error.sqlstate == "70100" || error.sqlstate == "HY008") &&
+            overran);
   };
   if (cancelled || (!result && timed_out(result.error()))) {
     m_usable = false;

@@ -249,5 +249,24 @@ TEST_CASE("logging: redact_connection_string keeps templates of other keys and t
   CHECK(redact_connection_string("").empty());
 }
 
+TEST_CASE("logging: JSON lines name the rule, incident and request a message is about") {
+  const LogFields about_rule = log_fields("rule events_hourly: fail (2 of 3 hourly buckets)");
+  CHECK(about_rule.rule == "events_hourly");
+  CHECK_FALSE(about_rule.incident.has_value());
+  const LogFields opened = log_fields(
+      "incident #12 for orders.daily_v2: request 0123456789abcdef0123456789abcdef queued");
+  CHECK(opened.rule == "orders.daily_v2");
+  CHECK(opened.incident == 12);
+  CHECK(opened.request == "0123456789abcdef0123456789abcdef");
+  // Not quite: a name must end at ':' or ' ', an id is 32 hex digits, and a
+  // number too long for 64 bits is left out rather than misread.
+  const LogFields none = log_fields(
+      "rule x!: wait for  incident #99999999999999999999 request 0123456789abcdef");
+  CHECK_FALSE(none.rule.has_value());
+  CHECK_FALSE(none.incident.has_value());
+  CHECK_FALSE(none.request.has_value());
+  CHECK(log_fields("retrying for events: 500").rule == "events");
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -21,6 +21,9 @@ template <typename... Kinds>
 struct Overloaded : Kinds... {
   using Kinds::operator()...;
 };
+// Implicit in C++20; clang 14 (scripts/lint) still needs it spelled out.
+template <typename... Kinds>
+Overloaded(Kinds...) -> Overloaded<Kinds...>;
 
 }  // namespace
 

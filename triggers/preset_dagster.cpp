@@ -302,8 +302,11 @@ DispatchOutcome classify_dagster_response(const DagsterSpec& spec,
   const std::string message = result->contains("message") && (*result)["message"].is_string()
                                   ? (*result)["message"].get<std::string>()
                                   : std::string("no message");
-  return response_outcome(DispatchOutcome::Kind::rejected, response,
-                          fmt::format("{}: {}", type, message));
+  // PythonError is an exception inside Dagster (its storage, a code server
+  // restarting) and may pass; the other error members describe the request.
+  const auto kind =
+      type == "PythonError" ? DispatchOutcome::Kind::retry : DispatchOutcome::Kind::rejected;
+  return response_outcome(kind, response, fmt::format("{}: {}", type, message));
 }
 
 }  // namespace gapwatch

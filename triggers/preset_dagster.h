@@ -4,7 +4,8 @@
 // launchRun of a job for the window's single partition (the dagster/partition
 // tag). Dagster answers HTTP 200 even for failures: the result is a union
 // whose __typename says which, so error members (PartitionSetNotFoundError,
-// PythonError, …) are rejections with their message, as are GraphQL errors.
+// …) are rejections with their message, as are GraphQL errors; PythonError
+// (an exception inside Dagster) is retried.
 // Dagster+ takes its API token in the Dagster-Cloud-Api-Token header. Pure;
 // thread-safe.
 #pragma once

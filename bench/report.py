@@ -198,9 +198,14 @@ def main():
     add("Where the memory goes: yaml-cpp keeps the whole document of a file as a tree of "
         "nodes (several hundred bytes per scalar) while the loader reads it, so the peak "
         "grows with the largest file, not with the rules kept afterwards; rules in one file "
-        "per table keep that peak small. The per-rule `/metrics` series are plain values "
-        "rendered directly (a prometheus-cpp series object per family and rule took most of a "
-        "second per scrape at 10,000 rules).")
+        "per table keep that peak small. The daemon's peak is reached during a scrape: the "
+        "`/metrics` body (its size is in the table) is rendered whole before it is sent, on top "
+        "of the steady state (each rule's configuration, last result with its buckets, and "
+        "series); streaming the body would be the next step. The per-rule `/metrics` series are "
+        "plain values rendered directly (a prometheus-cpp series object per family and rule took "
+        "most of a second per scrape at 10,000 rules), and the status board finds a rule by an "
+        "index (a linear scan per result and per control-loop pass made gapwatch's CPU grow with "
+        "the square of the rules).")
     add("")
     add(f"![growth from {sizes[0] if sizes else ''} to {largest} rules]({os.path.basename(plot_path)})")
     add("")
@@ -302,7 +307,7 @@ def main():
     # the page --------------------------------------------------------------
     out = ["# Performance", "",
            f"Written by `{v.get('run.command')}` on {v.get('run.date')}. Every figure on this page "
-           f"was printed by that run; to refresh it, run the command again (about 20 minutes on "
+           f"was printed by that run; to refresh it, run the command again (about 10 minutes on "
            f"two cores). `bench/run --quick` is the smoke test `scripts/test` runs: small data, "
            f"no targets asserted." + (" **This page is from a quick run: its figures are not the "
                                       "targets' sizes.**" if quick else ""),

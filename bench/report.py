@@ -125,8 +125,9 @@ def main():
         f"judgement, output) against the warehouse's own client running exactly the SQL that "
         f"`gapwatch explain --inline-params` prints for the same `--now` (`psql -f`; for SQLite "
         f"`isql`, which goes through the same SQLite ODBC driver, and `sqlite3`). "
-        f"hyperfine runs the commands side by side in the same run, {v.get('run.hyperfine_runs')} "
-        f"runs each after warm-up; figures are medians.")
+        f"`bench/figures.py alternate` runs the commands in turn (gapwatch, the client, gapwatch, "
+        f"...), so that other work on the machine weighs on each alike, "
+        f"{v.get('run.hyperfine_runs')} runs each after warm-up; wall times, medians.")
     add("")
     add("| warehouse | command | median | ± stddev |")
     add("|---|---|---|---|")

@@ -12,8 +12,14 @@
   figures.py perf_shares PERF_TXT PREFIX  CPU samples by part: warehouse, gapwatch, kernel
   figures.py scrape URL N PREFIX        N scrapes of /metrics: median time, size, series
   figures.py dispatch RECEIVED_JSONL STATE_DB STARTED
+  figures.py alternate SPEC PREFIX RUNS WARMUP
+      runs the commands of SPEC (lines NAME<TAB>STDIN-FILE or -<TAB>COMMAND) in
+      turn, ABCABC..., so that a change of load on a shared machine hits each
+      alike; prints medians and ratios as `hyperfine` does
 """
 import json
+import shlex
+import subprocess
 import os
 import sqlite3
 import statistics
@@ -143,6 +149,36 @@ def dispatch(received_path, state_path, started):
         total = times[-1] - float(started)
         emit("dispatch.end_to_end_seconds", f"{total:.2f}")
         emit("dispatch.end_to_end_requests_per_second", f"{len(times) / total:.1f}")
+
+
+def alternate(spec, prefix, runs, warmup):
+    commands = []
+    for line in open(spec):
+        if line.strip():
+            name, stdin, command = line.rstrip("\n").split("\t")
+            commands.append((name, None if stdin == "-" else stdin, shlex.split(command)))
+    times = {name: [] for name, _, _ in commands}
+    for round_number in range(int(warmup) + int(runs)):
+        for name, stdin, argv in commands:
+            with open(stdin if stdin else os.devnull, "rb") as source:
+                started = time.perf_counter()
+                subprocess.run(argv, stdin=source, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False)
+                elapsed = time.perf_counter() - started
+            if round_number >= int(warmup):
+                times[name].append(elapsed)
+    medians = {}
+    for name, _, _ in commands:
+        medians[name] = statistics.median(times[name])
+        emit(f"{prefix}.{name}.median_ms", f"{medians[name] * 1000:.1f}")
+        emit(f"{prefix}.{name}.stddev_ms", f"{statistics.stdev(times[name]) * 1000:.1f}")
+        emit(f"{prefix}.{name}.runs", len(times[name]))
+    first = commands[0][0]
+    for name, _, _ in commands[1:]:
+        emit(f"{prefix}.ratio_{first}_over_{name}", f"{medians[first] / medians[name]:.3f}")
+    if len(commands) == 2:
+        second = commands[1][0]
+        emit(f"{prefix}.ratio_{second}_over_{first}", f"{medians[second] / medians[first]:.3f}")
 
 
 def main():

@@ -9,6 +9,7 @@ set grid
 set key off
 set format x "%.0f"
 set xtics (10, 30, 100, 300, 1000, 3000, 10000)
+set xrange [70:14000]
 set style data linespoints
 set title "validate (median, ms)"
 plot data using 1:2 lw 2 pt 7 lc rgb "#1f77b4"

@@ -6,7 +6,17 @@ namespace gapwatch {
 namespace {
 
 // SQLSTATE class 08: the connection failed or was lost.
-bool lost_connection(const Error& error) { return error.sqlstate.starts_with("08"); }
+bool lost_connection(const Error& error) {
+  return error.sqlstate.starts_with("08");
+}
+
+// How a failed metadata call or statement counts at the warehouse.
+QueryOutcome failed_outcome(const Error& error) {
+  if (lost_connection(error)) {
+    return QueryOutcome::not_run;
+  }
+  return error.sqlstate == "HYT00" ? QueryOutcome::timeout : QueryOutcome::error;
+}
 
 }  // namespace
 
@@ -69,27 +79,19 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
         return error_verdict(session.error().message);
       }
       auto plan = plan_in(*session, rule, now);
-      if (!plan) {
-        if (lost_connection(plan.error()) && session->reused() && attempt == 0) {
-          continue;
-        }
-        result.query = plan.error().sqlstate.empty()      ? QueryOutcome::ok
-                       : lost_connection(plan.error()) ? QueryOutcome::not_run
-                                                       : QueryOutcome::error;
-        return error_verdict(plan.error().message);
+      auto rows =
+          plan ? session->execute(*plan) : Expected<ResultRows>(std::unexpected(plan.error()));
+      if (rows) {
+        result.query = QueryOutcome::ok;
+        return judge_rule(rule.spec, *plan, *rows, now);
       }
-      auto rows = session->execute(*plan);
-      if (!rows) {
-        if (lost_connection(rows.error()) && session->reused() && attempt == 0) {
-          continue;
-        }
-        result.query = rows.error().sqlstate == "HYT00"   ? QueryOutcome::timeout
-                       : lost_connection(rows.error()) ? QueryOutcome::not_run
-                                                       : QueryOutcome::error;
-        return error_verdict(rows.error().message);
+      const Error& error = rows.error();
+      if (lost_connection(error) && session->reused() && attempt == 0) {
+        continue;
       }
-      result.query = QueryOutcome::ok;
-      return judge_rule(rule.spec, *plan, *rows, now);
+      // A plan refused without asking the warehouse (no SQLSTATE) still reached it.
+      result.query = !plan && error.sqlstate.empty() ? QueryOutcome::ok : failed_outcome(error);
+      return error_verdict(error.message);
     }
   }();
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -67,8 +67,8 @@ request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "nope", "from": "2026-0
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly", "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}'; expect 400 "a reversed window"
 request DELETE /api/v1/incidents/1 "${auth[@]}"; expect 405 "a wrong method"
 request GET /api/v1/incidents/1/resolve; expect 405 "GET on a write endpoint"
-request GET "/../../../etc/passwd"; expect 404 "a path traversal attempt"
-request GET "/api/v1/%2e%2e/%2e%2e/etc/passwd"; expect 404 "an encoded path traversal attempt"
+request GET "/../../../etc/passwd" --path-as-is; expect 404 "a path traversal attempt"
+request GET "/api/v1/%2e%2e/%2e%2e/etc/passwd" --path-as-is; expect 404 "an encoded path traversal attempt"
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$dir/huge"
 request POST /api/v1/backfills "${auth[@]}" --data-binary @"$dir/huge"; expect 413 "a 2 MB body"
 check "the incident is still escalated and open" test "$(sqlite3 "$dir/state.db" 'SELECT state FROM incidents WHERE id = 1')" = escalated
@@ -104,7 +104,7 @@ wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir2/log"
 base=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir2/log" | head -1 | cut -d: -f3)
 request POST /-/reload -H "Authorization: Bearer anything-at-all-123"; expect 403 "a write with no api_token configured"
 
-echo "== secrets never reach the log"
+echo "== secrets never reach the log, the API or the status page"
 dir3=$work/secrets; mkdir -p "$dir3"; make_warehouse "$dir3"
 GAPWATCH_QUICKSTART_DB="$dir3/warehouse.db" python3 "$source_dir/tests/integration/webhook_receiver.py" \
   --port-file "$dir3/port" --log "$dir3/received.jsonl" --script 400 --echo &
@@ -118,7 +118,18 @@ write_config "$dir3" "  - name: hook
       body: {table: \"{table}\"}
       signing_secret: \"\${GW_SIGNING}\"" "    backfill: {executor: hook, max_attempts: 1}"
 sed -i "s|Database=$dir3/warehouse.db\"|Database=$dir3/warehouse.db;PWD=\${GW_DB_PASSWORD}\"|; s|  listen: 127.0.0.1:0|  listen: 127.0.0.1:0\n  api_token: \"api-Secret-token-4321\"|" "$dir3/gapwatch.yaml"
-"$gapwatch" -v run -c "$dir3/gapwatch.yaml" --until-healthy --max-runtime 6 2>"$dir3/log"
+"$gapwatch" -v run -c "$dir3/gapwatch.yaml" 2>"$dir3/log" &
+daemon3=$!; background_pids+=("$daemon3")
+wait_for 20 "the delivery to fail" grep -q "HTTP 400); output:" "$dir3/log"
+base3=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir3/log" | head -1 | cut -d: -f3)
+for path in /api/v1/incidents/1 "/api/v1/incidents?state=all" /api/v1/rules /; do
+  curl -s "$base3$path" >>"$dir3/http"
+done
+kill -TERM "$daemon3"; wait "$daemon3"
+check "the API served the echoed response (so the check below means something)" grep -q 'HTTP 400' "$dir3/http"
+for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3Rz; do
+  check "neither /api/v1/* nor the status page shows $secret" bash -c "! grep -q '$secret' '$dir3/http'"
+done
 check "the receiver echoed the secrets back (so they were in the response)" grep -q "hook-T0ken-98765" "$dir3/received.jsonl"
 check "the log mentions the failed delivery and its output" grep -q "HTTP 400); output:" "$dir3/log"
 for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3Rz; do

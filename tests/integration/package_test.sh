@@ -28,7 +28,7 @@ for file in usr/bin/gapwatch etc/gapwatch/gapwatch.yaml usr/lib/systemd/system/g
             usr/share/doc/gapwatch/docs/configuration.md usr/share/doc/gapwatch/examples/prometheus/alerts.yml; do
   check "ships /$file" test -e "$root/$file"
 done
-check "the binary is stripped" bash -c "! file '$root/usr/bin/gapwatch' | grep -q 'not stripped' || true"
+check "the binary is stripped" bash -c "file '$root/usr/bin/gapwatch' | grep -q ', stripped'"
 check "the unpacked binary runs" "$root/usr/bin/gapwatch" --version
 check "it validates the shipped configuration" "$root/usr/bin/gapwatch" validate -c "$root/etc/gapwatch/gapwatch.yaml"
 check "the man page renders" bash -c "zcat '$root/usr/share/man/man1/gapwatch.1.gz' | groff -man -Tutf8 -ww >/dev/null 2>'$work/groff.err' && test ! -s '$work/groff.err'"

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,17 +133,23 @@ TEST_CASE("token cache: deliveries needing a token at once share one fetch") {
   ManualClock clock(at("2026-11-24T12:00:00Z"));
   TokenCache cache(clock);
   std::atomic<int> calls{0};
-  const TokenCache::Fetch slow = [&]() -> Expected<AccessToken> {
+  // The first fetch is held open until every delivery has been started, so
+  // that they ask for the token while it is being fetched (or, if a thread
+  // starts late, after it was cached): either way one fetch serves them all.
+  std::promise<void> all_started;
+  std::shared_future<void> started = all_started.get_future().share();
+  const TokenCache::Fetch held = [&]() -> Expected<AccessToken> {
     ++calls;
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    started.wait();
     return AccessToken{"shared", clock.now() + seconds{3600}};
   };
   std::vector<std::string> seen(8);
   {
     std::vector<std::jthread> threads;
     for (std::size_t i = 0; i < seen.size(); ++i) {
-      threads.emplace_back([&, i] { seen[i] = cache.token(slow).value_or("error"); });
+      threads.emplace_back([&, i] { seen[i] = cache.token(held).value_or("error"); });
     }
+    all_started.set_value();
   }
   CHECK(calls == 1);
   for (const std::string& token : seen) {

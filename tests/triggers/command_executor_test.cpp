@@ -1,0 +1,133 @@
+// CommandExecutor with real child processes (/bin/sh, env, printf from the
+// base system): what the child's environment holds and what it does not, argv
+// elements arriving intact, exit statuses, bounded output, and a shutdown
+// that stops a running command. No test waits on a timer.
+#include "triggers/command_executor.h"
+
+#include <cstdlib>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "tests/rules/support.h"
+
+namespace gapwatch {
+namespace {
+
+using testing::value_of;
+
+CommandSpec command(std::vector<std::string> argv,
+                    std::vector<std::pair<std::string, std::string>> env = {}) {
+  CommandSpec spec;
+  for (const std::string& argument : argv) {
+    spec.argv.push_back(value_of(Template::parse(argument)));
+  }
+  for (const auto& [name, value] : env) {
+    spec.env.emplace_back(name, value_of(Template::parse(value)));
+  }
+  spec.timeout = std::chrono::seconds{60};
+  return spec;
+}
+
+BackfillRequest request(std::string note = "a note") {
+  BackfillRequest request;
+  request.id = "0123456789abcdef0123456789abcdef";
+  request.rule = "events_hourly";
+  request.executor = "reload";
+  request.values = {{"rule", "events_hourly"},
+                    {"request_id", request.id},
+                    {"window_start", "2026-11-24T12:00:00Z"},
+                    {"window_end", "2026-11-24T15:00:00Z"},
+                    {"note", std::move(note)}};
+  return request;
+}
+
+DispatchOutcome run(CommandSpec spec, const BackfillRequest& backfill = request()) {
+  CommandExecutor executor(std::move(spec));
+  std::stop_source never;
+  return executor.dispatch(backfill, never.get_token());
+}
+
+TEST_CASE("command executor: the child gets a small environment, not the daemon's secrets") {
+  REQUIRE(setenv("GAPWATCH_TEST_DAEMON_SECRET", "daemon-Secret-1234", 1) == 0);
+  REQUIRE(setenv("PGPASSWORD", "pg-Secret-5678", 1) == 0);
+  const DispatchOutcome outcome =
+      run(command({"env"}, {{"LOAD_MODE", "replace"}, {"WINDOW", "{window_start}"}}));
+  unsetenv("GAPWATCH_TEST_DAEMON_SECRET");
+  unsetenv("PGPASSWORD");
+  REQUIRE(outcome.kind == DispatchOutcome::Kind::ran);
+  SUBCASE("what it describes the request with") {
+    CHECK(outcome.output.find("GAPWATCH_RULE=events_hourly\n") != std::string::npos);
+    CHECK(outcome.output.find("GAPWATCH_WINDOW_START=2026-11-24T12:00:00Z\n") != std::string::npos);
+    CHECK(outcome.output.find("GAPWATCH_REQUEST_ID=0123456789abcdef0123456789abcdef\n") !=
+          std::string::npos);
+  }
+  SUBCASE("the configured env, templates expanded") {
+    CHECK(outcome.output.find("LOAD_MODE=replace\n") != std::string::npos);
+    CHECK(outcome.output.find("WINDOW=2026-11-24T12:00:00Z\n") != std::string::npos);
+  }
+  SUBCASE("PATH passes through, so that commands are found") {
+    CHECK(outcome.output.find("PATH=") != std::string::npos);
+  }
+  SUBCASE("nothing else of the daemon's environment") {
+    CHECK(outcome.output.find("daemon-Secret-1234") == std::string::npos);
+    CHECK(outcome.output.find("pg-Secret-5678") == std::string::npos);
+    CHECK(outcome.output.find("PGPASSWORD") == std::string::npos);
+  }
+}
+
+TEST_CASE("command executor: a value that looks like shell arrives as one argv element") {
+  const std::string hostile = "$(touch pwned) `id`; rm -rf / \"double\" 'single'\nsecond line";
+  const DispatchOutcome outcome = run(command({"printf", "[%s]", "{note}"}), request(hostile));
+  REQUIRE(outcome.kind == DispatchOutcome::Kind::ran);
+  CHECK(outcome.output == "[" + hostile + "]");
+}
+
+TEST_CASE("command executor: exit status 0 means the backfill ran, anything else is retried") {
+  SUBCASE("0") {
+    const DispatchOutcome outcome = run(command({"/bin/sh", "-c", "echo loaded"}));
+    CHECK(outcome.kind == DispatchOutcome::Kind::ran);
+    CHECK(outcome.detail == "exit status 0");
+    CHECK(outcome.output == "loaded\n");
+  }
+  SUBCASE("3, with stderr captured too") {
+    const DispatchOutcome outcome = run(command({"/bin/sh", "-c", "echo broken >&2; exit 3"}));
+    CHECK(outcome.kind == DispatchOutcome::Kind::retry);
+    CHECK(outcome.detail == "exit status 3");
+    CHECK(outcome.output == "broken\n");
+  }
+  SUBCASE("killed by a signal") {
+    const DispatchOutcome outcome = run(command({"/bin/sh", "-c", "kill -KILL $$"}));
+    CHECK(outcome.kind == DispatchOutcome::Kind::retry);
+    CHECK(outcome.detail == "killed by signal 9");
+  }
+}
+
+TEST_CASE("command executor: a program that does not exist is rejected, not retried") {
+  const DispatchOutcome outcome = run(command({"/nonexistent/backfill-program"}));
+  CHECK(outcome.kind == DispatchOutcome::Kind::rejected);
+  CHECK(outcome.detail.find("cannot run /nonexistent/backfill-program") == 0);
+}
+
+TEST_CASE("command executor: megabytes of output are cut to the last 16 KiB") {
+  const DispatchOutcome outcome = run(command(
+      {"/bin/sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo the last line"}));
+  REQUIRE(outcome.kind == DispatchOutcome::Kind::ran);
+  CHECK(outcome.output.size() <= kMaxCapturedOutput + 8);
+  CHECK(outcome.output.rfind("[…]", 0) == 0);
+  CHECK(outcome.output.ends_with("xxx\nthe last line\n"));
+}
+
+TEST_CASE("command executor: a shutdown stops a running command and says why") {
+  CommandExecutor executor(command({"/bin/sh", "-c", "echo started; exec sleep 300"}));
+  std::stop_source shutdown;
+  shutdown.request_stop();
+  const DispatchOutcome outcome = executor.dispatch(request(), shutdown.get_token());
+  CHECK(outcome.kind == DispatchOutcome::Kind::retry);
+  CHECK(outcome.detail == "stopped: gapwatch is shutting down");
+}
+
+}  // namespace
+}  // namespace gapwatch

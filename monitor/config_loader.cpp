@@ -445,12 +445,15 @@ void ConfigLoader::load_warehouses(const Field& field) {
   }
   std::set<std::string> names;
   for (const Field& item : items) {
+    // A duplicate is reported even when the entry has other problems too.
+    const auto name = raw_name(item.node);
+    const bool duplicate = name && !names.insert(*name).second;
     auto warehouse = load_warehouse(item);
-    if (!warehouse) {
+    if (duplicate) {
+      m_reader->error(item, fmt::format("duplicate warehouse name '{}'", *name));
       continue;
     }
-    if (!names.insert(warehouse->name).second) {
-      m_reader->error(item, fmt::format("duplicate warehouse name '{}'", warehouse->name));
+    if (!warehouse) {
       continue;
     }
     m_config.warehouses.push_back(std::move(*warehouse));
@@ -560,12 +563,14 @@ void ConfigLoader::load_executors(const Field& field) {
       declared.name = std::move(*name);
       m_declared_executors.executors.push_back(std::move(declared));
     }
+    const auto name = raw_name(item.node);
+    const bool duplicate = name && !names.insert(*name).second;
     auto executor = load_executor(*m_reader, item, m_variable_uses);
-    if (!executor) {
+    if (duplicate) {
+      m_reader->error(item, fmt::format("duplicate executor name '{}'", *name));
       continue;
     }
-    if (!names.insert(executor->name).second) {
-      m_reader->error(item, fmt::format("duplicate executor name '{}'", executor->name));
+    if (!executor) {
       continue;
     }
     m_config.executors.push_back(std::move(*executor));
@@ -574,12 +579,14 @@ void ConfigLoader::load_executors(const Field& field) {
 
 void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
   for (const Field& item : m_reader->sequence(field)) {
+    const auto name = raw_name(item.node);
+    const bool duplicate = name && !m_rule_names.insert(*name).second;
     auto rule = load_rule(item, defaults);
-    if (!rule) {
+    if (duplicate) {
+      m_reader->error(item, fmt::format("duplicate rule name '{}'", *name));
       continue;
     }
-    if (!m_rule_names.insert(rule->spec.name).second) {
-      m_reader->error(item, fmt::format("duplicate rule name '{}'", rule->spec.name));
+    if (!rule) {
       continue;
     }
     m_config.rules.push_back(std::move(*rule));

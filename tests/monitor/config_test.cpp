@@ -947,6 +947,34 @@ warehouses:
 )") == "gapwatch.yaml:5:5: error: warehouses[1]: duplicate warehouse name 'shop'");
 }
 
+TEST_CASE("config: a duplicate name is reported even when the entry has other problems") {
+  SUBCASE("rule") {
+    CHECK(errors_of(std::string(kOneWarehouse) + R"(rules:
+  - name: orders
+    table: t
+    check: row_count
+    fail: {min: 1}
+  - name: orders
+    table: u
+    check: row_cont
+    fail: {min: 1}
+)") == "gapwatch.yaml:10:5: error: rules[1]: duplicate rule name 'orders'\n"
+          "gapwatch.yaml:12:12: error: rules[1].check: 'row_cont' is not one of freshness, "
+          "row_count, null_rate (did you mean 'row_count'?)");
+  }
+  SUBCASE("warehouse") {
+    CHECK(errors_of(R"(version: 1
+warehouses:
+  - name: shop
+    connection: x
+  - name: shop
+    connection: y
+    max_connections: 0
+)") == "gapwatch.yaml:5:5: error: warehouses[1]: duplicate warehouse name 'shop'\n"
+          "gapwatch.yaml:7:22: error: warehouses[1].max_connections: 0 is out of range 1..64");
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Warehouses referenced by rules
 

@@ -173,20 +173,35 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     if (m_busy[request.executor] >= spec->max_concurrent) {
       continue;
     }
-    auto claimed = m_store.claim_request(request.id, now);
-    if (!claimed) {
-      return std::unexpected(claimed.error());
+    // The claim, its event and the incident's new state are one transaction:
+    // a request is never sent without its history saying so.
+    bool claimed = false;
+    auto recorded = m_store.transaction([&]() -> Expected<void> {
+      auto claim = m_store.claim_request(request.id, now);
+      if (!claim) {
+        return std::unexpected(claim.error());
+      }
+      claimed = *claim;
+      if (!claimed) {
+        return {};  // another process took it
+      }
+      if (auto added = m_store.add_event(
+              {0, now, request.incident_id, request.id, "request_sending",
+               fmt::format("delivery {} to {}", request.deliveries + 1, request.executor)});
+          !added) {
+        return added;
+      }
+      return request.incident_id ? m_incidents.refresh_state(*request.incident_id)
+                                 : Expected<void>{};
+    });
+    if (!recorded) {
+      return std::unexpected(recorded.error());
     }
-    if (!*claimed) {
-      continue;  // another process took it
+    if (!claimed) {
+      continue;
     }
     ++request.deliveries;
     request.state = RequestState::sending;
-    m_store.add_event({0, now, request.incident_id, request.id, "request_sending",
-                       fmt::format("delivery {} to {}", request.deliveries, request.executor)});
-    if (request.incident_id) {
-      m_incidents.refresh_state(*request.incident_id);
-    }
     ++m_busy[request.executor];
     ++started;
     m_threads.emplace_back([this, request](std::stop_token stop) { deliver(request, stop); });

@@ -38,6 +38,16 @@ std::string describe(const Window& window) {
   return fmt::format("{} .. {}", format_rfc3339(window.start), format_rfc3339(window.end));
 }
 
+// Whether this evaluation looked at all of `window`: a rule without buckets
+// judges everything it reads; a partitioned rule only its judged range, which
+// moves on with time (lookback), so an old window may have left it.
+bool judged_whole(const Verdict& verdict, const Window& window) {
+  if (verdict.buckets.empty()) {
+    return true;
+  }
+  return verdict.buckets.front().start <= window.start && window.end <= verdict.buckets.back().end;
+}
+
 std::vector<Window> fail_windows(const Verdict& verdict) {
   std::vector<Window> windows;
   for (const Window& window : verdict.windows) {
@@ -103,6 +113,13 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       Incident& incident = **active;
       effects.incident_id = incident.id;
       effects.resolved = true;
+      auto requests = m_store.requests_for_incident(incident.id);
+      if (!requests) {
+        return std::unexpected(requests.error());
+      }
+      if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+        return settled;
+      }
       effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})",
                                         incident.id, name, to_string(verdict.status),
                                         verdict.message));
@@ -149,47 +166,13 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
     }
     effects.incident_id = incident.id;
 
-    // Requests that ran or were accepted: has their window arrived?
     const std::vector<Window> units = failing_units(verdict);
     auto requests = m_store.requests_for_rule(name);
     if (!requests) {
       return std::unexpected(requests.error());
     }
-    for (RequestRecord& request : *requests) {
-      // A manual request made while no incident was open is verified by the
-      // rule's next incident: nothing else ever would, and until then it
-      // counts as outstanding and blocks new requests for its window.
-      const bool ours = !request.incident_id || *request.incident_id == incident.id;
-      if (!ours || !awaiting_verification(request.state)) {
-        continue;
-      }
-      const bool still_failing = std::any_of(units.begin(), units.end(), [&](const Window& unit) {
-        return overlaps(unit, request.window);
-      });
-      std::string kind;
-      if (!still_failing) {
-        request.state = RequestState::verified;
-        kind = "request_verified";
-        request.last_error.clear();
-      } else if (request.verify_by && result.evaluated_at >= *request.verify_by) {
-        request.state = RequestState::failed;
-        kind = "request_unverified";
-        request.last_error = "the backfill was delivered but the window still fails";
-      } else {
-        continue;
-      }
-      request.updated_at = now;
-      if (auto updated = m_store.update_request(request); !updated) {
-        return updated;
-      }
-      const std::string detail = fmt::format("{} window {}", request.state == RequestState::verified
-                                                                 ? "data arrived:"
-                                                                 : "data still missing:",
-                                             describe(request.window));
-      effects.log.push_back(fmt::format("request {} {}", request.id, detail));
-      if (auto added = m_store.add_event({0, now, incident.id, request.id, kind, detail}); !added) {
-        return added;
-      }
+    if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+      return settled;
     }
 
     if (!rule.backfill || incident.state == IncidentState::escalated) {
@@ -242,6 +225,56 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
   return effects;
 }
 
+Expected<void> IncidentManager::verify_requests(const Incident& incident,
+                                                const RuleResult& result,
+                                                std::vector<RequestRecord>& requests,
+                                                IncidentEffects& effects) {
+  const Instant now = m_clock.now();
+  const std::vector<Window> units = failing_units(result.verdict);
+  for (RequestRecord& request : requests) {
+    // A manual request made while no incident was open is verified by the
+    // rule's next incident: nothing else ever would, and until then it
+    // counts as outstanding and blocks new requests for its window.
+    const bool ours = !request.incident_id || *request.incident_id == incident.id;
+    if (!ours || !awaiting_verification(request.state)) {
+      continue;
+    }
+    const bool still_failing = std::any_of(units.begin(), units.end(), [&](const Window& unit) {
+      return overlaps(unit, request.window);
+    });
+    std::string kind;
+    std::string detail;
+    if (!still_failing && judged_whole(result.verdict, request.window)) {
+      request.state = RequestState::verified;
+      request.last_error.clear();
+      kind = "request_verified";
+      detail = fmt::format("data arrived: window {}", describe(request.window));
+    } else if (!still_failing) {
+      request.state = RequestState::cancelled;
+      request.last_error = "the window left the rule's judged range (lookback) before its data "
+                           "was seen";
+      kind = "request_expired";
+      detail = fmt::format("not verified: window {} is no longer judged", describe(request.window));
+    } else if (request.verify_by && result.evaluated_at >= *request.verify_by) {
+      request.state = RequestState::failed;
+      request.last_error = "the backfill was delivered but the window still fails";
+      kind = "request_unverified";
+      detail = fmt::format("data still missing: window {}", describe(request.window));
+    } else {
+      continue;
+    }
+    request.updated_at = now;
+    if (auto updated = m_store.update_request(request); !updated) {
+      return updated;
+    }
+    effects.log.push_back(fmt::format("request {} {}", request.id, detail));
+    if (auto added = m_store.add_event({0, now, incident.id, request.id, kind, detail}); !added) {
+      return added;
+    }
+  }
+  return {};
+}
+
 Expected<void> IncidentManager::close_incident(Incident& incident, const std::string& kind,
                                                const std::string& detail,
                                                RequestState outstanding_to) {
@@ -254,6 +287,14 @@ Expected<void> IncidentManager::close_incident(Incident& incident, const std::st
     // A delivery under way finishes on its own; the dispatcher settles it.
     if (request.state == RequestState::pending || request.state == RequestState::dry_run) {
       request.state = RequestState::cancelled;
+      if (auto added = m_store.add_event(
+              {0, now, incident.id, request.id, "request_cancelled",
+               fmt::format("window {} .. {}: not sent, the incident is {}",
+                           format_rfc3339(request.window.start),
+                           format_rfc3339(request.window.end), kind)});
+          !added) {
+        return added;
+      }
     } else if (awaiting_verification(request.state)) {
       request.state = outstanding_to;
       if (auto added = m_store.add_event(
@@ -311,9 +352,15 @@ Expected<void> IncidentManager::refresh_state(std::int64_t incident_id) {
     if (state == incident.state) {
       return {};
     }
+    const IncidentState previous = incident.state;
     incident.state = state;
     incident.updated_at = m_clock.now();
-    return m_store.update_incident(incident);
+    if (auto updated = m_store.update_incident(incident); !updated) {
+      return updated;
+    }
+    return m_store.add_event({0, incident.updated_at, incident.id, std::nullopt,
+                              fmt::format("state_{}", to_string(state)),
+                              fmt::format("was {}", to_string(previous))});
   });
 }
 

@@ -53,6 +53,12 @@ class IncidentManager {
                                          Instant start, Instant end);
 
  private:
+  // Settles the requests of `incident` that ran or were accepted against this
+  // evaluation: verified once their window is judged and no longer fails,
+  // failed once verify_after has passed with the window still failing, and
+  // expired (cancelled) if the window left the judged range unverified.
+  Expected<void> verify_requests(const Incident& incident, const RuleResult& result,
+                                 std::vector<RequestRecord>& requests, IncidentEffects& effects);
   Expected<void> close_incident(Incident& incident, const std::string& kind,
                                 const std::string& detail, RequestState outstanding_to);
   RequestRecord new_request(const RuleConfig& rule, const std::string& executor,

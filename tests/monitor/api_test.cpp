@@ -414,8 +414,9 @@ TEST_CASE("api: /api/v1/incidents/{id} shows the windows, requests and history")
   REQUIRE(body["requests"].size() == 1);
   CHECK(body["requests"][0]["executor"] == "reload");
   CHECK(body["requests"][0]["attempt"] == 1);
-  REQUIRE(body["events"].size() == 1);
+  REQUIRE(body["events"].size() == 2);
   CHECK(body["events"][0]["kind"] == "request_manual");
+  CHECK(body["events"][1]["kind"] == "state_backfilling");
 }
 
 // ---------------------------------------------------------------------------

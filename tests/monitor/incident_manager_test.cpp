@@ -80,9 +80,9 @@ Config make_config(int max_concurrent = 1,
   return config;
 }
 
-// An evaluation with hourly buckets from kDay, one per character: p pass,
-// w warn, f fail.
-RuleResult result_of(std::string_view buckets, Instant evaluated_at) {
+// An evaluation with hourly buckets from hour `first_hour` of kDay, one per
+// character: p pass, w warn, f fail.
+RuleResult result_of(std::string_view buckets, Instant evaluated_at, int first_hour = 0) {
   RuleResult result;
   result.rule = std::string(kRule);
   result.check = CheckKind::row_count;
@@ -99,7 +99,7 @@ RuleResult result_of(std::string_view buckets, Instant evaluated_at) {
                                               : Status::pass;
     failing += status == Status::fail ? 1 : 0;
     verdict.status = worse(verdict.status, status);
-    const Instant start = hour(static_cast<int>(i));
+    const Instant start = hour(first_hour + static_cast<int>(i));
     verdict.buckets.push_back(BucketVerdict{
         start, start + hours{1}, status == Status::pass ? 100 : 3, 0, std::nullopt, status});
   }
@@ -144,7 +144,10 @@ struct Fixture {
   const RuleConfig& rule() const { return config.rules.front(); }
 
   IncidentEffects record(std::string_view buckets) {
-    return value_of(manager.record(rule(), result_of(buckets, clock.now())));
+    return record_result(result_of(buckets, clock.now()));
+  }
+  IncidentEffects record_result(const RuleResult& result) {
+    return value_of(manager.record(rule(), result));
   }
   Incident active() {
     const std::optional<Incident> incident = value_of(store->active_incident(std::string(kRule)));
@@ -227,9 +230,9 @@ TEST_CASE("incident manager: a fail opens one incident and queues exactly the fa
   CHECK(values.at("attempt") == "1");
   CHECK(values.at("dag_id") == "events_ingest");
 
-  CHECK(event_kinds(*f.store, incident.id) == std::vector<std::string>{"opened", "request_created",
-                                                                       "request_created",
-                                                                       "request_created"});
+  CHECK(event_kinds(*f.store, incident.id) ==
+        std::vector<std::string>{"opened", "request_created", "request_created", "request_created",
+                                 "state_backfilling"});
   CHECK(value_of(f.store->due_requests(kNow)).size() == 3);
 }
 
@@ -397,6 +400,62 @@ TEST_CASE("incident manager: requests are verified when their window passes") {
     CHECK(effects.resolved);
     CHECK(f.request(queued).state == RequestState::verified);
   }
+}
+
+TEST_CASE("incident manager: a window that left the judged range unverified expires") {
+  Fixture f;
+  const IncidentEffects opened = f.record("pfpf");
+  REQUIRE(opened.new_requests.size() == 2);
+  const std::string old_window = opened.new_requests[0].id;  // hour 1
+  const std::string recent = opened.new_requests[1].id;      // hour 3
+  f.deliver(old_window, RequestState::succeeded, seconds{1});
+  f.deliver(recent, RequestState::accepted, minutes{10});
+  f.clock.advance(minutes{5});
+
+  SUBCASE("while the rule still fails") {
+    // Hours 0 and 1 are out of the lookback now: nothing says hour 1 arrived.
+    f.record_result(result_of("pf", f.clock.now(), 2));
+    const RequestRecord expired = f.request(old_window);
+    CHECK(expired.state == RequestState::cancelled);
+    CHECK(expired.last_error.find("judged range") != std::string::npos);
+    CHECK(f.request(recent).state == RequestState::accepted);
+    const std::vector<std::string> kinds = event_kinds(*f.store, *opened.incident_id);
+    CHECK(contains(kinds, "request_expired"));
+    CHECK_FALSE(contains(kinds, "request_verified"));
+  }
+  SUBCASE("when the rule passes: the incident resolves, only the judged window is verified") {
+    const IncidentEffects effects = f.record_result(result_of("pp", f.clock.now(), 2));
+    CHECK(effects.resolved);
+    CHECK(f.request(old_window).state == RequestState::cancelled);
+    CHECK(f.request(recent).state == RequestState::verified);
+    const std::vector<std::string> kinds = event_kinds(*f.store, *opened.incident_id);
+    CHECK(contains(kinds, "request_expired"));
+    CHECK(contains(kinds, "request_verified"));
+  }
+}
+
+TEST_CASE("incident manager: every change of the incident's state is an event") {
+  Fixture f;
+  const IncidentEffects opened = f.record("pf");
+  REQUIRE(opened.new_requests.size() == 1);
+  const std::string id = opened.new_requests[0].id;
+  f.deliver(id, RequestState::succeeded, seconds{1});
+  f.record("pp");
+  CHECK(event_kinds(*f.store, *opened.incident_id) ==
+        std::vector<std::string>{"opened", "request_created", "state_backfilling",
+                                 "state_verifying", "request_verified", "resolved"});
+  const std::vector<EventRecord> events = value_of(f.store->events_for_incident(*opened.incident_id));
+  CHECK(events[2].detail == "was open");
+  CHECK(events[3].detail == "was backfilling");
+}
+
+TEST_CASE("incident manager: a request cancelled unsent by a resolution is an event") {
+  Fixture f;
+  const IncidentEffects opened = f.record("pf");
+  REQUIRE(opened.new_requests.size() == 1);
+  f.record("pp");
+  CHECK(f.request(opened.new_requests[0].id).state == RequestState::cancelled);
+  CHECK(contains(event_kinds(*f.store, *opened.incident_id), "request_cancelled"));
 }
 
 TEST_CASE("incident manager: after max_attempts failed attempts the incident escalates") {
@@ -840,8 +899,11 @@ TEST_CASE("dispatcher: gives up after retry.max_attempts deliveries") {
   CHECK(f.fake->seen() == std::vector<std::string>{id, id, id});
   const std::vector<EventRecord> events =
       value_of(f.store->events_for_incident(*opened.incident_id));
-  CHECK(events.back().kind == "request_failed");
-  CHECK(events.back().detail.find("gave up after 3") != std::string::npos);
+  // The last request event says why; the incident has nothing outstanding now.
+  REQUIRE(events.size() >= 2);
+  CHECK(events[events.size() - 2].kind == "request_failed");
+  CHECK(events[events.size() - 2].detail.find("gave up after 3") != std::string::npos);
+  CHECK(events.back().kind == "state_open");
   f.clock.advance(hours{1});
   CHECK(f.dispatch_and_wait() == 0);
 

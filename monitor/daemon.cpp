@@ -129,19 +129,38 @@ void Daemon::request_reload() {
   m_wake.notify_all();
 }
 
+std::deque<Daemon::Job>::iterator Daemon::runnable_job() {
+  return std::find_if(m_jobs.begin(), m_jobs.end(), [&](const Job& job) {
+    const auto running = m_evaluating.find(job.warehouse);
+    return running == m_evaluating.end() || running->second < job.max_connections;
+  });
+}
+
 void Daemon::worker_loop(std::stop_token stop) {
   while (true) {
-    std::function<void()> job;
+    Job job;
     {
       std::unique_lock lock(m_mutex);
-      m_wake.wait(lock, [&] { return stop.stop_requested() || !m_jobs.empty(); });
-      if (m_jobs.empty()) {
+      auto next = m_jobs.end();
+      m_wake.wait(lock, [&] {
+        next = runnable_job();
+        return stop.stop_requested() || next != m_jobs.end();
+      });
+      if (next == m_jobs.end()) {
         return;
       }
-      job = std::move(m_jobs.front());
-      m_jobs.pop_front();
+      job = std::move(*next);
+      m_jobs.erase(next);
+      ++m_evaluating[job.warehouse];
     }
-    job();
+    job.run();
+    {
+      std::lock_guard lock(m_mutex);
+      if (--m_evaluating[job.warehouse] == 0) {
+        m_evaluating.erase(job.warehouse);
+      }
+    }
+    m_wake.notify_all();  // a connection of job.warehouse is free again
   }
 }
 
@@ -159,6 +178,22 @@ void Daemon::reload() {
   }
   if (m_options.dry_run) {
     config->monitor.dry_run = true;
+  }
+  // These are read once at start (the server's socket, the logger, the worker
+  // threads, the open state database): say so rather than ignore a change.
+  const MonitorConfig& running = m_generation->config.monitor;
+  const MonitorConfig& loaded = config->monitor;
+  const std::pair<const char*, bool> fixed_at_start[] = {
+      {"listen", running.listen != loaded.listen},
+      {"log_format", running.log_format != loaded.log_format},
+      {"log_level", running.log_level != loaded.log_level},
+      {"workers", running.workers != loaded.workers},
+      {"state", running.state_path != loaded.state_path},
+  };
+  for (const auto& [key, changed] : fixed_at_start) {
+    if (changed) {
+      spdlog::warn("monitor.{} changed: it takes effect when gapwatch restarts", key);
+    }
   }
   // The old generation finishes its deliveries on its own threads; results of
   // its evaluations still in flight are dropped.
@@ -181,10 +216,13 @@ void Daemon::evaluate_due(Instant now) {
     m_board.record_skipped(name);
   }
   for (const std::size_t index : due) {
+    const std::string& warehouse = generation->config.rules[index].spec.warehouse;
+    const WarehouseConfig* found = generation->config.find_warehouse(warehouse);
+    const int max_connections = found ? found->max_connections : 1;
     {
       std::lock_guard lock(m_mutex);
       ++m_running_jobs;
-      m_jobs.push_back([this, generation, index] {
+      m_jobs.push_back(Job{warehouse, max_connections, [this, generation, index] {
         const RuleConfig& rule = generation->config.rules[index];
         RuleResult result = generation->evaluator.evaluate(rule, m_clock.now());
         {
@@ -193,7 +231,7 @@ void Daemon::evaluate_due(Instant now) {
           --m_running_jobs;
         }
         m_wake.notify_all();
-      });
+      }});
     }
     m_wake.notify_all();
   }

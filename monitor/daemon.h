@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -99,7 +100,18 @@ class Daemon {
 
   std::mutex m_mutex;
   std::condition_variable m_wake;
-  std::deque<std::function<void()>> m_jobs;  // guarded by m_mutex
+  // An evaluation waiting for a worker. A worker takes the oldest job whose
+  // warehouse has a connection free (max_connections), so that a warehouse
+  // whose queries hang holds at most its own connections' worth of workers
+  // and the other warehouses' rules keep their schedules.
+  struct Job {
+    std::string warehouse;
+    int max_connections = 1;
+    std::function<void()> run;
+  };
+  std::deque<Job>::iterator runnable_job();  // m_jobs.end() if none; m_mutex held
+  std::deque<Job> m_jobs;                    // guarded by m_mutex
+  std::map<std::string, int> m_evaluating;   // guarded by m_mutex: running jobs per warehouse
   std::deque<Completed> m_completed;         // guarded by m_mutex
   std::deque<DispatchReport> m_reports;      // guarded by m_mutex
   bool m_stop = false;                       // guarded by m_mutex

@@ -67,22 +67,45 @@ check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) 
 echo "== a query that hangs is cancelled at query_timeout; other rules keep their schedule"
 "$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test -c "CREATE TABLE small (event_time timestamptz); INSERT INTO small VALUES (now());"
 dir=$work/hang; mkdir -p "$dir"
+# Three workers. Warehouse "stuck" (one connection) has two hanging rules:
+# the second must wait for the connection without taking a worker, or the
+# quick rule on warehouse "pg" would find no worker free.
 cat >"$dir/gapwatch.yaml" <<YAML
 version: 1
-monitor: {state: $dir/state.db, listen: "127.0.0.1:0", workers: 2, shutdown_grace: 5s}
+monitor: {state: $dir/state.db, listen: "127.0.0.1:0", workers: 3, shutdown_grace: 5s}
 warehouses:
   - name: pg
     connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
     query_timeout: 2s
     max_connections: 2
+  - name: stuck
+    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
+    query_timeout: 2s
+    max_connections: 1
 rules:
+  - name: stuck_a
+    warehouse: stuck
+    table: small
+    check: row_count
+    where: "pg_sleep(30) IS NOT NULL"
+    fail: {min: 1}
+    schedule: 1s
+  - name: stuck_b
+    warehouse: stuck
+    table: small
+    check: row_count
+    where: "pg_sleep(30) IS NOT NULL"
+    fail: {min: 1}
+    schedule: 1s
   - name: slow
+    warehouse: pg
     table: small
     check: row_count
     where: "pg_sleep(30) IS NOT NULL"
     fail: {min: 1}
     schedule: 1s
   - name: quick
+    warehouse: pg
     table: small
     check: freshness
     timestamp_column: event_time
@@ -95,6 +118,8 @@ wait_for 30 "the slow rule to time out three times" bash -c "[[ \$(grep -c 'rule
 quick=$(grep -c "rule quick: pass" "$dir/log")
 check "the quick rule kept running meanwhile ($quick evaluations)" test "$quick" -ge 4
 check "the slow rule's overlapping runs were skipped and counted" grep -q "rule slow: evaluation skipped" "$dir/log"
+check "the rules of the stuck warehouse took turns on its one connection" \
+  bash -c "grep -q 'rule stuck_a: error (query timed out' '$dir/log' && grep -q 'rule stuck_b: error (query timed out' '$dir/log'"
 kill -TERM "$daemon"; wait "$daemon"
 check "no pg_sleep is left running on the server" test "$("$source_dir/tests/integration/pg_cluster" psql "$pg" -At -c "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")" = 0
 

@@ -24,6 +24,7 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   return HttpResponse{status,
                       "application/json",
                       body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                      {},
                       {}};
 }
 
@@ -108,8 +109,11 @@ HttpResponse Api::handle(const HttpRequest& request) const {
     if (!get) {
       return only("GET");
     }
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                        m_context.metrics->render(), {}};
+    HttpResponse response{200, "text/plain; version=0.0.4; charset=utf-8", {}, {}, {}};
+    response.stream = [metrics = m_context.metrics](const HttpResponse::Writer& write) {
+      metrics->render(write);
+    };
+    return response;
   }
   if (parts.size() == 1 && parts[0] == "healthz") {
     return get ? json_response(200, {{"status", "alive"}}) : only("GET");
@@ -335,6 +339,7 @@ HttpResponse Api::status_page() const {
   return HttpResponse{200, "text/html; charset=utf-8",
                       render_status_page(m_context.board->snapshot(), incidents, requests,
                                          m_context.clock->now()),
+                      {},
                       {}};
 }
 

@@ -70,17 +70,31 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return values;
 }
 
-void send(mg_connection* connection, const HttpResponse& response) {
+void send(mg_connection* connection, const HttpResponse& response, bool head_only = false) {
   std::string head = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n"
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{}\r\nConnection: close\r\n"
       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-      response.status, reason(response.status), response.content_type, response.body.size());
+      response.status, reason(response.status), response.content_type,
+      response.stream ? std::string("Transfer-Encoding: chunked")
+                      : fmt::format("Content-Length: {}", response.body.size()));
   for (const auto& [name, value] : response.headers) {
     head += fmt::format("{}: {}\r\n", name, value);
   }
   head += "\r\n";
   mg_write(connection, head.data(), head.size());
-  mg_write(connection, response.body.data(), response.body.size());
+  if (head_only) {
+    return;
+  }
+  if (!response.stream) {
+    mg_write(connection, response.body.data(), response.body.size());
+    return;
+  }
+  response.stream([connection](std::string_view piece) {
+    if (!piece.empty()) {
+      mg_send_chunk(connection, piece.data(), static_cast<unsigned int>(piece.size()));
+    }
+  });
+  mg_send_chunk(connection, "", 0);  // the last chunk
 }
 
 }  // namespace
@@ -99,7 +113,7 @@ int HttpServer::handle(mg_connection* connection, void* self) {
   }
   if (info->content_length > static_cast<long long>(kMaxBody)) {
     send(connection, HttpResponse{413, "application/json",
-                                  R"({"error":"the request body is larger than 1 MiB"})", {}});
+                                  R"({"error":"the request body is larger than 1 MiB"})", {}, {}});
     return 413;
   }
   char buffer[8192];
@@ -112,7 +126,7 @@ int HttpServer::handle(mg_connection* connection, void* self) {
   }
   if (request.body.size() > kMaxBody) {
     send(connection, HttpResponse{413, "application/json",
-                                  R"({"error":"the request body is larger than 1 MiB"})", {}});
+                                  R"({"error":"the request body is larger than 1 MiB"})", {}, {}});
     return 413;
   }
   HttpResponse response;
@@ -120,10 +134,19 @@ int HttpServer::handle(mg_connection* connection, void* self) {
     response = server->m_handler(request);
   } catch (const std::exception& error) {
     spdlog::error("http: {} {}: {}", request.method, request.path, error.what());
-    response = HttpResponse{500, "application/json", R"({"error":"internal error"})", {}};
+    response = HttpResponse{500, "application/json", R"({"error":"internal error"})", {}, {}};
   }
-  send(connection, response);
+  send(connection, response, request.method == "HEAD");
   return response.status;
+}
+
+std::string body_of(const HttpResponse& response) {
+  if (!response.stream) {
+    return response.body;
+  }
+  std::string body;
+  response.stream([&body](std::string_view piece) { body += piece; });
+  return body;
 }
 
 Expected<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen,

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "rules/error.h"
 
@@ -30,7 +31,15 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;
+  // Set instead of `body` for a body too large to hold whole (the /metrics
+  // page of thousands of rules): called once with a writer that sends each
+  // piece as it is produced (chunked transfer encoding).
+  using Writer = std::function<void(std::string_view)>;
+  std::function<void(const Writer&)> stream;
 };
+
+// The whole body of a response, streamed or not (tests and fuzzing).
+std::string body_of(const HttpResponse& response);
 
 class HttpServer {
  public:

@@ -330,90 +330,142 @@ std::map<std::string, bool> Metrics::warehouses_up() const {
   return m_warehouses_up;
 }
 
-void Metrics::render_rules(std::string& out) const {
-  // sample NAME LABELS VALUE, with EXTRA (`status="fail"`) spliced into the
-  // rule's labels at AT.
-  const auto sample = [&out](const RuleFamily& family, const RuleSeries& series, double value,
-                             std::string_view extra = {}, std::uint32_t at = 0) {
-    out += family.name;
-    out += '{';
-    if (extra.empty()) {
-      out += series.labels;
-    } else if (at == 0) {
-      out += extra;
-      out += ',';
-      out += series.labels;
-    } else {
-      out.append(series.labels, 0, at);
-      out += ',';
-      out += extra;
-      out.append(series.labels, at);
-    }
-    out += "} ";
-    append_value(out, value);
-    out += '\n';
-  };
-  const auto optional_gauge = [&](const RuleFamily& family,
-                                  std::optional<double> RuleSeries::*member) {
-    append_header(out, family);
-    for (const auto& [name, series] : m_rules) {
-      if (const std::optional<double>& value = series.*member) {
-        sample(family, series, *value);
-      }
-    }
-  };
-  const auto labelled_by_status = [&](const RuleFamily& family, std::string_view label,
-                                      std::uint32_t RuleSeries::*at, auto value_of) {
-    append_header(out, family);
-    std::string extra;
-    for (const auto& [name, series] : m_rules) {
-      for (std::size_t i = 0; i < kStatuses.size(); ++i) {
-        extra.assign(label);
-        extra += "=\"";
-        extra += to_string(kStatuses[i]);
-        extra += '"';
-        sample(family, series, value_of(series, i), extra, series.*at);
-      }
-    }
-  };
-  const auto always = [&](const RuleFamily& family, auto value_of) {
-    append_header(out, family);
-    for (const auto& [name, series] : m_rules) {
-      sample(family, series, value_of(series));
-    }
-  };
+namespace {
 
-  labelled_by_status(kStatusFamily, "status", &RuleSeries::status_at,
-                     [](const RuleSeries& series, std::size_t i) {
-                       return series.status == kStatuses[i] ? 1.0 : 0.0;
-                     });
-  optional_gauge(kLastEvaluationFamily, &RuleSeries::last_evaluation);
-  optional_gauge(kLastSuccessFamily, &RuleSeries::last_success);
-  optional_gauge(kFailingBucketsFamily, &RuleSeries::failing_buckets);
-  optional_gauge(kObservedFamily, &RuleSeries::observed);
-  optional_gauge(kNewestRowFamily, &RuleSeries::newest_row);
-  optional_gauge(kNextEvaluationFamily, &RuleSeries::next_evaluation);
-  labelled_by_status(kEvaluationsFamily, "result", &RuleSeries::result_at,
-                     [](const RuleSeries& series, std::size_t i) { return series.evaluations[i]; });
-  always(kSkippedFamily, [](const RuleSeries& series) { return series.skipped; });
-  always(kIncidentOpenFamily,
-         [](const RuleSeries& series) { return series.incident_open ? 1.0 : 0.0; });
-  always(kIncidentEscalatedFamily,
-         [](const RuleSeries& series) { return series.incident_escalated ? 1.0 : 0.0; });
-  always(kIncidentsOpenedFamily, [](const RuleSeries& series) { return series.incidents_opened; });
+using RuleSeries = Metrics::RuleSeries;
+
+// Appends `family`'s samples of one rule's series.
+using SampleWriter = void (*)(std::string& out, const RuleSeries& series);
+
+// sample NAME LABELS VALUE, with EXTRA (`status="fail"`) spliced into the
+// rule's labels at AT.
+void sample(std::string& out, const RuleFamily& family, const RuleSeries& series, double value,
+            std::string_view extra = {}, std::uint32_t at = 0) {
+  out += family.name;
+  out += '{';
+  if (extra.empty()) {
+    out += series.labels;
+  } else if (at == 0) {
+    out += extra;
+    out += ',';
+    out += series.labels;
+  } else {
+    out.append(series.labels, 0, at);
+    out += ',';
+    out += extra;
+    out.append(series.labels, at);
+  }
+  out += "} ";
+  append_value(out, value);
+  out += '\n';
+}
+
+template <const RuleFamily& family, std::optional<double> RuleSeries::*member>
+void optional_gauge(std::string& out, const RuleSeries& series) {
+  if (const std::optional<double>& value = series.*member) {
+    sample(out, family, series, *value);
+  }
+}
+
+// One sample per status, labelled `label="pass"` and so on.
+template <const RuleFamily& family, std::uint32_t RuleSeries::*at>
+void by_status(std::string& out, const RuleSeries& series,
+               double (*value_of)(const RuleSeries&, std::size_t), std::string_view label) {
+  std::string extra;
+  for (std::size_t i = 0; i < kStatuses.size(); ++i) {
+    extra.assign(label);
+    extra += "=\"";
+    extra += to_string(kStatuses[i]);
+    extra += '"';
+    sample(out, family, series, value_of(series, i), extra, series.*at);
+  }
+}
+
+struct RuleFamilyWriter {
+  const RuleFamily& family;
+  SampleWriter write;
+};
+
+const RuleFamilyWriter kRuleFamilies[] = {
+    {kStatusFamily,
+     [](std::string& out, const RuleSeries& series) {
+       by_status<kStatusFamily, &RuleSeries::status_at>(
+           out, series,
+           [](const RuleSeries& s, std::size_t i) { return s.status == kStatuses[i] ? 1.0 : 0.0; },
+           "status");
+     }},
+    {kLastEvaluationFamily,
+     optional_gauge<kLastEvaluationFamily, &RuleSeries::last_evaluation>},
+    {kLastSuccessFamily, optional_gauge<kLastSuccessFamily, &RuleSeries::last_success>},
+    {kFailingBucketsFamily, optional_gauge<kFailingBucketsFamily, &RuleSeries::failing_buckets>},
+    {kObservedFamily, optional_gauge<kObservedFamily, &RuleSeries::observed>},
+    {kNewestRowFamily, optional_gauge<kNewestRowFamily, &RuleSeries::newest_row>},
+    {kNextEvaluationFamily,
+     optional_gauge<kNextEvaluationFamily, &RuleSeries::next_evaluation>},
+    {kEvaluationsFamily,
+     [](std::string& out, const RuleSeries& series) {
+       by_status<kEvaluationsFamily, &RuleSeries::result_at>(
+           out, series, [](const RuleSeries& s, std::size_t i) { return s.evaluations[i]; },
+           "result");
+     }},
+    {kSkippedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kSkippedFamily, series, series.skipped);
+     }},
+    {kIncidentOpenFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kIncidentOpenFamily, series, series.incident_open ? 1.0 : 0.0);
+     }},
+    {kIncidentEscalatedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kIncidentEscalatedFamily, series, series.incident_escalated ? 1.0 : 0.0);
+     }},
+    {kIncidentsOpenedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kIncidentsOpenedFamily, series, series.incidents_opened);
+     }},
+};
+
+// Pieces of the body are about this large: small next to the whole body of
+// thousands of rules, large enough that the lock is taken a few hundred times
+// per scrape at most.
+constexpr std::size_t kPieceSize = Metrics::kRenderPieceSize;
+
+}  // namespace
+
+void Metrics::render(const std::function<void(std::string_view)>& write) const {
+  std::string piece;
+  piece.reserve(kPieceSize + 8 * 1024);
+  for (const RuleFamilyWriter& family : kRuleFamilies) {
+    append_header(piece, family.family);
+    // The rule table is locked for one piece at a time, so that a slow
+    // scraper never holds up evaluations; a piece resumes after the last rule
+    // written (a rule a reload removed meanwhile is simply not found).
+    std::optional<std::string> after;
+    bool done = false;
+    while (!done) {
+      if (piece.size() >= kPieceSize) {
+        write(piece);
+        piece.clear();
+      }
+      std::lock_guard lock(m_mutex);
+      auto rule = after ? m_rules.upper_bound(*after) : m_rules.begin();
+      for (; rule != m_rules.end() && piece.size() < kPieceSize; ++rule) {
+        family.write(piece, rule->second);
+        after = rule->first;
+      }
+      done = rule == m_rules.end();
+    }
+  }
+  std::ostringstream registry;
+  prometheus::TextSerializer().Serialize(registry, m_registry->Collect());
+  piece += registry.str();
+  write(piece);
 }
 
 std::string Metrics::render() const {
   std::string out;
-  {
-    std::lock_guard lock(m_mutex);
-    // About 16 lines of 200 bytes per rule.
-    out.reserve(m_rules.size() * 16 * 200 + 4096);
-    render_rules(out);
-  }
-  std::ostringstream registry;
-  prometheus::TextSerializer().Serialize(registry, m_registry->Collect());
-  out += registry.str();
+  render([&out](std::string_view piece) { out += piece; });
   return out;
 }
 

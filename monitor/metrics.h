@@ -12,11 +12,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -56,10 +58,15 @@ class Metrics {
   // Whether each warehouse was reached at its last attempt.
   std::map<std::string, bool> warehouses_up() const;
 
-  // The Prometheus text exposition format.
+  // The Prometheus text exposition format, whole (tests, small configs) or
+  // written in pieces of a few hundred KiB as it is produced (the HTTP
+  // server: the page of 10,000 rules is about 25 MiB).
   std::string render() const;
+  void render(const std::function<void(std::string_view)>& write) const;
+  // The size a piece grows to before it is written (a piece may exceed it by
+  // one rule's samples, and the last by the few non-rule families).
+  static constexpr std::size_t kRenderPieceSize = std::size_t{256} * 1024;
 
- private:
   // One rule's series. Per-rule families are rendered by this class rather
   // than kept as prometheus-cpp series: with thousands of rules, a labelled
   // series object per family and rule (each with its own copy of every
@@ -86,8 +93,8 @@ class Metrics {
     double incidents_opened = 0;
   };
 
+ private:
   static RuleSeries make_series(const RuleConfig& rule);
-  void render_rules(std::string& out) const;  // m_mutex held
 
   std::shared_ptr<prometheus::Registry> m_registry;
   prometheus::Family<prometheus::Histogram>& m_duration;

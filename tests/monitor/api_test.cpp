@@ -88,8 +88,11 @@ class ApiFixture {
   HttpResponse call(std::string method, std::string path, std::string body = "",
                     std::string authorization = bearer(),
                     std::map<std::string, std::string> query = {}) const {
-    return api.handle(HttpRequest{std::move(method), std::move(path), std::move(query),
-                                  std::move(authorization), std::move(body)});
+    HttpResponse response = api.handle(HttpRequest{std::move(method), std::move(path),
+                                                   std::move(query), std::move(authorization),
+                                                   std::move(body)});
+    response.body = body_of(response);  // a streamed body, whole
+    return response;
   }
   HttpResponse get(std::string path, std::map<std::string, std::string> query = {}) const {
     return call("GET", std::move(path), "", "", std::move(query));

@@ -5,12 +5,14 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "tests/rules/printers.h"
 #include "tests/rules/support.h"
@@ -642,6 +644,45 @@ TEST_CASE("metrics: build_info is 1 with the version as a label") {
   REQUIRE(info.size() == 1);
   CHECK(info.front().labels == Labels{{"version", GAPWATCH_VERSION}});
   CHECK(info.front().value == 1);
+}
+
+TEST_CASE("metrics: the page written in pieces is the whole page, each family in one run") {
+  Metrics metrics;
+  std::vector<RuleConfig> rules;
+  for (int i = 0; i < 3000; ++i) {
+    rules.push_back(
+        rule_config(fmt::format("rule_{:05}", i), CheckKind::row_count, {{"team", "growth"}}));
+  }
+  metrics.set_rules(rules);
+  for (const RuleConfig& rule : rules) {
+    metrics.record_result(result_for(rule.spec.name, Status::pass));
+  }
+  std::vector<std::string> pieces;
+  metrics.render([&](std::string_view piece) { pieces.emplace_back(piece); });
+  REQUIRE(pieces.size() > 1);
+  std::string whole;
+  for (const std::string& piece : pieces) {
+    CHECK(piece.size() <= Metrics::kRenderPieceSize + 64 * 1024);
+    CHECK(piece.back() == '\n');  // pieces end between lines
+    whole += piece;
+  }
+  CHECK(whole == metrics.render());
+  // The text format wants a family's samples together: once a name ends, it
+  // does not come back.
+  std::set<std::string> ended;
+  std::string current;
+  for (const Sample& sample : parse_exposition(whole)) {
+    if (sample.name != current) {
+      CHECK_MESSAGE(!ended.contains(sample.name), sample.name);
+      if (!current.empty()) {
+        ended.insert(current);
+      }
+      current = sample.name;
+    }
+  }
+  const Scrape scrape(metrics);
+  CHECK(scrape.select("gapwatch_rule_status").size() == 3000 * 4);
+  CHECK(scrape.value("gapwatch_rule_status", {{"rule", "rule_02999"}, {"status", "pass"}}) == 1);
 }
 
 TEST_CASE("metrics: every family has HELP and TYPE and a gapwatch_ name") {

@@ -102,7 +102,7 @@ Daemon::~Daemon() {
       worker.request_stop();
     }
   }
-  m_wake.notify_all();
+  m_work_ready.notify_all();
   m_workers.clear();
 }
 
@@ -129,38 +129,39 @@ void Daemon::request_reload() {
   m_wake.notify_all();
 }
 
-std::deque<Daemon::Job>::iterator Daemon::runnable_job() {
-  return std::find_if(m_jobs.begin(), m_jobs.end(), [&](const Job& job) {
-    const auto running = m_evaluating.find(job.warehouse);
-    return running == m_evaluating.end() || running->second < job.max_connections;
-  });
+Daemon::WarehouseQueue* Daemon::runnable_queue() {
+  WarehouseQueue* oldest = nullptr;
+  for (auto& [warehouse, queue] : m_queues) {
+    if (!queue.jobs.empty() && queue.running < queue.max_connections &&
+        (oldest == nullptr || queue.jobs.front().sequence < oldest->jobs.front().sequence)) {
+      oldest = &queue;
+    }
+  }
+  return oldest;
 }
 
 void Daemon::worker_loop(std::stop_token stop) {
   while (true) {
     Job job;
+    WarehouseQueue* queue = nullptr;
     {
       std::unique_lock lock(m_mutex);
-      auto next = m_jobs.end();
-      m_wake.wait(lock, [&] {
-        next = runnable_job();
-        return stop.stop_requested() || next != m_jobs.end();
+      m_work_ready.wait(lock, [&] {
+        queue = runnable_queue();
+        return stop.stop_requested() || queue != nullptr;
       });
-      if (next == m_jobs.end()) {
+      if (queue == nullptr) {
         return;
       }
-      job = std::move(*next);
-      m_jobs.erase(next);
-      ++m_evaluating[job.warehouse];
+      job = std::move(queue->jobs.front());
+      queue->jobs.pop_front();
+      ++queue->running;
     }
     job.run();
-    {
-      std::lock_guard lock(m_mutex);
-      if (--m_evaluating[job.warehouse] == 0) {
-        m_evaluating.erase(job.warehouse);
-      }
-    }
-    m_wake.notify_all();  // a connection of job.warehouse is free again
+    // The connection freed here lets at most one more job of this warehouse
+    // run, and this worker looks for it next: no other worker need wake.
+    std::lock_guard lock(m_mutex);
+    --queue->running;
   }
 }
 
@@ -214,15 +215,19 @@ void Daemon::evaluate_due(Instant now) {
     spdlog::warn("rule {}: evaluation skipped: the previous one is still running", name);
     m_metrics.record_skipped(name);
     m_board.record_skipped(name);
+    publish_next_due(index);
   }
   for (const std::size_t index : due) {
+    publish_next_due(index);
     const std::string& warehouse = generation->config.rules[index].spec.warehouse;
     const WarehouseConfig* found = generation->config.find_warehouse(warehouse);
-    const int max_connections = found ? found->max_connections : 1;
     {
       std::lock_guard lock(m_mutex);
       ++m_running_jobs;
-      m_jobs.push_back(Job{warehouse, max_connections, [this, generation, index] {
+      WarehouseQueue& queue = m_queues[warehouse];
+      // A reload may change the cap; jobs already running count against it.
+      queue.max_connections = found ? found->max_connections : 1;
+      queue.jobs.push_back(Job{++m_queued, [this, generation, index] {
         const RuleConfig& rule = generation->config.rules[index];
         RuleResult result = generation->evaluator.evaluate(rule, m_clock.now());
         {
@@ -230,14 +235,15 @@ void Daemon::evaluate_due(Instant now) {
           m_completed.push_back(Completed{generation, index, std::move(result)});
           --m_running_jobs;
         }
-        m_wake.notify_all();
+        m_wake.notify_one();  // the control thread
       }});
     }
-    m_wake.notify_all();
+    m_work_ready.notify_one();
   }
 }
 
-void Daemon::handle_results() {
+bool Daemon::handle_results() {
+  bool store_changed = false;
   std::deque<Completed> completed;
   {
     std::lock_guard lock(m_mutex);
@@ -249,6 +255,7 @@ void Daemon::handle_results() {
     }
     Generation& generation = *m_generation;
     generation.scheduler.finished(item.rule, m_clock.now());
+    publish_next_due(item.rule);
     const RuleConfig& rule = generation.config.rules[item.rule];
     const Verdict& verdict = item.result.verdict;
     ++m_evaluations;
@@ -278,6 +285,7 @@ void Daemon::handle_results() {
     for (const std::string& line : effects->log) {
       spdlog::info("{}", line);
     }
+    store_changed = store_changed || effects->incident_id.has_value();
     m_opened += effects->opened ? 1U : 0U;
     if (effects->opened) {
       m_metrics.record_incident_opened(rule.spec.name);
@@ -287,9 +295,10 @@ void Daemon::handle_results() {
       spdlog::info("dry run: {} request(s) recorded, none sent", effects->new_requests.size());
     }
   }
+  return store_changed;
 }
 
-void Daemon::handle_reports() {
+bool Daemon::handle_reports() {
   std::deque<DispatchReport> reports;
   {
     std::lock_guard lock(m_mutex);
@@ -311,7 +320,9 @@ void Daemon::handle_reports() {
       // Plan the next attempt (or escalate) without waiting for the schedule.
       m_generation->scheduler.request(*index, m_clock.now());
     }
+    publish_next_due(*index);
   }
+  return !reports.empty();
 }
 
 bool Daemon::healthy() {
@@ -346,11 +357,40 @@ void Daemon::wait_for_work(Instant now) {
   });
 }
 
-void Daemon::update_gauges() {
+void Daemon::publish_next_due(std::size_t rule) {
+  const Generation& generation = *m_generation;
+  const std::optional<Instant> due =
+      generation.scheduler.running(rule)
+          ? std::nullopt
+          : std::optional<Instant>(generation.scheduler.due_at(rule));
+  PublishedDue& published = m_published_due[rule];
+  if (published.published && published.due == due) {
+    return;
+  }
+  published = PublishedDue{true, due};
+  m_board.set_next_due(generation.config.rules[rule].spec.name, due);
+  m_metrics.set_next_evaluation(generation.config.rules[rule].spec.name, due);
+}
+
+void Daemon::publish_all_next_due() {
+  for (std::size_t rule = 0; rule < m_generation->config.rules.size(); ++rule) {
+    publish_next_due(rule);
+  }
+}
+
+void Daemon::update_gauges(bool store_changed) {
   Generation& generation = *m_generation;
   for (const ExecutorSpec& executor : generation.config.executors) {
     m_metrics.set_in_flight(executor.name, generation.dispatcher.in_flight(executor.name));
   }
+  // The outbox and incident gauges come from the state database: read it when
+  // this process changed it, and every few seconds for what operators change
+  // from the command line, not after every result.
+  const auto now = std::chrono::steady_clock::now();
+  if (!store_changed && now < m_next_store_read) {
+    return;
+  }
+  m_next_store_read = now + kStoreGaugeInterval;
   if (auto pending = m_store->count_requests(RequestState::pending)) {
     m_metrics.set_outbox_pending(*pending);
   }
@@ -360,18 +400,6 @@ void Daemon::update_gauges() {
       incidents[incident.rule] = incident.state == IncidentState::escalated;
     }
     m_metrics.set_incidents(incidents);
-  }
-  for (std::size_t i = 0; i < generation.config.rules.size(); ++i) {
-    const std::optional<Instant> due =
-        generation.scheduler.running(i) ? std::nullopt
-                                        : std::optional<Instant>(generation.scheduler.due_at(i));
-    PublishedDue& published = m_published_due[i];
-    if (published.published && published.due == due) {
-      continue;
-    }
-    published = PublishedDue{true, due};
-    m_board.set_next_due(generation.config.rules[i].spec.name, due);
-    m_metrics.set_next_evaluation(generation.config.rules[i].spec.name, due);
   }
 }
 
@@ -397,6 +425,7 @@ int Daemon::run() {
   }
   const auto started = std::chrono::steady_clock::now();
   int exit_code = 0;
+  publish_all_next_due();
   while (true) {
     bool reload_now = false;
     {
@@ -406,19 +435,23 @@ int Daemon::run() {
       }
       reload_now = std::exchange(m_reload, false);
     }
+    bool store_changed = reload_now;
     if (reload_now) {
       reload();
+      publish_all_next_due();
     }
     const Instant now = m_clock.now();
-    handle_results();
-    handle_reports();
+    store_changed = handle_results() || store_changed;
+    store_changed = handle_reports() || store_changed;
     evaluate_due(now);
     if (!m_generation->config.monitor.dry_run) {
-      if (auto started_count = m_generation->dispatcher.dispatch_due(); !started_count) {
+      auto started_count = m_generation->dispatcher.dispatch_due();
+      if (!started_count) {
         spdlog::error("cannot read the outbox: {}", started_count.error().message);
       }
+      store_changed = store_changed || started_count.value_or(0) > 0;
     }
-    update_gauges();
+    update_gauges(store_changed);
     std::erase_if(m_retired, [](const std::shared_ptr<Generation>& old) {
       return old->dispatcher.in_flight() == 0 && old.use_count() == 1;
     });
@@ -441,7 +474,11 @@ int Daemon::run() {
   {
     std::unique_lock lock(m_mutex);
     m_stop = true;
-    m_jobs.clear();
+    // Evaluations not started yet are dropped: they no longer count as running.
+    for (auto& [warehouse, queue] : m_queues) {
+      m_running_jobs -= static_cast<int>(queue.jobs.size());
+      queue.jobs.clear();
+    }
   }
   m_wake.notify_all();
   const auto grace = m_generation->config.monitor.shutdown_grace;

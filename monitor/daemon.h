@@ -79,13 +79,18 @@ class Daemon {
   std::unique_ptr<Generation> build(Config config);
   void reload();
   void evaluate_due(Instant now);
-  void handle_results();
-  void handle_reports();
+  // Each returns whether the state database changed (incidents, requests).
+  bool handle_results();
+  bool handle_reports();
   bool healthy();
   void wait_for_work(Instant now);
   void worker_loop(std::stop_token stop);
   void print_summary();
-  void update_gauges();
+  void update_gauges(bool store_changed);
+  // Publishes a rule's next due time to the metrics and status board if it
+  // changed (only rules whose schedule moved are looked at).
+  void publish_next_due(std::size_t rule);
+  void publish_all_next_due();
   void use_generation(std::shared_ptr<Generation> generation);
 
   DaemonOptions m_options;
@@ -99,19 +104,26 @@ class Daemon {
   std::vector<std::shared_ptr<Generation>> m_retired;  // awaiting their deliveries
 
   std::mutex m_mutex;
-  std::condition_variable m_wake;
-  // An evaluation waiting for a worker. A worker takes the oldest job whose
-  // warehouse has a connection free (max_connections), so that a warehouse
-  // whose queries hang holds at most its own connections' worth of workers
-  // and the other warehouses' rules keep their schedules.
+  std::condition_variable m_wake;        // the control thread: results, reports, stop, reload
+  std::condition_variable m_work_ready;  // the workers: a job was queued, or stop
+  // Evaluations waiting for a worker, queued per warehouse. A worker takes the
+  // oldest job of a warehouse that has a connection free (max_connections),
+  // so that a warehouse whose queries hang holds at most its own
+  // connections' worth of workers and the other warehouses' rules keep their
+  // schedules.
   struct Job {
-    std::string warehouse;
-    int max_connections = 1;
+    std::uint64_t sequence = 0;  // the order jobs were queued in
     std::function<void()> run;
   };
-  std::deque<Job>::iterator runnable_job();  // m_jobs.end() if none; m_mutex held
-  std::deque<Job> m_jobs;                    // guarded by m_mutex
-  std::map<std::string, int> m_evaluating;   // guarded by m_mutex: running jobs per warehouse
+  struct WarehouseQueue {
+    int max_connections = 1;
+    int running = 0;
+    std::deque<Job> jobs;
+  };
+  // The queue to take a job from, or nullptr; m_mutex held.
+  WarehouseQueue* runnable_queue();
+  std::map<std::string, WarehouseQueue> m_queues;  // guarded by m_mutex
+  std::uint64_t m_queued = 0;                      // guarded by m_mutex: jobs ever queued
   std::deque<Completed> m_completed;         // guarded by m_mutex
   std::deque<DispatchReport> m_reports;      // guarded by m_mutex
   bool m_stop = false;                       // guarded by m_mutex
@@ -122,14 +134,16 @@ class Daemon {
 
   // Statistics for the log and the summary (control thread only).
   std::vector<bool> m_evaluated;  // per rule of the current generation
-  // What update_gauges last published as each rule's next due time (current
-  // generation): it publishes changes only, since it runs after every batch
-  // of results and 10,000 rules made every pass cost 10,000 look-ups.
+  // What was last published as each rule's next due time (current
+  // generation): only the rules whose schedule moved are published again, as
+  // 10,000 rules made a look at every rule per batch of results costly.
   struct PublishedDue {
     bool published = false;
     std::optional<Instant> due;
   };
   std::vector<PublishedDue> m_published_due;
+  static constexpr std::chrono::seconds kStoreGaugeInterval{5};
+  std::chrono::steady_clock::time_point m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;
   std::uint64_t m_opened = 0;

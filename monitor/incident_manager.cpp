@@ -101,6 +101,18 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
   }
   const Instant now = m_clock.now();
   const std::string& name = rule.spec.name;
+  if (verdict.status != Status::fail) {
+    // The common case, a rule that passes with nothing open, needs no write
+    // transaction (only this thread opens incidents, so none can appear
+    // between this read and the next evaluation).
+    auto active = m_store.active_incident(name);
+    if (!active) {
+      return std::unexpected(active.error());
+    }
+    if (!*active) {
+      return effects;
+    }
+  }
   auto done = m_store.transaction([&]() -> Expected<void> {
     auto active = m_store.active_incident(name);
     if (!active) {

@@ -444,7 +444,13 @@ int Daemon::run() {
     store_changed = handle_results() || store_changed;
     store_changed = handle_reports() || store_changed;
     evaluate_due(now);
-    if (!m_generation->config.monitor.dry_run) {
+    // The outbox is read when this pass changed it, and otherwise once a
+    // second (for retries coming due and requests made through the API or
+    // the command line), not after every result.
+    const auto steady_now = std::chrono::steady_clock::now();
+    if (!m_generation->config.monitor.dry_run &&
+        (store_changed || steady_now >= m_next_outbox_read)) {
+      m_next_outbox_read = steady_now + kOutboxReadInterval;
       auto started_count = m_generation->dispatcher.dispatch_due();
       if (!started_count) {
         spdlog::error("cannot read the outbox: {}", started_count.error().message);

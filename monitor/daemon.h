@@ -143,6 +143,8 @@ class Daemon {
   };
   std::vector<PublishedDue> m_published_due;
   static constexpr std::chrono::seconds kStoreGaugeInterval{5};
+  static constexpr std::chrono::seconds kOutboxReadInterval{1};
+  std::chrono::steady_clock::time_point m_next_outbox_read;  // control thread
   std::chrono::steady_clock::time_point m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;

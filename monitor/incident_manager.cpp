@@ -103,15 +103,25 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
   const std::string& name = rule.spec.name;
   if (verdict.status != Status::fail) {
     // The common case, a rule that passes with nothing open, needs no write
-    // transaction (only this thread opens incidents, so none can appear
-    // between this read and the next evaluation).
+    // transaction, and once known no read either.
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_without_incident.contains(name)) {
+        return effects;
+      }
+    }
     auto active = m_store.active_incident(name);
     if (!active) {
       return std::unexpected(active.error());
     }
     if (!*active) {
+      std::lock_guard lock(m_mutex);
+      m_without_incident.insert(name);
       return effects;
     }
+  } else {
+    std::lock_guard lock(m_mutex);
+    m_without_incident.erase(name);  // an incident may open now
   }
   auto done = m_store.transaction([&]() -> Expected<void> {
     auto active = m_store.active_incident(name);

@@ -10,8 +10,10 @@
 // in other processes.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "monitor/config.h"
@@ -68,6 +70,11 @@ class IncidentManager {
   StateStore& m_store;
   const Clock& m_clock;
   const bool m_dry_run;
+  // Rules known to have no active incident. Only record() opens incidents, so
+  // a rule stays in this set until record() opens one for it; a rule that
+  // keeps passing then costs no read of the state database.
+  std::mutex m_mutex;
+  std::unordered_set<std::string> m_without_incident;  // guarded by m_mutex
 };
 
 }  // namespace gapwatch

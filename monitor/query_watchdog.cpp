@@ -17,12 +17,16 @@ QueryWatchdog::~QueryWatchdog() {
 
 QueryWatchdog::Token QueryWatchdog::arm(Clock::time_point deadline, std::function<void()> cancel) {
   Token token = 0;
+  bool earlier = false;
   {
     std::lock_guard lock(m_mutex);
     token = m_next_token++;
     m_entries.emplace(token, Entry{deadline, std::move(cancel)});
+    earlier = deadline < m_wakes_at;
   }
-  m_wake.notify_all();
+  if (earlier) {
+    m_wake.notify_all();
+  }
   return token;
 }
 
@@ -41,6 +45,7 @@ void QueryWatchdog::run() {
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
     if (m_entries.empty()) {
+      m_wakes_at = Clock::time_point::max();
       m_wake.wait(lock);
       continue;
     }
@@ -51,9 +56,11 @@ void QueryWatchdog::run() {
     // A copy: while we wait, disarm() may erase the entry.
     const Clock::time_point deadline = next->second.deadline;
     if (Clock::now() < deadline) {
+      m_wakes_at = deadline;
       m_wake.wait_until(lock, deadline);
       continue;
     }
+    m_wakes_at = Clock::time_point::min();  // firing: awake
     const Token token = next->first;
     std::function<void()> cancel = std::move(next->second.cancel);
     m_entries.erase(next);

@@ -46,6 +46,10 @@ class QueryWatchdog {
   std::map<Token, bool> m_fired;           // guarded by m_mutex; token -> cancel finished
   Token m_next_token = 1;                  // guarded by m_mutex
   bool m_stopping = false;                 // guarded by m_mutex
+  // When the thread wakes next on its own (max while it has nothing to
+  // watch): arm() wakes it only for an earlier deadline, not for every
+  // statement.
+  Clock::time_point m_wakes_at = Clock::time_point::max();  // guarded by m_mutex
   std::condition_variable m_fire_done;
   std::thread m_thread;
 };

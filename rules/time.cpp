@@ -39,7 +39,16 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 }  // namespace
 
 std::string format_rfc3339(Instant instant) {
-  return date::format("%Y-%m-%dT%H:%M:%SZ", instant);
+  // By hand rather than date::format, which goes through an ostringstream and
+  // its locale: this runs for every bound time parameter and every result.
+  const auto day = std::chrono::floor<std::chrono::days>(instant);
+  const std::chrono::year_month_day date{day};
+  const std::chrono::hh_mm_ss time{instant - day};
+  const int year = static_cast<int>(date.year());
+  return fmt::format("{}{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", year < 0 ? "-" : "",
+                     year < 0 ? -year : year, static_cast<unsigned>(date.month()),
+                     static_cast<unsigned>(date.day()), time.hours().count(),
+                     time.minutes().count(), time.seconds().count());
 }
 
 Expected<Instant> parse_rfc3339(std::string_view text) {

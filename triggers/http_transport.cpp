@@ -1,9 +1,9 @@
 #include "triggers/http_transport.h"
 
-#include <curl/curl.h>
+#include "triggers/curl_library.h"
+
 
 #include <algorithm>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -58,70 +58,71 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 // Owns a curl easy handle and header list.
 struct Curl {
-  CURL* handle = curl_easy_init();
+  const CurlLibrary& library;
+  CURL* handle = library.easy_init();
   curl_slist* headers = nullptr;
+  explicit Curl(const CurlLibrary& loaded) : library(loaded) {}
   ~Curl() {
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(handle);
+    library.slist_free_all(headers);
+    library.easy_cleanup(handle);
   }
-  Curl() = default;
   Curl(const Curl&) = delete;
   Curl& operator=(const Curl&) = delete;
 };
 
 }  // namespace
 
-CurlTransport::CurlTransport() {
-  static std::once_flag initialised;
-  std::call_once(initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 Expected<HttpClientResponse> CurlTransport::send(const HttpClientRequest& request,
                                                  std::stop_token stop) const {
-  Curl curl;
+  const auto library = curl_library();
+  if (!library) {
+    return std::unexpected(library.error());
+  }
+  const CurlLibrary& lib = **library;
+  Curl curl(lib);
   if (curl.handle == nullptr) {
     return fail("cannot create a curl handle");
   }
   for (const auto& [name, value] : request.headers) {
     // The caller has refused values with line breaks.
-    curl.headers = curl_slist_append(curl.headers, fmt::format("{}: {}", name, value).c_str());
+    curl.headers = lib.slist_append(curl.headers, fmt::format("{}: {}", name, value).c_str());
   }
-  curl.headers = curl_slist_append(curl.headers, "Expect:");
+  curl.headers = lib.slist_append(curl.headers, "Expect:");
 
   Transfer transfer;
   transfer.stop = stop;
   CURL* handle = curl.handle;
   const long timeout_ms = static_cast<long>(std::chrono::milliseconds(request.timeout).count());
-  curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  lib.easy_setopt(handle, CURLOPT_URL, request.url.c_str());
+  lib.easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  lib.easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.body) {
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body->c_str());
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body->size()));
+    lib.easy_setopt(handle, CURLOPT_POSTFIELDS, request.body->c_str());
+    lib.easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
+                    static_cast<curl_off_t>(request.body->size()));
   }
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, curl.headers);
-  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
-  curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(handle, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
+  lib.easy_setopt(handle, CURLOPT_HTTPHEADER, curl.headers);
+  lib.easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  lib.easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms);
+  lib.easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  lib.easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
+  lib.easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
+  lib.easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
+  lib.easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+  lib.easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
+  lib.easy_setopt(handle, CURLOPT_HEADERDATA, &transfer);
+  lib.easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  lib.easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, on_progress);
+  lib.easy_setopt(handle, CURLOPT_XFERINFODATA, &transfer);
 
-  const CURLcode result = curl_easy_perform(handle);
+  const CURLcode result = lib.easy_perform(handle);
   if (result != CURLE_OK) {
     return fail(result == CURLE_ABORTED_BY_CALLBACK ? std::string(kStoppedMessage)
-                                                    : std::string(curl_easy_strerror(result)));
+                                                    : std::string(lib.easy_strerror(result)));
   }
   HttpClientResponse response;
-  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
+  lib.easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
   response.body = std::move(transfer.body);
   response.retry_after = std::move(transfer.retry_after);
   return response;

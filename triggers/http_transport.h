@@ -43,7 +43,8 @@ class HttpTransport {
 
 class CurlTransport final : public HttpTransport {
  public:
-  CurlTransport();
+  // libcurl is loaded at the first send (curl_library.h); if it cannot be,
+  // every send fails saying so.
   Expected<HttpClientResponse> send(const HttpClientRequest& request,
                                     std::stop_token stop) const override;
 };

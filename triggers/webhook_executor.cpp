@@ -1,6 +1,7 @@
 #include "triggers/webhook_executor.h"
 
-#include <curl/curl.h>
+#include "triggers/curl_library.h"
+
 
 #include <algorithm>
 
@@ -49,8 +50,12 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, In
     }
     return std::chrono::seconds{std::stoll(std::string(value))};
   }
+  const auto curl = curl_library();
+  if (!curl) {
+    return std::nullopt;  // without libcurl, an HTTP-date is not read
+  }
   const std::string text(value);
-  const time_t date = curl_getdate(text.c_str(), nullptr);
+  const time_t date = (*curl)->getdate(text.c_str(), nullptr);
   if (date < 0) {
     return std::nullopt;
   }

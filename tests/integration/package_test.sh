@@ -15,7 +15,7 @@ version=$("$gapwatch" --version | awk '{print $2}')
 check "its version is the binary's ($version)" test "$(basename "$deb")" = "gapwatch_${version}_amd64.deb"
 
 dpkg-deb -I "$deb" >"$work/info"
-check "Depends is computed (dpkg-shlibdeps): ODBC, yaml-cpp, curl, sqlite" \
+check "Depends is computed (dpkg-shlibdeps: ODBC, yaml-cpp, sqlite) plus libcurl4, which is loaded at run time" \
   bash -c "grep '^ Depends:' '$work/info' | grep -q 'libodbc2' && grep '^ Depends:' '$work/info' | grep -q 'libyaml-cpp' && grep '^ Depends:' '$work/info' | grep -q 'libcurl4' && grep '^ Depends:' '$work/info' | grep -q 'libsqlite3'"
 check "ODBC drivers are recommended" grep -q '^ Recommends: odbc-postgresql' "$work/info"
 mkdir -p "$work/control" && dpkg-deb -e "$deb" "$work/control"

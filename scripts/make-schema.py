@@ -211,8 +211,23 @@ def main():
                         "description": "files (globs) holding more rules"},
         },
     }
-    out = pathlib.Path(__file__).resolve().parent.parent / "docs" / "gapwatch.schema.json"
-    out.write_text(json.dumps(schema, indent=2) + "\n")
+    docs = pathlib.Path(__file__).resolve().parent.parent / "docs"
+    (docs / "gapwatch.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+    # A file named by `include:` holds rules only (and optionally the version).
+    rules_file = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://gapwatch.invalid/gapwatch-rules.schema.json",
+        "title": "gapwatch rules file",
+        "description": "a file named by include: in gapwatch.yaml; see docs/configuration.md",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["rules"],
+        "properties": {
+            "version": schema["properties"]["version"],
+            "rules": schema["properties"]["rules"],
+        },
+    }
+    (docs / "gapwatch-rules.schema.json").write_text(json.dumps(rules_file, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -129,5 +129,56 @@ with tempfile.TemporaryDirectory() as work:
               f"loader only: {sorted(loader_keys - schema_keys)}, schema only: {sorted(schema_keys - loader_keys)}")
         check(f"preset {name}: the schema refuses an unknown key", not validator.is_valid(document))
 
+    # The auth blocks of a plain webhook: the loader's keys against the schema's.
+    auth_branches = {next(iter(b["properties"])): b["properties"]
+                     for b in schema["properties"]["executors"]["items"]["properties"]["webhook"]
+                     ["properties"]["auth"]["oneOf"]}
+    auth_samples = {
+        "basic": {"username": "u", "password": "p"},
+        "oauth2_client_credentials": {"token_url": "http://127.0.0.1:1/token", "client_id": "c",
+                                      "client_secret": "s"},
+    }
+    for block, sample in auth_samples.items():
+        document = copy.deepcopy(base)
+        document["executors"][1]["webhook"]["auth"] = {block: dict(sample, zz_not_a_key=1)}
+        path = os.path.join(work, "gapwatch.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(document, f)
+        result = subprocess.run([gapwatch, "validate", "-c", path], capture_output=True, text=True)
+        match = re.search(r"unknown key 'zz_not_a_key' \(expected one of: ([^)]*)\)", result.stderr)
+        if not match:
+            check(f"auth {block}: the loader names its keys", False, result.stderr.strip()[:300])
+            continue
+        loader_keys = set(k.strip() for k in match.group(1).split(","))
+        schema_keys = set(auth_branches[block][block]["properties"])
+        check(f"auth {block}: schema and loader accept the same keys", loader_keys == schema_keys,
+              f"loader only: {sorted(loader_keys - schema_keys)}, schema only: {sorted(schema_keys - loader_keys)}")
+        check(f"auth {block}: the schema refuses an unknown key", not validator.is_valid(document))
+
+    # A file named by include: has its own schema, with the main schema's rules.
+    rules_schema = json.load(open(os.path.join(source, "docs", "gapwatch-rules.schema.json")))
+    jsonschema.Draft7Validator.check_schema(rules_schema)
+    rules_validator = jsonschema.Draft7Validator(rules_schema)
+    check("the rules-file schema describes rules as the main schema does",
+          rules_schema["properties"]["rules"] == schema["properties"]["rules"])
+    included = {"version": 1, "rules": copy.deepcopy(base["rules"])}
+    check("an included rules file validates against the rules-file schema",
+          rules_validator.is_valid(included))
+    check("the rules-file schema refuses a warehouses section",
+          not rules_validator.is_valid(dict(included, warehouses=base["warehouses"])))
+    main = copy.deepcopy(base)
+    del main["rules"]
+    main["include"] = ["rules.yaml"]
+    with open(os.path.join(work, "gapwatch.yaml"), "w") as f:
+        yaml.safe_dump(main, f)
+    with open(os.path.join(work, "rules.yaml"), "w") as f:
+        yaml.safe_dump(dict(included, zz_not_a_key=1), f)
+    result = subprocess.run([gapwatch, "validate", "-c", os.path.join(work, "gapwatch.yaml")],
+                            capture_output=True, text=True)
+    match = re.search(r"unknown key 'zz_not_a_key' \(expected one of: ([^)]*)\)", result.stderr)
+    loader_keys = set(k.strip() for k in match.group(1).split(",")) if match else set()
+    check("included file: schema and loader accept the same keys",
+          loader_keys == set(rules_schema["properties"]), result.stderr.strip()[:300])
+
 print(f"{failures} failure(s)" if failures else "all checks passed")
 sys.exit(1 if failures else 0)

@@ -50,10 +50,16 @@ Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
     config.monitor.dry_run = true;
   }
   auto store = StateStore::open(config.monitor.state_path);
-  if (!store) {
-    throw std::runtime_error(store.error().message);
+  if (store) {
+    m_store = std::move(*store);
+  } else {
+    // Monitoring goes on without it: evaluations, metrics and the API; what
+    // cannot be recorded (incidents, requests) is not done at all.
+    spdlog::error("{}; evaluations and metrics go on, but no incident is recorded and nothing "
+                  "is dispatched until it opens (tried every {}s)",
+                  store.error().message, kStateReopenInterval.count());
+    m_store = StateStore::unavailable(config.monitor.state_path, store.error().message);
   }
-  m_store = std::move(*store);
   use_generation(build(std::move(config)));
   m_metrics.set_config_reload(true, m_clock.now());
   for (int i = 0; i < m_generation->config.monitor.workers; ++i) {
@@ -372,6 +378,26 @@ void Daemon::publish_next_due(std::size_t rule) {
   m_metrics.set_next_evaluation(generation.config.rules[rule].spec.name, due);
 }
 
+bool Daemon::reopen_state_if_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < m_next_reopen || m_store->unavailable_reason().empty()) {
+    return false;
+  }
+  m_next_reopen = now + kStateReopenInterval;
+  auto reopened = m_store->reopen();
+  if (!reopened) {
+    spdlog::debug("{}", reopened.error().message);
+    return false;
+  }
+  spdlog::info("the state database {} is open: incidents and backfills resume",
+               m_store->path());
+  m_generation->incidents.forget_rules_without_incident();
+  if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
+    spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
+  }
+  return true;
+}
+
 void Daemon::publish_all_next_due() {
   for (std::size_t rule = 0; rule < m_generation->config.rules.size(); ++rule) {
     publish_next_due(rule);
@@ -440,6 +466,7 @@ int Daemon::run() {
       reload();
       publish_all_next_due();
     }
+    store_changed = reopen_state_if_due() || store_changed;
     const Instant now = m_clock.now();
     store_changed = handle_results() || store_changed;
     store_changed = handle_reports() || store_changed;

@@ -91,6 +91,9 @@ class Daemon {
   // changed (only rules whose schedule moved are looked at).
   void publish_next_due(std::size_t rule);
   void publish_all_next_due();
+  // While the state database is a stand-in (it could not be opened), tries
+  // the file again every kStateReopenInterval; true when it opened now.
+  bool reopen_state_if_due();
   void use_generation(std::shared_ptr<Generation> generation);
 
   DaemonOptions m_options;
@@ -144,6 +147,8 @@ class Daemon {
   std::vector<PublishedDue> m_published_due;
   static constexpr std::chrono::seconds kStoreGaugeInterval{5};
   static constexpr std::chrono::seconds kOutboxReadInterval{1};
+  static constexpr std::chrono::seconds kStateReopenInterval{5};
+  std::chrono::steady_clock::time_point m_next_reopen;  // control thread
   std::chrono::steady_clock::time_point m_next_outbox_read;  // control thread
   std::chrono::steady_clock::time_point m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;

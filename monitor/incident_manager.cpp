@@ -247,6 +247,11 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
   return effects;
 }
 
+void IncidentManager::forget_rules_without_incident() {
+  std::lock_guard lock(m_mutex);
+  m_without_incident.clear();
+}
+
 Expected<void> IncidentManager::verify_requests(const Incident& incident,
                                                 const RuleResult& result,
                                                 std::vector<RequestRecord>& requests,

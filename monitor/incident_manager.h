@@ -38,6 +38,9 @@ class IncidentManager {
       : m_store(store), m_clock(clock), m_dry_run(dry_run) {}
 
   Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result);
+  // Forgets which rules were seen without an incident: the state database
+  // was replaced (opened after a stand-in) and may hold active incidents.
+  void forget_rules_without_incident();
 
   // Recomputes an active incident's state from its requests: backfilling while
   // any is pending or sending, verifying while any awaits verification, else

@@ -301,6 +301,10 @@ Expected<void> StateStore::migrate() {
 
 Expected<void> StateStore::transaction(const std::function<Expected<void>()>& work) {
   std::lock_guard lock(m_mutex);
+  if (!m_unavailable.empty() && sqlite3_get_autocommit(m_db)) {
+    // Nothing can be recorded: say why rather than "readonly database".
+    return fail(m_unavailable);
+  }
   if (!sqlite3_get_autocommit(m_db)) {
     return work();  // nested: part of the enclosing transaction
   }
@@ -579,8 +583,45 @@ Expected<void> StateStore::add_event(const EventRecord& event) {
                   event.detail});
 }
 
+std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(":memory:", &db,
+                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  // The schema, so that reads work (and find nothing); then no more writes.
+  // (An in-memory database fails to take it only when out of memory.)
+  static_cast<void>(store->migrate());
+  sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+  store->m_unavailable = std::move(reason);
+  return store;
+}
+
+Expected<bool> StateStore::reopen() {
+  std::lock_guard lock(m_mutex);
+  if (m_unavailable.empty()) {
+    return true;
+  }
+  auto opened = open(m_path);
+  if (!opened) {
+    m_unavailable = opened.error().message;
+    return std::unexpected(opened.error());
+  }
+  std::swap(m_db, (*opened)->m_db);  // the stand-in is closed with `opened`
+  m_unavailable.clear();
+  m_write_error.clear();
+  return true;
+}
+
+std::string StateStore::unavailable_reason() const {
+  std::lock_guard lock(m_mutex);
+  return m_unavailable;
+}
+
 Expected<void> StateStore::check_writable() {
   std::lock_guard lock(m_mutex);
+  if (!m_unavailable.empty()) {
+    return fail(m_unavailable);
+  }
   if (sqlite3_db_readonly(m_db, "main") == 1) {
     return fail(fmt::format("the state database {} is read-only", m_path));
   }

@@ -87,6 +87,15 @@ struct EventRecord {
 class StateStore {
  public:
   static Expected<std::unique_ptr<StateStore>> open(const std::string& path);
+  // A stand-in for a state database that cannot be opened (a read-only or
+  // full disk, a missing directory): empty, and every write fails saying
+  // `reason`. reopen() replaces it with the real file once that opens.
+  static std::unique_ptr<StateStore> unavailable(const std::string& path, std::string reason);
+  // For a stand-in: tries to open the real file again; true once it is open.
+  // A store that is not a stand-in is open already.
+  Expected<bool> reopen();
+  // Why the real file could not be opened; empty when it is open.
+  std::string unavailable_reason() const;
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
@@ -140,12 +149,15 @@ class StateStore {
   Expected<std::vector<Incident>> select_incidents(const std::string& where,
                                                    const std::vector<std::string>& args);
 
-  std::recursive_mutex m_mutex;
+  mutable std::recursive_mutex m_mutex;
   sqlite3* m_db;  // guarded by m_mutex
   // Why the last write failed for lack of space or permission; empty once a
   // write succeeds again. Guarded by m_mutex.
   std::string m_write_error;
   std::string m_path;
+  // Set while this is a stand-in for a file that could not be opened.
+  // Guarded by m_mutex.
+  std::string m_unavailable;
 };
 
 }  // namespace gapwatch

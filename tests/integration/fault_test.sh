@@ -241,7 +241,7 @@ check "one incident, resolved (none lost, none doubled)" test "$(sqlite3 "$dir/s
 check "no rows are missing in the judged range" test "$(sqlite3 "$dir/warehouse.db" "SELECT COUNT(*) FROM archive_events a WHERE a.event_time >= datetime('now', '-46 hours') AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.id)")" -eq 0
 check "restarts resumed interrupted deliveries" grep -q "resumed after restart" "$dir/log"
 
-echo "== the state database on a full file system mid-run, and on a read-only one at start"
+echo "== the state database on a read-only file system at start, and on a full one mid-run"
 dir=$work/fullfs; mkdir -p "$dir/state"; make_warehouse "$dir"
 sqlite3 "$dir/warehouse.db" "INSERT INTO events SELECT * FROM archive_events"   # no gap yet
 write_config "$dir" "  - name: reload
@@ -257,11 +257,25 @@ failed=0
 check() { local what=$1; shift; if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=$((failed+1)); fi; }
 wait_for() { local s=$1; shift; local end=$((SECONDS + s)); until "$@"; do ((SECONDS >= end)) && return 1; sleep 0.1; done; }
 missing() { sqlite3 "$dir/warehouse.db" 'SELECT COUNT(*) FROM archive_events a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.id)'; }
-# Read-only at start: refused with a clear message.
+# Read-only at start: says so, evaluates and serves metrics without recording
+# or dispatching anything, and takes the file once the disk is writable.
 mount -t tmpfs -o size=1m,ro tmpfs "$dir/state"
-"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/ro.log"
-check "read-only state database: gapwatch refuses to start (exit 1)" test $? -eq 1
-check "read-only state database: it says so" grep -qE "cannot open the state database .*(read-only|readonly|unable to open)" "$dir/ro.log"
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/ro.log" &
+daemon=$!
+wait_for 20 grep -q "rule events_hourly: pass" "$dir/ro.log"
+check "read-only: it says so, and that monitoring goes on" grep -qE "cannot open the state database .*(read-only|readonly|unable to open).*evaluations and metrics go on" "$dir/ro.log"
+url="http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/ro.log" | head -1 | cut -d: -f3)"
+check "read-only: metrics are served" bash -c "curl -sf '$url/metrics' | grep -q '^gapwatch_rule_status'"
+check "read-only: /readyz is 503 and says why" bash -c "curl -s '$url/readyz' | grep -q 'state database'"
+sqlite3 "$dir/warehouse.db" "DELETE FROM events WHERE id IN (SELECT id FROM archive_events)"
+wait_for 20 grep -q "cannot record the result in the state database" "$dir/ro.log"
+check "read-only: the failure cannot be recorded, and it says why" grep -qE "cannot record the result in the state database: cannot open the state database" "$dir/ro.log"
+check "read-only: nothing was dispatched (rows still missing)" test "$(missing)" -eq 60
+mount -o remount,rw "$dir/state"
+wait_for 40 grep -q "incident #1 for events_hourly resolved" "$dir/ro.log"
+check "writable again: the file opens, the incident opens, the backfill runs, it resolves" grep -q "incident #1 for events_hourly resolved" "$dir/ro.log"
+check "writable again: no rows are missing" test "$(missing)" -eq 0
+kill -TERM "$daemon"; wait "$daemon"
 umount "$dir/state"
 # Full mid-run: says so, keeps evaluating and serving, dispatches nothing it cannot record.
 mount -t tmpfs -o size=1m tmpfs "$dir/state"

@@ -532,5 +532,43 @@ TEST_CASE("state store: a failed transaction leaves nothing behind") {
   CHECK(value_of(store->request("r1")).has_value());
 }
 
+TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty and records nothing") {
+  TemporaryDirectory directory;
+  const std::string path = (directory.path() / "missing-directory" / "state.db").string();
+  const auto opened = StateStore::open(path);
+  REQUIRE_FALSE(opened.has_value());
+  const std::string reason = opened.error().message;
+  CHECK(reason.find("cannot open the state database") == 0);
+
+  const std::unique_ptr<StateStore> store = StateStore::unavailable(path, reason);
+  CHECK(store->unavailable_reason() == reason);
+  CHECK(value_of(store->incidents(true)).empty());
+  CHECK(value_of(store->due_requests(kNow)).empty());
+  SUBCASE("every write fails with the reason") {
+    const auto written = store->transaction([&]() -> Expected<void> {
+      auto id = store->insert_incident(make_incident("orders"));
+      if (!id) {
+        return std::unexpected(id.error());
+      }
+      return {};
+    });
+    REQUIRE_FALSE(written.has_value());
+    CHECK(written.error().message == reason);
+    CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
+    CHECK(value_of(store->incidents(false)).empty());
+    CHECK_FALSE(store->check_writable().has_value());
+  }
+  SUBCASE("reopen fails while the file cannot be opened, then takes it") {
+    CHECK_FALSE(store->reopen().has_value());
+    std::filesystem::create_directory(directory.path() / "missing-directory");
+    CHECK(value_of(store->reopen()));
+    CHECK(store->unavailable_reason().empty());
+    CHECK(store->check_writable().has_value());
+    const std::int64_t id = value_of(store->insert_incident(make_incident("orders")));
+    CHECK(value_of(store->incident(id)).has_value());
+    CHECK(std::filesystem::exists(path));
+  }
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -170,11 +170,11 @@ def main():
         f"`gapwatch --version` takes {p.get('startup.gapwatch.median_ms')} ms (median), "
         f"`isql --version` {p.get('startup.isql.median_ms')} ms and `psql --version` "
         f"{p.get('startup.psql.median_ms')} ms: gapwatch loads "
-        f"{p.get('startup.gapwatch_shared_libraries')} shared libraries (libcurl alone brings "
-        f"GnuTLS, OpenSSL, Kerberos, LDAP, SSH and RTMP clients), and `perf` shows the dynamic "
-        f"loader's relocations and page mapping as most of that time. Against a statement of "
-        f"tens of milliseconds, that fixed cost is what keeps the SQLite ratio above the target; "
-        f"the daemon pays it once.")
+        f"{p.get('startup.gapwatch_shared_libraries')} shared libraries (libcurl, with its "
+        f"GnuTLS, OpenSSL, Kerberos, LDAP, SSH and RTMP clients, is not among them: it is loaded "
+        f"when the first webhook is sent), and the date library reads the time-zone directory "
+        f"the first time a zone is looked up. Against a statement of tens of milliseconds that "
+        f"fixed cost weighs; the daemon pays it once.")
     add("")
     add("What `gapwatch check` printed (the rule set passes on this data):")
     add("")
@@ -357,9 +357,10 @@ def main():
         f"same interval against the same server, one after the other. Cycles are counted by the "
         f"server (`pg_stat_statements` calls ÷ statements per cycle); CPU is utime + stime from "
         f"`/proc` over the same window; peak RSS is `VmHWM`. RSS counts every shared-library "
-        f"page a process touched in full: gapwatch is linked dynamically (libcurl alone brings "
-        f"GnuTLS, OpenSSL, Kerberos and LDAP client libraries), the exporter is one static Go "
-        f"binary, so the private and PSS rows say how much memory each really holds.")
+        f"page a process touched in full: gapwatch is linked dynamically (the C++ standard "
+        f"library, yaml-cpp, spdlog, fmt, SQLite, OpenSSL's libcrypto, the ODBC driver manager "
+        f"and psqlODBC with libpq), the exporter is one static Go binary, so the private and PSS "
+        f"rows say how much memory each really holds.")
     add("")
     add("| | gapwatch | prometheus-sql-exporter |")
     add("|---|---|---|")

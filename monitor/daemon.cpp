@@ -223,6 +223,7 @@ void Daemon::evaluate_due(Instant now) {
     m_board.record_skipped(name);
     publish_next_due(index);
   }
+  bool wake_all_workers = false;
   for (const std::size_t index : due) {
     publish_next_due(index);
     const std::string& warehouse = generation->config.rules[index].spec.warehouse;
@@ -232,7 +233,12 @@ void Daemon::evaluate_due(Instant now) {
       ++m_running_jobs;
       WarehouseQueue& queue = m_queues[warehouse];
       // A reload may change the cap; jobs already running count against it.
-      queue.max_connections = found ? found->max_connections : 1;
+      // A raised cap can make several waiting jobs runnable at once.
+      const int max_connections = found ? found->max_connections : 1;
+      if (max_connections > queue.max_connections && !queue.jobs.empty()) {
+        wake_all_workers = true;
+      }
+      queue.max_connections = max_connections;
       queue.jobs.push_back(Job{++m_queued, [this, generation, index] {
         const RuleConfig& rule = generation->config.rules[index];
         RuleResult result = generation->evaluator.evaluate(rule, m_clock.now());
@@ -245,6 +251,9 @@ void Daemon::evaluate_due(Instant now) {
       }});
     }
     m_work_ready.notify_one();
+  }
+  if (wake_all_workers) {
+    m_work_ready.notify_all();
   }
 }
 
@@ -474,10 +483,8 @@ int Daemon::run() {
     // The outbox is read when this pass changed it, and otherwise once a
     // second (for retries coming due and requests made through the API or
     // the command line), not after every result.
-    const auto steady_now = std::chrono::steady_clock::now();
-    if (!m_generation->config.monitor.dry_run &&
-        (store_changed || steady_now >= m_next_outbox_read)) {
-      m_next_outbox_read = steady_now + kOutboxReadInterval;
+    if (!m_generation->config.monitor.dry_run && (store_changed || now != m_last_outbox_read)) {
+      m_last_outbox_read = now;  // the loop wakes at least at every whole second
       auto started_count = m_generation->dispatcher.dispatch_due();
       if (!started_count) {
         spdlog::error("cannot read the outbox: {}", started_count.error().message);

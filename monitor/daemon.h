@@ -146,10 +146,11 @@ class Daemon {
   };
   std::vector<PublishedDue> m_published_due;
   static constexpr std::chrono::seconds kStoreGaugeInterval{5};
-  static constexpr std::chrono::seconds kOutboxReadInterval{1};
   static constexpr std::chrono::seconds kStateReopenInterval{5};
   std::chrono::steady_clock::time_point m_next_reopen;  // control thread
-  std::chrono::steady_clock::time_point m_next_outbox_read;  // control thread
+  // The outbox is read when a pass changed it, else once per whole second
+  // (the second of the last read; control thread).
+  Instant m_last_outbox_read;
   std::chrono::steady_clock::time_point m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;

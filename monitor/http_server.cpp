@@ -70,13 +70,22 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return values;
 }
 
-void send(mg_connection* connection, const HttpResponse& response, bool head_only = false) {
+// How the body is framed: a length, chunks (HTTP/1.1), or the end of the
+// connection (a streamed body to an HTTP/1.0 client).
+enum class Framing { length, chunked, until_close };
+
+void send(mg_connection* connection, const HttpResponse& response, bool head_only = false,
+          bool http_1_0 = false) {
+  const Framing framing = !response.stream ? Framing::length
+                          : http_1_0       ? Framing::until_close
+                                           : Framing::chunked;
   std::string head = fmt::format(
-      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{}\r\nConnection: close\r\n"
+      "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{}Connection: close\r\n"
       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
       response.status, reason(response.status), response.content_type,
-      response.stream ? std::string("Transfer-Encoding: chunked")
-                      : fmt::format("Content-Length: {}", response.body.size()));
+      framing == Framing::length    ? fmt::format("Content-Length: {}\r\n", response.body.size())
+      : framing == Framing::chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                                    : std::string());
   for (const auto& [name, value] : response.headers) {
     head += fmt::format("{}: {}\r\n", name, value);
   }
@@ -89,12 +98,27 @@ void send(mg_connection* connection, const HttpResponse& response, bool head_onl
     mg_write(connection, response.body.data(), response.body.size());
     return;
   }
-  response.stream([connection](std::string_view piece) {
-    if (!piece.empty()) {
-      mg_send_chunk(connection, piece.data(), static_cast<unsigned int>(piece.size()));
-    }
-  });
-  mg_send_chunk(connection, "", 0);  // the last chunk
+  bool connected = true;
+  try {
+    response.stream([&](std::string_view piece) {
+      if (connected && !piece.empty()) {
+        const int sent =
+            framing == Framing::chunked
+                ? mg_send_chunk(connection, piece.data(), static_cast<unsigned int>(piece.size()))
+                : mg_write(connection, piece.data(), piece.size());
+        connected = sent > 0;
+      }
+      return connected;
+    });
+  } catch (const std::exception& error) {
+    // The status line is out: all that can be done is to end the body short
+    // (no last chunk), which the client sees as a broken response.
+    spdlog::error("http: the body could not be produced: {}", error.what());
+    return;
+  }
+  if (connected && framing == Framing::chunked) {
+    mg_send_chunk(connection, "", 0);  // the last chunk
+  }
 }
 
 }  // namespace
@@ -136,7 +160,8 @@ int HttpServer::handle(mg_connection* connection, void* self) {
     spdlog::error("http: {} {}: {}", request.method, request.path, error.what());
     response = HttpResponse{500, "application/json", R"({"error":"internal error"})", {}, {}};
   }
-  send(connection, response, request.method == "HEAD");
+  const bool http_1_0 = info->http_version != nullptr && std::string_view(info->http_version) == "1.0";
+  send(connection, response, request.method == "HEAD", http_1_0);
   return response.status;
 }
 
@@ -145,7 +170,10 @@ std::string body_of(const HttpResponse& response) {
     return response.body;
   }
   std::string body;
-  response.stream([&body](std::string_view piece) { body += piece; });
+  response.stream([&body](std::string_view piece) {
+    body += piece;
+    return true;
+  });
   return body;
 }
 

@@ -33,8 +33,9 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;
   // Set instead of `body` for a body too large to hold whole (the /metrics
   // page of thousands of rules): called once with a writer that sends each
-  // piece as it is produced (chunked transfer encoding).
-  using Writer = std::function<void(std::string_view)>;
+  // piece as it is produced (chunked transfer encoding for HTTP/1.1). The
+  // writer returns false once the client is gone: stop producing then.
+  using Writer = std::function<bool(std::string_view)>;
   std::function<void(const Writer&)> stream;
 };
 

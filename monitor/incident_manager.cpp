@@ -38,14 +38,19 @@ std::string describe(const Window& window) {
   return fmt::format("{} .. {}", format_rfc3339(window.start), format_rfc3339(window.end));
 }
 
-// Whether this evaluation looked at all of `window`: a rule without buckets
-// judges everything it reads; a partitioned rule only its judged range, which
-// moves on with time (lookback), so an old window may have left it.
-bool judged_whole(const Verdict& verdict, const Window& window) {
+// Where `window` lies against this evaluation's judged range. A rule without
+// buckets judges everything it reads; a partitioned rule only a range that
+// moves on with time: an old window leaves it at the lookback's end, a recent
+// one enters it once `delay` has passed.
+enum class Judged { whole, not_yet, left };
+Judged judged(const Verdict& verdict, const Window& window) {
   if (verdict.buckets.empty()) {
-    return true;
+    return Judged::whole;
   }
-  return verdict.buckets.front().start <= window.start && window.end <= verdict.buckets.back().end;
+  if (window.start < verdict.buckets.front().start) {
+    return Judged::left;
+  }
+  return window.end <= verdict.buckets.back().end ? Judged::whole : Judged::not_yet;
 }
 
 std::vector<Window> fail_windows(const Verdict& verdict) {
@@ -106,7 +111,8 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
     // transaction, and once known no read either.
     {
       std::lock_guard lock(m_mutex);
-      if (m_without_incident.contains(name)) {
+      const auto seen = m_without_incident.find(name);
+      if (seen != m_without_incident.end() && now < seen->second + kWithoutIncidentFor) {
         return effects;
       }
     }
@@ -116,7 +122,7 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
     }
     if (!*active) {
       std::lock_guard lock(m_mutex);
-      m_without_incident.insert(name);
+      m_without_incident[name] = now;
       return effects;
     }
   } else {
@@ -271,7 +277,11 @@ Expected<void> IncidentManager::verify_requests(const Incident& incident,
     });
     std::string kind;
     std::string detail;
-    if (!still_failing && judged_whole(result.verdict, request.window)) {
+    const Judged seen = judged(result.verdict, request.window);
+    if (!still_failing && seen == Judged::not_yet) {
+      continue;  // part of the window is not judged yet: wait for it
+    }
+    if (!still_failing && seen == Judged::whole) {
       request.state = RequestState::verified;
       request.last_error.clear();
       kind = "request_verified";

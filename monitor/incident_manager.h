@@ -10,10 +10,11 @@
 // in other processes.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "monitor/config.h"
@@ -73,11 +74,13 @@ class IncidentManager {
   StateStore& m_store;
   const Clock& m_clock;
   const bool m_dry_run;
-  // Rules known to have no active incident. Only record() opens incidents, so
-  // a rule stays in this set until record() opens one for it; a rule that
-  // keeps passing then costs no read of the state database.
+  // Rules seen without an active incident, and when. Only record() opens
+  // incidents, so a rule that keeps passing costs no read of the state
+  // database; the entry is trusted for a minute at most, should another
+  // gapwatch process share the state file.
+  static constexpr std::chrono::seconds kWithoutIncidentFor{60};
   std::mutex m_mutex;
-  std::unordered_set<std::string> m_without_incident;  // guarded by m_mutex
+  std::unordered_map<std::string, Instant> m_without_incident;  // guarded by m_mutex
 };
 
 }  // namespace gapwatch

@@ -433,7 +433,7 @@ constexpr std::size_t kPieceSize = Metrics::kRenderPieceSize;
 
 }  // namespace
 
-void Metrics::render(const std::function<void(std::string_view)>& write) const {
+void Metrics::render(const std::function<bool(std::string_view)>& write) const {
   std::string piece;
   piece.reserve(kPieceSize + 8 * 1024);
   for (const RuleFamilyWriter& family : kRuleFamilies) {
@@ -445,7 +445,9 @@ void Metrics::render(const std::function<void(std::string_view)>& write) const {
     bool done = false;
     while (!done) {
       if (piece.size() >= kPieceSize) {
-        write(piece);
+        if (!write(piece)) {
+          return;
+        }
         piece.clear();
       }
       std::lock_guard lock(m_mutex);
@@ -465,7 +467,10 @@ void Metrics::render(const std::function<void(std::string_view)>& write) const {
 
 std::string Metrics::render() const {
   std::string out;
-  render([&out](std::string_view piece) { out += piece; });
+  render([&out](std::string_view piece) {
+    out += piece;
+    return true;
+  });
   return out;
 }
 

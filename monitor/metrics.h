@@ -62,7 +62,8 @@ class Metrics {
   // written in pieces of a few hundred KiB as it is produced (the HTTP
   // server: the page of 10,000 rules is about 25 MiB).
   std::string render() const;
-  void render(const std::function<void(std::string_view)>& write) const;
+  // `write` returns false to stop (the scraper went away).
+  void render(const std::function<bool(std::string_view)>& write) const;
   // The size a piece grows to before it is written (a piece may exceed it by
   // one rule's samples, and the last by the few non-rule families).
   static constexpr std::size_t kRenderPieceSize = std::size_t{256} * 1024;

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -64,11 +65,19 @@ Loaded load() {
 }  // namespace
 
 Expected<const CurlLibrary*> curl_library() {
-  static const Loaded loaded = load();  // thread-safe initialisation, once
+  static std::mutex mutex;
+  static std::optional<CurlLibrary> library;  // guarded by mutex; set once loaded
+  std::lock_guard lock(mutex);
+  if (library) {
+    return &*library;
+  }
+  // Tried again at each call until it works: libcurl may be installed later.
+  Loaded loaded = load();
   if (!loaded.error.empty()) {
     return fail(loaded.error);
   }
-  return &loaded.functions;
+  library = loaded.functions;
+  return &*library;
 }
 
 }  // namespace gapwatch

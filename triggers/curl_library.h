@@ -27,7 +27,7 @@ struct CurlLibrary {
 };
 
 // libcurl (soname libcurl.so.4), loaded and curl_global_init'ed on first use;
-// an error names what could not be loaded, each time it is asked for.
+// an error names what could not be loaded, and the next call tries again.
 Expected<const CurlLibrary*> curl_library();
 
 }  // namespace gapwatch

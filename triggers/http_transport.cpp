@@ -72,6 +72,8 @@ struct Curl {
 
 }  // namespace
 
+CurlTransport::CurlTransport() { static_cast<void>(curl_library()); }
+
 Expected<HttpClientResponse> CurlTransport::send(const HttpClientRequest& request,
                                                  std::stop_token stop) const {
   const auto library = curl_library();

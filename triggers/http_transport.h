@@ -43,8 +43,11 @@ class HttpTransport {
 
 class CurlTransport final : public HttpTransport {
  public:
-  // libcurl is loaded at the first send (curl_library.h); if it cannot be,
-  // every send fails saying so.
+  // Loads libcurl (curl_library.h) here, on the thread that builds the
+  // executors before any delivery starts: curl_global_init is not safe
+  // beside other threads in older libcurl. If it cannot be loaded, each send
+  // tries again and fails saying why.
+  CurlTransport();
   Expected<HttpClientResponse> send(const HttpClientRequest& request,
                                     std::stop_token stop) const override;
 };

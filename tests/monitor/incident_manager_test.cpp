@@ -423,6 +423,12 @@ TEST_CASE("incident manager: a window that left the judged range unverified expi
     CHECK(contains(kinds, "request_expired"));
     CHECK_FALSE(contains(kinds, "request_verified"));
   }
+  SUBCASE("a window not judged yet (delay) waits rather than expiring") {
+    f.record_result(result_of("ppf", f.clock.now()));  // hours 0..2: hour 3 is not judged
+    CHECK(f.request(old_window).state == RequestState::verified);
+    CHECK(f.request(recent).state == RequestState::accepted);
+    CHECK_FALSE(contains(event_kinds(*f.store, *opened.incident_id), "request_expired"));
+  }
   SUBCASE("when the rule passes: the incident resolves, only the judged window is verified") {
     const IncidentEffects effects = f.record_result(result_of("pp", f.clock.now(), 2));
     CHECK(effects.resolved);

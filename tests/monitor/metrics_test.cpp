@@ -658,7 +658,10 @@ TEST_CASE("metrics: the page written in pieces is the whole page, each family in
     metrics.record_result(result_for(rule.spec.name, Status::pass));
   }
   std::vector<std::string> pieces;
-  metrics.render([&](std::string_view piece) { pieces.emplace_back(piece); });
+  metrics.render([&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    return true;
+  });
   REQUIRE(pieces.size() > 1);
   std::string whole;
   for (const std::string& piece : pieces) {
@@ -682,6 +685,14 @@ TEST_CASE("metrics: the page written in pieces is the whole page, each family in
   }
   const Scrape scrape(metrics);
   CHECK(scrape.select("gapwatch_rule_status").size() == 3000 * 4);
+  SUBCASE("a writer that fails stops the rendering") {
+    int calls = 0;
+    metrics.render([&](std::string_view) {
+      ++calls;
+      return false;
+    });
+    CHECK(calls == 1);
+  }
   CHECK(scrape.value("gapwatch_rule_status", {{"rule", "rule_02999"}, {"status", "pass"}}) == 1);
 }
 

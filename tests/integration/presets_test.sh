@@ -7,7 +7,9 @@
 # lost answer resent and taken as accepted (Airflow 409, Prefect 200 for a
 # known idempotency key); tokens obtained (Airflow 3 login, Entra ID client
 # credentials), refreshed when they expire and fetched again when refused;
-# a Dagster error member with HTTP 200 and an Airflow 404 escalating; and no
+# Dagster partition sets, asset ranges and job runs (one per partition, tagged
+# dagster/partition); a Dagster error member with HTTP 200 and an Airflow 404
+# escalating; Airflow 3 taking a resent run as a 409 duplicate; and no
 # password, client secret, API key or token anywhere in gapwatch's log, its
 # stored outputs or its API answers.
 set -uo pipefail
@@ -184,6 +186,63 @@ check "three hourly partitions named as Dagster names them" test "$(calls "$dir"
   'all(__import__("re").match(r"^\d{4}-\d{2}-\d{2}-\d{2}:00$", p) for p in body(calls[0])["variables"]["backfillParams"]["partitionNames"]) and len(body(calls[0])["variables"]["backfillParams"]["partitionNames"])')" = 3
 check "the Dagster-Cloud-Api-Token header" test "$(calls "$dir" '^/graphql$' 'calls[0]["headers"]["dagster-cloud-api-token"] == "user:dagstertoken0123456789"')" = True
 check "the backfill id is in the incident" grep -q "backfill [0-9a-f]\{8\} launched" "$dir/incident.json"
+check_no_secrets "$dir"
+
+echo "== dagster: assets, launchPartitionBackfill over a range of asset partitions"
+dir=$work/dagster_assets; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists warehouse/events
+write_config "$dir" "$(executor dagster "      preset: dagster
+      base_url: http://127.0.0.1:$port
+      api_token: \"\${DAGSTER_TOKEN}\"
+      assets: [warehouse/events]
+      partition_every: 1h")" \
+  '    backfill: {executor: dagster, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "partitionsByAssets with the asset key's path, no partition set" test "$(calls "$dir" '^/graphql$' \
+  'str(body(calls[0])["variables"]["backfillParams"]["partitionsByAssets"][0]["assetKey"]["path"]) + " " + str("selector" in body(calls[0])["variables"]["backfillParams"])')" = \
+  "['warehouse', 'events'] False"
+check "one range from the window's first hourly partition to its last" test "$(calls "$dir" '^/graphql$' \
+  '[(k, bool(__import__("re").match(r"^\d{4}-\d{2}-\d{2}-\d{2}:00$", v))) for k, v in sorted(body(calls[0])["variables"]["backfillParams"]["partitionsByAssets"][0]["partitions"]["range"].items())]')" = \
+  "[('end', True), ('start', True)]"
+check_no_secrets "$dir"
+
+echo "== dagster: job, one launchRun per hourly partition with the dagster/partition tag"
+dir=$work/dagster_job; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_job
+write_config "$dir" "$(executor dagster "      preset: dagster
+      base_url: http://127.0.0.1:$port
+      api_token: \"\${DAGSTER_TOKEN}\"
+      repository_location: etl
+      job: events_job
+      partition_every: 1h
+      run_config: {ops: {load_events: {config: {table: \"{table}\"}}}}")" \
+  '    backfill: {executor: dagster, max_window: 1h, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "three launchRun mutations, one per missing hour" test "$(calls "$dir" '^/graphql$' \
+  'sum("launchRun(" in body(c)["query"] for c in calls)')" = 3
+check "each names its partition in the dagster/partition tag, all different" test "$(calls "$dir" '^/graphql$' \
+  'len({t["value"] for c in calls for t in body(c)["variables"]["executionParams"]["executionMetadata"]["tags"] if t["key"] == "dagster/partition"})')" = 3
+check "the job selector and run_config as runConfigData" test "$(calls "$dir" '^/graphql$' \
+  'body(calls[0])["variables"]["executionParams"]["selector"]["jobName"] + " " + body(calls[0])["variables"]["executionParams"]["runConfigData"]["ops"]["load_events"]["config"]["table"]')" = \
+  "events_job events"
+check_no_secrets "$dir"
+
+echo "== airflow3: the answer is lost, the resend gets 409 and counts as accepted"
+dir=$work/airflow3_lost; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest --script lost,ok
+write_config "$dir" "$(executor airflow "      preset: airflow3
+      base_url: http://127.0.0.1:$port
+      dag_id: events_ingest
+      username: admin
+      password: \"\${AIRFLOW3_PASSWORD}\"")" \
+  '    backfill: {executor: airflow, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "created, then 409 for the same run id" test \
+  "$(calls "$dir" '^/api/v2/dags/events_ingest/dagRuns$' '[c["status"] for c in calls]')" = "[200, 409]"
+check "the 409 counted as accepted" grep -q "already accepted" "$dir/incident.json"
 check_no_secrets "$dir"
 
 echo "== dagster: an error member with HTTP 200 is a failure, and the incident escalates"

@@ -435,7 +435,7 @@ constexpr std::size_t kPieceSize = Metrics::kRenderPieceSize;
 
 void Metrics::render(const std::function<bool(std::string_view)>& write) const {
   std::string piece;
-  piece.reserve(kPieceSize + 8 * 1024);
+  piece.reserve(kPieceSize + std::size_t{8} * 1024);
   for (const RuleFamilyWriter& family : kRuleFamilies) {
     append_header(piece, family.family);
     // The rule table is locked for one piece at a time, so that a slow

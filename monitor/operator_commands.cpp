@@ -48,15 +48,20 @@ std::string optional_time(const std::optional<Instant>& instant) {
 }
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one
-// thread with sigtimedwait, which turns them into daemon requests.
+// thread with sigwaitinfo, which turns them into daemon requests. The thread
+// sleeps until a signal comes (no polling tick: an idle daemon stays asleep);
+// to end it, the destructor requests a stop and sends this thread a SIGTERM of
+// its own, which the thread sees after the stop request and does not act on.
 class SignalThread {
  public:
   explicit SignalThread(Daemon& daemon)
       : m_thread([&daemon](std::stop_token stop) {
-          sigset_t signals = handled();
-          const timespec tick{0, 200'000'000};
-          while (!stop.stop_requested()) {
-            const int signal = sigtimedwait(&signals, nullptr, &tick);
+          const sigset_t signals = handled();
+          while (true) {
+            const int signal = sigwaitinfo(&signals, nullptr);
+            if (stop.stop_requested()) {
+              return;
+            }
             if (signal == SIGHUP) {
               spdlog::info("SIGHUP: reloading the configuration");
               daemon.request_reload();
@@ -66,6 +71,16 @@ class SignalThread {
             }
           }
         }) {}
+
+  SignalThread(const SignalThread&) = delete;
+  SignalThread& operator=(const SignalThread&) = delete;
+
+  ~SignalThread() {
+    m_thread.request_stop();
+    // The thread has not been joined yet, so its handle is valid even if it
+    // has already returned; a signal left pending on it is discarded.
+    pthread_kill(m_thread.native_handle(), SIGTERM);
+  }
 
   static sigset_t handled() {
     sigset_t signals;

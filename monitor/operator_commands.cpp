@@ -50,7 +50,7 @@ std::string optional_time(const std::optional<Instant>& instant) {
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one
 // thread with sigwaitinfo, which turns them into daemon requests. The thread
 // sleeps until a signal comes (no polling tick: an idle daemon stays asleep);
-// to end it, the destructor requests a stop and sends this thread a SIGTERM of
+// to end it, the destructor requests a stop and sends this thread a SIGHUP of
 // its own, which the thread sees after the stop request and does not act on.
 class SignalThread {
  public:
@@ -79,7 +79,7 @@ class SignalThread {
     m_thread.request_stop();
     // The thread has not been joined yet, so its handle is valid even if it
     // has already returned; a signal left pending on it is discarded.
-    pthread_kill(m_thread.native_handle(), SIGTERM);
+    pthread_kill(m_thread.native_handle(), SIGHUP);
   }
 
   static sigset_t handled() {

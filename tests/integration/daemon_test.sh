@@ -175,6 +175,17 @@ YAML
 kill -HUP "$daemon"
 wait_for 10 "the good reload" grep -q "configuration reloaded: 2 rule(s)" "$dir/log"
 wait_for 10 "the new rule to run" grep -q "rule events_fresh:" "$dir/log"
+# The signal thread sleeps until a signal comes: with none sent, it is not
+# switched in at all (a polling wait would be, several times a second).
+signal_thread=""
+for task in /proc/"$daemon"/task/*; do
+  [[ $(cat "$task/wchan" 2>/dev/null) == do_sigtimedwait* ]] && signal_thread=$task
+done
+check "the signal thread is found waiting for signals" test -n "$signal_thread"
+switches() { awk '/^voluntary_ctxt_switches/ {print $2}' "$signal_thread/status"; }
+before=$(switches)
+sleep 2  # the window in which a polling wait would have woken ten times
+check "the signal thread did not wake without a signal" test "$(switches)" -eq "$before"
 kill -TERM "$daemon"
 wait "$daemon"
 check "SIGTERM exits 0" test $? -eq 0

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   // allocate inside the driver).
   // GnuTLS arrives only as a dependency of libldap (through libpq) and is
   // never used for a connection (libpq speaks OpenSSL), yet its load-time
-  // initialisation loads the p11-kit trust modules: 0.7 MiB resident. The
+  // initialisation (its random generator, algorithm tables and p11-kit) makes
+  // 0.7 MiB resident. The
   // libraries that use it call gnutls_global_init themselves. Set before any
   // ODBC driver is loaded; an operator's own setting wins. gapwatch's command
   // executor passes a fixed environment, so children never see it.

@@ -13,16 +13,14 @@ int main(int argc, char** argv) {
   // rises after the first such buffer is freed, so the next ones came from the
   // heap of whichever HTTP thread rendered them and stayed resident.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  // glibc's arena per thread is kept (M_ARENA_MAX=1 saved 0.6 MiB resident
-  // but cost 20-30% more CPU at 10,000 SQLite rules, where the workers
-  // allocate inside the driver).
   // GnuTLS arrives only as a dependency of libldap (through libpq) and is
   // never used for a connection (libpq speaks OpenSSL), yet its load-time
-  // initialisation (its random generator, algorithm tables and p11-kit) makes
-  // 0.7 MiB resident. The
-  // libraries that use it call gnutls_global_init themselves. Set before any
-  // ODBC driver is loaded; an operator's own setting wins. gapwatch's command
-  // executor passes a fixed environment, so children never see it.
+  // initialisation (random generator, algorithm tables, p11-kit) makes 0.7 MiB
+  // resident. The libraries that use it call gnutls_global_init themselves.
+  // Set before any ODBC driver is loaded; an operator's own setting wins. The
+  // command executor passes a fixed environment, so children never see it.
+  // (One malloc arena, M_ARENA_MAX=1, saved 0.6 MiB more but cost 20-30% more
+  // CPU at 10,000 SQLite rules, where the workers allocate inside the driver.)
   setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
   // SQLite (the state database, and the warehouse itself through the SQLite
   // ODBC driver, which shares this library) counts every allocation under one

@@ -82,11 +82,10 @@ std::optional<std::string_view> did_you_mean(std::string_view word,
 }
 
 std::optional<Field> MapReader::field(std::string_view key) const {
-  // One entry per step: each `it->` would copy the key and value nodes again.
-  for (const auto& entry : m_node) {
-    if (entry.first.IsScalar() && entry.first.Scalar() == key) {
-      return Field{entry.second,
-                   m_path.empty() ? std::string(key) : fmt::format("{}.{}", m_path, key), m_file};
+  for (const auto& [name, value] : m_entries) {
+    if (name == key) {
+      return Field{value, m_path.empty() ? std::string(key) : fmt::format("{}.{}", m_path, key),
+                   m_file};
     }
   }
   if (m_fallback != nullptr) {
@@ -149,36 +148,65 @@ std::optional<MapReader> YamlReader::map(const Field& field,
     error(field, fmt::format("expected a mapping, found {}", node_kind(field.node)));
     return std::nullopt;
   }
-  // A map, not a list: a file of 100k junk keys must not take quadratic time.
-  std::unordered_map<std::string, YAML::Mark> seen;
-  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-    const YAML::Node key = it->first;
+  MapReader::Entries entries;
+  std::vector<YAML::Mark> marks;  // of each entry's key
+  // Duplicates are found by a scan while the map is small, and by a hash map
+  // beyond: a file of 100k junk keys must not take quadratic time.
+  constexpr std::size_t kScanLimit = 16;
+  std::unordered_map<std::string_view, std::size_t> index;
+  const auto find_entry = [&](std::string_view name) -> std::optional<std::size_t> {
+    if (entries.size() <= kScanLimit) {
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].first == name) {
+          return i;
+        }
+      }
+      return std::nullopt;
+    }
+    if (index.empty()) {
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        index.emplace(entries[i].first, i);
+      }
+    }
+    const auto found = index.find(name);
+    return found == index.end() ? std::nullopt : std::optional(found->second);
+  };
+  // One entry per step: each `it->` would copy the key and value nodes again.
+  for (const auto& entry : field.node) {
+    const YAML::Node& key = entry.first;
     if (!key.IsScalar()) {
       error(key.Mark(), field.path.empty()
                             ? std::string("keys must be plain words")
                             : fmt::format("{}: keys must be plain words", field.path));
       continue;
     }
-    const std::string& name = key.Scalar();
-    const std::string path = field.path.empty() ? name : fmt::format("{}.{}", field.path, name);
-    const auto [previous, first] = seen.emplace(name, key.Mark());
-    if (!first) {
-      error(key.Mark(), fmt::format("{}: duplicate key (first given on line {})", path,
-                                    previous->second.line + 1));
+    const std::string_view name = key.Scalar();
+    const auto path = [&] {
+      return field.path.empty() ? std::string(name) : fmt::format("{}.{}", field.path, name);
+    };
+    if (const auto previous = find_entry(name)) {
+      error(key.Mark(), fmt::format("{}: duplicate key (first given on line {})", path(),
+                                    marks[*previous].line + 1));
       continue;
+    }
+    entries.emplace_back(name, entry.second);
+    marks.push_back(key.Mark());
+    if (!index.empty()) {
+      index.emplace(name, entries.size() - 1);
     }
     if (std::find(keys.begin(), keys.end(), name) == keys.end() &&
         std::find(unlisted.begin(), unlisted.end(), name) == unlisted.end()) {
       if (const auto suggestion = did_you_mean(name, keys)) {
-        error(key.Mark(), fmt::format("{}: unknown key '{}' (did you mean '{}'?)", path, name,
+        error(key.Mark(), fmt::format("{}: unknown key '{}' (did you mean '{}'?)", path(), name,
                                       *suggestion));
       } else {
-        error(key.Mark(), fmt::format("{}: unknown key '{}' (expected one of: {})", path, name,
+        error(key.Mark(), fmt::format("{}: unknown key '{}' (expected one of: {})", path(), name,
                                       fmt::join(keys, ", ")));
       }
     }
   }
-  return MapReader(field.node, field.path, fallback, field.file.empty() ? m_file : field.file);
+  return MapReader(field.node, std::move(entries), field.path, fallback,
+                   field.file.empty() ? m_file : field.file);
 }
 
 std::vector<Field> YamlReader::sequence(const Field& field) {

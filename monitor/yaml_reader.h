@@ -43,10 +43,21 @@ class MapReader {
 
  private:
   friend class YamlReader;
-  MapReader(const YAML::Node& node, std::string path, const MapReader* fallback, std::string file)
-      : m_node(node), m_path(std::move(path)), m_fallback(fallback), m_file(std::move(file)) {}
+  // Each scalar key with its value, in document order; the views point into
+  // the document, which m_node keeps alive.
+  using Entries = std::vector<std::pair<std::string_view, YAML::Node>>;
+  MapReader(const YAML::Node& node, Entries entries, std::string path, const MapReader* fallback,
+            std::string file)
+      : m_node(node),
+        m_entries(std::move(entries)),
+        m_path(std::move(path)),
+        m_fallback(fallback),
+        m_file(std::move(file)) {}
 
   YAML::Node m_node;
+  // Read once: a lookup through yaml-cpp's iterators copies every key and
+  // value node it passes, and a rule looks up some twenty keys.
+  Entries m_entries;
   std::string m_path;
   const MapReader* m_fallback;
   std::string m_file;  // the file the mapping was read from

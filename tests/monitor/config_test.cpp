@@ -10,6 +10,7 @@
 #include <variant>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 namespace gapwatch {
 namespace {
@@ -465,6 +466,23 @@ TEST_CASE("config: a duplicate key is reported at its second occurrence") {
     fail: {min: 1}
     labels: {team: a, team: b}
 )")) == "gapwatch.yaml:10:23: error: rules[0].labels.team: duplicate key");
+}
+
+TEST_CASE("config: a duplicate key in a mapping of many keys is found by its index too") {
+  // Past the first sixteen keys the duplicate check uses a hash map: a
+  // duplicate of a key read before it switched is still found, and only the
+  // first value counts.
+  std::string body = "    table: t\n    check: row_count\n    fail: {min: 1}\n";
+  for (int i = 0; i < 20; ++i) {
+    body += fmt::format("    junk_{:02}: x\n", i);
+  }
+  body += "    table: u\n    junk_19: y\n";
+  const std::string errors = errors_of(one_rule(body));
+  CHECK(errors.find("gapwatch.yaml:30:5: error: rules[0].table: duplicate key (first given on "
+                    "line 7)") != std::string::npos);
+  CHECK(errors.find("gapwatch.yaml:31:5: error: rules[0].junk_19: duplicate key (first given on "
+                    "line 29)") != std::string::npos);
+  CHECK(errors.find("rules[0].junk_00: unknown key 'junk_00'") != std::string::npos);
 }
 
 // ---------------------------------------------------------------------------

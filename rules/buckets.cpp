@@ -57,7 +57,7 @@ std::vector<Bucket> judged_buckets(const PartitionSpec& partition, Instant now) 
     return buckets;
   }
   const auto local_day = [&](Instant instant) {
-    return date::floor<date::days>(date::make_zoned(partition.zone, instant).get_local_time());
+    return date::floor<date::days>(partition.zone->to_local(instant));
   };
   const std::vector<Instant> boundaries =
       aligned_boundaries(local_day(low) - date::days{1}, local_day(high) + date::days{1},

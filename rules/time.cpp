@@ -1,6 +1,9 @@
 #include "rules/time.h"
 
+#include <algorithm>
 #include <charconv>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <date/date.h>
@@ -111,29 +114,73 @@ Expected<Instant> parse_rfc3339(std::string_view text) {
          std::chrono::seconds{second} - std::chrono::seconds{offset_seconds};
 }
 
+const TimeZone* TimeZone::utc() {
+  static const TimeZone zone;
+  return &zone;
+}
+
+std::string_view TimeZone::name() const {
+  if (m_zone != nullptr) {
+    return m_zone->name();  // a string the tz database keeps
+  }
+  return "UTC";
+}
+
+date::sys_info TimeZone::get_info(Instant instant) const {
+  if (m_zone != nullptr) {
+    return m_zone->get_info(instant);
+  }
+  date::sys_info info;
+  info.begin = date::sys_days{date::year::min() / date::January / 1};
+  info.end = date::sys_days{date::year::max() / date::December / 31};
+  info.offset = std::chrono::seconds{0};
+  info.save = std::chrono::minutes{0};
+  info.abbrev = "UTC";
+  return info;
+}
+
+date::local_info TimeZone::get_info(date::local_seconds wall) const {
+  if (m_zone != nullptr) {
+    return m_zone->get_info(wall);
+  }
+  date::local_info info;
+  info.result = date::local_info::unique;
+  info.first = get_info(Instant{wall.time_since_epoch()});
+  return info;
+}
+
 Expected<const TimeZone*> find_time_zone(std::string_view name) {
+  // The names that are UTC itself in the tz database (Etc/UTC and its links).
+  constexpr std::string_view kUtcNames[] = {"UTC", "Etc/UTC", "Etc/UCT", "UCT",
+                                            "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"};
+  if (std::find(std::begin(kUtcNames), std::end(kUtcNames), name) != std::end(kUtcNames)) {
+    return TimeZone::utc();
+  }
+  const date::time_zone* zone = nullptr;
   try {
-    return date::locate_zone(name);
+    zone = date::locate_zone(name);
   } catch (const std::exception&) {
     return fail(fmt::format("unknown time zone '{}' (expected an IANA name such as "
                             "UTC, Europe/Berlin or America/New_York)",
                             name));
   }
+  // One TimeZone per zone, kept for the life of the process like the zone.
+  static std::mutex mutex;
+  static std::map<const date::time_zone*, TimeZone> zones;
+  std::lock_guard lock(mutex);
+  return &zones.try_emplace(zone, zone).first->second;
 }
 
-const TimeZone* utc_zone() {
-  static const TimeZone* const zone = date::locate_zone("Etc/UTC");
-  return zone;
-}
+const TimeZone* utc_zone() { return TimeZone::utc(); }
 
 std::string zone_name(const TimeZone* zone) { return std::string(zone->name()); }
 
 std::string format_wall_clock(Instant instant, const TimeZone* zone) {
-  return date::format("%Y-%m-%d %H:%M:%S", date::make_zoned(zone, instant).get_local_time());
+  return date::format("%Y-%m-%d %H:%M:%S", zone->to_local(instant));
 }
 
 std::string format_local_date(Instant instant, const TimeZone* zone) {
-  return date::format("%Y-%m-%d", date::make_zoned(zone, instant).get_local_time());
+  return date::format("%Y-%m-%d", zone->to_local(instant));
 }
 
 std::chrono::seconds utc_offset(Instant instant, const TimeZone* zone) {

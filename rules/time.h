@@ -8,16 +8,34 @@
 #include <string>
 #include <string_view>
 
-#include "rules/error.h"
+#include <date/tz.h>
 
-namespace date {
-class time_zone;
-}
+#include "rules/error.h"
 
 namespace gapwatch {
 
 using Instant = std::chrono::sys_seconds;
-using TimeZone = date::time_zone;
+
+// A zone of the tz database, or UTC built in: UTC (the default everywhere)
+// never loads the database, whose first lookup lists the whole zoneinfo
+// directory (milliseconds at every start, and some 0.3 MiB kept resident).
+class TimeZone {
+ public:
+  explicit TimeZone(const date::time_zone* zone) : m_zone(zone) {}
+  static const TimeZone* utc();
+
+  std::string_view name() const;
+  date::sys_info get_info(Instant instant) const;
+  date::local_info get_info(date::local_seconds wall) const;
+  // The wall clock's reading at an instant.
+  date::local_seconds to_local(Instant instant) const {
+    return date::local_seconds{(instant + get_info(instant).offset).time_since_epoch()};
+  }
+
+ private:
+  TimeZone() = default;
+  const date::time_zone* m_zone = nullptr;  // nullptr: UTC
+};
 
 // "2026-11-23T04:00:00Z".
 std::string format_rfc3339(Instant instant);

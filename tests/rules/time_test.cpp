@@ -106,7 +106,9 @@ TEST_CASE("format_rfc3339 and parse_rfc3339 round-trip") {
 TEST_CASE("find_time_zone knows IANA names and says what it expected otherwise") {
   CHECK(zone_name(value_of(find_time_zone("Europe/Berlin"))) == "Europe/Berlin");
   CHECK(zone_name(value_of(find_time_zone("Asia/Kolkata"))) == "Asia/Kolkata");
-  CHECK(zone_name(utc_zone()) == "Etc/UTC");
+  CHECK(zone_name(utc_zone()) == "UTC");
+  // Twice the same zone: the same object.
+  CHECK(value_of(find_time_zone("Europe/Berlin")) == value_of(find_time_zone("Europe/Berlin")));
   CHECK(error_of(find_time_zone("Mars/Olympus")) ==
         "unknown time zone 'Mars/Olympus' (expected an IANA name such as UTC, Europe/Berlin or "
         "America/New_York)");
@@ -192,6 +194,29 @@ TEST_CASE("instant_from_wall_clock inverts the zone's wall clock") {
         CHECK(back == t);
       }
     }
+  }
+}
+
+TEST_CASE("UTC is built in and reads as the tz database's Etc/UTC does") {
+  for (const char* name : {"UTC", "Etc/UTC", "Etc/Universal", "Zulu"}) {
+    CAPTURE(name);
+    CHECK(value_of(find_time_zone(name)) == utc_zone());
+  }
+  const TimeZone database(date::locate_zone("Etc/UTC"));
+  for (const std::int64_t value : {-2208988800LL, 0LL, 951782400LL, 1774746000LL, 4102444800LL}) {
+    CAPTURE(value);
+    const Instant instant = from_epoch(value);
+    const date::sys_info built_in = utc_zone()->get_info(instant);
+    CHECK(built_in.offset == database.get_info(instant).offset);
+    CHECK(built_in.begin <= instant);
+    CHECK(instant < built_in.end);
+    const date::local_info local =
+        utc_zone()->get_info(date::local_seconds{instant.time_since_epoch()});
+    CHECK(local.result == date::local_info::unique);
+    CHECK(local.first.offset == std::chrono::seconds{0});
+    CHECK(utc_offset(instant, utc_zone()) == std::chrono::seconds{0});
+    CHECK(format_wall_clock(instant, utc_zone()) == format_wall_clock(instant, &database));
+    CHECK(instant_from_wall_clock(instant.time_since_epoch(), utc_zone()) == instant);
   }
 }
 

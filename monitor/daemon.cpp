@@ -1,5 +1,7 @@
 #include "monitor/daemon.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -94,8 +96,13 @@ void Daemon::use_generation(std::shared_ptr<Generation> generation) {
   m_metrics.set_rules(generation->config.rules);
   m_board.set_rules(generation->config.rules);
   set_log_secrets(config_secrets(generation->config));
-  std::lock_guard lock(m_generation_mutex);
-  m_generation = std::move(generation);
+  {
+    std::lock_guard lock(m_generation_mutex);
+    m_generation = std::move(generation);
+  }
+  // At start and at every reload: yaml-cpp's tree of the file is freed by
+  // now, but its pages stay resident until something reuses them.
+  malloc_trim(0);
 }
 
 Daemon::~Daemon() {

@@ -1,6 +1,5 @@
 // The commands that work on the state database: run (the daemon), incidents
 // (list, show, ack, resolve, retry) and backfill (a manual request).
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -106,9 +105,6 @@ int run_command(const RunOptions& options) {
   if (!config) {
     return kExitInvalid;
   }
-  // yaml-cpp's tree of the file is freed by now, but its pages stay resident
-  // in the heap until something reuses them: hand them back.
-  malloc_trim(0);
   configure_logging(config->monitor.log_format,
                     options.verbose ? "debug" : config->monitor.log_level);
   set_log_secrets(config_secrets(*config));

@@ -114,11 +114,6 @@ Expected<Instant> parse_rfc3339(std::string_view text) {
          std::chrono::seconds{second} - std::chrono::seconds{offset_seconds};
 }
 
-const TimeZone* TimeZone::utc() {
-  static const TimeZone zone;
-  return &zone;
-}
-
 std::string_view TimeZone::name() const {
   if (m_zone != nullptr) {
     return m_zone->name();  // a string the tz database keeps
@@ -143,7 +138,7 @@ date::local_info TimeZone::get_info(date::local_seconds wall) const {
   if (m_zone != nullptr) {
     return m_zone->get_info(wall);
   }
-  date::local_info info;
+  date::local_info info{};
   info.result = date::local_info::unique;
   info.first = get_info(Instant{wall.time_since_epoch()});
   return info;
@@ -154,7 +149,7 @@ Expected<const TimeZone*> find_time_zone(std::string_view name) {
   constexpr std::string_view kUtcNames[] = {"UTC", "Etc/UTC", "Etc/UCT", "UCT",
                                             "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"};
   if (std::find(std::begin(kUtcNames), std::end(kUtcNames), name) != std::end(kUtcNames)) {
-    return TimeZone::utc();
+    return utc_zone();
   }
   const date::time_zone* zone = nullptr;
   try {
@@ -171,7 +166,10 @@ Expected<const TimeZone*> find_time_zone(std::string_view name) {
   return &zones.try_emplace(zone, zone).first->second;
 }
 
-const TimeZone* utc_zone() { return TimeZone::utc(); }
+const TimeZone* utc_zone() {
+  static const TimeZone zone;
+  return &zone;
+}
 
 std::string zone_name(const TimeZone* zone) { return std::string(zone->name()); }
 

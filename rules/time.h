@@ -21,8 +21,8 @@ using Instant = std::chrono::sys_seconds;
 // directory (milliseconds at every start, and some 0.3 MiB kept resident).
 class TimeZone {
  public:
+  TimeZone() = default;  // UTC; use utc_zone()
   explicit TimeZone(const date::time_zone* zone) : m_zone(zone) {}
-  static const TimeZone* utc();
 
   std::string_view name() const;
   date::sys_info get_info(Instant instant) const;
@@ -33,7 +33,6 @@ class TimeZone {
   }
 
  private:
-  TimeZone() = default;
   const date::time_zone* m_zone = nullptr;  // nullptr: UTC
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <unordered_map>
 #include <variant>
 
 #include <fmt/format.h>
@@ -73,19 +74,83 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
   return Error::of(fmt::format("state database: {}: {}", what, sqlite3_errmsg(db)));
 }
 
-// A prepared statement, finalized on scope exit.
+}  // namespace
+
+// The state database's connection, with its prepared statements kept for
+// reuse: the daemon runs the same few statements every second, and preparing
+// one costs more than running it.
+class StateDatabase {
+ public:
+  using Cache = std::unordered_map<std::string, sqlite3_stmt*>;
+
+  explicit StateDatabase(sqlite3* db) : m_db(db) {}
+  ~StateDatabase() {
+    for (const auto& [sql, statement] : m_cache) {
+      sqlite3_finalize(statement);
+    }
+    sqlite3_close(m_db);
+  }
+  StateDatabase(const StateDatabase&) = delete;
+  StateDatabase& operator=(const StateDatabase&) = delete;
+
+  sqlite3* handle() const { return m_db; }
+
+  // The cached statement for `sql`, taken out of the cache while it is in
+  // use (so that a statement nested in another's loop gets its own), or an
+  // empty node if there is none yet.
+  Cache::node_type take(const std::string& sql) { return m_cache.extract(sql); }
+  // Hands a statement back, reset. A statement made for a text that is
+  // cached meanwhile, or beyond the cache's bound, is finalized.
+  void give_back(Cache::node_type node) {
+    sqlite3_stmt* statement = node.mapped();
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (m_cache.size() >= kMaxCached || m_cache.contains(node.key())) {
+      sqlite3_finalize(statement);
+      return;
+    }
+    m_cache.insert(std::move(node));
+  }
+
+ private:
+  // The store's statements are a fixed set of texts, well under this.
+  static constexpr std::size_t kMaxCached = 64;
+  sqlite3* m_db;
+  Cache m_cache;
+};
+
+namespace {
+
+// A prepared statement from the connection's cache, handed back reset on
+// scope exit.
 class Statement {
  public:
-  Statement(sqlite3* db, const std::string& sql) : m_db(db) {
-    m_status = sqlite3_prepare_v2(db, sql.c_str(), -1, &m_statement, nullptr);
+  Statement(StateDatabase& db, const std::string& sql) : m_db(db), m_node(db.take(sql)) {
+    if (m_node.empty()) {
+      sqlite3_stmt* statement = nullptr;
+      m_status = sqlite3_prepare_v3(db.handle(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
+                                    &statement, nullptr);
+      if (m_status != SQLITE_OK) {
+        sqlite3_finalize(statement);
+        return;
+      }
+      StateDatabase::Cache made;
+      made.emplace(sql, statement);
+      m_node = made.extract(made.begin());
+    }
+    m_statement = m_node.mapped();
   }
-  ~Statement() { sqlite3_finalize(m_statement); }
+  ~Statement() {
+    if (!m_node.empty()) {
+      m_db.give_back(std::move(m_node));
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
   Expected<void> bind(const std::vector<Value>& values) {
     if (m_status != SQLITE_OK) {
-      return std::unexpected(sqlite_error(m_db, "preparing a statement"));
+      return std::unexpected(sqlite_error(m_db.handle(), "preparing a statement"));
     }
     for (std::size_t i = 0; i < values.size(); ++i) {
       const int index = static_cast<int>(i + 1);
@@ -99,13 +164,16 @@ class Statement {
         rc = sqlite3_bind_null(m_statement, index);
       }
       if (rc != SQLITE_OK) {
-        return std::unexpected(sqlite_error(m_db, "binding a value"));
+        return std::unexpected(sqlite_error(m_db.handle(), "binding a value"));
       }
     }
     return {};
   }
   // SQLITE_ROW, SQLITE_DONE or an error.
   Expected<bool> step() {
+    if (m_statement == nullptr) {
+      return std::unexpected(sqlite_error(m_db.handle(), "preparing a statement"));
+    }
     const int rc = sqlite3_step(m_statement);
     if (rc == SQLITE_ROW) {
       return true;
@@ -113,7 +181,7 @@ class Statement {
     if (rc == SQLITE_DONE) {
       return false;
     }
-    return std::unexpected(sqlite_error(m_db, "running a statement"));
+    return std::unexpected(sqlite_error(m_db.handle(), "running a statement"));
   }
   std::int64_t integer(int column) const { return sqlite3_column_int64(m_statement, column); }
   bool is_null(int column) const { return sqlite3_column_type(m_statement, column) == SQLITE_NULL; }
@@ -126,12 +194,13 @@ class Statement {
   }
 
  private:
-  sqlite3* m_db;
+  StateDatabase& m_db;
+  StateDatabase::Cache::node_type m_node;
   sqlite3_stmt* m_statement = nullptr;
-  int m_status;
+  int m_status = SQLITE_OK;
 };
 
-Expected<void> execute(sqlite3* db, const std::string& sql, const std::vector<Value>& values = {}) {
+Expected<void> execute(StateDatabase& db, const std::string& sql, const std::vector<Value>& values = {}) {
   Statement statement(db, sql);
   if (auto bound = statement.bind(values); !bound) {
     return bound;
@@ -273,12 +342,15 @@ Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) 
   return store;
 }
 
-StateStore::~StateStore() { sqlite3_close(m_db); }
+StateStore::StateStore(sqlite3* db, std::string path)
+    : m_db(std::make_unique<StateDatabase>(db)), m_path(std::move(path)) {}
+
+StateStore::~StateStore() = default;
 
 Expected<void> StateStore::migrate() {
   std::lock_guard lock(m_mutex);
   return transaction([&]() -> Expected<void> {
-    Statement version(m_db, "PRAGMA user_version");
+    Statement version(*m_db, "PRAGMA user_version");
     auto row = version.step();
     if (!row) {
       return std::unexpected(row.error());
@@ -292,24 +364,24 @@ Expected<void> StateStore::migrate() {
                               "gapwatch understands ({}); upgrade gapwatch",
                               m_path, current, kSchemaVersion));
     }
-    if (sqlite3_exec(m_db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return std::unexpected(sqlite_error(m_db, "creating the schema"));
+    if (sqlite3_exec(m_db->handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return std::unexpected(sqlite_error(m_db->handle(), "creating the schema"));
     }
-    return execute(m_db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    return execute(*m_db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   });
 }
 
 Expected<void> StateStore::transaction(const std::function<Expected<void>()>& work) {
   std::lock_guard lock(m_mutex);
-  if (!m_unavailable.empty() && sqlite3_get_autocommit(m_db)) {
+  if (!m_unavailable.empty() && sqlite3_get_autocommit(m_db->handle())) {
     // Nothing can be recorded: say why rather than "readonly database".
     return fail(m_unavailable);
   }
-  if (!sqlite3_get_autocommit(m_db)) {
+  if (!sqlite3_get_autocommit(m_db->handle())) {
     return work();  // nested: part of the enclosing transaction
   }
   const auto note_failure = [&](const Error& error) {
-    switch (sqlite3_errcode(m_db) & 0xff) {
+    switch (sqlite3_errcode(m_db->handle()) & 0xff) {
       case SQLITE_FULL:
       case SQLITE_IOERR:
       case SQLITE_READONLY:
@@ -320,19 +392,19 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
         break;
     }
   };
-  if (auto begun = execute(m_db, "BEGIN IMMEDIATE"); !begun) {
+  if (auto begun = execute(*m_db, "BEGIN IMMEDIATE"); !begun) {
     note_failure(begun.error());
     return begun;
   }
   auto result = work();
   if (!result) {
     note_failure(result.error());
-    execute(m_db, "ROLLBACK");
+    execute(*m_db, "ROLLBACK");
     return result;
   }
-  if (auto committed = execute(m_db, "COMMIT"); !committed) {
+  if (auto committed = execute(*m_db, "COMMIT"); !committed) {
     note_failure(committed.error());
-    execute(m_db, "ROLLBACK");
+    execute(*m_db, "ROLLBACK");
     return committed;
   }
   m_write_error.clear();
@@ -342,7 +414,7 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
 Expected<std::vector<Incident>> StateStore::select_incidents(const std::string& where,
                                                              const std::vector<std::string>& args) {
   std::lock_guard lock(m_mutex);
-  Statement statement(m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns,
+  Statement statement(*m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns,
                                         where));
   std::vector<Value> values(args.begin(), args.end());
   if (auto bound = statement.bind(values); !bound) {
@@ -409,7 +481,7 @@ Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
 Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
   std::lock_guard lock(m_mutex);
   auto inserted = execute(
-      m_db,
+      *m_db,
       "INSERT INTO incidents (rule, state, severity, opened_at, updated_at, resolved_at, "
       "acknowledged_at, retried_at, message, windows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {incident.rule, std::string(to_string(incident.state)),
@@ -420,12 +492,12 @@ Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
   if (!inserted) {
     return std::unexpected(inserted.error());
   }
-  return sqlite3_last_insert_rowid(m_db);
+  return sqlite3_last_insert_rowid(m_db->handle());
 }
 
 Expected<void> StateStore::update_incident(const Incident& incident) {
   std::lock_guard lock(m_mutex);
-  return execute(m_db,
+  return execute(*m_db,
                  "UPDATE incidents SET state = ?, severity = ?, updated_at = ?, resolved_at = ?, "
                  "acknowledged_at = ?, retried_at = ?, message = ?, windows = ? WHERE id = ?",
                  {std::string(to_string(incident.state)),
@@ -439,7 +511,7 @@ Expected<void> StateStore::update_incident(const Incident& incident) {
 Expected<void> StateStore::insert_request(const RequestRecord& request) {
   std::lock_guard lock(m_mutex);
   return execute(
-      m_db,
+      *m_db,
       fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                   "?)",
                   kRequestColumns),
@@ -453,7 +525,7 @@ Expected<void> StateStore::insert_request(const RequestRecord& request) {
 
 Expected<void> StateStore::update_request(const RequestRecord& request) {
   std::lock_guard lock(m_mutex);
-  return execute(m_db,
+  return execute(*m_db,
                  "UPDATE requests SET state = ?, deliveries = ?, next_attempt_at = ?, "
                  "verify_by = ?, updated_at = ?, last_error = ?, output = ? WHERE id = ?",
                  {std::string(to_string(request.state)), std::int64_t{request.deliveries},
@@ -464,7 +536,7 @@ Expected<void> StateStore::update_request(const RequestRecord& request) {
 Expected<std::vector<RequestRecord>> StateStore::select_requests(
     const std::string& where, const std::vector<std::string>& args) {
   std::lock_guard lock(m_mutex);
-  Statement statement(m_db, fmt::format("SELECT {} FROM requests {}", kRequestColumns, where));
+  Statement statement(*m_db, fmt::format("SELECT {} FROM requests {}", kRequestColumns, where));
   std::vector<Value> values(args.begin(), args.end());
   if (auto bound = statement.bind(values); !bound) {
     return std::unexpected(bound.error());
@@ -536,19 +608,19 @@ Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
 
 Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
   std::lock_guard lock(m_mutex);
-  auto updated = execute(m_db,
+  auto updated = execute(*m_db,
                          "UPDATE requests SET state = 'sending', updated_at = ?, "
                          "deliveries = deliveries + 1 WHERE id = ? AND state = 'pending'",
                          {seconds(now), id});
   if (!updated) {
     return std::unexpected(updated.error());
   }
-  return sqlite3_changes(m_db) == 1;
+  return sqlite3_changes(m_db->handle()) == 1;
 }
 
 Expected<std::int64_t> StateStore::count_requests(RequestState state) {
   std::lock_guard lock(m_mutex);
-  Statement statement(m_db, "SELECT COUNT(*) FROM requests WHERE state = ?");
+  Statement statement(*m_db, "SELECT COUNT(*) FROM requests WHERE state = ?");
   if (auto bound = statement.bind({std::string(to_string(state))}); !bound) {
     return std::unexpected(bound.error());
   }
@@ -561,7 +633,7 @@ Expected<std::int64_t> StateStore::count_requests(RequestState state) {
 
 Expected<std::optional<Instant>> StateStore::next_due() {
   std::lock_guard lock(m_mutex);
-  Statement statement(m_db, "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'");
+  Statement statement(*m_db, "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'");
   auto row = statement.step();
   if (!row) {
     return std::unexpected(row.error());
@@ -574,7 +646,7 @@ Expected<std::optional<Instant>> StateStore::next_due() {
 
 Expected<void> StateStore::add_event(const EventRecord& event) {
   std::lock_guard lock(m_mutex);
-  return execute(m_db,
+  return execute(*m_db,
                  "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
                  "?, ?)",
                  {seconds(event.at),
@@ -622,7 +694,7 @@ Expected<void> StateStore::check_writable() {
   if (!m_unavailable.empty()) {
     return fail(m_unavailable);
   }
-  if (sqlite3_db_readonly(m_db, "main") == 1) {
+  if (sqlite3_db_readonly(m_db->handle(), "main") == 1) {
     return fail(fmt::format("the state database {} is read-only", m_path));
   }
   if (!m_write_error.empty()) {
@@ -634,7 +706,7 @@ Expected<void> StateStore::check_writable() {
 
 Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
   std::lock_guard lock(m_mutex);
-  Statement statement(m_db,
+  Statement statement(*m_db,
                       "SELECT id, at, incident_id, request_id, kind, detail FROM events "
                       "WHERE incident_id = ? ORDER BY id");
   if (auto bound = statement.bind({incident_id}); !bound) {

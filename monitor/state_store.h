@@ -26,6 +26,8 @@ struct sqlite3;
 
 namespace gapwatch {
 
+class StateDatabase;  // the connection and its cached statements (state_store.cpp)
+
 enum class IncidentState { open, backfilling, verifying, resolved, escalated };
 enum class RequestState {
   pending,    // committed, waiting to be sent (or to be sent again)
@@ -142,7 +144,7 @@ class StateStore {
   const std::string& path() const { return m_path; }
 
  private:
-  StateStore(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
+  StateStore(sqlite3* db, std::string path);
   Expected<void> migrate();
   Expected<std::vector<RequestRecord>> select_requests(const std::string& where,
                                                        const std::vector<std::string>& args);
@@ -150,7 +152,7 @@ class StateStore {
                                                    const std::vector<std::string>& args);
 
   mutable std::recursive_mutex m_mutex;
-  sqlite3* m_db;  // guarded by m_mutex
+  std::unique_ptr<StateDatabase> m_db;  // guarded by m_mutex
   // Why the last write failed for lack of space or permission; empty once a
   // write succeeds again. Guarded by m_mutex.
   std::string m_write_error;

@@ -478,6 +478,42 @@ TEST_CASE("state store: claiming a request is exclusive") {
   CHECK(value_of(store->request("r1"))->deliveries == 1);
 }
 
+TEST_CASE("state store: statements kept for reuse hold no snapshot between calls") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto daemon = open_store(path);
+  auto operator_cli = open_store(path);
+  // Reads that stop at their first row, and one that reads to the end.
+  CHECK(value_of(daemon->count_requests(RequestState::pending)) == 0);
+  CHECK_FALSE(value_of(daemon->next_due()).has_value());
+  CHECK(value_of(daemon->due_requests(kNow)).empty());
+
+  REQUIRE(operator_cli->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+  CHECK(value_of(daemon->count_requests(RequestState::pending)) == 1);
+  CHECK(value_of(daemon->next_due()) == kNow);
+  CHECK(ids_of(value_of(daemon->due_requests(kNow))) == std::vector<std::string>{"r1"});
+
+  // No read is left open: a checkpoint can take the whole log back.
+  REQUIRE(operator_cli->insert_request(make_request("r2", std::nullopt, kNow)).has_value());
+  CHECK(value_of(daemon->count_requests(RequestState::pending)) == 2);
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA wal_checkpoint(TRUNCATE)") == "0");  // 0: not busy
+
+  SUBCASE("a read nested in a read of the same statement gets its own") {
+    for (const RequestRecord& request : value_of(daemon->due_requests(kNow))) {
+      CHECK(ids_of(value_of(daemon->due_requests(kNow))) ==
+            std::vector<std::string>{"r1", "r2"});
+      CHECK(value_of(daemon->request(request.id))->id == request.id);
+    }
+  }
+  SUBCASE("a statement that failed is ready for the next call") {
+    RequestRecord duplicate = make_request("r1", std::nullopt, kNow);
+    CHECK_FALSE(daemon->insert_request(duplicate).has_value());
+    duplicate.id = "r3";
+    CHECK(daemon->insert_request(duplicate).has_value());
+    CHECK(value_of(operator_cli->count_requests(RequestState::pending)) == 3);
+  }
+}
 TEST_CASE("state store: a failed transaction leaves nothing behind") {
   TemporaryDirectory directory;
   auto store = open_store(directory.file("state.db"));

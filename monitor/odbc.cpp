@@ -88,6 +88,22 @@ class Statement {
   SQLHSTMT m_handle = SQL_NULL_HSTMT;
 };
 
+// Closes a statement handle kept for reuse on scope exit: its cursor and its
+// parameters.
+class CloseAfterwards {
+ public:
+  explicit CloseAfterwards(SQLHSTMT handle) : m_handle(handle) {}
+  ~CloseAfterwards() {
+    SQLFreeStmt(m_handle, SQL_CLOSE);
+    SQLFreeStmt(m_handle, SQL_RESET_PARAMS);
+  }
+  CloseAfterwards(const CloseAfterwards&) = delete;
+  CloseAfterwards& operator=(const CloseAfterwards&) = delete;
+
+ private:
+  SQLHSTMT m_handle;
+};
+
 // Reads column `index` of the current row as text (empty for NULL).
 Expected<Cell> read_cell(SQLHSTMT statement, SQLUSMALLINT index) {
   std::string value;
@@ -148,6 +164,9 @@ Expected<std::unique_ptr<OdbcConnection>> OdbcConnection::open(
 }
 
 OdbcConnection::~OdbcConnection() {
+  if (m_statement != nullptr) {
+    SQLFreeHandle(SQL_HANDLE_STMT, m_statement);
+  }
   SQLDisconnect(m_handle);
   SQLFreeHandle(SQL_HANDLE_DBC, m_handle);
 }
@@ -219,14 +238,21 @@ Expected<ResultRows> OdbcConnection::execute(const std::string& sql,
                                              const std::vector<Param>& params,
                                              std::chrono::seconds timeout,
                                              QueryWatchdog& watchdog) {
-  Statement statement(m_handle);
-  if (statement.get() == SQL_NULL_HSTMT) {
+  if (m_statement == nullptr &&
+      !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, m_handle, &m_statement))) {
+    m_statement = nullptr;
     m_usable = false;
     return std::unexpected(diagnostics(SQL_HANDLE_DBC, m_handle, "allocating a statement"));
   }
+  const SQLHSTMT handle = m_statement;
+  // Ready for the next query however this one ends.
+  const CloseAfterwards close(handle);
   // Drivers that honour it cancel on their own; the watchdog covers the rest.
-  SQLSetStmtAttr(statement.get(), SQL_ATTR_QUERY_TIMEOUT,
-                 integer_attribute(static_cast<SQLULEN>(timeout.count())), 0);
+  if (timeout != m_statement_timeout) {
+    SQLSetStmtAttr(handle, SQL_ATTR_QUERY_TIMEOUT,
+                   integer_attribute(static_cast<SQLULEN>(timeout.count())), 0);
+    m_statement_timeout = timeout;
+  }
 
   // Parameter buffers must stay put until the statement has run.
   std::vector<std::string> texts(params.size());
@@ -238,21 +264,20 @@ Expected<ResultRows> OdbcConnection::execute(const std::string& sql,
     if (const auto* text = std::get_if<std::string>(&params[i].value)) {
       texts[i] = *text;
       indicators[i] = static_cast<SQLLEN>(texts[i].size());
-      rc = SQLBindParameter(statement.get(), number, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR,
+      rc = SQLBindParameter(handle, number, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR,
                             std::max<SQLULEN>(texts[i].size(), 1), 0, texts[i].data(),
                             static_cast<SQLLEN>(texts[i].size() + 1), &indicators[i]);
     } else {
       integers[i] = std::get<std::int64_t>(params[i].value);
       indicators[i] = 0;
-      rc = SQLBindParameter(statement.get(), number, SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT,
+      rc = SQLBindParameter(handle, number, SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT,
                             0, 0, &integers[i], 0, &indicators[i]);
     }
     if (!SQL_SUCCEEDED(rc)) {
-      return std::unexpected(diagnostics(SQL_HANDLE_STMT, statement.get(), "binding a parameter"));
+      return std::unexpected(diagnostics(SQL_HANDLE_STMT, handle, "binding a parameter"));
     }
   }
 
-  const SQLHSTMT handle = statement.get();
   const QueryWatchdog::Clock::time_point deadline = QueryWatchdog::Clock::now() + timeout;
   const QueryWatchdog::Token token = watchdog.arm(deadline, [handle] { SQLCancel(handle); });
   std::string text = sql;

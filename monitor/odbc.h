@@ -55,6 +55,11 @@ class OdbcConnection {
   explicit OdbcConnection(void* handle) : m_handle(handle) {}
 
   void* m_handle;  // SQLHDBC
+  // The statement handle execute() runs every query on, allocated on first
+  // use and closed after each: allocating one per query costs the driver
+  // more than most of the queries a monitor runs.
+  void* m_statement = nullptr;  // SQLHSTMT
+  std::chrono::seconds m_statement_timeout{-1};  // as last set on m_statement
   bool m_usable = true;
 };
 

@@ -276,6 +276,7 @@ HttpResponse Api::incident_action(std::int64_t id, const std::string& action,
   if (!done) {
     return error_response(409, done.error().message);
   }
+  note_state_changed();
   return incident(id);
 }
 
@@ -310,7 +311,14 @@ HttpResponse Api::backfill(const HttpRequest& request) const {
   if (!request_record) {
     return error_response(500, request_record.error().message);
   }
+  note_state_changed();
   return json_response(201, request_json(*request_record));
+}
+
+void Api::note_state_changed() const {
+  if (m_context.state_changed) {
+    m_context.state_changed();
+  }
 }
 
 HttpResponse Api::reload() const {

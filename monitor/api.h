@@ -29,6 +29,9 @@ struct ApiContext {
   const Clock* clock = nullptr;
   std::string config_path;
   std::function<void()> request_reload;
+  // Called after a write to the state database (a manual request, an
+  // incident action), so that the daemon reads its outbox now. May be empty.
+  std::function<void()> state_changed;
 };
 
 class Api {
@@ -46,6 +49,7 @@ class Api {
   HttpResponse backfill(const HttpRequest& request) const;
   HttpResponse reload() const;
   HttpResponse status_page() const;
+  void note_state_changed() const;
   // Empty when allowed, else the 401/403 to send.
   std::optional<HttpResponse> authorize(const HttpRequest& request) const;
 

@@ -77,6 +77,7 @@ Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
     context.clock = &m_clock;
     context.config_path = m_options.config_path;
     context.request_reload = [this] { request_reload(); };
+    context.state_changed = [this] { note_state_changed(); };
     auto server = HttpServer::start(listen, [api = Api(std::move(context))](const HttpRequest& request) {
       return api.handle(request);
     });
@@ -138,6 +139,14 @@ void Daemon::request_reload() {
   {
     std::lock_guard lock(m_mutex);
     m_reload = true;
+  }
+  m_wake.notify_all();
+}
+
+void Daemon::note_state_changed() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_state_changed = true;
   }
   m_wake.notify_all();
 }
@@ -386,7 +395,7 @@ void Daemon::wait_for_work(Instant now) {
   const auto deadline = std::chrono::system_clock::time_point(until.time_since_epoch());
   std::unique_lock lock(m_mutex);
   m_wake.wait_until(lock, deadline, [&] {
-    return m_stop || m_reload || !m_completed.empty() || !m_reports.empty();
+    return m_stop || m_reload || m_state_changed || !m_completed.empty() || !m_reports.empty();
   });
 }
 
@@ -429,6 +438,27 @@ void Daemon::publish_all_next_due() {
   for (std::size_t rule = 0; rule < m_generation->config.rules.size(); ++rule) {
     publish_next_due(rule);
   }
+}
+
+bool Daemon::read_outbox_if_due(Instant now, bool store_changed) {
+  // Not after every result, and not every second: an idle daemon reading its
+  // state database once a second cost more than the rules it evaluated.
+  const auto steady_now = std::chrono::steady_clock::now();
+  const bool comes_due = m_outbox_due && *m_outbox_due <= now && now != m_last_outbox_read;
+  if (!store_changed && !comes_due && steady_now < m_next_outbox_poll) {
+    return false;
+  }
+  m_last_outbox_read = now;
+  m_next_outbox_poll = steady_now + kOutboxPollInterval;
+  auto started_count = m_generation->dispatcher.dispatch_due();
+  if (!started_count) {
+    spdlog::error("cannot read the outbox: {}", started_count.error().message);
+  }
+  // Requests left pending (held back by max_concurrent or an escalated
+  // incident) keep this in the past: the outbox is then read once a second.
+  auto next = m_store->next_due();
+  m_outbox_due = next ? *next : std::optional<Instant>(now);
+  return started_count.value_or(0) > 0;
 }
 
 void Daemon::update_gauges(bool store_changed) {
@@ -481,14 +511,16 @@ int Daemon::run() {
   publish_all_next_due();
   while (true) {
     bool reload_now = false;
+    bool changed_elsewhere = false;  // by the HTTP API
     {
       std::lock_guard lock(m_mutex);
       if (m_stop) {
         break;
       }
       reload_now = std::exchange(m_reload, false);
+      changed_elsewhere = std::exchange(m_state_changed, false);
     }
-    bool store_changed = reload_now;
+    bool store_changed = reload_now || changed_elsewhere;
     if (reload_now) {
       reload();
       publish_all_next_due();
@@ -498,16 +530,8 @@ int Daemon::run() {
     store_changed = handle_results() || store_changed;
     store_changed = handle_reports() || store_changed;
     evaluate_due(now);
-    // The outbox is read when this pass changed it, and otherwise once a
-    // second (for retries coming due and requests made through the API or
-    // the command line), not after every result.
-    if (!m_generation->config.monitor.dry_run && (store_changed || now != m_last_outbox_read)) {
-      m_last_outbox_read = now;  // the loop wakes at least at every whole second
-      auto started_count = m_generation->dispatcher.dispatch_due();
-      if (!started_count) {
-        spdlog::error("cannot read the outbox: {}", started_count.error().message);
-      }
-      store_changed = store_changed || started_count.value_or(0) > 0;
+    if (!m_generation->config.monitor.dry_run) {
+      store_changed = read_outbox_if_due(now, store_changed) || store_changed;
     }
     update_gauges(store_changed);
     std::erase_if(m_retired, [](const std::shared_ptr<Generation>& old) {

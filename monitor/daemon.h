@@ -60,6 +60,8 @@ class Daemon {
   // Asynchronous requests (signal thread, HTTP API, tests).
   void request_stop();
   void request_reload();
+  // The HTTP API wrote to the state database: read the outbox now.
+  void note_state_changed();
 
   // The running configuration (any thread).
   std::shared_ptr<const Config> config() const;
@@ -86,6 +88,9 @@ class Daemon {
   void wait_for_work(Instant now);
   void worker_loop(std::stop_token stop);
   void print_summary();
+  // Hands due requests to the dispatcher if the outbox may hold some; true
+  // if any was started.
+  bool read_outbox_if_due(Instant now, bool store_changed);
   void update_gauges(bool store_changed);
   // Publishes a rule's next due time to the metrics and status board if it
   // changed (only rules whose schedule moved are looked at).
@@ -131,6 +136,7 @@ class Daemon {
   std::deque<DispatchReport> m_reports;      // guarded by m_mutex
   bool m_stop = false;                       // guarded by m_mutex
   bool m_reload = false;                     // guarded by m_mutex
+  bool m_state_changed = false;              // guarded by m_mutex
   int m_running_jobs = 0;                    // guarded by m_mutex
   std::vector<std::jthread> m_workers;
   std::unique_ptr<HttpServer> m_http;  // last: stopped first
@@ -148,9 +154,13 @@ class Daemon {
   static constexpr std::chrono::seconds kStoreGaugeInterval{5};
   static constexpr std::chrono::seconds kStateReopenInterval{5};
   std::chrono::steady_clock::time_point m_next_reopen;  // control thread
-  // The outbox is read when a pass changed it, else once per whole second
-  // (the second of the last read; control thread).
-  Instant m_last_outbox_read;
+  // The outbox is read when a pass changed it, when its earliest pending
+  // request comes due, and every kOutboxPollInterval for requests enqueued
+  // from the command line (control thread).
+  static constexpr std::chrono::seconds kOutboxPollInterval{5};
+  std::optional<Instant> m_outbox_due;  // earliest pending, as last read
+  Instant m_last_outbox_read;            // at most once a second unless changed
+  std::chrono::steady_clock::time_point m_next_outbox_poll;
   std::chrono::steady_clock::time_point m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;

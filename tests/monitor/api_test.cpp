@@ -137,6 +137,7 @@ class ApiFixture {
   std::shared_ptr<const Config> config;
   std::string config_path;
   int reloads = 0;
+  int state_changes = 0;  // writes the daemon is told of
   Api api;
 
  private:
@@ -149,6 +150,7 @@ class ApiFixture {
     context.clock = &clock;
     context.config_path = config_path;
     context.request_reload = [this] { ++reloads; };
+    context.state_changed = [this] { ++state_changes; };
     return context;
   }
 };
@@ -407,6 +409,7 @@ TEST_CASE("api: /api/v1/incidents/{id} shows the windows, requests and history")
               .post("/api/v1/backfills", R"({"rule": "events_hourly",
       "from": "2026-03-02T06:00:00Z", "to": "2026-03-02T08:00:00Z"})")
               .status == 201);
+  CHECK(fixture.state_changes == 1);  // the daemon reads its outbox now
   const HttpResponse response = fixture.get("/api/v1/incidents/" + std::to_string(id));
   CHECK(response.status == 200);
   const json body = json_of(response);
@@ -449,6 +452,7 @@ TEST_CASE("api: a write without the right bearer token answers 401 with WWW-Auth
   CHECK_FALSE(fixture.incident(id).acknowledged_at.has_value());
   CHECK(fixture.events(id).empty());
   CHECK(fixture.reloads == 0);
+  CHECK(fixture.state_changes == 0);
 }
 
 TEST_CASE("api: the token is checked before the body") {
@@ -534,6 +538,7 @@ TEST_CASE("api: resolve closes the incident, cancels its pending requests and ca
   const HttpResponse response = fixture.post(resolve, R"({"by": "bob"})");
   CHECK(response.status == 200);
   CHECK(json_of(response)["state"] == "resolved");
+  CHECK(fixture.state_changes == 2);
   const Incident stored = fixture.incident(id);
   CHECK(stored.state == IncidentState::resolved);
   CHECK(stored.resolved_at == kNow);
@@ -550,7 +555,7 @@ TEST_CASE("api: resolve closes the incident, cancels its pending requests and ca
   CHECK(fixture.events(id).size() == events.size());
 
   CHECK(contains(error_of(fixture.post("/api/v1/incidents/" + std::to_string(id) + "/retry"), 409),
-                 "resolved"));
+                 "resolved"));  CHECK(fixture.state_changes == 2);  // refused writes change nothing
 }
 
 TEST_CASE("api: retry reopens an escalated incident and records who") {

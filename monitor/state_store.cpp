@@ -77,7 +77,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
 }  // namespace
 
 // The state database's connection, with its prepared statements kept for
-// reuse: the daemon runs the same few statements every second, and preparing
+// reuse: the daemon runs the same few statements over and over, and preparing
 // one costs more than running it.
 class StateDatabase {
  public:
@@ -200,7 +200,8 @@ class Statement {
   int m_status = SQLITE_OK;
 };
 
-Expected<void> execute(StateDatabase& db, const std::string& sql, const std::vector<Value>& values = {}) {
+Expected<void> execute(StateDatabase& db, const std::string& sql,
+                       const std::vector<Value>& values = {}) {
   Statement statement(db, sql);
   if (auto bound = statement.bind(values); !bound) {
     return bound;
@@ -414,8 +415,8 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
 Expected<std::vector<Incident>> StateStore::select_incidents(const std::string& where,
                                                              const std::vector<std::string>& args) {
   std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns,
-                                        where));
+  Statement statement(
+      *m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns, where));
   std::vector<Value> values(args.begin(), args.end());
   if (auto bound = statement.bind(values); !bound) {
     return std::unexpected(bound.error());

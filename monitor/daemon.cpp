@@ -441,8 +441,8 @@ void Daemon::publish_all_next_due() {
 }
 
 bool Daemon::read_outbox_if_due(Instant now, bool store_changed) {
-  // Not after every result, and not every second: an idle daemon reading its
-  // state database once a second cost more than the rules it evaluated.
+  // Not after every result, and not every second: with 100 rules every 5 s,
+  // reading it once a second was 4.5% of the daemon's CPU samples.
   const auto steady_now = std::chrono::steady_clock::now();
   const bool comes_due = m_outbox_due && *m_outbox_due <= now && now != m_last_outbox_read;
   if (!store_changed && !comes_due && steady_now < m_next_outbox_poll) {

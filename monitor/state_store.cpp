@@ -95,10 +95,22 @@ class StateDatabase {
 
   sqlite3* handle() const { return m_db; }
 
-  // The cached statement for `sql`, taken out of the cache while it is in
-  // use (so that a statement nested in another's loop gets its own), or an
-  // empty node if there is none yet.
-  Cache::node_type take(const std::string& sql) { return m_cache.extract(sql); }
+  // The statement for `sql`, taken out of the cache while it is in use (so
+  // that a statement nested in another's loop gets its own) or prepared now;
+  // an empty node if it cannot be prepared (sqlite3_errmsg says why).
+  Cache::node_type take(const std::string& sql) {
+    if (Cache::node_type cached = m_cache.extract(sql)) {
+      return cached;
+    }
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(m_db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &statement,
+                           nullptr) != SQLITE_OK) {
+      sqlite3_finalize(statement);
+      return {};
+    }
+    Cache made;  // a node is made by a map; it joins m_cache in give_back
+    return made.extract(made.emplace(sql, statement).first);
+  }
   // Hands a statement back, reset. A statement made for a text that is
   // cached meanwhile, or beyond the cache's bound, is finalized.
   void give_back(Cache::node_type node) {
@@ -125,21 +137,10 @@ namespace {
 // scope exit.
 class Statement {
  public:
-  Statement(StateDatabase& db, const std::string& sql) : m_db(db), m_node(db.take(sql)) {
-    if (m_node.empty()) {
-      sqlite3_stmt* statement = nullptr;
-      m_status = sqlite3_prepare_v3(db.handle(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
-                                    &statement, nullptr);
-      if (m_status != SQLITE_OK) {
-        sqlite3_finalize(statement);
-        return;
-      }
-      StateDatabase::Cache made;
-      made.emplace(sql, statement);
-      m_node = made.extract(made.begin());
-    }
-    m_statement = m_node.mapped();
-  }
+  Statement(StateDatabase& db, const std::string& sql)
+      : m_db(db),
+        m_node(db.take(sql)),
+        m_statement(m_node.empty() ? nullptr : m_node.mapped()) {}
   ~Statement() {
     if (!m_node.empty()) {
       m_db.give_back(std::move(m_node));
@@ -149,7 +150,7 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   Expected<void> bind(const std::vector<Value>& values) {
-    if (m_status != SQLITE_OK) {
+    if (m_statement == nullptr) {
       return std::unexpected(sqlite_error(m_db.handle(), "preparing a statement"));
     }
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -196,8 +197,7 @@ class Statement {
  private:
   StateDatabase& m_db;
   StateDatabase::Cache::node_type m_node;
-  sqlite3_stmt* m_statement = nullptr;
-  int m_status = SQLITE_OK;
+  sqlite3_stmt* m_statement;
 };
 
 Expected<void> execute(StateDatabase& db, const std::string& sql,

@@ -22,8 +22,13 @@ check "three hours of rows are missing before" test "$(missing_rows "$dir")" -eq
 "$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 60 2>"$dir/log"
 check "run --until-healthy exits 0" test $? -eq 0
 check "no rows are missing after" test "$(missing_rows "$dir")" -eq 0
+# The script commits its rows a moment before it exits. An evaluation that
+# lands in between sees the rows and resolves the incident while the delivery
+# is still under way; the dispatcher then settles the request as verified.
+# Both orders are correct, and the test accepts exactly these two.
 for line in "rule events_hourly: fail \(3 of 4[67] hourly buckets below 10 rows\)" "incident #1 opened for events_hourly" \
-            "queued window .* attempt 1 for reload" "succeeded \(exit status 0\); output: backfill.sh: reloaded 60 row" \
+            "queued window .* attempt 1 for reload" \
+            "(succeeded \(exit status 0\)|verified \(exit status 0; the incident had already resolved\)); output: backfill.sh: reloaded 60 row" \
             "incident #1 for events_hourly resolved" "summary: "; do
   check "log narrates: $line" grep -qE "$line" "$dir/log"
 done
@@ -33,9 +38,15 @@ check "one request, verified" test "$(json "$dir/incident.json" '[r["state"] for
 gap=$(sqlite3 "$dir/warehouse.db" "SELECT strftime('%Y-%m-%dT%H:00:00Z', MIN(event_time)) || ' ' || strftime('%Y-%m-%dT%H:00:00Z', MAX(event_time), '+1 hour') FROM archive_events")
 check "the request covers exactly the gap ($gap)" test \
   "$(json "$dir/incident.json" 'doc["requests"][0]["window"]["start"] + " " + doc["requests"][0]["window"]["end"]')" = "$gap"
-check "history: opened → queued → backfilling → sending → ran → verifying → verified → resolved" test \
-  "$(json "$dir/incident.json" '" ".join(e["kind"] for e in doc["events"])')" = \
-  "opened request_created state_backfilling request_sending request_ran state_verifying request_verified resolved"
+history=$(json "$dir/incident.json" '" ".join(e["kind"] for e in doc["events"])')
+case $history in
+  *request_ran*)
+    check "history: opened → queued → backfilling → sending → ran → verifying → verified → resolved" test \
+      "$history" = "opened request_created state_backfilling request_sending request_ran state_verifying request_verified resolved" ;;
+  *)
+    check "history (resolved while the command was exiting): opened → queued → backfilling → sending → resolved → verified" test \
+      "$history" = "opened request_created state_backfilling request_sending resolved request_verified" ;;
+esac
 check "the state database is private (0600)" test "$(stat -c %a "$dir/state.db")" = 600
 "$gapwatch" incidents list -c "$dir/gapwatch.yaml" >"$dir/list"
 check "incidents list shows no open incident" grep -q "no open incidents" "$dir/list"

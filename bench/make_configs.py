@@ -132,9 +132,12 @@ def dispatch(args):
 
 
 def peer(args):
-    """The freshness rules the peer exporter runs too, one per table."""
-    out = [header(args.state, "127.0.0.1:0", workers=2), "warehouses:\n",
-           warehouse("warehouse", args.connection), "rules:\n"]
+    """The freshness rules the peer exporter runs too, one per table.
+
+    One connection and one worker: the exporter runs a job's statements one
+    after another on its one connection, and so does gapwatch here."""
+    out = [header(args.state, "127.0.0.1:0", workers=1), "warehouses:\n",
+           warehouse("warehouse", args.connection, max_connections=1), "rules:\n"]
     for i in range(args.tables):
         out.append(freshness(f"fresh_{i:03d}", f"fresh_{i:03d}", "1d", args.interval))
     return "".join(out)

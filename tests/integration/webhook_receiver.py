@@ -124,10 +124,6 @@ def main():
                 item = item[len("hang:"):]
             code, _, retry_after = item.partition(":")
             code = int(code)
-            if 200 <= code < 300 and args.on_accept and body:
-                payload = json.loads(body)
-                subprocess.run([args.on_accept, payload["table"], payload["start"], payload["end"]],
-                               check=False)
             reply = json.dumps({"received": entry["headers"].get("idempotency-key")}
                                if not args.echo else {"headers": headers, "body": entry["body"]}).encode()
             self.send_response(code)
@@ -138,8 +134,15 @@ def main():
             self.end_headers()
             try:
                 self.wfile.write(reply)
+                self.wfile.flush()
             except BrokenPipeError:
                 pass
+            # Like an orchestrator, the run happens after the answer, so that
+            # gapwatch records the acceptance before the data can arrive.
+            if 200 <= code < 300 and args.on_accept and body:
+                payload = json.loads(body)
+                subprocess.run([args.on_accept, payload["table"], payload["start"], payload["end"]],
+                               check=False)
 
         do_POST = do_PUT = do_PATCH = do_GET = do_DELETE = handle_any
 

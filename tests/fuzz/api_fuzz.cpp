@@ -21,11 +21,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/api.h"
-#include "monitor/config.h"
-#include "monitor/metrics.h"
-#include "monitor/state_store.h"
-#include "monitor/status_board.h"
+#include "monitor/http/api.h"
+#include "monitor/config/config.h"
+#include "monitor/http/metrics.h"
+#include "monitor/state/state_store.h"
+#include "monitor/http/status_board.h"
 #include "rules/clock.h"
 #include "tests/fuzz/fuzz_check.h"
 

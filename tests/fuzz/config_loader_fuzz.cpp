@@ -10,7 +10,7 @@
 #include <string_view>
 #include <variant>
 
-#include "monitor/config.h"
+#include "monitor/config/config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "monitor/cron.h"
+#include "monitor/config/cron.h"
 #include "rules/duration.h"
 #include "rules/time.h"
 #include "tests/fuzz/fuzz_check.h"

@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include "monitor/warehouse.h"
+#include "monitor/warehouse/warehouse.h"
 #include "scenarios.h"
 
 namespace gapwatch::testing {

@@ -9,7 +9,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include "monitor/odbc.h"
+#include "monitor/warehouse/odbc.h"
 
 namespace gapwatch::testing {
 

@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
-#include "monitor/config.h"
-#include "monitor/evaluator.h"
-#include "monitor/query_watchdog.h"
+#include "monitor/config/config.h"
+#include "monitor/warehouse/evaluator.h"
+#include "monitor/warehouse/query_watchdog.h"
 
 namespace gapwatch::testing {
 

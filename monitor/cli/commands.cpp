@@ -1,0 +1,193 @@
+#include "monitor/cli/commands.h"
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "monitor/config/config.h"
+#include "monitor/warehouse/evaluator.h"
+#include "monitor/cli/report.h"
+#include "monitor/daemon/system_clock.h"
+#include "monitor/config/yaml_reader.h"
+
+namespace gapwatch {
+
+namespace {
+
+constexpr std::size_t kCheckWorkers = 8;
+
+std::optional<Config> load_or_report(const std::string& path) {
+  auto config = load_config_file(path, process_environment());
+  if (!config) {
+    for (const ConfigError& error : config.error()) {
+      fmt::print(stderr, "{}\n", error.format());
+    }
+    return std::nullopt;
+  }
+  return std::move(*config);
+}
+
+// The rules named with --rule (all when none), or empty after reporting an
+// unknown name.
+std::optional<std::vector<const RuleConfig*>> select_rules(const Config& config,
+                                                           const std::vector<std::string>& names) {
+  std::vector<const RuleConfig*> selected;
+  if (names.empty()) {
+    for (const RuleConfig& rule : config.rules) {
+      selected.push_back(&rule);
+    }
+    return selected;
+  }
+  std::vector<std::string_view> known;
+  for (const RuleConfig& rule : config.rules) {
+    known.push_back(rule.spec.name);
+  }
+  for (const std::string& name : names) {
+    const RuleConfig* rule = config.find_rule(name);
+    if (rule == nullptr) {
+      const auto suggestion = did_you_mean(name, known);
+      fmt::print(stderr, "error: no rule named '{}' in {}{}\n", name, config.path,
+                 suggestion ? fmt::format(" (did you mean '{}'?)", *suggestion) : "");
+      return std::nullopt;
+    }
+    selected.push_back(rule);
+  }
+  return selected;
+}
+
+std::optional<Instant> resolve_now(const std::optional<std::string>& text) {
+  if (!text) {
+    return SystemClock().now();
+  }
+  auto parsed = parse_rfc3339(*text);
+  if (!parsed) {
+    fmt::print(stderr, "error: --now: {}\n", parsed.error().message);
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+// Evaluates `rules` concurrently; results keep the order of `rules`.
+std::vector<RuleResult> evaluate_all(Evaluator& evaluator,
+                                     const std::vector<const RuleConfig*>& rules, Instant now) {
+  std::vector<RuleResult> results(rules.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next++; i < rules.size(); i = next++) {
+      results[i] = evaluator.evaluate(*rules[i], now);
+    }
+  };
+  std::vector<std::jthread> workers;
+  const std::size_t count = std::min(kCheckWorkers, rules.size());
+  for (std::size_t i = 1; i < count; ++i) {
+    workers.emplace_back(work);
+  }
+  work();
+  return results;
+}
+
+// The statement with its parameters written in as literals, for running by
+// hand in psql or sqlite3.
+std::string inline_parameters(const QueryPlan& plan) {
+  std::string out;
+  std::size_t next = 0;
+  bool in_string = false;
+  for (const char c : plan.sql) {
+    if (c == '\'') {
+      in_string = !in_string;
+    }
+    if (c == '?' && !in_string && next < plan.params.size()) {
+      out += plan.params[next++].display();
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int validate_command(const std::string& config_path) {
+  const auto config = load_or_report(config_path);
+  if (!config) {
+    return kExitInvalid;
+  }
+  fmt::print("{}: valid ({} warehouse(s), {} rule(s))\n", config_path, config->warehouses.size(),
+             config->rules.size());
+  return 0;
+}
+
+int check_command(const CheckOptions& options) {
+  if (options.output != "text" && options.output != "json") {
+    fmt::print(stderr, "error: --output must be text or json\n");
+    return kExitInvalid;
+  }
+  const auto config = load_or_report(options.config_path);
+  if (!config) {
+    return kExitInvalid;
+  }
+  const auto rules = select_rules(*config, options.rules);
+  const auto now = resolve_now(options.now);
+  if (!rules || !now) {
+    return kExitInvalid;
+  }
+  QueryWatchdog watchdog;
+  Warehouses warehouses(*config, watchdog);
+  Evaluator evaluator(warehouses);
+  const std::vector<RuleResult> results = evaluate_all(evaluator, *rules, *now);
+  for (const RuleResult& result : results) {
+    if (result.verdict.status == Status::error) {
+      spdlog::debug("rule {}: {}", result.rule, result.verdict.message);
+    }
+  }
+  const std::string rendered =
+      options.output == "json" ? render_json(results, *now) : render_text(results);
+  std::fwrite(rendered.data(), 1, rendered.size(), stdout);
+  return check_exit_code(results);
+}
+
+int explain_command(const CheckOptions& options, bool inline_params) {
+  const auto config = load_or_report(options.config_path);
+  if (!config) {
+    return kExitInvalid;
+  }
+  const auto rules = select_rules(*config, options.rules);
+  const auto now = resolve_now(options.now);
+  if (!rules || !now) {
+    return kExitInvalid;
+  }
+  QueryWatchdog watchdog;
+  Warehouses warehouses(*config, watchdog);
+  Evaluator evaluator(warehouses);
+  int exit_code = 0;
+  for (const RuleConfig* rule : *rules) {
+    fmt::print("-- rule {}: {} on {}.{} at {}\n", rule->spec.name, to_string(rule->spec.check),
+               rule->spec.warehouse, rule->spec.table.display(), format_rfc3339(*now));
+    auto plan = evaluator.plan(*rule, *now);
+    if (!plan) {
+      fmt::print("-- error: {}\n\n", plan.error().message);
+      exit_code = 3;
+      continue;
+    }
+    if (!plan->buckets.empty()) {
+      fmt::print("-- {} bucket(s) from {} to {}; rows grouped by {}s granules\n",
+                 plan->buckets.size(), format_rfc3339(plan->buckets.front().start),
+                 format_rfc3339(plan->buckets.back().end), plan->granules.size);
+    }
+    if (inline_params) {
+      fmt::print("{};\n\n", inline_parameters(*plan));
+      continue;
+    }
+    fmt::print("{};\n", plan->sql);
+    for (std::size_t i = 0; i < plan->params.size(); ++i) {
+      fmt::print("-- ${} = {}\n", i + 1, plan->params[i].display());
+    }
+    fmt::print("\n");
+  }
+  return exit_code;
+}
+
+}  // namespace gapwatch

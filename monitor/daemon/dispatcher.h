@@ -1,0 +1,86 @@
+// Dispatcher: sends due requests from the outbox to their executors. A request
+// is claimed (pending → sending, committed) before its executor sees it, and
+// every outcome is committed with an event: ran/accepted → awaits
+// verification; retry → pending again after backoff (same request id) until the
+// executor's retry.max_attempts; rejected or out of retries → failed. At most
+// max_concurrent deliveries per executor run at once, each on its own thread.
+//
+// Thread-safe: dispatch_due() and the outcome handling run on different
+// threads; the StateStore serialises their writes.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "monitor/config/config.h"
+#include "monitor/state/incident_manager.h"
+#include "monitor/state/state_store.h"
+#include "rules/clock.h"
+#include "triggers/executor.h"
+
+namespace gapwatch {
+
+struct DispatchReport {
+  RequestRecord request;  // as committed after the outcome
+  DispatchOutcome outcome;
+};
+
+class Dispatcher {
+ public:
+  using Listener = std::function<void(const DispatchReport&)>;
+
+  // `executors` maps executor names to their implementation (tests inject
+  // their own); `listener` hears every outcome, on the delivering thread.
+  Dispatcher(const Config& config, StateStore& store, IncidentManager& incidents,
+             const Clock& clock, std::map<std::string, std::unique_ptr<Executor>> executors,
+             Listener listener);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Requests left in `sending` by a crash go back to pending, keeping their id.
+  Expected<int> resume_interrupted();
+  // Starts every due request whose executor has room (or only request `only`);
+  // returns how many. Requests of an escalated incident wait until an
+  // operator retries or resolves it, unless named by `only`.
+  Expected<int> dispatch_due(const std::optional<std::string>& only = std::nullopt);
+  // Waits up to `grace` for deliveries under way, then stops them (they stay
+  // `sending` and are resumed on the next start).
+  void shutdown(std::chrono::seconds grace);
+
+  int in_flight() const;
+  int in_flight(const std::string& executor) const;
+
+ private:
+  void deliver(RequestRecord request, std::stop_token stop);
+  Expected<void> settle(RequestRecord& request, const DispatchOutcome& outcome);
+  void reap();
+
+  const Config& m_config;
+  StateStore& m_store;
+  IncidentManager& m_incidents;
+  const Clock& m_clock;
+  std::map<std::string, std::unique_ptr<Executor>> m_executors;
+  Listener m_listener;
+  // Secrets of the configuration, masked in stored output and errors (a
+  // receiver may echo a token back).
+  const std::vector<std::string> m_secrets;
+
+  mutable std::mutex m_mutex;
+  std::map<std::string, int> m_busy;          // guarded by m_mutex: deliveries per executor
+  std::list<std::jthread> m_threads;          // guarded by m_mutex
+  std::list<std::thread::id> m_finished;      // guarded by m_mutex: threads to join
+  std::condition_variable m_idle;
+};
+
+// Executors for every configured executor.
+std::map<std::string, std::unique_ptr<Executor>> make_executors(const Config& config,
+                                                                const Clock& clock);
+
+}  // namespace gapwatch

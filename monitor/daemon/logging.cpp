@@ -1,0 +1,295 @@
+#include "monitor/daemon/logging.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+
+#include <date/date.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "triggers/auth.h"
+#include "triggers/template.h"
+
+namespace gapwatch {
+
+namespace {
+
+std::mutex g_secrets_mutex;
+std::vector<std::string> g_secrets;  // guarded by g_secrets_mutex
+
+std::vector<std::string> current_secrets() {
+  std::lock_guard lock(g_secrets_mutex);
+  return g_secrets;
+}
+
+bool is_secret_key(std::string_view key) {
+  std::string lower;
+  for (const char c : key) {
+    if (c != ' ') {
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return lower == "pwd" || lower == "password" || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos;
+}
+
+// The password-like values of an ODBC connection string. A value in braces may
+// hold ';' and writes '}' as '}}' (the config loader braces a dsn's password
+// that way): both the value and its escaped form are secrets.
+void connection_secrets(std::string_view connection, std::vector<std::string>& out) {
+  std::size_t at = 0;
+  while (at < connection.size()) {
+    const std::size_t stop = connection.find_first_of("=;", at);
+    if (stop == std::string_view::npos) {
+      break;
+    }
+    if (connection[stop] == ';') {
+      at = stop + 1;  // a part without a value
+      continue;
+    }
+    const bool secret = is_secret_key(connection.substr(at, stop - at));
+    const std::size_t first = connection.find_first_not_of(' ', stop + 1);
+    std::size_t next = 0;
+    if (first != std::string_view::npos && connection[first] == '{') {
+      std::string value;
+      std::size_t close = first + 1;
+      for (; close < connection.size(); ++close) {
+        if (connection[close] == '}') {
+          if (close + 1 < connection.size() && connection[close + 1] == '}') {
+            value += '}';
+            ++close;
+            continue;
+          }
+          break;
+        }
+        value += connection[close];
+      }
+      const std::string escaped(connection.substr(first + 1, close - first - 1));
+      if (secret) {
+        out.push_back(value);
+        if (escaped != value) {
+          out.push_back(escaped);
+        }
+      }
+      next = connection.find(';', close);
+    } else {
+      next = connection.find(';', stop + 1);
+      std::string_view value = connection.substr(stop + 1, next - (stop + 1));
+      while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+      }
+      while (!value.empty() && value.back() == ' ') {
+        value.remove_suffix(1);
+      }
+      if (secret) {
+        out.emplace_back(value);
+      }
+    }
+    at = next == std::string_view::npos ? connection.size() : next + 1;
+  }
+}
+
+// A secret as it travels: as written, and in the encodings it is sent in
+// (percent-encoded in a form, escaped in JSON), which an endpoint echoing the
+// request would show.
+void add_encoded_secret(const std::string& secret, std::vector<std::string>& out) {
+  out.push_back(secret);
+  out.push_back(percent_encode(secret));
+  const std::string json = nlohmann::json(secret).dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace);
+  out.push_back(json.substr(1, json.size() - 2));
+}
+
+// The secrets of a webhook's credentials, and the header values built from
+// them. Tokens obtained at run time are not known here; the executor keeps
+// them out of what it reports.
+void credential_secrets(const AuthSpec& auth, std::vector<std::string>& out) {
+  if (const auto* basic = std::get_if<BasicAuth>(&auth)) {
+    add_encoded_secret(basic->password, out);
+    const std::string header = basic_authorization(basic->username, basic->password);
+    out.push_back(header);
+    out.push_back(header.substr(header.find(' ') + 1));
+  } else if (const auto* bearer = std::get_if<BearerAuth>(&auth)) {
+    out.push_back(bearer->token);
+  } else if (const auto* oauth2 = std::get_if<OAuth2ClientCredentials>(&auth)) {
+    add_encoded_secret(oauth2->client_secret, out);
+    const std::string header = basic_authorization(percent_encode(oauth2->client_id),
+                                                   percent_encode(oauth2->client_secret));
+    out.push_back(header.substr(header.find(' ') + 1));
+  } else if (const auto* login = std::get_if<AirflowLogin>(&auth)) {
+    add_encoded_secret(login->password, out);
+  }
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+bool is_name_char(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+// The first run of `min`..`max` characters satisfying `accept` right after an
+// occurrence of `prefix` (and not followed by another such character).
+std::optional<std::string_view> field_after(std::string_view text, std::string_view prefix,
+                                            bool (*accept)(char), std::size_t min,
+                                            std::size_t max) {
+  for (std::size_t at = text.find(prefix); at != std::string_view::npos;
+       at = text.find(prefix, at + 1)) {
+    const std::size_t start = at + prefix.size();
+    std::size_t end = start;
+    while (end < text.size() && accept(text[end])) {
+      ++end;
+    }
+    if (end - start >= min && end - start <= max) {
+      return text.substr(start, end - start);
+    }
+  }
+  return std::nullopt;
+}
+
+// The rule a log line is about: "rule NAME: …", or "… for NAME: …" / "… for NAME …".
+std::optional<std::string_view> rule_of(std::string_view text) {
+  const auto name_then = [&](std::size_t start) -> std::optional<std::string_view> {
+    std::size_t end = start;
+    while (end < text.size() && is_name_char(text[end])) {
+      ++end;
+    }
+    if (end == start || end == text.size() || (text[end] != ':' && text[end] != ' ')) {
+      return std::nullopt;
+    }
+    return text.substr(start, end - start);
+  };
+  if (text.starts_with("rule ")) {
+    if (auto name = name_then(5); name && text[5 + name->size()] == ':') {
+      return name;
+    }
+  }
+  for (std::size_t at = text.find(" for "); at != std::string_view::npos;
+       at = text.find(" for ", at + 1)) {
+    if (auto name = name_then(at + 5)) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
+
+class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit RedactingSink(bool json) : m_json(json) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    const std::string text =
+        redact(std::string(message.payload.data(), message.payload.size()), current_secrets());
+    const auto time = date::floor<std::chrono::milliseconds>(message.time);
+    const std::string stamp = date::format("%Y-%m-%dT%H:%M:%SZ", time);
+    const auto level_view = spdlog::level::to_string_view(message.level);
+    const std::string level(level_view.data(), level_view.size());
+    std::string line;
+    if (m_json) {
+      nlohmann::json object = {{"time", stamp}, {"level", level}, {"message", text}};
+      const LogFields fields = log_fields(text);
+      if (fields.rule) {
+        object["rule"] = *fields.rule;
+      }
+      if (fields.incident) {
+        object["incident"] = *fields.incident;
+      }
+      if (fields.request) {
+        object["request"] = *fields.request;
+      }
+      line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else {
+      line = fmt::format("{} {} {}\n", stamp, level, text);
+    }
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+
+ private:
+  bool m_json;
+};
+
+}  // namespace
+
+LogFields log_fields(std::string_view message) {
+  LogFields fields;
+  if (auto rule = rule_of(message)) {
+    fields.rule = std::string(*rule);
+  }
+  if (auto incident = field_after(message, "incident #", is_digit, 1, 18)) {
+    fields.incident = std::stoll(std::string(*incident));
+  }
+  if (auto request = field_after(message, "request ", is_hex_digit, 32, 32)) {
+    fields.request = std::string(*request);
+  }
+  return fields;
+}
+
+std::vector<std::string> connection_string_secrets(std::string_view connection) {
+  std::vector<std::string> secrets;
+  connection_secrets(connection, secrets);
+  return secrets;
+}
+
+void set_log_secrets(std::vector<std::string> secrets) {
+  std::lock_guard lock(g_secrets_mutex);
+  g_secrets = std::move(secrets);
+}
+
+std::vector<std::string> config_secrets(const Config& config) {
+  std::vector<std::string> secrets;
+  for (const WarehouseConfig& warehouse : config.warehouses) {
+    connection_secrets(warehouse.connection, secrets);
+  }
+  if (!config.monitor.api_token.empty()) {
+    secrets.push_back(config.monitor.api_token);
+  }
+  for (const ExecutorSpec& executor : config.executors) {
+    if (const auto* webhook = std::get_if<WebhookSpec>(&executor.kind)) {
+      if (webhook->signing_secret) {
+        secrets.push_back(*webhook->signing_secret);
+      }
+      credential_secrets(webhook->auth, secrets);
+      if (webhook->preset) {
+        if (const auto* dagster = std::get_if<DagsterSpec>(&*webhook->preset)) {
+          if (dagster->api_token) {
+            secrets.push_back(*dagster->api_token);
+          }
+        }
+      }
+      for (const auto& [name, value] : webhook->headers) {
+        // Header values are usually credentials; their literal parts are
+        // what could leak (templates are filled per request).
+        if (value.variables().empty()) {
+          secrets.push_back(value.text());
+          const std::size_t space = value.text().find(' ');
+          if (space != std::string::npos) {
+            secrets.push_back(value.text().substr(space + 1));  // the token of "Bearer <token>"
+          }
+        }
+      }
+    }
+  }
+  std::erase(secrets, std::string());
+  // Longest first; equal lengths by value, so that duplicates are adjacent.
+  std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
+  return secrets;
+}
+
+void configure_logging(const std::string& format, const std::string& level) {
+  auto sink = std::make_shared<RedactingSink>(format == "json");
+  auto logger = std::make_shared<spdlog::logger>("gapwatch", sink);
+  logger->set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace gapwatch

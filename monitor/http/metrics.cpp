@@ -1,0 +1,477 @@
+#include "monitor/http/metrics.h"
+
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <prometheus/text_serializer.h>
+
+namespace gapwatch {
+
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+constexpr std::array<Status, 4> kStatuses{Status::pass, Status::warn, Status::fail, Status::error};
+
+double seconds(Instant instant) {
+  return static_cast<double>(instant.time_since_epoch().count());
+}
+
+std::map<std::string, std::string> rule_labels(const RuleSpec& spec) {
+  std::map<std::string, std::string> labels = {{"rule", spec.name},
+                                               {"check", std::string(to_string(spec.check))},
+                                               {"warehouse", spec.warehouse},
+                                               {"table", spec.table.display()},
+                                               {"severity", std::string(to_string(spec.severity))}};
+  for (const auto& [name, value] : spec.labels) {
+    labels[name] = value;
+  }
+  return labels;
+}
+
+// A label value as the text exposition format quotes it.
+void append_escaped(std::string& out, std::string_view value) {
+  for (const char c : value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+void append_value(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value < 0 ? "-Inf" : "+Inf";
+    return;
+  }
+  std::array<char, 32> buffer{};
+  const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out.append(buffer.data(), error == std::errc{} ? end : buffer.data());
+}
+
+// The per-rule families, in the order they are rendered.
+struct RuleFamily {
+  std::string_view name;
+  std::string_view type;
+  std::string_view help;
+};
+constexpr RuleFamily kStatusFamily{
+    "gapwatch_rule_status", "gauge",
+    "1 for the rule's current status (pass, warn, fail, error), 0 for the others"};
+constexpr RuleFamily kLastEvaluationFamily{"gapwatch_rule_last_evaluation_timestamp_seconds",
+                                           "gauge", "When the rule was last evaluated"};
+constexpr RuleFamily kLastSuccessFamily{
+    "gapwatch_rule_last_success_timestamp_seconds", "gauge",
+    "When the rule last passed or warned (data present and readable)"};
+constexpr RuleFamily kFailingBucketsFamily{
+    "gapwatch_rule_failing_buckets", "gauge",
+    "Buckets (or windows, for unpartitioned rules) failing at the last evaluation"};
+constexpr RuleFamily kObservedFamily{
+    "gapwatch_rule_observed_value", "gauge",
+    "The worst observed value at the last evaluation: seconds of age (freshness), rows "
+    "(row_count) or a 0..1 ratio (null_rate)"};
+constexpr RuleFamily kNewestRowFamily{"gapwatch_table_newest_row_timestamp_seconds", "gauge",
+                                      "The newest timestamp a freshness rule read"};
+constexpr RuleFamily kNextEvaluationFamily{
+    "gapwatch_rule_next_evaluation_timestamp_seconds", "gauge",
+    "When the rule is due next; an evaluation overdue by much means gapwatch is stuck or "
+    "overloaded"};
+constexpr RuleFamily kEvaluationsFamily{"gapwatch_rule_evaluations_total", "counter",
+                                        "Evaluations by result"};
+constexpr RuleFamily kSkippedFamily{
+    "gapwatch_rule_evaluations_skipped_total", "counter",
+    "Scheduled evaluations skipped because the previous one still ran"};
+constexpr RuleFamily kIncidentOpenFamily{"gapwatch_incident_open", "gauge",
+                                         "1 while the rule has an active (not resolved) incident"};
+constexpr RuleFamily kIncidentEscalatedFamily{
+    "gapwatch_incident_escalated", "gauge",
+    "1 while the rule's incident is escalated: backfills failed max_attempts times, an "
+    "operator must act"};
+constexpr RuleFamily kIncidentsOpenedFamily{"gapwatch_incidents_opened_total", "counter",
+                                            "Incidents opened"};
+
+void append_header(std::string& out, const RuleFamily& family) {
+  out += "# HELP ";
+  out += family.name;
+  out += ' ';
+  out += family.help;
+  out += "\n# TYPE ";
+  out += family.name;
+  out += ' ';
+  out += family.type;
+  out += '\n';
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : m_registry(std::make_shared<prometheus::Registry>()),
+      m_duration(BuildHistogram()
+                     .Name("gapwatch_rule_evaluation_duration_seconds")
+                     .Help("How long evaluations took, by warehouse")
+                     .Register(*m_registry)),
+      m_requests(BuildCounter()
+                     .Name("gapwatch_backfill_requests_total")
+                     .Help("Backfill deliveries by executor and outcome (ran, accepted, retry, "
+                           "rejected)")
+                     .Register(*m_registry)),
+      m_in_flight(BuildGauge()
+                      .Name("gapwatch_backfill_requests_in_flight")
+                      .Help("Deliveries under way")
+                      .Register(*m_registry)),
+      m_outbox_pending(BuildGauge()
+                           .Name("gapwatch_backfill_outbox_pending")
+                           .Help("Requests committed and waiting to be sent or resent")
+                           .Register(*m_registry)),
+      m_warehouse_up(BuildGauge()
+                         .Name("gapwatch_warehouse_up")
+                         .Help("1 if the last connection to the warehouse succeeded")
+                         .Register(*m_registry)),
+      m_queries(BuildCounter()
+                    .Name("gapwatch_queries_total")
+                    .Help("Statements run, by warehouse and result (ok, error, timeout, "
+                          "not_run)")
+                    .Register(*m_registry)),
+      m_reload_successful(BuildGauge()
+                              .Name("gapwatch_config_last_reload_successful")
+                              .Help("1 if the last configuration (re)load succeeded")
+                              .Register(*m_registry)),
+      m_reload_timestamp(BuildGauge()
+                             .Name("gapwatch_config_last_reload_success_timestamp_seconds")
+                             .Help("When the configuration was last loaded successfully")
+                             .Register(*m_registry)),
+      m_build_info(BuildGauge()
+                       .Name("gapwatch_build_info")
+                       .Help("Always 1; the version is a label")
+                       .Register(*m_registry)) {
+  m_build_info.Add({{"version", GAPWATCH_VERSION}}).Set(1);
+  m_outbox_pending.Add({}).Set(0);
+}
+
+Metrics::RuleSeries Metrics::make_series(const RuleConfig& rule) {
+  RuleSeries series;
+  std::optional<std::uint32_t> result_at;
+  std::optional<std::uint32_t> status_at;
+  // The labels sorted by name (std::map), as prometheus-cpp printed them;
+  // `result` and `status` are reserved, so no config label takes their place.
+  for (const auto& [name, value] : rule_labels(rule.spec)) {
+    const auto end = static_cast<std::uint32_t>(series.labels.size());
+    if (!result_at && name > "result") {
+      result_at = end;
+    }
+    if (!status_at && name > "status") {
+      status_at = end;
+    }
+    if (!series.labels.empty()) {
+      series.labels += ',';
+    }
+    series.labels += name;
+    series.labels += "=\"";
+    append_escaped(series.labels, value);
+    series.labels += '"';
+  }
+  const auto end = static_cast<std::uint32_t>(series.labels.size());
+  series.result_at = result_at.value_or(end);
+  series.status_at = status_at.value_or(end);
+  return series;
+}
+
+void Metrics::set_rules(const std::vector<RuleConfig>& rules) {
+  std::lock_guard lock(m_mutex);
+  std::map<std::string, RuleSeries> next;
+  for (const RuleConfig& rule : rules) {
+    RuleSeries series = make_series(rule);
+    const auto existing = m_rules.find(rule.spec.name);
+    // Same labels (so the same check): keep the series and counters' history.
+    if (existing != m_rules.end() && existing->second.labels == series.labels) {
+      next.emplace(rule.spec.name, std::move(existing->second));
+      m_rules.erase(existing);
+      continue;
+    }
+    next.emplace(rule.spec.name, std::move(series));
+  }
+  m_rules = std::move(next);
+  // A warehouse no rule uses any more is never reached again: a stale
+  // warehouse_up 0 would keep GapwatchWarehouseDown firing.
+  std::set<std::string> used;
+  for (const RuleConfig& rule : rules) {
+    used.insert(rule.spec.warehouse);
+  }
+  for (auto it = m_warehouses_up.begin(); it != m_warehouses_up.end();) {
+    if (used.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    m_warehouse_up.Remove(&m_warehouse_up.Add({{"warehouse", it->first}}));
+    it = m_warehouses_up.erase(it);
+  }
+}
+
+void Metrics::record_result(const RuleResult& result) {
+  const Verdict& verdict = result.verdict;
+  m_duration
+      .Add({{"warehouse", result.warehouse}},
+           prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                   5, 10, 30, 60, 300})
+      .Observe(static_cast<double>(result.duration.count()) / 1000.0);
+  m_queries.Add({{"warehouse", result.warehouse}, {"result", std::string(to_string(result.query))}})
+      .Increment();
+
+  std::lock_guard lock(m_mutex);
+  const auto found = m_rules.find(result.rule);
+  if (found == m_rules.end()) {
+    // The rule was removed by a reload while it ran; its warehouse may have
+    // gone with it, and an up gauge set now would never be cleared.
+    return;
+  }
+  const bool reached = result.query != QueryOutcome::not_run;
+  m_warehouse_up.Add({{"warehouse", result.warehouse}}).Set(reached ? 1 : 0);
+  m_warehouses_up[result.warehouse] = reached;
+  RuleSeries& series = found->second;
+  series.status = verdict.status;
+  series.evaluations[static_cast<std::size_t>(verdict.status)] += 1;
+  series.last_evaluation = seconds(result.evaluated_at);
+  if (verdict.status == Status::pass || verdict.status == Status::warn) {
+    series.last_success = seconds(result.evaluated_at);
+  }
+  if (verdict.status != Status::error) {
+    double failing = 0;
+    if (!verdict.buckets.empty()) {
+      for (const BucketVerdict& bucket : verdict.buckets) {
+        failing += bucket.status == Status::fail ? 1 : 0;
+      }
+    } else {
+      for (const Window& window : verdict.windows) {
+        failing += window.status == Status::fail ? 1 : 0;
+      }
+    }
+    series.failing_buckets = failing;
+    if (verdict.observed) {
+      series.observed = *verdict.observed;
+    }
+    if (verdict.newest_row) {
+      series.newest_row = seconds(*verdict.newest_row);
+    }
+  }
+}
+
+void Metrics::record_skipped(const std::string& rule) {
+  std::lock_guard lock(m_mutex);
+  if (const auto found = m_rules.find(rule); found != m_rules.end()) {
+    found->second.skipped += 1;
+  }
+}
+
+void Metrics::record_incident_opened(const std::string& rule) {
+  std::lock_guard lock(m_mutex);
+  if (const auto found = m_rules.find(rule); found != m_rules.end()) {
+    found->second.incidents_opened += 1;
+  }
+}
+
+void Metrics::set_incidents(const std::map<std::string, bool>& active) {
+  std::lock_guard lock(m_mutex);
+  for (auto& [name, series] : m_rules) {
+    const auto found = active.find(name);
+    series.incident_open = found != active.end();
+    series.incident_escalated = found != active.end() && found->second;
+  }
+}
+
+void Metrics::record_delivery(const std::string& executor, DispatchOutcome::Kind outcome) {
+  m_requests.Add({{"executor", executor}, {"outcome", std::string(to_string(outcome))}})
+      .Increment();
+}
+
+void Metrics::set_in_flight(const std::string& executor, int count) {
+  m_in_flight.Add({{"executor", executor}}).Set(count);
+}
+
+void Metrics::set_outbox_pending(std::int64_t count) {
+  m_outbox_pending.Add({}).Set(static_cast<double>(count));
+}
+
+void Metrics::set_config_reload(bool successful, Instant at) {
+  m_reload_successful.Add({}).Set(successful ? 1 : 0);
+  if (successful) {
+    m_reload_timestamp.Add({}).Set(seconds(at));
+  }
+}
+
+void Metrics::set_next_evaluation(const std::string& rule, std::optional<Instant> at) {
+  std::lock_guard lock(m_mutex);
+  const auto found = m_rules.find(rule);
+  if (found == m_rules.end() || !at) {
+    return;  // while it runs, the last due time stays
+  }
+  found->second.next_evaluation = seconds(*at);
+}
+
+std::map<std::string, bool> Metrics::warehouses_up() const {
+  std::lock_guard lock(m_mutex);
+  return m_warehouses_up;
+}
+
+namespace {
+
+using RuleSeries = Metrics::RuleSeries;
+
+// Appends `family`'s samples of one rule's series.
+using SampleWriter = void (*)(std::string& out, const RuleSeries& series);
+
+// sample NAME LABELS VALUE, with EXTRA (`status="fail"`) spliced into the
+// rule's labels at AT.
+void sample(std::string& out, const RuleFamily& family, const RuleSeries& series, double value,
+            std::string_view extra = {}, std::uint32_t at = 0) {
+  out += family.name;
+  out += '{';
+  if (extra.empty()) {
+    out += series.labels;
+  } else if (at == 0) {
+    out += extra;
+    out += ',';
+    out += series.labels;
+  } else {
+    out.append(series.labels, 0, at);
+    out += ',';
+    out += extra;
+    out.append(series.labels, at);
+  }
+  out += "} ";
+  append_value(out, value);
+  out += '\n';
+}
+
+template <const RuleFamily& family, std::optional<double> RuleSeries::*member>
+void optional_gauge(std::string& out, const RuleSeries& series) {
+  if (const std::optional<double>& value = series.*member) {
+    sample(out, family, series, *value);
+  }
+}
+
+// One sample per status, labelled `label="pass"` and so on.
+template <const RuleFamily& family, std::uint32_t RuleSeries::*at>
+void by_status(std::string& out, const RuleSeries& series,
+               double (*value_of)(const RuleSeries&, std::size_t), std::string_view label) {
+  std::string extra;
+  for (std::size_t i = 0; i < kStatuses.size(); ++i) {
+    extra.assign(label);
+    extra += "=\"";
+    extra += to_string(kStatuses[i]);
+    extra += '"';
+    sample(out, family, series, value_of(series, i), extra, series.*at);
+  }
+}
+
+struct RuleFamilyWriter {
+  const RuleFamily& family;
+  SampleWriter write;
+};
+
+const RuleFamilyWriter kRuleFamilies[] = {
+    {kStatusFamily,
+     [](std::string& out, const RuleSeries& series) {
+       by_status<kStatusFamily, &RuleSeries::status_at>(
+           out, series,
+           [](const RuleSeries& s, std::size_t i) { return s.status == kStatuses[i] ? 1.0 : 0.0; },
+           "status");
+     }},
+    {kLastEvaluationFamily,
+     optional_gauge<kLastEvaluationFamily, &RuleSeries::last_evaluation>},
+    {kLastSuccessFamily, optional_gauge<kLastSuccessFamily, &RuleSeries::last_success>},
+    {kFailingBucketsFamily, optional_gauge<kFailingBucketsFamily, &RuleSeries::failing_buckets>},
+    {kObservedFamily, optional_gauge<kObservedFamily, &RuleSeries::observed>},
+    {kNewestRowFamily, optional_gauge<kNewestRowFamily, &RuleSeries::newest_row>},
+    {kNextEvaluationFamily,
+     optional_gauge<kNextEvaluationFamily, &RuleSeries::next_evaluation>},
+    {kEvaluationsFamily,
+     [](std::string& out, const RuleSeries& series) {
+       by_status<kEvaluationsFamily, &RuleSeries::result_at>(
+           out, series, [](const RuleSeries& s, std::size_t i) { return s.evaluations[i]; },
+           "result");
+     }},
+    {kSkippedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kSkippedFamily, series, series.skipped);
+     }},
+    {kIncidentOpenFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kIncidentOpenFamily, series, series.incident_open ? 1.0 : 0.0);
+     }},
+    {kIncidentEscalatedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kIncidentEscalatedFamily, series, series.incident_escalated ? 1.0 : 0.0);
+     }},
+    {kIncidentsOpenedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       sample(out, kIncidentsOpenedFamily, series, series.incidents_opened);
+     }},
+};
+
+// Pieces of the body are about this large: small next to the whole body of
+// thousands of rules, large enough that the lock is taken a few hundred times
+// per scrape at most.
+constexpr std::size_t kPieceSize = Metrics::kRenderPieceSize;
+
+}  // namespace
+
+void Metrics::render(const std::function<bool(std::string_view)>& write) const {
+  std::string piece;
+  piece.reserve(kPieceSize + std::size_t{8} * 1024);
+  for (const RuleFamilyWriter& family : kRuleFamilies) {
+    append_header(piece, family.family);
+    // The rule table is locked for one piece at a time, so that a slow
+    // scraper never holds up evaluations; a piece resumes after the last rule
+    // written (a rule a reload removed meanwhile is simply not found).
+    std::optional<std::string> after;
+    bool done = false;
+    while (!done) {
+      if (piece.size() >= kPieceSize) {
+        if (!write(piece)) {
+          return;
+        }
+        piece.clear();
+      }
+      std::lock_guard lock(m_mutex);
+      auto rule = after ? m_rules.upper_bound(*after) : m_rules.begin();
+      for (; rule != m_rules.end() && piece.size() < kPieceSize; ++rule) {
+        family.write(piece, rule->second);
+        after = rule->first;
+      }
+      done = rule == m_rules.end();
+    }
+  }
+  std::ostringstream registry;
+  prometheus::TextSerializer().Serialize(registry, m_registry->Collect());
+  piece += registry.str();
+  write(piece);
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  render([&out](std::string_view piece) {
+    out += piece;
+    return true;
+  });
+  return out;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,116 @@
+// Metrics: gapwatch's Prometheus series, rendered by the HTTP server at
+// /metrics. Names follow Prometheus conventions (base units, _total,
+// _seconds, timestamps rather than ages); no label takes unbounded values (no
+// windows, no request ids). Per-rule series carry the rule's config labels and
+// disappear when a reload removes the rule. Per-rule families are kept and
+// rendered here (see RuleSeries); the few others live in a prometheus-cpp
+// registry.
+//
+// Thread-safe: prometheus-cpp metrics are; the rule table is guarded by
+// m_mutex.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "monitor/config/config.h"
+#include "monitor/warehouse/evaluator.h"
+#include "triggers/executor.h"
+
+namespace gapwatch {
+
+class Metrics {
+ public:
+  Metrics();
+
+  // Creates the series of new rules, keeps those of unchanged ones and drops
+  // those of rules no longer configured.
+  void set_rules(const std::vector<RuleConfig>& rules);
+
+  void record_result(const RuleResult& result);
+  void record_skipped(const std::string& rule);
+  void record_incident_opened(const std::string& rule);
+  // The active incidents, as rule → escalated; every other rule has none.
+  void set_incidents(const std::map<std::string, bool>& active);
+
+  void record_delivery(const std::string& executor, DispatchOutcome::Kind outcome);
+  void set_in_flight(const std::string& executor, int count);
+  void set_outbox_pending(std::int64_t count);
+
+  void set_config_reload(bool successful, Instant at);
+  // When the rule is due next (empty while it runs).
+  void set_next_evaluation(const std::string& rule, std::optional<Instant> at);
+
+  // Whether each warehouse was reached at its last attempt.
+  std::map<std::string, bool> warehouses_up() const;
+
+  // The Prometheus text exposition format, whole (tests, small configs) or
+  // written in pieces of a few hundred KiB as it is produced (the HTTP
+  // server: the page of 10,000 rules is about 25 MiB).
+  std::string render() const;
+  // `write` returns false to stop (the scraper went away).
+  void render(const std::function<bool(std::string_view)>& write) const;
+  // The size a piece grows to before it is written (a piece may exceed it by
+  // one rule's samples, and the last by the few non-rule families).
+  static constexpr std::size_t kRenderPieceSize = std::size_t{256} * 1024;
+
+  // One rule's series. Per-rule families are rendered by this class rather
+  // than kept as prometheus-cpp series: with thousands of rules, a labelled
+  // series object per family and rule (each with its own copy of every
+  // label) cost hundreds of megabytes and made a scrape take most of a
+  // second. The rule's labels are escaped and joined once, here.
+  struct RuleSeries {
+    std::string labels;  // `name="value",...` sorted by name, as Prometheus prints them
+    // Where the `result` and `status` labels go into `labels`: a byte offset
+    // at a comma or at the end, or 0 when they sort first.
+    std::uint32_t result_at = 0;
+    std::uint32_t status_at = 0;
+    std::optional<Status> status;  // none before the first evaluation
+    std::array<double, 4> evaluations{};
+    // Gauges that appear with their first value.
+    std::optional<double> last_evaluation;
+    std::optional<double> last_success;
+    std::optional<double> failing_buckets;
+    std::optional<double> observed;
+    std::optional<double> newest_row;  // freshness rules only
+    std::optional<double> next_evaluation;
+    double skipped = 0;
+    bool incident_open = false;
+    bool incident_escalated = false;
+    double incidents_opened = 0;
+  };
+
+ private:
+  static RuleSeries make_series(const RuleConfig& rule);
+
+  std::shared_ptr<prometheus::Registry> m_registry;
+  prometheus::Family<prometheus::Histogram>& m_duration;
+  prometheus::Family<prometheus::Counter>& m_requests;
+  prometheus::Family<prometheus::Gauge>& m_in_flight;
+  prometheus::Family<prometheus::Gauge>& m_outbox_pending;
+  prometheus::Family<prometheus::Gauge>& m_warehouse_up;
+  prometheus::Family<prometheus::Counter>& m_queries;
+  prometheus::Family<prometheus::Gauge>& m_reload_successful;
+  prometheus::Family<prometheus::Gauge>& m_reload_timestamp;
+  prometheus::Family<prometheus::Gauge>& m_build_info;
+
+  mutable std::mutex m_mutex;
+  std::map<std::string, RuleSeries> m_rules;    // guarded by m_mutex
+  std::map<std::string, bool> m_warehouses_up;  // guarded by m_mutex
+};
+
+}  // namespace gapwatch

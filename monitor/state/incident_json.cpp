@@ -1,0 +1,72 @@
+#include "monitor/state/incident_json.h"
+
+namespace gapwatch {
+
+namespace {
+
+nlohmann::json optional_time(const std::optional<Instant>& instant) {
+  return instant ? nlohmann::json(format_rfc3339(*instant)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json window_json(const Window& window) {
+  return {{"start", format_rfc3339(window.start)}, {"end", format_rfc3339(window.end)}};
+}
+
+}  // namespace
+
+nlohmann::json incident_json(const Incident& incident) {
+  nlohmann::json windows = nlohmann::json::array();
+  for (const Window& window : incident.windows) {
+    windows.push_back(window_json(window));
+  }
+  return {{"id", incident.id},
+          {"rule", incident.rule},
+          {"state", to_string(incident.state)},
+          {"severity", to_string(incident.severity)},
+          {"opened_at", format_rfc3339(incident.opened_at)},
+          {"updated_at", format_rfc3339(incident.updated_at)},
+          {"resolved_at", optional_time(incident.resolved_at)},
+          {"acknowledged_at", optional_time(incident.acknowledged_at)},
+          {"retried_at", optional_time(incident.retried_at)},
+          {"message", incident.message},
+          {"windows", windows}};
+}
+
+nlohmann::json request_json(const RequestRecord& request) {
+  return {{"id", request.id},
+          {"executor", request.executor},
+          {"window", window_json(request.window)},
+          {"attempt", request.attempt},
+          {"state", to_string(request.state)},
+          {"deliveries", request.deliveries},
+          {"next_attempt_at", format_rfc3339(request.next_attempt_at)},
+          {"verify_by", optional_time(request.verify_by)},
+          {"created_at", format_rfc3339(request.created_at)},
+          {"updated_at", format_rfc3339(request.updated_at)},
+          {"last_error", request.last_error},
+          {"output", request.output}};
+}
+
+nlohmann::json event_json(const EventRecord& event) {
+  return {{"at", format_rfc3339(event.at)},
+          {"kind", event.kind},
+          {"request_id", event.request_id ? nlohmann::json(*event.request_id) : nlohmann::json(nullptr)},
+          {"detail", event.detail}};
+}
+
+nlohmann::json incident_detail_json(const Incident& incident,
+                                    const std::vector<RequestRecord>& requests,
+                                    const std::vector<EventRecord>& events) {
+  nlohmann::json document = incident_json(incident);
+  document["requests"] = nlohmann::json::array();
+  for (const RequestRecord& request : requests) {
+    document["requests"].push_back(request_json(request));
+  }
+  document["events"] = nlohmann::json::array();
+  for (const EventRecord& event : events) {
+    document["events"].push_back(event_json(event));
+  }
+  return document;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,513 @@
+#include "monitor/state/incident_manager.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "triggers/backfill_request.h"
+
+namespace gapwatch {
+
+namespace {
+
+bool overlaps(const Window& a, const Window& b) { return a.start < b.end && b.start < a.end; }
+
+bool awaiting_verification(RequestState state) {
+  return state == RequestState::accepted || state == RequestState::succeeded;
+}
+
+RequestProgress progress_of(RequestState state) {
+  switch (state) {
+    case RequestState::pending:
+    case RequestState::sending:
+    case RequestState::accepted:
+    case RequestState::succeeded:
+    case RequestState::dry_run:
+      return RequestProgress::outstanding;
+    case RequestState::failed:
+      return RequestProgress::failed;
+    case RequestState::verified:
+    case RequestState::cancelled:
+      return RequestProgress::done;
+  }
+  return RequestProgress::done;
+}
+
+std::string describe(const Window& window) {
+  return fmt::format("{} .. {}", format_rfc3339(window.start), format_rfc3339(window.end));
+}
+
+// Where `window` lies against this evaluation's judged range. A rule without
+// buckets judges everything it reads; a partitioned rule only a range that
+// moves on with time: an old window leaves it at the lookback's end, a recent
+// one enters it once `delay` has passed.
+enum class Judged { whole, not_yet, left };
+Judged judged(const Verdict& verdict, const Window& window) {
+  if (verdict.buckets.empty()) {
+    return Judged::whole;
+  }
+  if (window.start < verdict.buckets.front().start) {
+    return Judged::left;
+  }
+  return window.end <= verdict.buckets.back().end ? Judged::whole : Judged::not_yet;
+}
+
+std::vector<Window> fail_windows(const Verdict& verdict) {
+  std::vector<Window> windows;
+  for (const Window& window : verdict.windows) {
+    if (window.status == Status::fail) {
+      windows.push_back(window);
+    }
+  }
+  return windows;
+}
+
+}  // namespace
+
+RequestRecord IncidentManager::new_request(const RuleConfig& rule, const std::string& executor,
+                                           std::optional<std::int64_t> incident_id,
+                                           const Window& window, int attempt,
+                                           RequestState state) const {
+  const Instant now = m_clock.now();
+  BackfillRequest request;
+  request.id = make_request_id(rule.spec.name, window.start, window.end, attempt);
+  request.incident_id = incident_id.value_or(0);
+  request.attempt = attempt;
+  request.rule = rule.spec.name;
+  request.executor = executor;
+  request.window_start = window.start;
+  request.window_end = window.end;
+  const std::map<std::string, std::string> no_params;
+  const TemplateValues values =
+      request_values(rule.spec, rule.backfill ? rule.backfill->params : no_params, request);
+
+  RequestRecord record;
+  record.id = request.id;
+  record.incident_id = incident_id;
+  record.rule = rule.spec.name;
+  record.executor = executor;
+  record.window = Window{window.start, window.end, Status::fail};
+  record.attempt = attempt;
+  record.state = state;
+  record.next_attempt_at = now;
+  record.created_at = now;
+  record.updated_at = now;
+  record.values_json = nlohmann::json(values).dump();
+  return record;
+}
+
+Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
+                                                  const RuleResult& result) {
+  IncidentEffects effects;
+  const Verdict& verdict = result.verdict;
+  if (verdict.status == Status::error) {
+    return effects;  // an evaluation problem is not missing data
+  }
+  const Instant now = m_clock.now();
+  const std::string& name = rule.spec.name;
+  if (verdict.status != Status::fail) {
+    // The common case, a rule that passes with nothing open, needs no write
+    // transaction, and once known no read either.
+    {
+      std::lock_guard lock(m_mutex);
+      const auto seen = m_without_incident.find(name);
+      if (seen != m_without_incident.end() && now < seen->second + kWithoutIncidentFor) {
+        return effects;
+      }
+    }
+    auto active = m_store.active_incident(name);
+    if (!active) {
+      return std::unexpected(active.error());
+    }
+    if (!*active) {
+      std::lock_guard lock(m_mutex);
+      m_without_incident[name] = now;
+      return effects;
+    }
+  } else {
+    std::lock_guard lock(m_mutex);
+    m_without_incident.erase(name);  // an incident may open now
+  }
+  auto done = m_store.transaction([&]() -> Expected<void> {
+    auto active = m_store.active_incident(name);
+    if (!active) {
+      return std::unexpected(active.error());
+    }
+    if (verdict.status != Status::fail) {
+      if (!*active) {
+        return {};
+      }
+      Incident& incident = **active;
+      effects.incident_id = incident.id;
+      effects.resolved = true;
+      auto requests = m_store.requests_for_incident(incident.id);
+      if (!requests) {
+        return std::unexpected(requests.error());
+      }
+      if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+        return settled;
+      }
+      effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})",
+                                        incident.id, name, to_string(verdict.status),
+                                        verdict.message));
+      return close_incident(incident, "resolved",
+                            fmt::format("rule is {}: {}", to_string(verdict.status),
+                                        verdict.message),
+                            RequestState::verified);
+    }
+
+    Incident incident;
+    if (*active) {
+      incident = **active;
+      incident.message = verdict.message;
+      incident.windows = fail_windows(verdict);
+      incident.updated_at = now;
+      if (auto updated = m_store.update_incident(incident); !updated) {
+        return updated;
+      }
+    } else {
+      incident.rule = name;
+      incident.state = IncidentState::open;
+      incident.severity = rule.spec.severity;
+      incident.opened_at = now;
+      incident.updated_at = now;
+      incident.message = verdict.message;
+      incident.windows = fail_windows(verdict);
+      auto id = m_store.insert_incident(incident);
+      if (!id) {
+        return std::unexpected(id.error());
+      }
+      incident.id = *id;
+      effects.opened = true;
+      std::vector<std::string> windows;
+      for (const Window& window : incident.windows) {
+        windows.push_back(describe(window));
+      }
+      const std::string detail =
+          fmt::format("{}; window(s): {}", verdict.message, fmt::join(windows, ", "));
+      effects.log.push_back(fmt::format("incident #{} opened for {}: {}", incident.id, name, detail));
+      if (auto added = m_store.add_event({0, now, incident.id, std::nullopt, "opened", detail});
+          !added) {
+        return added;
+      }
+    }
+    effects.incident_id = incident.id;
+
+    const std::vector<Window> units = failing_units(verdict);
+    auto requests = m_store.requests_for_rule(name);
+    if (!requests) {
+      return std::unexpected(requests.error());
+    }
+    if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+      return settled;
+    }
+
+    if (!rule.backfill || incident.state == IncidentState::escalated) {
+      return refresh_state(incident.id);
+    }
+    PlanningInput input;
+    input.failing_units = units;
+    for (const RequestRecord& request : *requests) {
+      const bool counts = request.incident_id == incident.id &&
+                          (!incident.retried_at || request.created_at >= *incident.retried_at);
+      input.history.push_back(PastRequest{request.window, request.attempt,
+                                          progress_of(request.state), counts});
+    }
+    const BackfillPlan plan = plan_backfill(input, *rule.backfill);
+    if (plan.escalate) {
+      incident.state = IncidentState::escalated;
+      incident.updated_at = now;
+      effects.escalated = true;
+      effects.log.push_back(fmt::format("incident #{} for {} escalated: {}", incident.id, name,
+                                        plan.reason));
+      if (auto updated = m_store.update_incident(incident); !updated) {
+        return updated;
+      }
+      return m_store.add_event({0, now, incident.id, std::nullopt, "escalated", plan.reason});
+    }
+    for (const PlannedRequest& planned : plan.requests) {
+      RequestRecord request =
+          new_request(rule, rule.backfill->executor, incident.id, planned.window, planned.attempt,
+                      m_dry_run ? RequestState::dry_run : RequestState::pending);
+      if (auto inserted = m_store.insert_request(request); !inserted) {
+        return inserted;
+      }
+      const std::string detail =
+          fmt::format("{} window {} attempt {} for {}", m_dry_run ? "dry run, not sent:" : "queued",
+                      describe(request.window), request.attempt, request.executor);
+      if (auto added = m_store.add_event({0, now, incident.id, request.id,
+                                          m_dry_run ? "request_dry_run" : "request_created",
+                                          detail});
+          !added) {
+        return added;
+      }
+      effects.log.push_back(fmt::format("request {} {}", request.id, detail));
+      effects.new_requests.push_back(std::move(request));
+    }
+    return refresh_state(incident.id);
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return effects;
+}
+
+void IncidentManager::forget_rules_without_incident() {
+  std::lock_guard lock(m_mutex);
+  m_without_incident.clear();
+}
+
+Expected<void> IncidentManager::verify_requests(const Incident& incident,
+                                                const RuleResult& result,
+                                                std::vector<RequestRecord>& requests,
+                                                IncidentEffects& effects) {
+  const Instant now = m_clock.now();
+  const std::vector<Window> units = failing_units(result.verdict);
+  for (RequestRecord& request : requests) {
+    // A manual request made while no incident was open is verified by the
+    // rule's next incident: nothing else ever would, and until then it
+    // counts as outstanding and blocks new requests for its window.
+    const bool ours = !request.incident_id || *request.incident_id == incident.id;
+    if (!ours || !awaiting_verification(request.state)) {
+      continue;
+    }
+    const bool still_failing = std::any_of(units.begin(), units.end(), [&](const Window& unit) {
+      return overlaps(unit, request.window);
+    });
+    std::string kind;
+    std::string detail;
+    const Judged seen = judged(result.verdict, request.window);
+    if (!still_failing && seen == Judged::not_yet) {
+      continue;  // part of the window is not judged yet: wait for it
+    }
+    if (!still_failing && seen == Judged::whole) {
+      request.state = RequestState::verified;
+      request.last_error.clear();
+      kind = "request_verified";
+      detail = fmt::format("data arrived: window {}", describe(request.window));
+    } else if (!still_failing) {
+      request.state = RequestState::cancelled;
+      request.last_error = "the window left the rule's judged range (lookback) before its data "
+                           "was seen";
+      kind = "request_expired";
+      detail = fmt::format("not verified: window {} is no longer judged", describe(request.window));
+    } else if (request.verify_by && result.evaluated_at >= *request.verify_by) {
+      request.state = RequestState::failed;
+      request.last_error = "the backfill was delivered but the window still fails";
+      kind = "request_unverified";
+      detail = fmt::format("data still missing: window {}", describe(request.window));
+    } else {
+      continue;
+    }
+    request.updated_at = now;
+    if (auto updated = m_store.update_request(request); !updated) {
+      return updated;
+    }
+    effects.log.push_back(fmt::format("request {} {}", request.id, detail));
+    if (auto added = m_store.add_event({0, now, incident.id, request.id, kind, detail}); !added) {
+      return added;
+    }
+  }
+  return {};
+}
+
+Expected<void> IncidentManager::close_incident(Incident& incident, const std::string& kind,
+                                               const std::string& detail,
+                                               RequestState outstanding_to) {
+  const Instant now = m_clock.now();
+  auto requests = m_store.requests_for_incident(incident.id);
+  if (!requests) {
+    return std::unexpected(requests.error());
+  }
+  for (RequestRecord& request : *requests) {
+    // A delivery under way finishes on its own; the dispatcher settles it.
+    if (request.state == RequestState::pending || request.state == RequestState::dry_run) {
+      request.state = RequestState::cancelled;
+      if (auto added = m_store.add_event(
+              {0, now, incident.id, request.id, "request_cancelled",
+               fmt::format("window {} .. {}: not sent, the incident is {}",
+                           format_rfc3339(request.window.start),
+                           format_rfc3339(request.window.end), kind)});
+          !added) {
+        return added;
+      }
+    } else if (awaiting_verification(request.state)) {
+      request.state = outstanding_to;
+      if (auto added = m_store.add_event(
+              {0, now, incident.id, request.id,
+               outstanding_to == RequestState::verified ? "request_verified" : "request_cancelled",
+               fmt::format("window {} .. {}", format_rfc3339(request.window.start),
+                           format_rfc3339(request.window.end))});
+          !added) {
+        return added;
+      }
+    } else {
+      continue;
+    }
+    request.updated_at = now;
+    if (auto updated = m_store.update_request(request); !updated) {
+      return updated;
+    }
+  }
+  incident.state = IncidentState::resolved;
+  incident.resolved_at = now;
+  incident.updated_at = now;
+  if (auto updated = m_store.update_incident(incident); !updated) {
+    return updated;
+  }
+  return m_store.add_event({0, now, incident.id, std::nullopt, kind, detail});
+}
+
+Expected<void> IncidentManager::refresh_state(std::int64_t incident_id) {
+  return m_store.transaction([&]() -> Expected<void> {
+    auto found = m_store.incident(incident_id);
+    if (!found) {
+      return std::unexpected(found.error());
+    }
+    if (!*found) {
+      return {};
+    }
+    Incident& incident = **found;
+    if (incident.state == IncidentState::resolved || incident.state == IncidentState::escalated) {
+      return {};
+    }
+    auto requests = m_store.requests_for_incident(incident_id);
+    if (!requests) {
+      return std::unexpected(requests.error());
+    }
+    IncidentState state = IncidentState::open;
+    for (const RequestRecord& request : *requests) {
+      if (request.state == RequestState::pending || request.state == RequestState::sending) {
+        state = IncidentState::backfilling;
+        break;
+      }
+      if (awaiting_verification(request.state)) {
+        state = IncidentState::verifying;
+      }
+    }
+    if (state == incident.state) {
+      return {};
+    }
+    const IncidentState previous = incident.state;
+    incident.state = state;
+    incident.updated_at = m_clock.now();
+    if (auto updated = m_store.update_incident(incident); !updated) {
+      return updated;
+    }
+    return m_store.add_event({0, incident.updated_at, incident.id, std::nullopt,
+                              fmt::format("state_{}", to_string(state)),
+                              fmt::format("was {}", to_string(previous))});
+  });
+}
+
+Expected<void> IncidentManager::acknowledge(std::int64_t incident_id, const std::string& who) {
+  return m_store.transaction([&]() -> Expected<void> {
+    auto found = m_store.incident(incident_id);
+    if (!found) {
+      return std::unexpected(found.error());
+    }
+    if (!*found) {
+      return fail(fmt::format("no incident #{}", incident_id));
+    }
+    Incident& incident = **found;
+    const Instant now = m_clock.now();
+    incident.acknowledged_at = now;
+    incident.updated_at = now;
+    if (auto updated = m_store.update_incident(incident); !updated) {
+      return updated;
+    }
+    return m_store.add_event({0, now, incident.id, std::nullopt, "acknowledged",
+                              fmt::format("acknowledged by {}", who)});
+  });
+}
+
+Expected<void> IncidentManager::resolve(std::int64_t incident_id, const std::string& who) {
+  return m_store.transaction([&]() -> Expected<void> {
+    auto found = m_store.incident(incident_id);
+    if (!found) {
+      return std::unexpected(found.error());
+    }
+    if (!*found) {
+      return fail(fmt::format("no incident #{}", incident_id));
+    }
+    if ((*found)->state == IncidentState::resolved) {
+      return fail(fmt::format("incident #{} is already resolved", incident_id));
+    }
+    return close_incident(**found, "resolved", fmt::format("resolved by {}", who),
+                          RequestState::cancelled);
+  });
+}
+
+Expected<void> IncidentManager::retry(std::int64_t incident_id, const std::string& who) {
+  return m_store.transaction([&]() -> Expected<void> {
+    auto found = m_store.incident(incident_id);
+    if (!found) {
+      return std::unexpected(found.error());
+    }
+    if (!*found) {
+      return fail(fmt::format("no incident #{}", incident_id));
+    }
+    Incident& incident = **found;
+    if (incident.state == IncidentState::resolved) {
+      return fail(fmt::format("incident #{} is resolved; nothing to retry", incident_id));
+    }
+    const Instant now = m_clock.now();
+    incident.state = IncidentState::open;
+    incident.retried_at = now;
+    incident.updated_at = now;
+    if (auto updated = m_store.update_incident(incident); !updated) {
+      return updated;
+    }
+    if (auto added = m_store.add_event({0, now, incident.id, std::nullopt, "retried",
+                                        fmt::format("retried by {}: attempts count afresh", who)});
+        !added) {
+      return added;
+    }
+    return refresh_state(incident.id);
+  });
+}
+
+Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
+                                                        const std::string& executor,
+                                                        Instant start, Instant end) {
+  RequestRecord request;
+  auto done = m_store.transaction([&]() -> Expected<void> {
+    auto active = m_store.active_incident(rule.spec.name);
+    if (!active) {
+      return std::unexpected(active.error());
+    }
+    auto history = m_store.requests_for_rule(rule.spec.name);
+    if (!history) {
+      return std::unexpected(history.error());
+    }
+    const Window window{start, end, Status::fail};
+    int attempt = 1;
+    for (const RequestRecord& past : *history) {
+      if (overlaps(past.window, window)) {
+        attempt = std::max(attempt, past.attempt + 1);
+      }
+    }
+    const std::optional<std::int64_t> incident_id =
+        *active ? std::optional((*active)->id) : std::nullopt;
+    request = new_request(rule, executor, incident_id, window, attempt,
+                          m_dry_run ? RequestState::dry_run : RequestState::pending);
+    if (auto inserted = m_store.insert_request(request); !inserted) {
+      return inserted;
+    }
+    if (auto added = m_store.add_event({0, request.created_at, incident_id, request.id,
+                                        "request_manual",
+                                        fmt::format("manual request for window {} via {}",
+                                                    describe(window), executor)});
+        !added) {
+      return added;
+    }
+    return incident_id ? refresh_state(*incident_id) : Expected<void>{};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return request;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,86 @@
+// IncidentManager: what an evaluation means for incidents and backfills. A
+// fail opens the rule's incident (or updates it), verifies or fails the
+// requests already made, plans new requests for the windows still missing and
+// commits them to the outbox; a pass (or warn) resolves it; an error changes
+// nothing. Also the operator actions: acknowledge, resolve, retry, and manual
+// backfill requests.
+//
+// Every decision is one transaction on the StateStore, which is the only state:
+// the manager is thread-safe and may run beside `gapwatch incidents` commands
+// in other processes.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "monitor/config/config.h"
+#include "monitor/warehouse/evaluator.h"
+#include "monitor/state/state_store.h"
+#include "rules/clock.h"
+
+namespace gapwatch {
+
+struct IncidentEffects {
+  std::optional<std::int64_t> incident_id;
+  bool opened = false;
+  bool resolved = false;
+  bool escalated = false;
+  std::vector<RequestRecord> new_requests;  // committed to the outbox
+  std::vector<std::string> log;             // what happened, for the daemon's log
+};
+
+class IncidentManager {
+ public:
+  IncidentManager(StateStore& store, const Clock& clock, bool dry_run)
+      : m_store(store), m_clock(clock), m_dry_run(dry_run) {}
+
+  Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result);
+  // Forgets which rules were seen without an incident: the state database
+  // was replaced (opened after a stand-in) and may hold active incidents.
+  void forget_rules_without_incident();
+
+  // Recomputes an active incident's state from its requests: backfilling while
+  // any is pending or sending, verifying while any awaits verification, else
+  // open. Resolved and escalated incidents keep their state.
+  Expected<void> refresh_state(std::int64_t incident_id);
+
+  // Operator actions. Each is recorded as an event.
+  Expected<void> acknowledge(std::int64_t incident_id, const std::string& who);
+  Expected<void> resolve(std::int64_t incident_id, const std::string& who);
+  Expected<void> retry(std::int64_t incident_id, const std::string& who);
+
+  // A request for [start, end) of `rule` through its executor, outside any
+  // evaluation; attached to the rule's active incident if there is one.
+  Expected<RequestRecord> manual_request(const RuleConfig& rule, const std::string& executor,
+                                         Instant start, Instant end);
+
+ private:
+  // Settles the requests of `incident` that ran or were accepted against this
+  // evaluation: verified once their window is judged and no longer fails,
+  // failed once verify_after has passed with the window still failing, and
+  // expired (cancelled) if the window left the judged range unverified.
+  Expected<void> verify_requests(const Incident& incident, const RuleResult& result,
+                                 std::vector<RequestRecord>& requests, IncidentEffects& effects);
+  Expected<void> close_incident(Incident& incident, const std::string& kind,
+                                const std::string& detail, RequestState outstanding_to);
+  RequestRecord new_request(const RuleConfig& rule, const std::string& executor,
+                            std::optional<std::int64_t> incident_id, const Window& window,
+                            int attempt, RequestState state) const;
+
+  StateStore& m_store;
+  const Clock& m_clock;
+  const bool m_dry_run;
+  // Rules seen without an active incident, and when. Only record() opens
+  // incidents, so a rule that keeps passing costs no read of the state
+  // database; the entry is trusted for a minute at most, should another
+  // gapwatch process share the state file.
+  static constexpr std::chrono::seconds kWithoutIncidentFor{60};
+  std::mutex m_mutex;
+  std::unordered_map<std::string, Instant> m_without_incident;  // guarded by m_mutex
+};
+
+}  // namespace gapwatch

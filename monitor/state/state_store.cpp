@@ -1,0 +1,739 @@
+#include "monitor/state/state_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <unordered_map>
+#include <variant>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace gapwatch {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  state TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  acknowledged_at INTEGER,
+  retried_at INTEGER,
+  message TEXT NOT NULL DEFAULT '',
+  windows TEXT NOT NULL DEFAULT '[]'
+);
+-- At most one incident per rule that is not resolved.
+CREATE UNIQUE INDEX incidents_one_active_per_rule ON incidents (rule) WHERE state <> 'resolved';
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  incident_id INTEGER REFERENCES incidents (id),
+  rule TEXT NOT NULL,
+  executor TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  verify_by INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  output TEXT NOT NULL DEFAULT '',
+  template_values TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX requests_by_state ON requests (state, next_attempt_at);
+CREATE INDEX requests_by_incident ON requests (incident_id);
+CREATE INDEX requests_by_rule ON requests (rule);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  incident_id INTEGER,
+  request_id TEXT,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_incident ON events (incident_id, id);
+)sql";
+
+using Value = std::variant<std::nullptr_t, std::int64_t, std::string>;
+
+std::int64_t seconds(Instant instant) { return instant.time_since_epoch().count(); }
+Instant instant(std::int64_t value) { return Instant{std::chrono::seconds{value}}; }
+Value optional_seconds(const std::optional<Instant>& value) {
+  return value ? Value{seconds(*value)} : Value{nullptr};
+}
+
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  return Error::of(fmt::format("state database: {}: {}", what, sqlite3_errmsg(db)));
+}
+
+}  // namespace
+
+// The state database's connection, with its prepared statements kept for
+// reuse: the daemon runs the same few statements over and over, and preparing
+// one costs more than running it.
+class StateDatabase {
+ public:
+  using Cache = std::unordered_map<std::string, sqlite3_stmt*>;
+
+  explicit StateDatabase(sqlite3* db) : m_db(db) {}
+  ~StateDatabase() {
+    for (const auto& [sql, statement] : m_cache) {
+      sqlite3_finalize(statement);
+    }
+    sqlite3_close(m_db);
+  }
+  StateDatabase(const StateDatabase&) = delete;
+  StateDatabase& operator=(const StateDatabase&) = delete;
+
+  sqlite3* handle() const { return m_db; }
+
+  // The statement for `sql`, taken out of the cache while it is in use (so
+  // that a statement nested in another's loop gets its own) or prepared now;
+  // an empty node if it cannot be prepared (sqlite3_errmsg says why).
+  Cache::node_type take(const std::string& sql) {
+    if (Cache::node_type cached = m_cache.extract(sql)) {
+      return cached;
+    }
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(m_db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &statement,
+                           nullptr) != SQLITE_OK) {
+      sqlite3_finalize(statement);
+      return {};
+    }
+    Cache made;  // a node is made by a map; it joins m_cache in give_back
+    return made.extract(made.emplace(sql, statement).first);
+  }
+  // Hands a statement back, reset. A statement made for a text that is
+  // cached meanwhile, or beyond the cache's bound, is finalized.
+  void give_back(Cache::node_type node) {
+    sqlite3_stmt* statement = node.mapped();
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (m_cache.size() >= kMaxCached || m_cache.contains(node.key())) {
+      sqlite3_finalize(statement);
+      return;
+    }
+    m_cache.insert(std::move(node));
+  }
+
+ private:
+  // The store's statements are a fixed set of texts, well under this.
+  static constexpr std::size_t kMaxCached = 64;
+  sqlite3* m_db;
+  Cache m_cache;
+};
+
+namespace {
+
+// A prepared statement from the connection's cache, handed back reset on
+// scope exit.
+class Statement {
+ public:
+  Statement(StateDatabase& db, const std::string& sql)
+      : m_db(db),
+        m_node(db.take(sql)),
+        m_statement(m_node.empty() ? nullptr : m_node.mapped()) {}
+  ~Statement() {
+    if (!m_node.empty()) {
+      m_db.give_back(std::move(m_node));
+    }
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Expected<void> bind(const std::vector<Value>& values) {
+    if (m_statement == nullptr) {
+      return std::unexpected(sqlite_error(m_db.handle(), "preparing a statement"));
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const int index = static_cast<int>(i + 1);
+      int rc = SQLITE_OK;
+      if (const auto* number = std::get_if<std::int64_t>(&values[i])) {
+        rc = sqlite3_bind_int64(m_statement, index, *number);
+      } else if (const auto* text = std::get_if<std::string>(&values[i])) {
+        rc = sqlite3_bind_text(m_statement, index, text->data(), static_cast<int>(text->size()),
+                               SQLITE_TRANSIENT);
+      } else {
+        rc = sqlite3_bind_null(m_statement, index);
+      }
+      if (rc != SQLITE_OK) {
+        return std::unexpected(sqlite_error(m_db.handle(), "binding a value"));
+      }
+    }
+    return {};
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error.
+  Expected<bool> step() {
+    if (m_statement == nullptr) {
+      return std::unexpected(sqlite_error(m_db.handle(), "preparing a statement"));
+    }
+    const int rc = sqlite3_step(m_statement);
+    if (rc == SQLITE_ROW) {
+      return true;
+    }
+    if (rc == SQLITE_DONE) {
+      return false;
+    }
+    return std::unexpected(sqlite_error(m_db.handle(), "running a statement"));
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(m_statement, column); }
+  bool is_null(int column) const { return sqlite3_column_type(m_statement, column) == SQLITE_NULL; }
+  std::optional<std::int64_t> optional_integer(int column) const {
+    return is_null(column) ? std::nullopt : std::optional(integer(column));
+  }
+  std::string text(int column) const {
+    const auto* value = sqlite3_column_text(m_statement, column);
+    return value == nullptr ? std::string{} : reinterpret_cast<const char*>(value);
+  }
+
+ private:
+  StateDatabase& m_db;
+  StateDatabase::Cache::node_type m_node;
+  sqlite3_stmt* m_statement;
+};
+
+Expected<void> execute(StateDatabase& db, const std::string& sql,
+                       const std::vector<Value>& values = {}) {
+  Statement statement(db, sql);
+  if (auto bound = statement.bind(values); !bound) {
+    return bound;
+  }
+  if (auto done = statement.step(); !done) {
+    return std::unexpected(done.error());
+  }
+  return {};
+}
+
+std::string windows_json(const std::vector<Window>& windows) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Window& window : windows) {
+    list.push_back({seconds(window.start), seconds(window.end), to_string(window.status)});
+  }
+  return list.dump();
+}
+
+std::vector<Window> windows_from_json(const std::string& text) {
+  std::vector<Window> windows;
+  const auto list = nlohmann::json::parse(text, nullptr, false);
+  if (!list.is_array()) {
+    return windows;
+  }
+  for (const auto& item : list) {
+    if (!item.is_array() || item.size() != 3) {
+      continue;
+    }
+    const std::string status = item[2].get<std::string>();
+    windows.push_back(Window{instant(item[0].get<std::int64_t>()),
+                             instant(item[1].get<std::int64_t>()),
+                             status == "warn" ? Status::warn : Status::fail});
+  }
+  return windows;
+}
+
+Severity severity_from(const std::string& text) {
+  if (text == "info") {
+    return Severity::info;
+  }
+  return text == "critical" ? Severity::critical : Severity::warning;
+}
+
+constexpr const char* kIncidentColumns =
+    "id, rule, state, severity, opened_at, updated_at, resolved_at, acknowledged_at, retried_at, "
+    "message, windows";
+constexpr const char* kRequestColumns =
+    "id, incident_id, rule, executor, window_start, window_end, attempt, state, deliveries, "
+    "next_attempt_at, verify_by, created_at, updated_at, last_error, output, template_values";
+
+}  // namespace
+
+std::string_view to_string(IncidentState state) {
+  switch (state) {
+    case IncidentState::open:
+      return "open";
+    case IncidentState::backfilling:
+      return "backfilling";
+    case IncidentState::verifying:
+      return "verifying";
+    case IncidentState::resolved:
+      return "resolved";
+    case IncidentState::escalated:
+      return "escalated";
+  }
+  return "?";
+}
+
+std::string_view to_string(RequestState state) {
+  switch (state) {
+    case RequestState::pending:
+      return "pending";
+    case RequestState::sending:
+      return "sending";
+    case RequestState::accepted:
+      return "accepted";
+    case RequestState::succeeded:
+      return "succeeded";
+    case RequestState::verified:
+      return "verified";
+    case RequestState::failed:
+      return "failed";
+    case RequestState::cancelled:
+      return "cancelled";
+    case RequestState::dry_run:
+      return "dry_run";
+  }
+  return "?";
+}
+
+std::optional<IncidentState> incident_state_from(std::string_view text) {
+  for (const IncidentState state : {IncidentState::open, IncidentState::backfilling,
+                                    IncidentState::verifying, IncidentState::resolved,
+                                    IncidentState::escalated}) {
+    if (to_string(state) == text) {
+      return state;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<RequestState> request_state_from(std::string_view text) {
+  for (const RequestState state :
+       {RequestState::pending, RequestState::sending, RequestState::accepted,
+        RequestState::succeeded, RequestState::verified, RequestState::failed,
+        RequestState::cancelled, RequestState::dry_run}) {
+    if (to_string(state) == text) {
+      return state;
+    }
+  }
+  return std::nullopt;
+}
+
+Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
+  // Created owner-only: the state names tables, windows and executor output.
+  const mode_t previous = umask(077);
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  umask(previous);
+  if (rc != SQLITE_OK) {
+    const std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return fail(fmt::format("cannot open the state database {}: {}", path, message));
+  }
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  sqlite3_busy_timeout(db, 10000);
+  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL",
+                             "PRAGMA foreign_keys = ON"}) {
+    if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return fail(fmt::format("cannot set up the state database {}: {}", path,
+                              sqlite3_errmsg(db)));
+    }
+  }
+  if (auto migrated = store->migrate(); !migrated) {
+    return std::unexpected(migrated.error());
+  }
+  return store;
+}
+
+StateStore::StateStore(sqlite3* db, std::string path)
+    : m_db(std::make_unique<StateDatabase>(db)), m_path(std::move(path)) {}
+
+StateStore::~StateStore() = default;
+
+Expected<void> StateStore::migrate() {
+  std::lock_guard lock(m_mutex);
+  return transaction([&]() -> Expected<void> {
+    Statement version(*m_db, "PRAGMA user_version");
+    auto row = version.step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    const std::int64_t current = version.integer(0);
+    if (current == kSchemaVersion) {
+      return {};
+    }
+    if (current > kSchemaVersion) {
+      return fail(fmt::format("the state database {} has schema version {}, newer than this "
+                              "gapwatch understands ({}); upgrade gapwatch",
+                              m_path, current, kSchemaVersion));
+    }
+    if (sqlite3_exec(m_db->handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return std::unexpected(sqlite_error(m_db->handle(), "creating the schema"));
+    }
+    return execute(*m_db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  });
+}
+
+Expected<void> StateStore::transaction(const std::function<Expected<void>()>& work) {
+  std::lock_guard lock(m_mutex);
+  if (!m_unavailable.empty() && sqlite3_get_autocommit(m_db->handle())) {
+    // Nothing can be recorded: say why rather than "readonly database".
+    return fail(m_unavailable);
+  }
+  if (!sqlite3_get_autocommit(m_db->handle())) {
+    return work();  // nested: part of the enclosing transaction
+  }
+  const auto note_failure = [&](const Error& error) {
+    switch (sqlite3_errcode(m_db->handle()) & 0xff) {
+      case SQLITE_FULL:
+      case SQLITE_IOERR:
+      case SQLITE_READONLY:
+      case SQLITE_CANTOPEN:
+        m_write_error = error.message;
+        break;
+      default:
+        break;
+    }
+  };
+  if (auto begun = execute(*m_db, "BEGIN IMMEDIATE"); !begun) {
+    note_failure(begun.error());
+    return begun;
+  }
+  auto result = work();
+  if (!result) {
+    note_failure(result.error());
+    execute(*m_db, "ROLLBACK");
+    return result;
+  }
+  if (auto committed = execute(*m_db, "COMMIT"); !committed) {
+    note_failure(committed.error());
+    execute(*m_db, "ROLLBACK");
+    return committed;
+  }
+  m_write_error.clear();
+  return {};
+}
+
+Expected<std::vector<Incident>> StateStore::select_incidents(const std::string& where,
+                                                             const std::vector<std::string>& args) {
+  std::lock_guard lock(m_mutex);
+  Statement statement(
+      *m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns, where));
+  std::vector<Value> values(args.begin(), args.end());
+  if (auto bound = statement.bind(values); !bound) {
+    return std::unexpected(bound.error());
+  }
+  std::vector<Incident> incidents;
+  while (true) {
+    auto row = statement.step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      break;
+    }
+    Incident incident;
+    incident.id = statement.integer(0);
+    incident.rule = statement.text(1);
+    incident.state = incident_state_from(statement.text(2)).value_or(IncidentState::open);
+    incident.severity = severity_from(statement.text(3));
+    incident.opened_at = instant(statement.integer(4));
+    incident.updated_at = instant(statement.integer(5));
+    if (const auto value = statement.optional_integer(6)) {
+      incident.resolved_at = instant(*value);
+    }
+    if (const auto value = statement.optional_integer(7)) {
+      incident.acknowledged_at = instant(*value);
+    }
+    if (const auto value = statement.optional_integer(8)) {
+      incident.retried_at = instant(*value);
+    }
+    incident.message = statement.text(9);
+    incident.windows = windows_from_json(statement.text(10));
+    incidents.push_back(std::move(incident));
+  }
+  return incidents;
+}
+
+Expected<std::optional<Incident>> StateStore::active_incident(const std::string& rule) {
+  auto found = select_incidents("WHERE rule = ? AND state <> 'resolved'", {rule});
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  if (found->empty()) {
+    return std::optional<Incident>{};
+  }
+  return std::optional<Incident>{std::move(found->front())};
+}
+
+Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
+  auto found = select_incidents("WHERE id = ?", {std::to_string(id)});
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  if (found->empty()) {
+    return std::optional<Incident>{};
+  }
+  return std::optional<Incident>{std::move(found->front())};
+}
+
+Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
+  return select_incidents(active_only ? "WHERE state <> 'resolved'" : "", {});
+}
+
+Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
+  std::lock_guard lock(m_mutex);
+  auto inserted = execute(
+      *m_db,
+      "INSERT INTO incidents (rule, state, severity, opened_at, updated_at, resolved_at, "
+      "acknowledged_at, retried_at, message, windows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {incident.rule, std::string(to_string(incident.state)),
+       std::string(to_string(incident.severity)), seconds(incident.opened_at),
+       seconds(incident.updated_at), optional_seconds(incident.resolved_at),
+       optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
+       incident.message, windows_json(incident.windows)});
+  if (!inserted) {
+    return std::unexpected(inserted.error());
+  }
+  return sqlite3_last_insert_rowid(m_db->handle());
+}
+
+Expected<void> StateStore::update_incident(const Incident& incident) {
+  std::lock_guard lock(m_mutex);
+  return execute(*m_db,
+                 "UPDATE incidents SET state = ?, severity = ?, updated_at = ?, resolved_at = ?, "
+                 "acknowledged_at = ?, retried_at = ?, message = ?, windows = ? WHERE id = ?",
+                 {std::string(to_string(incident.state)),
+                  std::string(to_string(incident.severity)), seconds(incident.updated_at),
+                  optional_seconds(incident.resolved_at),
+                  optional_seconds(incident.acknowledged_at),
+                  optional_seconds(incident.retried_at), incident.message,
+                  windows_json(incident.windows), incident.id});
+}
+
+Expected<void> StateStore::insert_request(const RequestRecord& request) {
+  std::lock_guard lock(m_mutex);
+  return execute(
+      *m_db,
+      fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                  "?)",
+                  kRequestColumns),
+      {request.id, request.incident_id ? Value{*request.incident_id} : Value{nullptr},
+       request.rule, request.executor, seconds(request.window.start), seconds(request.window.end),
+       std::int64_t{request.attempt}, std::string(to_string(request.state)),
+       std::int64_t{request.deliveries}, seconds(request.next_attempt_at),
+       optional_seconds(request.verify_by), seconds(request.created_at),
+       seconds(request.updated_at), request.last_error, request.output, request.values_json});
+}
+
+Expected<void> StateStore::update_request(const RequestRecord& request) {
+  std::lock_guard lock(m_mutex);
+  return execute(*m_db,
+                 "UPDATE requests SET state = ?, deliveries = ?, next_attempt_at = ?, "
+                 "verify_by = ?, updated_at = ?, last_error = ?, output = ? WHERE id = ?",
+                 {std::string(to_string(request.state)), std::int64_t{request.deliveries},
+                  seconds(request.next_attempt_at), optional_seconds(request.verify_by),
+                  seconds(request.updated_at), request.last_error, request.output, request.id});
+}
+
+Expected<std::vector<RequestRecord>> StateStore::select_requests(
+    const std::string& where, const std::vector<std::string>& args) {
+  std::lock_guard lock(m_mutex);
+  Statement statement(*m_db, fmt::format("SELECT {} FROM requests {}", kRequestColumns, where));
+  std::vector<Value> values(args.begin(), args.end());
+  if (auto bound = statement.bind(values); !bound) {
+    return std::unexpected(bound.error());
+  }
+  std::vector<RequestRecord> requests;
+  while (true) {
+    auto row = statement.step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      break;
+    }
+    RequestRecord request;
+    request.id = statement.text(0);
+    request.incident_id = statement.optional_integer(1);
+    request.rule = statement.text(2);
+    request.executor = statement.text(3);
+    request.window = Window{instant(statement.integer(4)), instant(statement.integer(5)),
+                            Status::fail};
+    request.attempt = static_cast<int>(statement.integer(6));
+    request.state = request_state_from(statement.text(7)).value_or(RequestState::failed);
+    request.deliveries = static_cast<int>(statement.integer(8));
+    request.next_attempt_at = instant(statement.integer(9));
+    if (const auto value = statement.optional_integer(10)) {
+      request.verify_by = instant(*value);
+    }
+    request.created_at = instant(statement.integer(11));
+    request.updated_at = instant(statement.integer(12));
+    request.last_error = statement.text(13);
+    request.output = statement.text(14);
+    request.values_json = statement.text(15);
+    requests.push_back(std::move(request));
+  }
+  return requests;
+}
+
+Expected<std::optional<RequestRecord>> StateStore::request(const std::string& id) {
+  auto found = select_requests("WHERE id = ?", {id});
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  if (found->empty()) {
+    return std::optional<RequestRecord>{};
+  }
+  return std::optional<RequestRecord>{std::move(found->front())};
+}
+
+Expected<std::vector<RequestRecord>> StateStore::requests_for_incident(std::int64_t incident_id) {
+  return select_requests("WHERE incident_id = ? ORDER BY created_at, window_start",
+                         {std::to_string(incident_id)});
+}
+
+Expected<std::vector<RequestRecord>> StateStore::requests_for_rule(const std::string& rule) {
+  return select_requests("WHERE rule = ? ORDER BY created_at, window_start", {rule});
+}
+
+Expected<std::vector<RequestRecord>> StateStore::requests_in_state(RequestState state) {
+  return select_requests("WHERE state = ? ORDER BY created_at, window_start",
+                         {std::string(to_string(state))});
+}
+
+Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
+  return select_requests(
+      "WHERE state = 'pending' AND next_attempt_at <= CAST(? AS INTEGER) "
+      "ORDER BY next_attempt_at, created_at",
+      {std::to_string(seconds(now))});
+}
+
+Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
+  std::lock_guard lock(m_mutex);
+  auto updated = execute(*m_db,
+                         "UPDATE requests SET state = 'sending', updated_at = ?, "
+                         "deliveries = deliveries + 1 WHERE id = ? AND state = 'pending'",
+                         {seconds(now), id});
+  if (!updated) {
+    return std::unexpected(updated.error());
+  }
+  return sqlite3_changes(m_db->handle()) == 1;
+}
+
+Expected<std::int64_t> StateStore::count_requests(RequestState state) {
+  std::lock_guard lock(m_mutex);
+  Statement statement(*m_db, "SELECT COUNT(*) FROM requests WHERE state = ?");
+  if (auto bound = statement.bind({std::string(to_string(state))}); !bound) {
+    return std::unexpected(bound.error());
+  }
+  auto row = statement.step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  return statement.integer(0);
+}
+
+Expected<std::optional<Instant>> StateStore::next_due() {
+  std::lock_guard lock(m_mutex);
+  Statement statement(*m_db, "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'");
+  auto row = statement.step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  if (!*row || statement.is_null(0)) {
+    return std::optional<Instant>{};
+  }
+  return std::optional<Instant>{instant(statement.integer(0))};
+}
+
+Expected<void> StateStore::add_event(const EventRecord& event) {
+  std::lock_guard lock(m_mutex);
+  return execute(*m_db,
+                 "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
+                 "?, ?)",
+                 {seconds(event.at),
+                  event.incident_id ? Value{*event.incident_id} : Value{nullptr},
+                  event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind,
+                  event.detail});
+}
+
+std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(":memory:", &db,
+                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  // The schema, so that reads work (and find nothing); then no more writes.
+  // (An in-memory database fails to take it only when out of memory.)
+  static_cast<void>(store->migrate());
+  sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+  store->m_unavailable = std::move(reason);
+  return store;
+}
+
+Expected<bool> StateStore::reopen() {
+  std::lock_guard lock(m_mutex);
+  if (m_unavailable.empty()) {
+    return true;
+  }
+  auto opened = open(m_path);
+  if (!opened) {
+    m_unavailable = opened.error().message;
+    return std::unexpected(opened.error());
+  }
+  std::swap(m_db, (*opened)->m_db);  // the stand-in is closed with `opened`
+  m_unavailable.clear();
+  m_write_error.clear();
+  return true;
+}
+
+std::string StateStore::unavailable_reason() const {
+  std::lock_guard lock(m_mutex);
+  return m_unavailable;
+}
+
+Expected<void> StateStore::check_writable() {
+  std::lock_guard lock(m_mutex);
+  if (!m_unavailable.empty()) {
+    return fail(m_unavailable);
+  }
+  if (sqlite3_db_readonly(m_db->handle(), "main") == 1) {
+    return fail(fmt::format("the state database {} is read-only", m_path));
+  }
+  if (!m_write_error.empty()) {
+    return fail(fmt::format("the state database {} cannot be written: {}", m_path,
+                            m_write_error));
+  }
+  return transaction([] { return Expected<void>{}; });
+}
+
+Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
+  std::lock_guard lock(m_mutex);
+  Statement statement(*m_db,
+                      "SELECT id, at, incident_id, request_id, kind, detail FROM events "
+                      "WHERE incident_id = ? ORDER BY id");
+  if (auto bound = statement.bind({incident_id}); !bound) {
+    return std::unexpected(bound.error());
+  }
+  std::vector<EventRecord> events;
+  while (true) {
+    auto row = statement.step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      break;
+    }
+    EventRecord event;
+    event.id = statement.integer(0);
+    event.at = instant(statement.integer(1));
+    event.incident_id = statement.optional_integer(2);
+    if (!statement.is_null(3)) {
+      event.request_id = statement.text(3);
+    }
+    event.kind = statement.text(4);
+    event.detail = statement.text(5);
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,82 @@
+#include "monitor/warehouse/evaluator.h"
+
+#include "rules/rule.h"
+
+namespace gapwatch {
+namespace {
+
+// SQLSTATE class 08: the connection failed or was lost.
+bool lost_connection(const Error& error) {
+  return error.sqlstate.starts_with("08");
+}
+
+// How a failed metadata call or statement counts at the warehouse.
+QueryOutcome failed_outcome(const Error& error) {
+  if (lost_connection(error)) {
+    return QueryOutcome::not_run;
+  }
+  return error.sqlstate == "HYT00" ? QueryOutcome::timeout : QueryOutcome::error;
+}
+
+}  // namespace
+
+Warehouses::Warehouses(const Config& config, QueryWatchdog& watchdog) {
+  for (const WarehouseConfig& warehouse : config.warehouses) {
+    m_warehouses.emplace(warehouse.name, std::make_unique<Warehouse>(warehouse, watchdog));
+  }
+}
+
+Expected<QueryPlan> Evaluator::plan_in(Session& session, const RuleConfig& rule, Instant now) {
+  auto encoding = session.time_encoding(rule.spec);
+  if (!encoding) {
+    return std::unexpected(encoding.error());
+  }
+  Warehouse& warehouse = m_warehouses.get(rule.spec.warehouse);
+  const PlanContext context{&session.dialect(), *encoding, warehouse.config().zone, now};
+  return plan_rule(rule.spec, context);
+}
+
+Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now) {
+  auto session = m_warehouses.get(rule.spec.warehouse).session();
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  return plan_in(*session, rule, now);
+}
+
+RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
+  const auto started = std::chrono::steady_clock::now();
+  RuleResult result{RuleIdentity(rule.spec), rule.spec.labels, now, std::chrono::milliseconds{0},
+                    Verdict{}, QueryOutcome::not_run};
+
+  result.verdict = [&]() -> Verdict {
+    // A pooled connection may have died while idle (the server restarted):
+    // the statement is read-only, so it is retried once on a new connection.
+    for (int attempt = 0;; ++attempt) {
+      auto session = m_warehouses.get(rule.spec.warehouse).session();
+      if (!session) {
+        result.query = QueryOutcome::not_run;
+        return error_verdict(session.error().message);
+      }
+      auto plan = plan_in(*session, rule, now);
+      auto rows =
+          plan ? session->execute(*plan) : Expected<ResultRows>(std::unexpected(plan.error()));
+      if (rows) {
+        result.query = QueryOutcome::ok;
+        return judge_rule(rule.spec, *plan, *rows, now);
+      }
+      const Error& error = rows.error();
+      if (lost_connection(error) && session->reused() && attempt == 0) {
+        continue;
+      }
+      // A plan refused without asking the warehouse (no SQLSTATE) still reached it.
+      result.query = !plan && error.sqlstate.empty() ? QueryOutcome::ok : failed_outcome(error);
+      return error_verdict(error.message);
+    }
+  }();
+  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  return result;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,50 @@
+// Evaluator: one evaluation of one rule, start to finish: lease a warehouse
+// session, learn the column's time encoding, plan the statement, run it, judge
+// the rows. Every failure along the way becomes a Verdict with status error;
+// nothing here ever turns a warehouse problem into a fail.
+//
+// Thread-safe: evaluations of different rules may run concurrently (each
+// warehouse bounds its own concurrency).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "monitor/config/config.h"
+#include "monitor/warehouse/query_watchdog.h"
+#include "monitor/warehouse/rule_result.h"
+#include "monitor/warehouse/warehouse.h"
+#include "rules/plan.h"
+#include "rules/verdict.h"
+
+namespace gapwatch {
+
+// The warehouses of one config, by name.
+class Warehouses {
+ public:
+  Warehouses(const Config& config, QueryWatchdog& watchdog);
+  Warehouse& get(const std::string& name) { return *m_warehouses.at(name); }
+
+ private:
+  std::map<std::string, std::unique_ptr<Warehouse>> m_warehouses;
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(Warehouses& warehouses) : m_warehouses(warehouses) {}
+
+  RuleResult evaluate(const RuleConfig& rule, Instant now);
+
+  // The statement the rule would run at `now` (connects to learn the dialect
+  // and the column's encoding, runs nothing else).
+  Expected<QueryPlan> plan(const RuleConfig& rule, Instant now);
+
+ private:
+  Expected<QueryPlan> plan_in(Session& session, const RuleConfig& rule, Instant now);
+
+  Warehouses& m_warehouses;
+};
+
+}  // namespace gapwatch

@@ -1,0 +1,50 @@
+// RuleResult: what one evaluation of one rule came to, and the identity of the
+// rule it belongs to (shared with the status board's RuleStatus). Plain data;
+// result_to_json is its one JSON form, used by `check --output json`, the HTTP
+// API and the status page alike.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "rules/rule_spec.h"
+#include "rules/verdict.h"
+
+namespace gapwatch {
+
+// What happened at the warehouse during one evaluation.
+enum class QueryOutcome {
+  not_run,   // no connection: the warehouse is down, refused us or dropped us
+  ok,        // the statement ran
+  error,     // the statement or a metadata call failed
+  timeout,   // cancelled at query_timeout
+};
+std::string_view to_string(QueryOutcome outcome);
+
+// Which rule a result or a status is about.
+struct RuleIdentity {
+  RuleIdentity() = default;
+  explicit RuleIdentity(const RuleSpec& spec);
+
+  std::string rule;
+  CheckKind check = CheckKind::freshness;
+  std::string warehouse;
+  std::string table;  // as displayed: schema.table
+  Severity severity = Severity::warning;
+};
+
+struct RuleResult : RuleIdentity {
+  std::map<std::string, std::string> labels;
+  Instant evaluated_at;
+  std::chrono::milliseconds duration{0};
+  Verdict verdict;
+  QueryOutcome query = QueryOutcome::not_run;
+};
+
+nlohmann::json result_to_json(const RuleResult& result);
+
+}  // namespace gapwatch

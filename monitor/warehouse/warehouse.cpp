@@ -1,0 +1,238 @@
+#include "monitor/warehouse/warehouse.h"
+
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace gapwatch {
+
+namespace {
+
+// How a native column encodes time, from the type name the driver reports.
+Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescription& column,
+                                       const RuleSpec& spec) {
+  if (const auto encoding = dialect.native_encoding(column.type_name)) {
+    return *encoding;
+  }
+  return fail(fmt::format(
+      "column {} of {} has type '{}', which is not a timestamp; set timestamp_format to "
+      "epoch_s, epoch_ms or text if it holds times in another form",
+      *spec.timestamp_column, spec.table.display(), column.type_name));
+}
+
+}  // namespace
+
+Session::Session(Session&& other) noexcept
+    : m_warehouse(other.m_warehouse),
+      m_connection(std::move(other.m_connection)),
+      m_dialect(other.m_dialect),
+      m_reused(other.m_reused) {
+  other.m_warehouse = nullptr;
+}
+
+Session::~Session() {
+  if (m_warehouse != nullptr) {
+    m_warehouse->release(std::move(m_connection));
+  }
+}
+
+Expected<TimeEncoding> Session::time_encoding(const RuleSpec& spec) {
+  return m_warehouse->probe_encoding(*m_connection, *m_dialect, spec);
+}
+
+Expected<ResultRows> Session::execute(const QueryPlan& plan) {
+  return m_connection->execute(plan.sql, plan.params, m_warehouse->m_config.query_timeout,
+                               m_warehouse->m_watchdog);
+}
+
+Warehouse::Warehouse(WarehouseConfig config, QueryWatchdog& watchdog)
+    : m_config(std::move(config)), m_watchdog(watchdog) {
+  if (m_config.dialect) {
+    m_dialect = &dialect_for(*m_config.dialect);
+  }
+}
+
+Expected<Session> Warehouse::session() {
+  std::unique_ptr<OdbcConnection> connection;
+  {
+    std::unique_lock lock(m_mutex);
+    m_slot_free.wait(lock, [&] { return m_in_use < m_config.max_connections; });
+    ++m_in_use;
+    if (!m_idle.empty()) {
+      connection = std::move(m_idle.back());
+      m_idle.pop_back();
+    }
+  }
+  const bool reused = connection != nullptr;
+  if (!connection) {
+    auto opened = connect();
+    if (!opened) {
+      release(nullptr);
+      return std::unexpected(opened.error());
+    }
+    connection = std::move(*opened);
+  }
+  auto dialect = resolve_dialect(*connection);
+  if (!dialect) {
+    release(std::move(connection));
+    return std::unexpected(dialect.error());
+  }
+  if (!reused) {
+    auto prepared = prepare_connection(*connection, **dialect);
+    if (!prepared) {
+      release(nullptr);  // a connection without its session settings is never pooled
+      return std::unexpected(prepared.error());
+    }
+  }
+  return Session(this, std::move(connection), *dialect, reused);
+}
+
+namespace {
+
+// One connection attempt on its own thread, so that the caller can stop
+// waiting for it. Whoever comes last (the waiter, or the attempt finishing
+// after the waiter gave up) disposes of the result.
+struct PendingConnect {
+  std::mutex mutex;
+  std::condition_variable finished;
+  std::optional<Expected<std::unique_ptr<OdbcConnection>>> result;  // guarded by mutex
+  bool abandoned = false;                                            // guarded by mutex
+};
+
+}  // namespace
+
+// Connecting is bounded by query_timeout as well. Drivers differ in whether
+// they honour SQL_ATTR_LOGIN_TIMEOUT: the SQLite driver waits out its busy
+// timeout (100 s by default) while another process holds a lock. An attempt
+// that overruns is left to finish on its thread, which closes what it opened;
+// at most max_connections such attempts are outstanding per warehouse, so a
+// warehouse that never answers cannot pile up threads.
+Expected<std::unique_ptr<OdbcConnection>> Warehouse::connect() {
+  const int outstanding = m_stray_connects->load();
+  if (outstanding >= m_config.max_connections) {
+    Error error;
+    error.sqlstate = "08001";
+    error.message = fmt::format(
+        "connecting failed: {} earlier connection attempt(s) have not returned yet (the warehouse "
+        "does not answer)",
+        outstanding);
+    return std::unexpected(std::move(error));
+  }
+  auto pending = std::make_shared<PendingConnect>();
+  std::thread([pending, stray = m_stray_connects, connection = m_config.connection,
+               timeout = m_config.query_timeout] {
+    auto opened = OdbcConnection::open(connection, timeout);
+    std::unique_lock lock(pending->mutex);
+    if (pending->abandoned) {
+      lock.unlock();
+      opened = std::unexpected(Error{});  // closes the late connection, if any
+      stray->fetch_sub(1);
+      return;
+    }
+    pending->result = std::move(opened);
+    pending->finished.notify_one();
+  }).detach();
+
+  std::unique_lock lock(pending->mutex);
+  if (!pending->finished.wait_for(lock, m_config.query_timeout,
+                                  [&] { return pending->result.has_value(); })) {
+    pending->abandoned = true;
+    m_stray_connects->fetch_add(1);
+    Error error;
+    error.sqlstate = "HYT00";
+    error.message = fmt::format("connecting timed out after {}s (the warehouse did not answer)",
+                                m_config.query_timeout.count());
+    return std::unexpected(std::move(error));
+  }
+  return std::move(*pending->result);
+}
+
+void Warehouse::release(std::unique_ptr<OdbcConnection> connection) {
+  {
+    std::lock_guard lock(m_mutex);
+    --m_in_use;
+    if (connection && connection->usable()) {
+      m_idle.push_back(std::move(connection));
+    }
+  }
+  m_slot_free.notify_one();
+}
+
+Expected<const Dialect*> Warehouse::resolve_dialect(OdbcConnection& connection) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_dialect != nullptr) {
+      return m_dialect;
+    }
+  }
+  auto name = connection.dbms_name();
+  if (!name) {
+    return std::unexpected(name.error());
+  }
+  const auto kind = dialect_from_dbms_name(*name);
+  if (!kind) {
+    return fail(fmt::format("warehouse {}: the DBMS '{}' has no dialect in this gapwatch; set "
+                            "dialect: to one of postgres, sqlite, mysql, sqlserver, snowflake",
+                            m_config.name, *name));
+  }
+  std::lock_guard lock(m_mutex);
+  m_dialect = &dialect_for(*kind);
+  return m_dialect;
+}
+
+// Runs once per new connection, never again for a pooled one: the session
+// settings persist for the connection's life.
+Expected<void> Warehouse::prepare_connection(OdbcConnection& connection, const Dialect& dialect) {
+  for (const std::string& statement : dialect.session_setup(m_config.query_timeout)) {
+    auto done = connection.execute(statement, {}, m_config.query_timeout, m_watchdog);
+    if (!done) {
+      Error error = done.error();
+      error.message = fmt::format("preparing the session ({}): {}", statement, error.message);
+      return std::unexpected(std::move(error));
+    }
+  }
+  return {};
+}
+
+Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
+                                                 const Dialect& dialect, const RuleSpec& spec) {
+  switch (spec.timestamp_format) {
+    case TimestampFormat::epoch_s:
+      return TimeEncoding::epoch_seconds;
+    case TimestampFormat::epoch_ms:
+      return TimeEncoding::epoch_milliseconds;
+    case TimestampFormat::text:
+      return TimeEncoding::wall_clock_text;
+    case TimestampFormat::native:
+      break;
+  }
+  if (!spec.timestamp_column) {
+    return TimeEncoding::instant;  // not used: the rule reads no times
+  }
+  const auto key = std::make_tuple(spec.table.display(), *spec.timestamp_column,
+                                   spec.timestamp_format);
+  {
+    std::lock_guard lock(m_mutex);
+    if (const auto found = m_encodings.find(key); found != m_encodings.end()) {
+      return found->second;
+    }
+  }
+  auto column =
+      connection.describe_column(dialect.locate_column(spec.table, *spec.timestamp_column));
+  if (!column) {
+    return std::unexpected(column.error());
+  }
+  if (!*column) {
+    return fail(fmt::format("column {} not found in {} (does the table exist, and may this user "
+                            "read it?)",
+                            *spec.timestamp_column, spec.table.display()));
+  }
+  auto encoding = native_encoding(dialect, **column, spec);
+  if (encoding) {
+    std::lock_guard lock(m_mutex);
+    m_encodings[key] = *encoding;
+  }
+  return encoding;
+}
+
+}  // namespace gapwatch

@@ -1,0 +1,96 @@
+// Warehouse: one configured data source. Owns a small pool of ODBC connections
+// (at most max_connections in use, so concurrent evaluations queue here),
+// knows the dialect (configured, or detected once from SQLGetInfo), runs the
+// dialect's session setup once on every connection it opens, and caches how
+// each rule's timestamp column encodes time (probed once with SQLColumns).
+//
+// Thread-safe: any number of threads may call session() and the Session
+// methods of the sessions they hold.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "monitor/config/config.h"
+#include "monitor/warehouse/odbc.h"
+#include "monitor/warehouse/query_watchdog.h"
+#include "rules/plan.h"
+#include "rules/rule_spec.h"
+
+namespace gapwatch {
+
+class Warehouse;
+
+// A connection leased from the pool; returned when destroyed.
+class Session {
+ public:
+  Session(Session&& other) noexcept;
+  Session& operator=(Session&&) = delete;
+  ~Session();
+
+  const Dialect& dialect() const { return *m_dialect; }
+  // How the rule's timestamp column encodes time (cached per warehouse).
+  Expected<TimeEncoding> time_encoding(const RuleSpec& spec);
+  Expected<ResultRows> execute(const QueryPlan& plan);
+  // True when the connection came from the pool rather than being opened for
+  // this session (a pooled connection may have died while idle).
+  bool reused() const { return m_reused; }
+
+ private:
+  friend class Warehouse;
+  Session(Warehouse* warehouse, std::unique_ptr<OdbcConnection> connection, const Dialect* dialect,
+          bool reused)
+      : m_warehouse(warehouse),
+        m_connection(std::move(connection)),
+        m_dialect(dialect),
+        m_reused(reused) {}
+
+  Warehouse* m_warehouse;
+  std::unique_ptr<OdbcConnection> m_connection;
+  const Dialect* m_dialect;
+  bool m_reused;
+};
+
+class Warehouse {
+ public:
+  Warehouse(WarehouseConfig config, QueryWatchdog& watchdog);
+  Warehouse(const Warehouse&) = delete;
+  Warehouse& operator=(const Warehouse&) = delete;
+
+  const WarehouseConfig& config() const { return m_config; }
+  // Waits for a free slot, then reuses an idle connection or opens one
+  // (connecting, too, is bounded by query_timeout).
+  Expected<Session> session();
+
+ private:
+  friend class Session;
+  void release(std::unique_ptr<OdbcConnection> connection);
+  Expected<std::unique_ptr<OdbcConnection>> connect();
+  Expected<const Dialect*> resolve_dialect(OdbcConnection& connection);
+  // The dialect's session setup on a newly opened connection.
+  Expected<void> prepare_connection(OdbcConnection& connection, const Dialect& dialect);
+  Expected<TimeEncoding> probe_encoding(OdbcConnection& connection, const Dialect& dialect,
+                                        const RuleSpec& spec);
+
+  const WarehouseConfig m_config;
+  QueryWatchdog& m_watchdog;
+
+  std::mutex m_mutex;
+  std::condition_variable m_slot_free;
+  std::vector<std::unique_ptr<OdbcConnection>> m_idle;  // guarded by m_mutex
+  int m_in_use = 0;                                      // guarded by m_mutex
+  // Connection attempts that overran query_timeout and still run.
+  std::shared_ptr<std::atomic<int>> m_stray_connects = std::make_shared<std::atomic<int>>(0);
+  const Dialect* m_dialect = nullptr;                    // guarded by m_mutex
+  // (table, column, format) -> encoding; guarded by m_mutex.
+  std::map<std::tuple<std::string, std::string, TimestampFormat>, TimeEncoding> m_encodings;
+};
+
+}  // namespace gapwatch

@@ -1,0 +1,272 @@
+#include "monitor/daemon/logging.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "monitor/config/config.h"
+#include "monitor/config/executor_config.h"
+
+namespace gapwatch {
+namespace {
+
+using Secrets = std::vector<std::string>;
+
+EnvironmentLookup lookup_in(std::map<std::string, std::string> environment) {
+  return [environment =
+              std::move(environment)](const std::string& name) -> std::optional<std::string> {
+    const auto found = environment.find(name);
+    if (found == environment.end()) {
+      return std::nullopt;
+    }
+    return found->second;
+  };
+}
+
+Config load(std::string_view yaml, std::map<std::string, std::string> environment = {}) {
+  ConfigResult result = load_config_text(yaml, "gapwatch.yaml", lookup_in(std::move(environment)));
+  std::string problems;
+  if (!result) {
+    for (const ConfigError& error : result.error()) {
+      problems += error.format() + "\n";
+    }
+  }
+  REQUIRE_MESSAGE(result.has_value(), problems);
+  return std::move(*result);
+}
+
+bool contains(const Secrets& secrets, std::string_view secret) {
+  return std::find(secrets.begin(), secrets.end(), secret) != secrets.end();
+}
+
+// A config with a secret in every place one can hide: three connection-string
+// spellings, a dsn password that needs braces, the API token, a signing secret
+// and webhook headers, literal and templated.
+constexpr std::string_view kSecretConfig = R"(version: 1
+monitor:
+  api_token: "api-token-0123456789"
+warehouses:
+  - name: shop
+    connection: "Driver=PostgreSQL Unicode;Server=db;Uid=alice;Pwd=${PGPASSWORD}"
+  - name: lake
+    connection: "DRIVER=X;UID=bob;PWD={braced;pass}}word};Port=5432"
+  - name: mart
+    connection: "Driver=X; password = spaced-pass-1;AccessToken=access-token-77"
+  - name: vault
+    dsn: vault
+    user: carol
+    password: "dsn;pass}word"
+  - name: copy
+    connection: "Driver=X;Pwd=${PGPASSWORD}"
+executors:
+  - name: hook
+    webhook:
+      url: "https://example.com/hooks/{table}"
+      headers:
+        Authorization: "Bearer bearer-token-4242"
+        X-Api-Key: "literal-key-5151"
+        X-Request: "req-{request_id}"
+        X-Short: "abc"
+      signing_secret: "signing-secret-9999"
+rules:
+  - name: orders_fresh
+    warehouse: shop
+    table: orders
+    check: freshness
+    timestamp_column: updated_at
+    fail: {max: 2h}
+    backfill: {executor: hook}
+)";
+
+// ---------------------------------------------------------------------------
+// redact
+
+TEST_CASE("logging: redact replaces every occurrence of a secret") {
+  CHECK(redact("pw hunter22, again hunter22!", {"hunter22"}) == "pw ***, again ***!");
+  CHECK(redact("hunter22hunter22", {"hunter22"}) == "******");
+}
+
+TEST_CASE("logging: redact leaves text without secrets alone") {
+  CHECK(redact("nothing to hide", {"hunter22"}) == "nothing to hide");
+  CHECK(redact("nothing to hide", {}) == "nothing to hide");
+  CHECK(redact("", {"hunter22"}).empty());
+}
+
+TEST_CASE("logging: redact hides the whole of a secret that contains another, in any order") {
+  const std::string line = "connect pass12345678 failed";
+  CHECK(redact(line, {"pass12345678", "pass1234"}) == "connect *** failed");
+  CHECK(redact(line, {"pass1234", "pass12345678"}) == "connect *** failed");
+}
+
+TEST_CASE("logging: redact hides both of two secrets that overlap in the text") {
+  CHECK(redact("x abcdWXYZ1234 y", {"abcdWXYZ", "WXYZ1234"}) == "x *** y");
+  CHECK(redact("x abcdWXYZ1234 y", {"WXYZ1234", "abcdWXYZ"}) == "x *** y");
+}
+
+TEST_CASE("logging: redact hides overlapping occurrences of one secret") {
+  CHECK(redact("aaaaaa", {"aaaa"}) == "***");
+}
+
+TEST_CASE("logging: redact ignores secrets shorter than four characters") {
+  CHECK(redact("a bc def ghij", {"a", "bc", "def"}) == "a bc def ghij");
+  CHECK(redact("a bc def ghij", {"ghij"}) == "a bc def ***");
+  CHECK(redact("empty secret", {""}) == "empty secret");
+}
+
+TEST_CASE("logging: redact does not mistake its own stars for a secret") {
+  CHECK(redact("x **** y", {"****"}) == "x *** y");
+  CHECK(redact("x ******** y", {"****"}) == "x *** y");
+}
+
+// ---------------------------------------------------------------------------
+// config_secrets
+
+TEST_CASE("logging: config_secrets finds passwords in connection strings") {
+  const Secrets secrets = config_secrets(load(kSecretConfig, {{"PGPASSWORD", "pg-pass-from-env"}}));
+  SUBCASE("Pwd= after environment substitution") {
+    CHECK(contains(secrets, "pg-pass-from-env"));
+  }
+  SUBCASE("PWD= with a braced value holding a semicolon and an escaped brace") {
+    CHECK(contains(secrets, "braced;pass}word"));
+    CHECK(contains(secrets, "braced;pass}}word"));  // as written in the string
+    CHECK_FALSE(contains(secrets, "{braced"));
+  }
+  SUBCASE("password= with spaces around the key, and *Token= keys") {
+    CHECK(contains(secrets, "spaced-pass-1"));
+    CHECK(contains(secrets, "access-token-77"));
+  }
+  SUBCASE("a dsn's password, braced by the loader") {
+    CHECK(contains(secrets, "dsn;pass}word"));
+  }
+  SUBCASE("no other connection-string values") {
+    for (const std::string_view plain :
+         {"alice", "bob", "carol", "db", "5432", "PostgreSQL Unicode", "X", "vault"}) {
+      CHECK_MESSAGE(!contains(secrets, plain), plain);
+    }
+  }
+}
+
+TEST_CASE("logging: config_secrets finds the API token and webhook secrets") {
+  const Secrets secrets = config_secrets(load(kSecretConfig, {{"PGPASSWORD", "pg-pass-from-env"}}));
+  CHECK(contains(secrets, "api-token-0123456789"));
+  CHECK(contains(secrets, "signing-secret-9999"));
+  CHECK(contains(secrets, "literal-key-5151"));
+  CHECK(contains(secrets, "Bearer bearer-token-4242"));
+  CHECK(contains(secrets, "bearer-token-4242"));  // the token part of "Bearer <token>"
+}
+
+TEST_CASE("logging: config_secrets skips templated header values") {
+  const Secrets secrets = config_secrets(load(kSecretConfig, {{"PGPASSWORD", "pg-pass-from-env"}}));
+  CHECK_FALSE(contains(secrets, "req-{request_id}"));
+  CHECK_FALSE(contains(secrets, "{request_id}"));
+  CHECK_FALSE(contains(secrets, "https://example.com/hooks/{table}"));
+}
+
+TEST_CASE("logging: config_secrets lists each secret once, longest first") {
+  // PGPASSWORD is in two connection strings.
+  const Secrets secrets = config_secrets(load(kSecretConfig, {{"PGPASSWORD", "pg-pass-from-env"}}));
+  CHECK(std::count(secrets.begin(), secrets.end(), "pg-pass-from-env") == 1);
+  CHECK(std::is_sorted(secrets.begin(), secrets.end(),
+                       [](const auto& a, const auto& b) { return a.size() > b.size(); }));
+  CHECK(std::none_of(secrets.begin(), secrets.end(),
+                     [](const std::string& secret) { return secret.empty(); }));
+}
+
+TEST_CASE("logging: config_secrets of a config without secrets is empty") {
+  const Config config = load(R"(version: 1
+warehouses:
+  - name: shop
+    connection: "Driver=SQLite3;Database=/tmp/x.db"
+rules:
+  - name: orders_fresh
+    table: orders
+    check: freshness
+    timestamp_column: updated_at
+    fail: {max: 2h}
+)");
+  CHECK(config_secrets(config).empty());
+}
+
+TEST_CASE("logging: an empty password yields no secret") {
+  const Config config = load(R"(version: 1
+warehouses:
+  - name: shop
+    connection: "Driver=X;Pwd=${PGPASSWORD:-}"
+rules:
+  - name: orders_fresh
+    table: orders
+    check: freshness
+    timestamp_column: updated_at
+    fail: {max: 2h}
+)");
+  CHECK(config_secrets(config).empty());
+}
+
+TEST_CASE("logging: config_secrets and redact together scrub a line naming every secret") {
+  const Secrets secrets = config_secrets(load(kSecretConfig, {{"PGPASSWORD", "pg-pass-from-env"}}));
+  const std::string line =
+      "echo: Authorization: Bearer bearer-token-4242, X-Api-Key: literal-key-5151, "
+      "pwd pg-pass-from-env / braced;pass}word / dsn;pass}word, token api-token-0123456789, "
+      "key signing-secret-9999, access-token-77";
+  const std::string scrubbed = redact(line, secrets);
+  for (const std::string_view secret :
+       {"bearer-token-4242", "literal-key-5151", "pg-pass-from-env", "pass}word", "api-token",
+        "signing-secret", "access-token"}) {
+    CHECK_MESSAGE(scrubbed.find(secret) == std::string::npos, scrubbed);
+  }
+  CHECK(scrubbed.starts_with("echo: Authorization: ***, X-Api-Key: ***, pwd ***"));
+}
+
+// ---------------------------------------------------------------------------
+// redact_connection_string
+
+TEST_CASE("logging: redact_connection_string hides password values and keeps the rest") {
+  CHECK(redact_connection_string("Driver=X;Uid=alice;Pwd=secret") == "Driver=X;Uid=alice;Pwd=***");
+  CHECK(redact_connection_string("DRIVER=X;PWD=secret;Port=5432") == "DRIVER=X;PWD=***;Port=5432");
+  CHECK(redact_connection_string("Driver=X;password=secret") == "Driver=X;password=***");
+  CHECK(redact_connection_string("Driver=X;Password =secret") == "Driver=X;Password =***");
+  CHECK(redact_connection_string("Driver=X;AccessToken=t;ClientSecret=s") ==
+        "Driver=X;AccessToken=***;ClientSecret=***");
+  CHECK(redact_connection_string("Driver=X;Pwd={se cret}") == "Driver=X;Pwd=***");
+}
+
+TEST_CASE("logging: redact_connection_string hides braced values holding semicolons, and spaced keys") {
+  CHECK(redact_connection_string("Driver=X;Pwd={se;cret};Port=1") == "Driver=X;Pwd=***;Port=1");
+  CHECK(redact_connection_string("Driver=X;Pwd={a}}b;c};Port=1") == "Driver=X;Pwd=***;Port=1");
+  CHECK(redact_connection_string("Driver=X; Pwd=secret") == "Driver=X; Pwd=***");
+}
+
+TEST_CASE("logging: redact_connection_string keeps templates of other keys and the layout") {
+  CHECK(redact_connection_string("Server=${HOST};Uid=${USER};Pwd=${PASSWORD}") ==
+        "Server=${HOST};Uid=${USER};Pwd=***");
+  CHECK(redact_connection_string("DSN=lake;") == "DSN=lake;");
+  CHECK(redact_connection_string("Driver=X;;flag") == "Driver=X;;flag");
+  CHECK(redact_connection_string("").empty());
+}
+
+TEST_CASE("logging: JSON lines name the rule, incident and request a message is about") {
+  const LogFields about_rule = log_fields("rule events_hourly: fail (2 of 3 hourly buckets)");
+  CHECK(about_rule.rule == "events_hourly");
+  CHECK_FALSE(about_rule.incident.has_value());
+  const LogFields opened = log_fields(
+      "incident #12 for orders.daily_v2: request 0123456789abcdef0123456789abcdef queued");
+  CHECK(opened.rule == "orders.daily_v2");
+  CHECK(opened.incident == 12);
+  CHECK(opened.request == "0123456789abcdef0123456789abcdef");
+  // Not quite: a name must end at ':' or ' ', an id is 32 hex digits, and a
+  // number too long for 64 bits is left out rather than misread.
+  const LogFields none = log_fields(
+      "rule x!: wait for  incident #99999999999999999999 request 0123456789abcdef");
+  CHECK_FALSE(none.rule.has_value());
+  CHECK_FALSE(none.incident.has_value());
+  CHECK_FALSE(none.request.has_value());
+  CHECK(log_fields("retrying for events: 500").rule == "events");
+}
+
+}  // namespace
+}  // namespace gapwatch

@@ -1,0 +1,610 @@
+#include "monitor/state/state_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "tests/monitor/state/state_support.h"
+#include "tests/rules/printers.h"
+#include "tests/rules/support.h"
+
+namespace gapwatch {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::at;
+using testing::open_store;
+using testing::TemporaryDirectory;
+using testing::value_of;
+
+// Built without parsing: doctest's REQUIRE cannot run during static
+// initialisation.
+const Instant kNow = std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + hours{10};
+
+// A raw connection, to look at the file as another process would.
+class RawDatabase {
+ public:
+  explicit RawDatabase(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) == SQLITE_OK);
+  }
+  ~RawDatabase() { sqlite3_close(m_db); }
+  RawDatabase(const RawDatabase&) = delete;
+  RawDatabase& operator=(const RawDatabase&) = delete;
+
+  // The first column of the first row of `sql`, as text.
+  std::string scalar(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(m_db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+    std::string value;
+    if (sqlite3_step(statement) == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(statement, 0);
+      value = text == nullptr ? "" : reinterpret_cast<const char*>(text);
+    }
+    sqlite3_finalize(statement);
+    return value;
+  }
+  void execute(const std::string& sql) {
+    REQUIRE_MESSAGE(sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
+                    sqlite3_errmsg(m_db));
+  }
+
+ private:
+  sqlite3* m_db = nullptr;
+};
+
+mode_t permissions_of(const std::string& path) {
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  return info.st_mode & 0777;
+}
+
+Incident make_incident(std::string rule, IncidentState state = IncidentState::open) {
+  Incident incident;
+  incident.rule = std::move(rule);
+  incident.state = state;
+  incident.severity = Severity::critical;
+  incident.opened_at = kNow;
+  incident.updated_at = kNow;
+  incident.message = "3 of 24 buckets below 100 rows";
+  incident.windows = {Window{kNow - hours{5}, kNow - hours{3}, Status::fail},
+                      Window{kNow - hours{2}, kNow - hours{1}, Status::fail}};
+  return incident;
+}
+
+RequestRecord make_request(std::string id, std::optional<std::int64_t> incident_id,
+                           Instant next_attempt_at, Instant created_at = kNow) {
+  RequestRecord request;
+  request.id = std::move(id);
+  request.incident_id = incident_id;
+  request.rule = "events_hourly";
+  request.executor = "reload";
+  request.window = Window{kNow - hours{5}, kNow - hours{3}, Status::fail};
+  request.attempt = 1;
+  request.state = RequestState::pending;
+  request.next_attempt_at = next_attempt_at;
+  request.created_at = created_at;
+  request.updated_at = created_at;
+  request.values_json = R"({"table":"events"})";
+  return request;
+}
+
+std::vector<std::string> ids_of(const std::vector<RequestRecord>& requests) {
+  std::vector<std::string> ids;
+  for (const RequestRecord& request : requests) {
+    ids.push_back(request.id);
+  }
+  return ids;
+}
+
+TEST_CASE("state store: open creates an owner-only WAL database at schema version 1") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  const mode_t previous = umask(022);
+  auto store = StateStore::open(path);
+  umask(previous);
+  REQUIRE_MESSAGE(store.has_value(), (store ? std::string() : store.error().message));
+  CHECK((*store)->path() == path);
+
+  CHECK(permissions_of(path) == 0600);
+  for (const std::string suffix : {"-wal", "-shm"}) {
+    if (std::filesystem::exists(path + suffix)) {
+      CAPTURE(suffix);
+      CHECK(permissions_of(path + suffix) == 0600);
+    }
+  }
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
+  CHECK(raw.scalar("PRAGMA user_version") == "1");
+  CHECK(StateStore::kSchemaVersion == 1);
+  // The process umask is left as it was.
+  const mode_t now = umask(022);
+  umask(now);
+  CHECK(now == 022);
+}
+
+TEST_CASE("state store: reopening keeps the data") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  std::int64_t id = 0;
+  {
+    auto store = open_store(path);
+    id = value_of(store->insert_incident(make_incident("orders")));
+    REQUIRE(store->insert_request(make_request("r1", id, kNow)).has_value());
+  }
+  auto store = open_store(path);
+  const std::optional<Incident> incident = value_of(store->incident(id));
+  REQUIRE(incident.has_value());
+  CHECK(incident->rule == "orders");
+  CHECK(value_of(store->request("r1")).has_value());
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA user_version") == "1");
+}
+
+TEST_CASE("state store: a database from a newer gapwatch is refused") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  {
+    RawDatabase raw(path);
+    raw.execute("CREATE TABLE future (x INTEGER)");
+    raw.execute("PRAGMA user_version = 2");
+  }
+  const std::string message = testing::error_of(StateStore::open(path));
+  CHECK(message.find(path) != std::string::npos);
+  CHECK(message.find("schema version 2") != std::string::npos);
+  CHECK(message.find("upgrade gapwatch") != std::string::npos);
+  // Left untouched.
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA user_version") == "2");
+  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'incidents'") == "0");
+}
+
+TEST_CASE("state store: a file that is not a database is refused with its path") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  std::ofstream(path) << "this is not an SQLite database, not even close to one. "
+                         "It is long enough to fill a header though.\n";
+  const std::string message = testing::error_of(StateStore::open(path));
+  CHECK(message.find(path) != std::string::npos);
+}
+
+TEST_CASE("state store: a directory that does not exist is refused") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("missing/state.db");
+  const std::string message = testing::error_of(StateStore::open(path));
+  CHECK(message.find("cannot open the state database") != std::string::npos);
+}
+
+TEST_CASE("state store: state names round-trip") {
+  for (const IncidentState state :
+       {IncidentState::open, IncidentState::backfilling, IncidentState::verifying,
+        IncidentState::resolved, IncidentState::escalated}) {
+    CHECK(incident_state_from(to_string(state)) == state);
+  }
+  for (const RequestState state :
+       {RequestState::pending, RequestState::sending, RequestState::accepted,
+        RequestState::succeeded, RequestState::verified, RequestState::failed,
+        RequestState::cancelled, RequestState::dry_run}) {
+    CHECK(request_state_from(to_string(state)) == state);
+  }
+  CHECK_FALSE(incident_state_from("gone").has_value());
+  CHECK_FALSE(request_state_from("").has_value());
+}
+
+TEST_CASE("state store: incidents round-trip") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  Incident written = make_incident("orders");
+  written.windows.push_back(Window{kNow - hours{1}, kNow, Status::warn});
+  const std::int64_t id = value_of(store->insert_incident(written));
+  CHECK(id > 0);
+
+  std::optional<Incident> read = value_of(store->incident(id));
+  REQUIRE(read.has_value());
+  CHECK(read->id == id);
+  CHECK(read->rule == "orders");
+  CHECK(read->state == IncidentState::open);
+  CHECK(read->severity == Severity::critical);
+  CHECK(read->opened_at == kNow);
+  CHECK(read->updated_at == kNow);
+  CHECK_FALSE(read->resolved_at.has_value());
+  CHECK_FALSE(read->acknowledged_at.has_value());
+  CHECK_FALSE(read->retried_at.has_value());
+  CHECK(read->message == written.message);
+  CHECK(read->windows == written.windows);
+
+  SUBCASE("updates") {
+    read->state = IncidentState::resolved;
+    read->severity = Severity::info;
+    read->updated_at = kNow + minutes{5};
+    read->resolved_at = kNow + minutes{5};
+    read->acknowledged_at = kNow + minutes{1};
+    read->retried_at = kNow + minutes{2};
+    read->message = "all buckets pass";
+    read->windows.clear();
+    REQUIRE(store->update_incident(*read).has_value());
+    const std::optional<Incident> updated = value_of(store->incident(id));
+    REQUIRE(updated.has_value());
+    CHECK(updated->state == IncidentState::resolved);
+    CHECK(updated->severity == Severity::info);
+    CHECK(updated->opened_at == kNow);
+    CHECK(updated->updated_at == kNow + minutes{5});
+    CHECK(updated->resolved_at == kNow + minutes{5});
+    CHECK(updated->acknowledged_at == kNow + minutes{1});
+    CHECK(updated->retried_at == kNow + minutes{2});
+    CHECK(updated->message == "all buckets pass");
+    CHECK(updated->windows.empty());
+    CHECK_FALSE(value_of(store->active_incident("orders")).has_value());
+  }
+  SUBCASE("lookups") {
+    const std::int64_t other = value_of(store->insert_incident(make_incident("events")));
+    const std::int64_t resolved =
+        value_of(store->insert_incident(make_incident("events", IncidentState::resolved)));
+    const std::optional<Incident> active = value_of(store->active_incident("events"));
+    REQUIRE(active.has_value());
+    CHECK(active->id == other);
+    CHECK_FALSE(value_of(store->active_incident("nobody")).has_value());
+    CHECK_FALSE(value_of(store->incident(resolved + 100)).has_value());
+    CHECK(value_of(store->incidents(true)).size() == 2);
+    const std::vector<Incident> all = value_of(store->incidents(false));
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].id == id);
+    CHECK(all[2].id == resolved);
+  }
+}
+
+TEST_CASE("state store: only one active incident per rule") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  const std::int64_t first = value_of(store->insert_incident(make_incident("orders")));
+
+  SUBCASE("a second open one fails") {
+    CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
+    CHECK(value_of(store->active_incident("orders"))->id == first);
+    CHECK(value_of(store->incidents(false)).size() == 1);
+  }
+  SUBCASE("an escalated one is active too") {
+    CHECK_FALSE(
+        store->insert_incident(make_incident("orders", IncidentState::escalated)).has_value());
+    CHECK(value_of(store->active_incident("orders"))->id == first);
+  }
+  SUBCASE("resolved ones do not count") {
+    CHECK(store->insert_incident(make_incident("orders", IncidentState::resolved)).has_value());
+    Incident incident = *value_of(store->incident(first));
+    incident.state = IncidentState::resolved;
+    REQUIRE(store->update_incident(incident).has_value());
+    CHECK(store->insert_incident(make_incident("orders")).has_value());
+  }
+  SUBCASE("updating a resolved one back to active fails while another is active") {
+    Incident incident = *value_of(store->incident(first));
+    incident.state = IncidentState::resolved;
+    REQUIRE(store->update_incident(incident).has_value());
+    REQUIRE(store->insert_incident(make_incident("orders")).has_value());
+    incident.state = IncidentState::open;
+    CHECK_FALSE(store->update_incident(incident).has_value());
+  }
+  SUBCASE("other rules are independent") {
+    CHECK(store->insert_incident(make_incident("events")).has_value());
+    CHECK(value_of(store->active_incident("orders"))->id == first);
+  }
+}
+
+TEST_CASE("state store: requests round-trip") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  const std::int64_t incident = value_of(store->insert_incident(make_incident("events_hourly")));
+  RequestRecord written = make_request("a1", incident, kNow + seconds{30});
+  written.attempt = 2;
+  written.deliveries = 1;
+  written.verify_by = kNow + minutes{10};
+  written.last_error = "HTTP 503";
+  written.output = "line 1\nline 2";
+  REQUIRE(store->insert_request(written).has_value());
+
+  std::optional<RequestRecord> read = value_of(store->request("a1"));
+  REQUIRE(read.has_value());
+  CHECK(read->id == "a1");
+  CHECK(read->incident_id == incident);
+  CHECK(read->rule == "events_hourly");
+  CHECK(read->executor == "reload");
+  CHECK(read->window == written.window);
+  CHECK(read->attempt == 2);
+  CHECK(read->state == RequestState::pending);
+  CHECK(read->deliveries == 1);
+  CHECK(read->next_attempt_at == kNow + seconds{30});
+  CHECK(read->verify_by == kNow + minutes{10});
+  CHECK(read->created_at == kNow);
+  CHECK(read->updated_at == kNow);
+  CHECK(read->last_error == "HTTP 503");
+  CHECK(read->output == "line 1\nline 2");
+  CHECK(read->values_json == written.values_json);
+
+  SUBCASE("without incident or verify_by") {
+    REQUIRE(store->insert_request(make_request("m1", std::nullopt, kNow)).has_value());
+    const std::optional<RequestRecord> manual = value_of(store->request("m1"));
+    REQUIRE(manual.has_value());
+    CHECK_FALSE(manual->incident_id.has_value());
+    CHECK_FALSE(manual->verify_by.has_value());
+  }
+  SUBCASE("the same id twice fails") {
+    CHECK_FALSE(store->insert_request(written).has_value());
+  }
+  SUBCASE("an unknown incident fails") {
+    CHECK_FALSE(store->insert_request(make_request("x", incident + 100, kNow)).has_value());
+  }
+  SUBCASE("updates change the delivery fields") {
+    read->state = RequestState::accepted;
+    read->deliveries = 2;
+    read->next_attempt_at = kNow + minutes{1};
+    read->verify_by = std::nullopt;
+    read->updated_at = kNow + minutes{1};
+    read->last_error.clear();
+    read->output = "ok";
+    REQUIRE(store->update_request(*read).has_value());
+    const std::optional<RequestRecord> updated = value_of(store->request("a1"));
+    REQUIRE(updated.has_value());
+    CHECK(updated->state == RequestState::accepted);
+    CHECK(updated->deliveries == 2);
+    CHECK(updated->next_attempt_at == kNow + minutes{1});
+    CHECK_FALSE(updated->verify_by.has_value());
+    CHECK(updated->updated_at == kNow + minutes{1});
+    CHECK(updated->last_error.empty());
+    CHECK(updated->output == "ok");
+    CHECK(updated->created_at == kNow);
+  }
+  SUBCASE("lookups") {
+    RequestRecord other = make_request("b1", std::nullopt, kNow, kNow + seconds{1});
+    other.rule = "orders";
+    other.state = RequestState::failed;
+    REQUIRE(store->insert_request(other).has_value());
+    RequestRecord later = make_request("a2", incident, kNow, kNow + seconds{2});
+    REQUIRE(store->insert_request(later).has_value());
+    CHECK_FALSE(value_of(store->request("nope")).has_value());
+    CHECK(ids_of(value_of(store->requests_for_incident(incident))) ==
+          std::vector<std::string>{"a1", "a2"});
+    CHECK(ids_of(value_of(store->requests_for_rule("events_hourly"))) ==
+          std::vector<std::string>{"a1", "a2"});
+    CHECK(ids_of(value_of(store->requests_for_rule("orders"))) == std::vector<std::string>{"b1"});
+    CHECK(ids_of(value_of(store->requests_in_state(RequestState::failed))) ==
+          std::vector<std::string>{"b1"});
+    CHECK(value_of(store->requests_in_state(RequestState::sending)).empty());
+  }
+}
+
+TEST_CASE("state store: events round-trip in order") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  const std::int64_t incident = value_of(store->insert_incident(make_incident("orders")));
+  const std::int64_t other = value_of(store->insert_incident(make_incident("events")));
+  REQUIRE(store->add_event({0, kNow, incident, std::nullopt, "opened", "3 buckets"}).has_value());
+  REQUIRE(store->add_event({0, kNow, other, std::nullopt, "opened", "elsewhere"}).has_value());
+  REQUIRE(store
+              ->add_event(
+                  {0, kNow + seconds{5}, incident, std::string("r1"), "request_created", "queued"})
+              .has_value());
+  REQUIRE(store->add_event({0, kNow, std::nullopt, std::string("m1"), "request_manual", ""})
+              .has_value());
+
+  const std::vector<EventRecord> events = value_of(store->events_for_incident(incident));
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].id < events[1].id);
+  CHECK(events[0].at == kNow);
+  CHECK(events[0].incident_id == incident);
+  CHECK_FALSE(events[0].request_id.has_value());
+  CHECK(events[0].kind == "opened");
+  CHECK(events[0].detail == "3 buckets");
+  CHECK(events[1].at == kNow + seconds{5});
+  CHECK(events[1].request_id == std::optional<std::string>("r1"));
+  CHECK(events[1].kind == "request_created");
+  CHECK(events[1].detail == "queued");
+  CHECK(value_of(store->events_for_incident(other)).size() == 1);
+}
+
+TEST_CASE("state store: due requests come oldest first and next_due is the earliest pending") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  CHECK_FALSE(value_of(store->next_due()).has_value());
+  CHECK(value_of(store->due_requests(kNow)).empty());
+
+  REQUIRE(
+      store->insert_request(make_request("late", std::nullopt, kNow - seconds{10})).has_value());
+  REQUIRE(store
+              ->insert_request(
+                  make_request("early", std::nullopt, kNow - minutes{5}, kNow + seconds{3}))
+              .has_value());
+  // Same next_attempt_at: the one created first comes first.
+  REQUIRE(store
+              ->insert_request(
+                  make_request("tie_second", std::nullopt, kNow - minutes{1}, kNow + seconds{2}))
+              .has_value());
+  REQUIRE(store
+              ->insert_request(
+                  make_request("tie_first", std::nullopt, kNow - minutes{1}, kNow + seconds{1}))
+              .has_value());
+  REQUIRE(store->insert_request(make_request("at_now", std::nullopt, kNow)).has_value());
+  REQUIRE(
+      store->insert_request(make_request("future", std::nullopt, kNow + seconds{1})).has_value());
+  RequestRecord sent = make_request("sent", std::nullopt, kNow - hours{1});
+  sent.state = RequestState::accepted;
+  REQUIRE(store->insert_request(sent).has_value());
+  RequestRecord dry = make_request("dry", std::nullopt, kNow - hours{1});
+  dry.state = RequestState::dry_run;
+  REQUIRE(store->insert_request(dry).has_value());
+
+  CHECK(ids_of(value_of(store->due_requests(kNow))) ==
+        std::vector<std::string>{"early", "tie_first", "tie_second", "late", "at_now"});
+  CHECK(value_of(store->next_due()) == kNow - minutes{5});
+
+  SUBCASE("claimed ones are no longer due") {
+    REQUIRE(value_of(store->claim_request("early", kNow)));
+    CHECK(value_of(store->next_due()) == kNow - minutes{1});
+    CHECK(ids_of(value_of(store->due_requests(kNow - minutes{1}))) ==
+          std::vector<std::string>{"tie_first", "tie_second"});
+  }
+  SUBCASE("a future request is due once its time comes") {
+    CHECK(value_of(store->due_requests(kNow + seconds{1})).size() == 6);
+  }
+}
+
+TEST_CASE("state store: claiming a request is exclusive") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto store = open_store(path);
+  REQUIRE(store->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+
+  CHECK(value_of(store->claim_request("r1", kNow + seconds{1})));
+  const std::optional<RequestRecord> claimed = value_of(store->request("r1"));
+  REQUIRE(claimed.has_value());
+  CHECK(claimed->state == RequestState::sending);
+  CHECK(claimed->deliveries == 1);
+  CHECK(claimed->updated_at == kNow + seconds{1});
+
+  CHECK_FALSE(value_of(store->claim_request("r1", kNow + seconds{2})));
+  CHECK_FALSE(value_of(store->claim_request("unknown", kNow)));
+  // Another process sees the claim and cannot take it either.
+  auto other = open_store(path);
+  CHECK(value_of(other->request("r1"))->state == RequestState::sending);
+  CHECK_FALSE(value_of(other->claim_request("r1", kNow + seconds{3})));
+  CHECK(value_of(store->request("r1"))->deliveries == 1);
+}
+
+TEST_CASE("state store: statements kept for reuse hold no snapshot between calls") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto daemon = open_store(path);
+  auto operator_cli = open_store(path);
+  // Reads that stop at their first row, and one that reads to the end.
+  CHECK(value_of(daemon->count_requests(RequestState::pending)) == 0);
+  CHECK_FALSE(value_of(daemon->next_due()).has_value());
+  CHECK(value_of(daemon->due_requests(kNow)).empty());
+
+  REQUIRE(operator_cli->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+  CHECK(value_of(daemon->count_requests(RequestState::pending)) == 1);
+  CHECK(value_of(daemon->next_due()) == kNow);
+  CHECK(ids_of(value_of(daemon->due_requests(kNow))) == std::vector<std::string>{"r1"});
+
+  // No read is left open: a checkpoint can take the whole log back.
+  REQUIRE(operator_cli->insert_request(make_request("r2", std::nullopt, kNow)).has_value());
+  CHECK(value_of(daemon->count_requests(RequestState::pending)) == 2);
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA wal_checkpoint(TRUNCATE)") == "0");  // 0: not busy
+
+  SUBCASE("a read nested in a read of the same statement gets its own") {
+    for (const RequestRecord& request : value_of(daemon->due_requests(kNow))) {
+      CHECK(ids_of(value_of(daemon->due_requests(kNow))) ==
+            std::vector<std::string>{"r1", "r2"});
+      CHECK(value_of(daemon->request(request.id))->id == request.id);
+    }
+  }
+  SUBCASE("a statement that failed is ready for the next call") {
+    RequestRecord duplicate = make_request("r1", std::nullopt, kNow);
+    CHECK_FALSE(daemon->insert_request(duplicate).has_value());
+    duplicate.id = "r3";
+    CHECK(daemon->insert_request(duplicate).has_value());
+    CHECK(value_of(operator_cli->count_requests(RequestState::pending)) == 3);
+  }
+}
+TEST_CASE("state store: a failed transaction leaves nothing behind") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+
+  SUBCASE("work that returns an error") {
+    const auto result = store->transaction([&]() -> Expected<void> {
+      auto id = store->insert_incident(make_incident("orders"));
+      REQUIRE(id.has_value());
+      REQUIRE(store->insert_request(make_request("r1", *id, kNow)).has_value());
+      REQUIRE(store->add_event({0, kNow, *id, std::nullopt, "opened", ""}).has_value());
+      return fail("the executor is gone");
+    });
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().message == "the executor is gone");
+  }
+  SUBCASE("a statement that fails half way") {
+    const auto result = store->transaction([&]() -> Expected<void> {
+      REQUIRE(store->insert_incident(make_incident("orders")).has_value());
+      REQUIRE(store->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+      if (auto again = store->insert_request(make_request("r1", std::nullopt, kNow)); !again) {
+        return again;
+      }
+      return {};
+    });
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().message.find("state database") != std::string::npos);
+  }
+  SUBCASE("a nested transaction that fails rolls back the enclosing one") {
+    const auto result = store->transaction([&]() -> Expected<void> {
+      REQUIRE(store->insert_incident(make_incident("orders")).has_value());
+      return store->transaction([&]() -> Expected<void> {
+        REQUIRE(store->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+        return fail("inner");
+      });
+    });
+    REQUIRE_FALSE(result.has_value());
+  }
+  CHECK(value_of(store->incidents(false)).empty());
+  CHECK_FALSE(value_of(store->request("r1")).has_value());
+  CHECK_FALSE(value_of(store->next_due()).has_value());
+
+  // The store is usable afterwards, and a successful transaction commits.
+  const auto committed = store->transaction([&]() -> Expected<void> {
+    auto id = store->insert_incident(make_incident("orders"));
+    if (!id) {
+      return std::unexpected(id.error());
+    }
+    return store->insert_request(make_request("r1", *id, kNow));
+  });
+  CHECK(committed.has_value());
+  CHECK(value_of(store->incidents(false)).size() == 1);
+  CHECK(value_of(store->request("r1")).has_value());
+}
+
+TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty and records nothing") {
+  TemporaryDirectory directory;
+  const std::string path = (directory.path() / "missing-directory" / "state.db").string();
+  const auto opened = StateStore::open(path);
+  REQUIRE_FALSE(opened.has_value());
+  const std::string reason = opened.error().message;
+  CHECK(reason.find("cannot open the state database") == 0);
+
+  const std::unique_ptr<StateStore> store = StateStore::unavailable(path, reason);
+  CHECK(store->unavailable_reason() == reason);
+  CHECK(value_of(store->incidents(true)).empty());
+  CHECK(value_of(store->due_requests(kNow)).empty());
+  SUBCASE("every write fails with the reason") {
+    const auto written = store->transaction([&]() -> Expected<void> {
+      auto id = store->insert_incident(make_incident("orders"));
+      if (!id) {
+        return std::unexpected(id.error());
+      }
+      return {};
+    });
+    REQUIRE_FALSE(written.has_value());
+    CHECK(written.error().message == reason);
+    CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
+    CHECK(value_of(store->incidents(false)).empty());
+    CHECK_FALSE(store->check_writable().has_value());
+  }
+  SUBCASE("reopen fails while the file cannot be opened, then takes it") {
+    CHECK_FALSE(store->reopen().has_value());
+    std::filesystem::create_directory(directory.path() / "missing-directory");
+    CHECK(value_of(store->reopen()));
+    CHECK(store->unavailable_reason().empty());
+    CHECK(store->check_writable().has_value());
+    const std::int64_t id = value_of(store->insert_incident(make_incident("orders")));
+    CHECK(value_of(store->incident(id)).has_value());
+    CHECK(std::filesystem::exists(path));
+  }
+}
+
+}  // namespace
+}  // namespace gapwatch

@@ -289,8 +289,7 @@ TEST_CASE("config: omitted optional keys take their documented defaults") {
 }
 
 TEST_CASE("config: the quickstart example is valid") {
-  const std::filesystem::path source_root =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path source_root = GAPWATCH_SOURCE_DIR;
   const std::string path = (source_root / "examples/quickstart/gapwatch.yaml").string();
   const ConfigResult result = load_config_file(path, lookup_in({}));
   REQUIRE_MESSAGE(result.has_value(), (result ? std::string() : joined(result.error())));

@@ -80,7 +80,8 @@ Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context
 }
 
 Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
-                                                    bool with_nulls) {
+                                                    Counted counted) {
+  const bool with_nulls = counted == Counted::rows_and_non_nulls;
   std::vector<BucketVerdict> buckets;
   buckets.reserve(plan.buckets.size());
   for (const Bucket& bucket : plan.buckets) {
@@ -138,7 +139,8 @@ Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const
   return buckets;
 }
 
-Expected<TotalCounts> read_total_counts(const ResultRows& rows, bool with_nulls) {
+Expected<TotalCounts> read_total_counts(const ResultRows& rows, Counted counted) {
+  const bool with_nulls = counted == Counted::rows_and_non_nulls;
   const std::size_t columns = with_nulls ? 2 : 1;
   if (rows.size() != 1 || rows.front().size() != columns) {
     return fail("the warehouse returned an unexpected result shape for a count");

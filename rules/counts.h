@@ -21,16 +21,20 @@ namespace gapwatch {
 Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context,
                                 const std::optional<std::string>& null_column);
 
+// What a count statement selects: COUNT(*) alone, or COUNT(*) and the
+// COUNT(column) of a null_column too (plan_counts with a null_column).
+enum class Counted { rows, rows_and_non_nulls };
+
 // Rolls the partitioned statement's rows up into the plan's buckets (rows and
 // nulls filled in, nothing judged yet).
 Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
-                                                    bool with_nulls);
+                                                    Counted counted);
 
 struct TotalCounts {
   std::int64_t rows = 0;
   std::int64_t nulls = 0;
 };
-Expected<TotalCounts> read_total_counts(const ResultRows& rows, bool with_nulls);
+Expected<TotalCounts> read_total_counts(const ResultRows& rows, Counted counted);
 
 // Formatting for messages: "100", "2.5", "2%".
 std::string format_number(double value);

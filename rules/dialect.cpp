@@ -1,3 +1,5 @@
+// Dialect's shared parts: names of dialects and encodings, bound parameters,
+// and the SQL every dialect writes the same way around its DialectSql.
 #include "rules/dialect.h"
 
 #include <algorithm>
@@ -10,6 +12,9 @@
 namespace gapwatch {
 
 namespace {
+
+// How much longer than query_timeout the server-side statement limit is.
+constexpr std::chrono::seconds kServerLimitSlack{10};
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -114,6 +119,47 @@ std::string Dialect::quote_name(const QualifiedName& name) const {
   return out;
 }
 
+std::string Dialect::epoch_seconds(std::string_view expression, TimeEncoding encoding) const {
+  const auto apply = [](DialectSql::ExpressionFormat format, std::string_view argument) {
+    return fmt::vformat(format, fmt::make_format_args(argument));
+  };
+  switch (encoding) {
+    case TimeEncoding::instant:
+      return apply(m_sql.epoch_of_time, apply(m_sql.read_instant, expression));
+    case TimeEncoding::wall_clock:
+      return apply(m_sql.epoch_of_time, apply(m_sql.read_wall_clock, expression));
+    case TimeEncoding::wall_clock_text:
+      return apply(m_sql.epoch_of_time, apply(m_sql.read_wall_clock_text, expression));
+    case TimeEncoding::epoch_seconds:
+      return std::string(expression);
+    case TimeEncoding::epoch_milliseconds:
+      return apply(m_sql.milliseconds_epoch, expression);
+  }
+  return std::string(expression);
+}
+
+std::string Dialect::time_placeholder(TimeEncoding encoding) const {
+  switch (encoding) {
+    case TimeEncoding::instant:
+      return std::string(m_sql.instant_placeholder);
+    case TimeEncoding::wall_clock:
+      return std::string(m_sql.wall_clock_placeholder);
+    case TimeEncoding::wall_clock_text:
+    case TimeEncoding::epoch_seconds:
+    case TimeEncoding::epoch_milliseconds:
+      return "?";
+  }
+  return "?";
+}
+
+std::string Dialect::floor_divide(std::string_view expression, std::int64_t divisor) const {
+  return fmt::vformat(m_sql.floor_divide, fmt::make_format_args(expression, divisor));
+}
+
+std::chrono::seconds Dialect::server_statement_limit(std::chrono::seconds query_timeout) {
+  return query_timeout + kServerLimitSlack;
+}
+
 Param Dialect::time_param(Instant instant, TimeEncoding encoding,
                           const TimeZone* warehouse_zone) const {
   const std::int64_t epoch = instant.time_since_epoch().count();
@@ -131,15 +177,15 @@ Param Dialect::time_param(Instant instant, TimeEncoding encoding,
   throw std::logic_error("unknown time encoding");
 }
 
-std::string Dialect::quote_doubling(std::string_view identifier, char quote) {
-  std::string out(1, quote);
+std::string Dialect::quote_doubling(std::string_view identifier, char open, char close) {
+  std::string out(1, open);
   for (const char c : identifier) {
     out += c;
-    if (c == quote) {
-      out += quote;
+    if (c == close) {
+      out += close;
     }
   }
-  out += quote;
+  out += close;
   return out;
 }
 

@@ -2,7 +2,10 @@
 // the rule kinds need (quoting, epoch of a timestamp, casts of bound times,
 // integer division), plus how the warehouse names time types, where its
 // catalog finds a column and what a new connection must set. Each warehouse
-// is one small file (dialect_<name>.cpp).
+// is one small file (dialect_<name>.cpp) holding its DialectSql and the few
+// overrides where it does more than fill in a format; what all share (epoch
+// columns, bare placeholders, the server-side statement limit) is written
+// once in dialect.cpp.
 // Dialects are stateless singletons; thread-safe.
 #pragma once
 
@@ -13,6 +16,8 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "rules/identifier.h"
 #include "rules/time.h"
@@ -57,9 +62,34 @@ struct ColumnLocation {
   friend bool operator==(const ColumnLocation&, const ColumnLocation&) = default;
 };
 
+// The SQL text in which the dialects differ, as format strings fmt checks at
+// compile time. `{}` is the expression (a column, or an aggregate of one).
+struct DialectSql {
+  using ExpressionFormat = fmt::format_string<std::string_view>;
+
+  // The seconds since the epoch of a time column are `epoch_of_time` of the
+  // column read as its encoding says: a zone-aware time, a zone-less one (the
+  // wall clock is read as if it were UTC) or wall-clock text (NULL for text
+  // that is not a time). Each defaults to the expression as it is.
+  ExpressionFormat epoch_of_time = "{}";
+  ExpressionFormat read_instant = "{}";
+  ExpressionFormat read_wall_clock = "{}";
+  ExpressionFormat read_wall_clock_text = "{}";
+  // Seconds of an integer count of milliseconds since the epoch.
+  ExpressionFormat milliseconds_epoch = "({}) / 1000";
+  // The placeholders for a bound time compared with an instant column and
+  // with a wall-clock one. Text and epoch columns compare with a bare `?`.
+  std::string_view instant_placeholder = "?";
+  std::string_view wall_clock_placeholder = "?";
+  // floor(`{0}` / `{1}`) for a non-negative expression, as an integer.
+  fmt::format_string<std::string_view, std::int64_t> floor_divide = "FLOOR(({}) / {})";
+};
+
 class Dialect {
  public:
   virtual ~Dialect() = default;
+  Dialect(const Dialect&) = delete;
+  Dialect& operator=(const Dialect&) = delete;
 
   virtual DialectKind kind() const = 0;
   virtual std::string quote_identifier(std::string_view identifier) const = 0;
@@ -69,19 +99,19 @@ class Dialect {
   // column, or an aggregate of one). For wall-clock encodings this is the wall
   // clock read as if it were UTC; the monitor applies the warehouse zone. NULL
   // when the value cannot be read as a time.
-  virtual std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const = 0;
+  std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const;
 
   // The placeholder for a bound time compared with a raw column of this
   // encoding. Casts apply to the parameter, never to the column, so the
   // comparison stays sargable.
-  virtual std::string time_placeholder(TimeEncoding encoding) const = 0;
+  std::string time_placeholder(TimeEncoding encoding) const;
 
   // The bound value for `instant` against a column of this encoding.
   virtual Param time_param(Instant instant, TimeEncoding encoding,
                            const TimeZone* warehouse_zone) const;
 
   // floor(expression / divisor) for a non-negative expression, as an integer.
-  virtual std::string floor_divide(std::string_view expression, std::int64_t divisor) const = 0;
+  std::string floor_divide(std::string_view expression, std::int64_t divisor) const;
 
   // The GROUP BY clause grouping by the first select-list item, `expression`.
   virtual std::string group_by_first(std::string_view expression) const;
@@ -103,10 +133,19 @@ class Dialect {
   virtual ColumnLocation locate_column(const QualifiedName& table, std::string_view column) const;
 
  protected:
-  // Wraps `identifier` in `quote`, doubling any quote inside it.
-  static std::string quote_doubling(std::string_view identifier, char quote);
+  explicit Dialect(const DialectSql& sql) : m_sql(sql) {}
+
+  // The server-side limit on a statement's run time that backs up the
+  // query_timeout watchdog: a little longer, so that the watchdog cancels
+  // first and its clear error message wins.
+  static std::chrono::seconds server_statement_limit(std::chrono::seconds query_timeout);
+  // Wraps `identifier` in `open` and `close`, doubling any `close` inside it.
+  static std::string quote_doubling(std::string_view identifier, char open, char close);
   // Whether `text` contains `part` (ASCII lowercase), in any case.
   static bool contains_in_any_case(std::string_view text, std::string_view part);
+
+ private:
+  DialectSql m_sql;
 };
 
 const Dialect& dialect_for(DialectKind kind);

@@ -22,50 +22,29 @@ namespace gapwatch {
 
 namespace {
 
-// Slack for the server-side limit: the watchdog cancels first, and its clear
-// error message wins.
-constexpr std::chrono::seconds kServerLimitSlack{10};
-
-constexpr const char* kEpochStart = "'1970-01-01 00:00:00'";
+constexpr DialectSql kSql{
+    // No one function gives the epoch of both types (see above), so each
+    // reading is the whole expression.
+    .read_instant = "UNIX_TIMESTAMP({})",
+    .read_wall_clock = "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {})",
+    // STR_TO_DATE gives NULL for text that is not a time, where CAST would
+    // read '12:xx:00' as 12:00:00.
+    .read_wall_clock_text =
+        "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', STR_TO_DATE({}, '%Y-%m-%d %H:%i:%s'))",
+    .instant_placeholder = "CAST(? AS DATETIME)",
+    .wall_clock_placeholder = "CAST(? AS DATETIME)",
+    // DIV truncates, which is the floor for the non-negative operands here.
+    .floor_divide = "({}) DIV {}",
+};
 
 class MysqlDialect final : public Dialect {
  public:
+  MysqlDialect() : Dialect(kSql) {}
+
   DialectKind kind() const override { return DialectKind::mysql; }
 
   std::string quote_identifier(std::string_view identifier) const override {
-    return quote_doubling(identifier, '`');
-  }
-
-  std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const override {
-    switch (encoding) {
-      case TimeEncoding::instant:
-        return fmt::format("UNIX_TIMESTAMP({})", expression);
-      case TimeEncoding::wall_clock:
-        return fmt::format("TIMESTAMPDIFF(SECOND, {}, {})", kEpochStart, expression);
-      case TimeEncoding::wall_clock_text:
-        // STR_TO_DATE gives NULL for text that is not a time, where CAST
-        // would read '12:xx:00' as 12:00:00.
-        return fmt::format("TIMESTAMPDIFF(SECOND, {}, STR_TO_DATE({}, '%Y-%m-%d %H:%i:%s'))",
-                           kEpochStart, expression);
-      case TimeEncoding::epoch_seconds:
-        return std::string(expression);
-      case TimeEncoding::epoch_milliseconds:
-        return fmt::format("({}) / 1000", expression);
-    }
-    return std::string(expression);
-  }
-
-  std::string time_placeholder(TimeEncoding encoding) const override {
-    switch (encoding) {
-      case TimeEncoding::instant:
-      case TimeEncoding::wall_clock:
-        return "CAST(? AS DATETIME)";
-      case TimeEncoding::wall_clock_text:
-      case TimeEncoding::epoch_seconds:
-      case TimeEncoding::epoch_milliseconds:
-        return "?";
-    }
-    return "?";
+    return quote_doubling(identifier, '`', '`');
   }
 
   Param time_param(Instant instant, TimeEncoding encoding,
@@ -85,14 +64,9 @@ class MysqlDialect final : public Dialect {
     return Dialect::native_encoding(type_name);
   }
 
-  std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
-    // DIV truncates, which is the floor for the non-negative operands here.
-    return fmt::format("({}) DIV {}", expression, divisor);
-  }
-
   std::vector<std::string> session_setup(std::chrono::seconds query_timeout) const override {
     return {fmt::format("SET time_zone = '+00:00' /*M!100108 , max_statement_time = {} */",
-                        (query_timeout + kServerLimitSlack).count())};
+                        server_statement_limit(query_timeout).count())};
   }
 
   ColumnLocation locate_column(const QualifiedName& table, std::string_view column) const override {

@@ -25,10 +25,14 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::chrono::seconds kServerLimitSlack{10};
-
-constexpr const char* kInstantFormat = "'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'";
-constexpr const char* kWallClockFormat = "'YYYY-MM-DD HH24:MI:SS'";
+constexpr DialectSql kSql{
+    .epoch_of_time = "DATE_PART(EPOCH_SECOND, {})",
+    // A DATE becomes its midnight.
+    .read_wall_clock = "CAST({} AS TIMESTAMP_NTZ)",
+    .read_wall_clock_text = "TRY_TO_TIMESTAMP_NTZ({}, 'YYYY-MM-DD HH24:MI:SS')",
+    .instant_placeholder = "TO_TIMESTAMP_TZ(?, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM')",
+    .wall_clock_placeholder = "TO_TIMESTAMP_NTZ(?, 'YYYY-MM-DD HH24:MI:SS')",
+};
 
 // Would Snowflake read `identifier` unquoted, and fold it to uppercase?
 bool folds_to_uppercase(std::string_view identifier) {
@@ -61,42 +65,12 @@ std::string stored_name(std::string_view identifier) {
 
 class SnowflakeDialect final : public Dialect {
  public:
+  SnowflakeDialect() : Dialect(kSql) {}
+
   DialectKind kind() const override { return DialectKind::snowflake; }
 
   std::string quote_identifier(std::string_view identifier) const override {
-    return quote_doubling(stored_name(identifier), '"');
-  }
-
-  std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const override {
-    switch (encoding) {
-      case TimeEncoding::instant:
-        return fmt::format("DATE_PART(EPOCH_SECOND, {})", expression);
-      case TimeEncoding::wall_clock:
-        // A DATE becomes its midnight.
-        return fmt::format("DATE_PART(EPOCH_SECOND, CAST({} AS TIMESTAMP_NTZ))", expression);
-      case TimeEncoding::wall_clock_text:
-        return fmt::format("DATE_PART(EPOCH_SECOND, TRY_TO_TIMESTAMP_NTZ({}, {}))", expression,
-                           kWallClockFormat);
-      case TimeEncoding::epoch_seconds:
-        return std::string(expression);
-      case TimeEncoding::epoch_milliseconds:
-        return fmt::format("({}) / 1000", expression);
-    }
-    return std::string(expression);
-  }
-
-  std::string time_placeholder(TimeEncoding encoding) const override {
-    switch (encoding) {
-      case TimeEncoding::instant:
-        return fmt::format("TO_TIMESTAMP_TZ(?, {})", kInstantFormat);
-      case TimeEncoding::wall_clock:
-        return fmt::format("TO_TIMESTAMP_NTZ(?, {})", kWallClockFormat);
-      case TimeEncoding::wall_clock_text:
-      case TimeEncoding::epoch_seconds:
-      case TimeEncoding::epoch_milliseconds:
-        return "?";
-    }
-    return "?";
+    return quote_doubling(stored_name(identifier), '"', '"');
   }
 
   Param time_param(Instant instant, TimeEncoding encoding,
@@ -109,13 +83,9 @@ class SnowflakeDialect final : public Dialect {
     return Dialect::time_param(instant, encoding, warehouse_zone);
   }
 
-  std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
-    return fmt::format("FLOOR(({}) / {})", expression, divisor);
-  }
-
   std::vector<std::string> session_setup(std::chrono::seconds query_timeout) const override {
     return {fmt::format("ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = {}",
-                        (query_timeout + kServerLimitSlack).count())};
+                        server_statement_limit(query_timeout).count())};
   }
 
   ColumnLocation locate_column(const QualifiedName& table, std::string_view column) const override {

@@ -22,59 +22,28 @@ namespace gapwatch {
 
 namespace {
 
-std::string minutes_and_seconds(std::string_view minutes_of, std::string_view seconds_of) {
-  return fmt::format("CAST(DATEDIFF(MINUTE, '19700101', {}) AS BIGINT) * 60 + DATEPART(SECOND, {})",
-                     minutes_of, seconds_of);
-}
+constexpr DialectSql kSql{
+    // The minutes since the epoch, as a bigint, and the second of the minute.
+    .epoch_of_time =
+        "CAST(DATEDIFF(MINUTE, '19700101', {0}) AS BIGINT) * 60 + DATEPART(SECOND, {0})",
+    .read_wall_clock = "CAST({} AS DATETIME2)",
+    // TRY_CAST gives NULL for text that is not a time.
+    .read_wall_clock_text = "TRY_CAST({} AS DATETIME2)",
+    .instant_placeholder = "CAST(? AS DATETIMEOFFSET)",
+    .wall_clock_placeholder = "CAST(? AS DATETIME2)",
+    // Integer division truncates, which is the floor for the non-negative
+    // operands here; FLOOR covers decimal epoch columns.
+    .floor_divide = "FLOOR(({}) / {})",
+};
 
 class SqlServerDialect final : public Dialect {
  public:
+  SqlServerDialect() : Dialect(kSql) {}
+
   DialectKind kind() const override { return DialectKind::sqlserver; }
 
   std::string quote_identifier(std::string_view identifier) const override {
-    std::string out = "[";
-    for (const char c : identifier) {
-      out += c;
-      if (c == ']') {
-        out += ']';
-      }
-    }
-    return out + "]";
-  }
-
-  std::string epoch_seconds(std::string_view expression, TimeEncoding encoding) const override {
-    switch (encoding) {
-      case TimeEncoding::instant:
-        return minutes_and_seconds(expression, expression);
-      case TimeEncoding::wall_clock: {
-        const std::string wall = fmt::format("CAST({} AS DATETIME2)", expression);
-        return minutes_and_seconds(wall, wall);
-      }
-      case TimeEncoding::wall_clock_text: {
-        // TRY_CAST gives NULL for text that is not a time.
-        const std::string wall = fmt::format("TRY_CAST({} AS DATETIME2)", expression);
-        return minutes_and_seconds(wall, wall);
-      }
-      case TimeEncoding::epoch_seconds:
-        return std::string(expression);
-      case TimeEncoding::epoch_milliseconds:
-        return fmt::format("({}) / 1000", expression);
-    }
-    return std::string(expression);
-  }
-
-  std::string time_placeholder(TimeEncoding encoding) const override {
-    switch (encoding) {
-      case TimeEncoding::instant:
-        return "CAST(? AS DATETIMEOFFSET)";
-      case TimeEncoding::wall_clock:
-        return "CAST(? AS DATETIME2)";
-      case TimeEncoding::wall_clock_text:
-      case TimeEncoding::epoch_seconds:
-      case TimeEncoding::epoch_milliseconds:
-        return "?";
-    }
-    return "?";
+    return quote_doubling(identifier, '[', ']');
   }
 
   std::optional<TimeEncoding> native_encoding(std::string_view type_name) const override {
@@ -84,12 +53,6 @@ class SqlServerDialect final : public Dialect {
       return std::nullopt;
     }
     return Dialect::native_encoding(type_name);
-  }
-
-  std::string floor_divide(std::string_view expression, std::int64_t divisor) const override {
-    // Integer division truncates, which is the floor for the non-negative
-    // operands here; FLOOR covers decimal epoch columns.
-    return fmt::format("FLOOR(({}) / {})", expression, divisor);
   }
 
   std::string group_by_first(std::string_view expression) const override {

@@ -35,7 +35,7 @@ Expected<QueryPlan> plan_null_rate(const RuleSpec& spec, const PlanContext& cont
 Verdict judge_null_rate(const RuleSpec& spec, const QueryPlan& plan, const ResultRows& rows) {
   const std::string unit = fmt::format("NULL in {}", *spec.column);
   if (spec.partition) {
-    auto buckets = roll_up_counts(plan, rows, true);
+    auto buckets = roll_up_counts(plan, rows, Counted::rows_and_non_nulls);
     if (!buckets) {
       return error_verdict(buckets.error().message);
     }
@@ -72,7 +72,7 @@ Verdict judge_null_rate(const RuleSpec& spec, const QueryPlan& plan, const Resul
     return judge_buckets(spec, std::move(*buckets), measure);
   }
 
-  auto totals = read_total_counts(rows, true);
+  auto totals = read_total_counts(rows, Counted::rows_and_non_nulls);
   if (!totals) {
     return error_verdict(totals.error().message);
   }

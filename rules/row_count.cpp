@@ -14,7 +14,7 @@ Expected<QueryPlan> plan_row_count(const RuleSpec& spec, const PlanContext& cont
 
 Verdict judge_row_count(const RuleSpec& spec, const QueryPlan& plan, const ResultRows& rows) {
   if (spec.partition) {
-    auto buckets = roll_up_counts(plan, rows, false);
+    auto buckets = roll_up_counts(plan, rows, Counted::rows);
     if (!buckets) {
       return error_verdict(buckets.error().message);
     }
@@ -29,7 +29,7 @@ Verdict judge_row_count(const RuleSpec& spec, const QueryPlan& plan, const Resul
     return judge_buckets(spec, std::move(*buckets), measure);
   }
 
-  auto totals = read_total_counts(rows, false);
+  auto totals = read_total_counts(rows, Counted::rows);
   if (!totals) {
     return error_verdict(totals.error().message);
   }

@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
-#include <mutex>
 #include <stdexcept>
 
 #include <date/date.h>
 #include <date/tz.h>
 #include <fmt/format.h>
+
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -160,9 +161,9 @@ Expected<const TimeZone*> find_time_zone(std::string_view name) {
                             name));
   }
   // One TimeZone per zone, kept for the life of the process like the zone.
-  static std::mutex mutex;
-  static std::map<const date::time_zone*, TimeZone> zones;
-  std::lock_guard lock(mutex);
+  static Mutex mutex;
+  static std::map<const date::time_zone*, TimeZone> zones GUARDED_BY(mutex);
+  MutexLock lock(mutex);
   return &zones.try_emplace(zone, zone).first->second;
 }
 

@@ -1,3 +1,5 @@
+// Auth: token requests and the reading of token endpoints' answers (see
+// auth.h). Pure; thread-safe.
 #include "triggers/auth.h"
 
 #include <algorithm>
@@ -20,6 +22,12 @@ bool usable_token(std::string_view token) {
   return !token.empty() &&
          std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
+
+// A token endpoint's answer that holds a usable access_token.
+struct TokenAnswer {
+  nlohmann::json document;
+  std::string access_token;
+};
 
 Expected<nlohmann::json> token_document(const HttpClientResponse& response, std::string_view what) {
   if (response.status < 200 || response.status >= 300) {
@@ -49,6 +57,20 @@ Expected<std::string> access_token_of(const nlohmann::json& document, std::strin
                     what));
   }
   return token;
+}
+
+// The answer of `what` (named in errors): a successful status and a JSON
+// object with an access_token fit for an Authorization header.
+Expected<TokenAnswer> read_token_answer(const HttpClientResponse& response, std::string_view what) {
+  auto document = token_document(response, what);
+  if (!document) {
+    return std::unexpected(document.error());
+  }
+  auto token = access_token_of(*document, what);
+  if (!token) {
+    return std::unexpected(token.error());
+  }
+  return TokenAnswer{std::move(*document), std::move(*token)};
 }
 
 // base64url (RFC 4648 §5) without padding, as in JWTs.
@@ -118,16 +140,12 @@ HttpClientRequest token_request(const AirflowLogin& login) {
 
 Expected<AccessToken> parse_oauth2_token_response(const HttpClientResponse& response, Instant now) {
   constexpr std::string_view kWhat = "the token endpoint";
-  auto document = token_document(response, kWhat);
-  if (!document) {
-    return std::unexpected(document.error());
+  auto answer = read_token_answer(response, kWhat);
+  if (!answer) {
+    return std::unexpected(answer.error());
   }
-  auto token = access_token_of(*document, kWhat);
-  if (!token) {
-    return std::unexpected(token.error());
-  }
-  if (const auto type = document->find("token_type");
-      type != document->end() && type->is_string()) {
+  const nlohmann::json& document = answer->document;
+  if (const auto type = document.find("token_type"); type != document.end() && type->is_string()) {
     std::string lower = type->get<std::string>();
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -139,7 +157,7 @@ Expected<AccessToken> parse_oauth2_token_response(const HttpClientResponse& resp
   // expires_in is a number of seconds (RFC 6749 §5.1); Azure AD v1 endpoints
   // send it as a string.
   std::chrono::seconds lifetime = kDefaultTokenLifetime;
-  if (const auto expires = document->find("expires_in"); expires != document->end()) {
+  if (const auto expires = document.find("expires_in"); expires != document.end()) {
     double seconds = -1;
     if (expires->is_number()) {
       seconds = expires->get<double>();
@@ -156,23 +174,18 @@ Expected<AccessToken> parse_oauth2_token_response(const HttpClientResponse& resp
     }
     lifetime = std::chrono::seconds{static_cast<std::int64_t>(std::min(seconds, 1e9))};
   }
-  return AccessToken{std::move(*token), now + lifetime};
+  return AccessToken{std::move(answer->access_token), now + lifetime};
 }
 
 Expected<AccessToken> parse_airflow_token_response(const HttpClientResponse& response,
                                                    Instant now) {
-  constexpr std::string_view kWhat = "the Airflow login";
-  auto document = token_document(response, kWhat);
-  if (!document) {
-    return std::unexpected(document.error());
-  }
-  auto token = access_token_of(*document, kWhat);
-  if (!token) {
-    return std::unexpected(token.error());
+  auto answer = read_token_answer(response, "the Airflow login");
+  if (!answer) {
+    return std::unexpected(answer.error());
   }
   // Airflow states the lifetime only inside the JWT.
-  const Instant expires_at = jwt_expiry(*token).value_or(now + kDefaultTokenLifetime);
-  return AccessToken{std::move(*token), expires_at};
+  const Instant expires_at = jwt_expiry(answer->access_token).value_or(now + kDefaultTokenLifetime);
+  return AccessToken{std::move(answer->access_token), expires_at};
 }
 
 std::optional<Instant> jwt_expiry(std::string_view jwt) {

@@ -1,12 +1,16 @@
+// CurlLibrary: dlopen of libcurl and the look-up of the functions gapwatch
+// calls (see curl_library.h). One load at a time, under a function-local
+// mutex.
 #include "triggers/curl_library.h"
 
 #include <dlfcn.h>
 
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -65,9 +69,9 @@ Loaded load() {
 }  // namespace
 
 Expected<const CurlLibrary*> curl_library() {
-  static std::mutex mutex;
-  static std::optional<CurlLibrary> library;  // guarded by mutex; set once loaded
-  std::lock_guard lock(mutex);
+  static Mutex mutex;
+  static std::optional<CurlLibrary> library GUARDED_BY(mutex);  // set once loaded
+  MutexLock lock(mutex);
   if (library) {
     return &*library;
   }

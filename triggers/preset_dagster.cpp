@@ -94,6 +94,13 @@ nlohmann::json execution_tags(const DagsterSpec& spec, const BackfillRequest& re
   return tags;
 }
 
+// The GraphQL request body for launchPartitionBackfill.
+nlohmann::json launch_backfill_body(nlohmann::json params) {
+  return {{"query", kLaunchBackfillMutation},
+          {"variables", {{"backfillParams", std::move(params)}}},
+          {"operationName", "GapwatchLaunchPartitionBackfill"}};
+}
+
 std::string window_text(const BackfillRequest& request) {
   return fmt::format("{} .. {}", format_rfc3339(request.window_start),
                      format_rfc3339(request.window_end));
@@ -188,14 +195,11 @@ Expected<PresetRequest> build_dagster_request(const DagsterSpec& spec,
       if (!set_name) {
         return std::unexpected(set_name.error());
       }
-      nlohmann::json params = {
-          {"selector",
-           {{"partitionSetName", std::move(*set_name)}, {"repositorySelector", *selector}}},
-          {"partitionNames", *keys},
-          {"tags", tags}};
-      body = {{"query", kLaunchBackfillMutation},
-              {"variables", {{"backfillParams", std::move(params)}}},
-              {"operationName", "GapwatchLaunchPartitionBackfill"}};
+      body = launch_backfill_body(
+          {{"selector",
+            {{"partitionSetName", std::move(*set_name)}, {"repositorySelector", *selector}}},
+           {"partitionNames", *keys},
+           {"tags", tags}});
       break;
     }
     case DagsterSpec::Target::assets: {
@@ -205,10 +209,7 @@ Expected<PresetRequest> build_dagster_request(const DagsterSpec& spec,
             {{"assetKey", {{"path", path}}},
              {"partitions", {{"range", {{"start", keys->front()}, {"end", keys->back()}}}}}});
       }
-      nlohmann::json params = {{"partitionsByAssets", std::move(by_asset)}, {"tags", tags}};
-      body = {{"query", kLaunchBackfillMutation},
-              {"variables", {{"backfillParams", std::move(params)}}},
-              {"operationName", "GapwatchLaunchPartitionBackfill"}};
+      body = launch_backfill_body({{"partitionsByAssets", std::move(by_asset)}, {"tags", tags}});
       break;
     }
     case DagsterSpec::Target::job: {

@@ -1,3 +1,5 @@
+// TokenCache: one access token per executor, fetched again before it
+// expires (see token_cache.h).
 #include "triggers/token_cache.h"
 
 #include <algorithm>
@@ -5,7 +7,7 @@
 namespace gapwatch {
 
 Expected<std::string> TokenCache::token(const Fetch& fetch) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const Instant now = m_clock.now();
   if (m_token && now < m_refresh_at) {
     return *m_token;
@@ -30,7 +32,7 @@ Expected<std::string> TokenCache::token(const Fetch& fetch) {
 }
 
 void TokenCache::invalidate(std::string_view token) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_token && *m_token == token) {
     m_token.reset();
   }

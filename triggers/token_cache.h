@@ -3,20 +3,20 @@
 // shorter) and then fetched again. Fetching is the caller's function, so the
 // cache itself does no I/O; time comes from the injected Clock. A failed fetch
 // is not cached: the next delivery tries again (meanwhile a token that has not
-// expired yet is still used). Thread-safe: one fetch at a
-// time, and deliveries that need a token meanwhile wait for it rather than
-// each asking the endpoint.
+// expired yet is still used). Thread-safe: m_mutex is held across a fetch, so
+// there is one fetch at a time, and deliveries that need a token meanwhile
+// wait for it rather than each asking the endpoint.
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "rules/clock.h"
 #include "rules/error.h"
+#include "rules/mutex.h"
 #include "triggers/auth.h"
 
 namespace gapwatch {
@@ -40,10 +40,10 @@ class TokenCache {
  private:
   const Clock& m_clock;
   const std::chrono::seconds m_refresh_margin;
-  std::mutex m_mutex;
-  std::optional<std::string> m_token;  // guarded by m_mutex
-  Instant m_refresh_at;                // guarded by m_mutex: fetch again from then on
-  Instant m_expires_at;                // guarded by m_mutex
+  Mutex m_mutex;
+  std::optional<std::string> m_token GUARDED_BY(m_mutex);
+  Instant m_refresh_at GUARDED_BY(m_mutex);  // fetch again from then on
+  Instant m_expires_at GUARDED_BY(m_mutex);
 };
 
 }  // namespace gapwatch

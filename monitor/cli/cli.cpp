@@ -1,3 +1,4 @@
+// Command-line parsing with CLI11 (see cli.h). Main thread only.
 #include "monitor/cli/cli.h"
 
 #include <CLI/CLI.hpp>
@@ -121,7 +122,8 @@ int run_cli(int argc, char** argv) {
     return check_command(check_options);
   }
   if (explain->parsed()) {
-    return explain_command(explain_options, inline_params);
+    return explain_command(explain_options,
+                           inline_params ? ExplainParams::inline_literals : ExplainParams::listed);
   }
   if (run->parsed()) {
     run_options.verbose = verbose;

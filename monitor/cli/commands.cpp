@@ -1,34 +1,27 @@
+// The commands that read the configuration and the warehouses but keep no
+// state: validate, check (evaluate rules once) and explain (print their SQL).
 #include "monitor/cli/commands.h"
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "monitor/config/config.h"
-#include "monitor/warehouse/evaluator.h"
+#include "monitor/cli/load_config.h"
 #include "monitor/cli/report.h"
-#include "monitor/daemon/system_clock.h"
+#include "monitor/config/config.h"
 #include "monitor/config/yaml_reader.h"
+#include "monitor/daemon/system_clock.h"
+#include "monitor/warehouse/evaluator.h"
 
 namespace gapwatch {
 
 namespace {
 
 constexpr std::size_t kCheckWorkers = 8;
-
-std::optional<Config> load_or_report(const std::string& path) {
-  auto config = load_config_file(path, process_environment());
-  if (!config) {
-    for (const ConfigError& error : config.error()) {
-      fmt::print(stderr, "{}\n", error.format());
-    }
-    return std::nullopt;
-  }
-  return std::move(*config);
-}
 
 // The rules named with --rule (all when none), or empty after reporting an
 // unknown name.
@@ -68,6 +61,43 @@ std::optional<Instant> resolve_now(const std::optional<std::string>& text) {
     return std::nullopt;
   }
   return *parsed;
+}
+
+// What check and explain share: the configuration, the rules chosen with
+// --rule, the instant given with --now, and an evaluator over the configured
+// warehouses. Built in place, as the warehouses and the evaluator hold
+// references.
+struct RuleEvaluation {
+  RuleEvaluation(std::unique_ptr<const Config> loaded, std::vector<const RuleConfig*> chosen,
+                 Instant at)
+      : config(std::move(loaded)),
+        rules(std::move(chosen)),
+        now(at),
+        warehouses(*config, watchdog),
+        evaluator(warehouses) {}
+
+  std::unique_ptr<const Config> config;
+  std::vector<const RuleConfig*> rules;  // into *config
+  Instant now;
+  QueryWatchdog watchdog;
+  Warehouses warehouses;
+  Evaluator evaluator;
+};
+
+// The evaluation `options` ask for, or null after reporting an invalid
+// configuration, rule name or --now.
+std::unique_ptr<RuleEvaluation> prepare_evaluation(const CheckOptions& options) {
+  auto loaded = load_config_or_report(options.config_path);
+  if (!loaded) {
+    return nullptr;
+  }
+  auto config = std::make_unique<const Config>(std::move(*loaded));
+  auto rules = select_rules(*config, options.rules);
+  const auto now = resolve_now(options.now);
+  if (!rules || !now) {
+    return nullptr;
+  }
+  return std::make_unique<RuleEvaluation>(std::move(config), std::move(*rules), *now);
 }
 
 // Evaluates `rules` concurrently; results keep the order of `rules`.
@@ -111,7 +141,7 @@ std::string inline_parameters(const QueryPlan& plan) {
 }  // namespace
 
 int validate_command(const std::string& config_path) {
-  const auto config = load_or_report(config_path);
+  const auto config = load_config_or_report(config_path);
   if (!config) {
     return kExitInvalid;
   }
@@ -125,48 +155,35 @@ int check_command(const CheckOptions& options) {
     fmt::print(stderr, "error: --output must be text or json\n");
     return kExitInvalid;
   }
-  const auto config = load_or_report(options.config_path);
-  if (!config) {
+  const auto evaluation = prepare_evaluation(options);
+  if (!evaluation) {
     return kExitInvalid;
   }
-  const auto rules = select_rules(*config, options.rules);
-  const auto now = resolve_now(options.now);
-  if (!rules || !now) {
-    return kExitInvalid;
-  }
-  QueryWatchdog watchdog;
-  Warehouses warehouses(*config, watchdog);
-  Evaluator evaluator(warehouses);
-  const std::vector<RuleResult> results = evaluate_all(evaluator, *rules, *now);
+  const Instant now = evaluation->now;
+  const std::vector<RuleResult> results =
+      evaluate_all(evaluation->evaluator, evaluation->rules, now);
   for (const RuleResult& result : results) {
     if (result.verdict.status == Status::error) {
       spdlog::debug("rule {}: {}", result.rule, result.verdict.message);
     }
   }
   const std::string rendered =
-      options.output == "json" ? render_json(results, *now) : render_text(results);
+      options.output == "json" ? render_json(results, now) : render_text(results);
   std::fwrite(rendered.data(), 1, rendered.size(), stdout);
   return check_exit_code(results);
 }
 
-int explain_command(const CheckOptions& options, bool inline_params) {
-  const auto config = load_or_report(options.config_path);
-  if (!config) {
+int explain_command(const CheckOptions& options, ExplainParams params) {
+  const auto evaluation = prepare_evaluation(options);
+  if (!evaluation) {
     return kExitInvalid;
   }
-  const auto rules = select_rules(*config, options.rules);
-  const auto now = resolve_now(options.now);
-  if (!rules || !now) {
-    return kExitInvalid;
-  }
-  QueryWatchdog watchdog;
-  Warehouses warehouses(*config, watchdog);
-  Evaluator evaluator(warehouses);
+  const Instant now = evaluation->now;
   int exit_code = 0;
-  for (const RuleConfig* rule : *rules) {
+  for (const RuleConfig* rule : evaluation->rules) {
     fmt::print("-- rule {}: {} on {}.{} at {}\n", rule->spec.name, to_string(rule->spec.check),
-               rule->spec.warehouse, rule->spec.table.display(), format_rfc3339(*now));
-    auto plan = evaluator.plan(*rule, *now);
+               rule->spec.warehouse, rule->spec.table.display(), format_rfc3339(now));
+    auto plan = evaluation->evaluator.plan(*rule, now);
     if (!plan) {
       fmt::print("-- error: {}\n\n", plan.error().message);
       exit_code = 3;
@@ -177,15 +194,18 @@ int explain_command(const CheckOptions& options, bool inline_params) {
                  plan->buckets.size(), format_rfc3339(plan->buckets.front().start),
                  format_rfc3339(plan->buckets.back().end), plan->granules.size);
     }
-    if (inline_params) {
-      fmt::print("{};\n\n", inline_parameters(*plan));
-      continue;
+    switch (params) {
+      case ExplainParams::inline_literals:
+        fmt::print("{};\n\n", inline_parameters(*plan));
+        break;
+      case ExplainParams::listed:
+        fmt::print("{};\n", plan->sql);
+        for (std::size_t i = 0; i < plan->params.size(); ++i) {
+          fmt::print("-- ${} = {}\n", i + 1, plan->params[i].display());
+        }
+        fmt::print("\n");
+        break;
     }
-    fmt::print("{};\n", plan->sql);
-    for (std::size_t i = 0; i < plan->params.size(); ++i) {
-      fmt::print("-- ${} = {}\n", i + 1, plan->params[i].display());
-    }
-    fmt::print("\n");
   }
   return exit_code;
 }

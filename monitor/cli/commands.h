@@ -18,6 +18,12 @@ struct CheckOptions {
   std::string output = "text";
 };
 
+// How explain shows a statement's bound parameters.
+enum class ExplainParams {
+  listed,           // `?` placeholders, the values listed below the statement
+  inline_literals,  // written into the statement as literals, to run it by hand
+};
+
 struct RunOptions {
   std::string config_path = "gapwatch.yaml";
   bool verbose = false;
@@ -49,6 +55,6 @@ int run_command(const RunOptions& options);
 int incidents_command(const IncidentsOptions& options);
 int backfill_command(const BackfillOptions& options);
 int check_command(const CheckOptions& options);
-int explain_command(const CheckOptions& options, bool inline_params);
+int explain_command(const CheckOptions& options, ExplainParams params);
 
 }  // namespace gapwatch

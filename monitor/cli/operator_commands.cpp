@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "monitor/cli/commands.h"
+#include "monitor/cli/load_config.h"
 #include "monitor/config/config.h"
 #include "monitor/daemon/daemon.h"
 #include "monitor/daemon/dispatcher.h"
@@ -24,17 +25,6 @@
 namespace gapwatch {
 
 namespace {
-
-std::optional<Config> load_config_or_report(const std::string& path) {
-  auto config = load_config_file(path, process_environment());
-  if (!config) {
-    for (const ConfigError& error : config.error()) {
-      fmt::print(stderr, "{}\n", error.format());
-    }
-    return std::nullopt;
-  }
-  return std::move(*config);
-}
 
 std::string current_user() {
   if (const char* user = std::getenv("USER")) {

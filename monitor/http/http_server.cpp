@@ -1,3 +1,5 @@
+// HttpServer: civetweb underneath, requests turned into HttpRequest and
+// HttpResponse (see http_server.h).
 #include "monitor/http/http_server.h"
 
 #include <civetweb.h>
@@ -38,14 +40,17 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string url_decode(std::string_view text, bool plus_is_space) {
+// Where a URL's text comes from: a '+' is a space in a query, itself in a path.
+enum class UrlPart { path, query };
+
+std::string url_decode(std::string_view text, UrlPart part) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
         hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
       i += 2;
-    } else if (plus_is_space && text[i] == '+') {
+    } else if (part == UrlPart::query && text[i] == '+') {
       out += ' ';
     } else {
       out += text[i];
@@ -60,8 +65,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const std::size_t equals = pair.find('=');
-    values[url_decode(pair.substr(0, equals), true)] =
-        equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
+    values[url_decode(pair.substr(0, equals), UrlPart::query)] =
+        equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), UrlPart::query);
     if (amp == std::string_view::npos) {
       break;
     }
@@ -74,11 +79,17 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 // connection (a streamed body to an HTTP/1.0 client).
 enum class Framing { length, chunked, until_close };
 
-void send(mg_connection* connection, const HttpResponse& response, bool head_only = false,
-          bool http_1_0 = false) {
-  const Framing framing = !response.stream ? Framing::length
-                          : http_1_0       ? Framing::until_close
-                                           : Framing::chunked;
+// Whether the body follows the head: not in the answer to a HEAD request.
+enum class Body { sent, omitted };
+
+// The client's HTTP version: an HTTP/1.0 client cannot read chunks.
+enum class HttpVersion { v1_0, v1_1 };
+
+void send(mg_connection* connection, const HttpResponse& response, Body body = Body::sent,
+          HttpVersion version = HttpVersion::v1_1) {
+  const Framing framing = !response.stream               ? Framing::length
+                          : version == HttpVersion::v1_0 ? Framing::until_close
+                                                         : Framing::chunked;
   std::string head = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{}Connection: close\r\n"
       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
@@ -91,7 +102,7 @@ void send(mg_connection* connection, const HttpResponse& response, bool head_onl
   }
   head += "\r\n";
   mg_write(connection, head.data(), head.size());
-  if (head_only) {
+  if (body == Body::omitted) {
     return;
   }
   if (!response.stream) {
@@ -128,7 +139,8 @@ int HttpServer::handle(mg_connection* connection, void* self) {
   const mg_request_info* info = mg_get_request_info(connection);
   HttpRequest request;
   request.method = info->request_method != nullptr ? info->request_method : "";
-  request.path = url_decode(info->local_uri_raw != nullptr ? info->local_uri_raw : "/", false);
+  request.path =
+      url_decode(info->local_uri_raw != nullptr ? info->local_uri_raw : "/", UrlPart::path);
   if (info->query_string != nullptr) {
     request.query = parse_query(info->query_string);
   }
@@ -160,8 +172,11 @@ int HttpServer::handle(mg_connection* connection, void* self) {
     spdlog::error("http: {} {}: {}", request.method, request.path, error.what());
     response = HttpResponse{500, "application/json", R"({"error":"internal error"})", {}, {}};
   }
-  const bool http_1_0 = info->http_version != nullptr && std::string_view(info->http_version) == "1.0";
-  send(connection, response, request.method == "HEAD", http_1_0);
+  const HttpVersion version =
+      info->http_version != nullptr && std::string_view(info->http_version) == "1.0"
+          ? HttpVersion::v1_0
+          : HttpVersion::v1_1;
+  send(connection, response, request.method == "HEAD" ? Body::omitted : Body::sent, version);
   return response.status;
 }
 

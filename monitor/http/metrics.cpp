@@ -1,3 +1,5 @@
+// Metrics: the per-rule families written by hand and the rest through
+// prometheus-cpp (see metrics.h).
 #include "monitor/http/metrics.h"
 
 #include <charconv>
@@ -195,7 +197,7 @@ Metrics::RuleSeries Metrics::make_series(const RuleConfig& rule) {
 }
 
 void Metrics::set_rules(const std::vector<RuleConfig>& rules) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   std::map<std::string, RuleSeries> next;
   for (const RuleConfig& rule : rules) {
     RuleSeries series = make_series(rule);
@@ -235,7 +237,7 @@ void Metrics::record_result(const RuleResult& result) {
   m_queries.Add({{"warehouse", result.warehouse}, {"result", std::string(to_string(result.query))}})
       .Increment();
 
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const auto found = m_rules.find(result.rule);
   if (found == m_rules.end()) {
     // The rule was removed by a reload while it ran; its warehouse may have
@@ -274,21 +276,21 @@ void Metrics::record_result(const RuleResult& result) {
 }
 
 void Metrics::record_skipped(const std::string& rule) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (const auto found = m_rules.find(rule); found != m_rules.end()) {
     found->second.skipped += 1;
   }
 }
 
 void Metrics::record_incident_opened(const std::string& rule) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (const auto found = m_rules.find(rule); found != m_rules.end()) {
     found->second.incidents_opened += 1;
   }
 }
 
 void Metrics::set_incidents(const std::map<std::string, bool>& active) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   for (auto& [name, series] : m_rules) {
     const auto found = active.find(name);
     series.incident_open = found != active.end();
@@ -317,7 +319,7 @@ void Metrics::set_config_reload(bool successful, Instant at) {
 }
 
 void Metrics::set_next_evaluation(const std::string& rule, std::optional<Instant> at) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const auto found = m_rules.find(rule);
   if (found == m_rules.end() || !at) {
     return;  // while it runs, the last due time stays
@@ -326,7 +328,7 @@ void Metrics::set_next_evaluation(const std::string& rule, std::optional<Instant
 }
 
 std::map<std::string, bool> Metrics::warehouses_up() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_warehouses_up;
 }
 
@@ -450,7 +452,7 @@ void Metrics::render(const std::function<bool(std::string_view)>& write) const {
         }
         piece.clear();
       }
-      std::lock_guard lock(m_mutex);
+      MutexLock lock(m_mutex);
       auto rule = after ? m_rules.upper_bound(*after) : m_rules.begin();
       for (; rule != m_rules.end() && piece.size() < kPieceSize; ++rule) {
         family.write(piece, rule->second);

@@ -15,7 +15,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +28,7 @@
 
 #include "monitor/config/config.h"
 #include "monitor/warehouse/evaluator.h"
+#include "rules/mutex.h"
 #include "triggers/executor.h"
 
 namespace gapwatch {
@@ -108,9 +108,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& m_reload_timestamp;
   prometheus::Family<prometheus::Gauge>& m_build_info;
 
-  mutable std::mutex m_mutex;
-  std::map<std::string, RuleSeries> m_rules;    // guarded by m_mutex
-  std::map<std::string, bool> m_warehouses_up;  // guarded by m_mutex
+  mutable Mutex m_mutex;
+  std::map<std::string, RuleSeries> m_rules GUARDED_BY(m_mutex);
+  std::map<std::string, bool> m_warehouses_up GUARDED_BY(m_mutex);
 };
 
 }  // namespace gapwatch

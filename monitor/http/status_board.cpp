@@ -1,3 +1,4 @@
+// StatusBoard: the rules' latest results, by name (see status_board.h).
 #include "monitor/http/status_board.h"
 
 namespace gapwatch {
@@ -8,7 +9,7 @@ RuleStatus* StatusBoard::find(const std::string& rule) {
 }
 
 void StatusBoard::set_rules(const std::vector<RuleConfig>& rules) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   std::vector<RuleStatus> next;
   std::unordered_map<std::string, std::size_t> index;
   next.reserve(rules.size());
@@ -28,28 +29,28 @@ void StatusBoard::set_rules(const std::vector<RuleConfig>& rules) {
 }
 
 void StatusBoard::record(const RuleResult& result) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (RuleStatus* status = find(result.rule)) {
     status->last = result;
   }
 }
 
 void StatusBoard::set_next_due(const std::string& rule, std::optional<Instant> due) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (RuleStatus* status = find(rule)) {
     status->next_due = due;
   }
 }
 
 void StatusBoard::record_skipped(const std::string& rule) {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (RuleStatus* status = find(rule)) {
     ++status->skipped;
   }
 }
 
 std::vector<RuleStatus> StatusBoard::snapshot() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_rules;
 }
 

@@ -1,10 +1,9 @@
 // StatusBoard: the latest result of every rule and when it runs next, for the
 // HTTP API and the status page. The daemon writes, HTTP threads read copies.
-// Thread-safe.
+// Thread-safe: m_mutex guards the table.
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -12,6 +11,7 @@
 
 #include "monitor/config/config.h"
 #include "monitor/warehouse/rule_result.h"
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -34,13 +34,13 @@ class StatusBoard {
   std::vector<RuleStatus> snapshot() const;
 
  private:
-  mutable std::mutex m_mutex;
-  std::vector<RuleStatus> m_rules;  // guarded by m_mutex
+  mutable Mutex m_mutex;
+  std::vector<RuleStatus> m_rules GUARDED_BY(m_mutex);
   // Where each rule is in m_rules: every result looks its rule up, and a scan
   // made a round of 10,000 rules cost 10,000² string comparisons.
-  std::unordered_map<std::string, std::size_t> m_index;  // guarded by m_mutex
+  std::unordered_map<std::string, std::size_t> m_index GUARDED_BY(m_mutex);
 
-  RuleStatus* find(const std::string& rule);  // m_mutex held
+  RuleStatus* find(const std::string& rule) REQUIRES(m_mutex);
 };
 
 }  // namespace gapwatch

@@ -1,3 +1,5 @@
+// QueryWatchdog: one thread that sleeps until the earliest deadline and
+// cancels what is still running then (see query_watchdog.h).
 #include "monitor/warehouse/query_watchdog.h"
 
 #include <algorithm>
@@ -8,7 +10,7 @@ QueryWatchdog::QueryWatchdog() : m_thread([this] { run(); }) {}
 
 QueryWatchdog::~QueryWatchdog() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_stopping = true;
   }
   m_wake.notify_all();
@@ -19,7 +21,7 @@ QueryWatchdog::Token QueryWatchdog::arm(Clock::time_point deadline, std::functio
   Token token = 0;
   bool earlier = false;
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     token = m_next_token++;
     m_entries.emplace(token, Entry{deadline, std::move(cancel)});
     earlier = deadline < m_wakes_at;
@@ -31,22 +33,24 @@ QueryWatchdog::Token QueryWatchdog::arm(Clock::time_point deadline, std::functio
 }
 
 bool QueryWatchdog::disarm(Token token) {
-  std::unique_lock lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_entries.erase(token) > 0) {
     return false;
   }
   // The cancel action was taken: wait until it has returned.
-  m_fire_done.wait(lock, [&] { return m_fired[token]; });
+  while (!m_fired[token]) {
+    m_fire_done.wait(m_mutex);
+  }
   m_fired.erase(token);
   return true;
 }
 
 void QueryWatchdog::run() {
-  std::unique_lock lock(m_mutex);
+  MutexLock lock(m_mutex);
   while (!m_stopping) {
     if (m_entries.empty()) {
       m_wakes_at = Clock::time_point::max();
-      m_wake.wait(lock);
+      m_wake.wait(m_mutex);
       continue;
     }
     const auto next = std::min_element(m_entries.begin(), m_entries.end(),
@@ -57,20 +61,24 @@ void QueryWatchdog::run() {
     const Clock::time_point deadline = next->second.deadline;
     if (Clock::now() < deadline) {
       m_wakes_at = deadline;
-      m_wake.wait_until(lock, deadline);
+      m_wake.wait_until(m_mutex, deadline);
       continue;
     }
-    m_wakes_at = Clock::time_point::min();  // firing: awake
-    const Token token = next->first;
-    std::function<void()> cancel = std::move(next->second.cancel);
-    m_entries.erase(next);
-    m_fired[token] = false;
-    lock.unlock();
-    cancel();
-    lock.lock();
-    m_fired[token] = true;
-    m_fire_done.notify_all();
+    fire(next);
   }
+}
+
+void QueryWatchdog::fire(std::map<Token, Entry>::iterator entry) {
+  m_wakes_at = Clock::time_point::min();  // firing: awake
+  const Token token = entry->first;
+  std::function<void()> cancel = std::move(entry->second.cancel);
+  m_entries.erase(entry);
+  m_fired[token] = false;
+  m_mutex.unlock();
+  cancel();
+  m_mutex.lock();
+  m_fired[token] = true;
+  m_fire_done.notify_all();
 }
 
 }  // namespace gapwatch

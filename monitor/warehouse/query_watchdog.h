@@ -4,16 +4,17 @@
 // action (SQLCancel) when the deadline passes.
 //
 // Thread-safe. disarm() waits for a cancel action that is running, so once it
-// returns the caller may free the statement handle.
+// returns the caller may free the statement handle. m_mutex guards the
+// entries; cancel actions run without it.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
+
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -38,19 +39,22 @@ class QueryWatchdog {
     std::function<void()> cancel;
   };
 
-  void run();
+  // The watchdog's thread: waits for the earliest deadline and fires it.
+  void run() EXCLUDES(m_mutex);
+  // Takes `entry` out and runs its cancel action with m_mutex released.
+  void fire(std::map<Token, Entry>::iterator entry) REQUIRES(m_mutex);
 
-  std::mutex m_mutex;
-  std::condition_variable m_wake;
-  std::map<Token, Entry> m_entries;        // guarded by m_mutex
-  std::map<Token, bool> m_fired;           // guarded by m_mutex; token -> cancel finished
-  Token m_next_token = 1;                  // guarded by m_mutex
-  bool m_stopping = false;                 // guarded by m_mutex
+  Mutex m_mutex;
+  CondVar m_wake;       // signalled on stopping and on an earlier deadline
+  CondVar m_fire_done;  // signalled when a cancel action has returned
+  std::map<Token, Entry> m_entries GUARDED_BY(m_mutex);
+  std::map<Token, bool> m_fired GUARDED_BY(m_mutex);  // token -> cancel finished
+  Token m_next_token GUARDED_BY(m_mutex) = 1;
+  bool m_stopping GUARDED_BY(m_mutex) = false;
   // When the thread wakes next on its own (max while it has nothing to
   // watch): arm() wakes it only for an earlier deadline, not for every
   // statement.
-  Clock::time_point m_wakes_at = Clock::time_point::max();  // guarded by m_mutex
-  std::condition_variable m_fire_done;
+  Clock::time_point m_wakes_at GUARDED_BY(m_mutex) = Clock::time_point::max();
   std::thread m_thread;
 };
 

@@ -1,5 +1,8 @@
+// Warehouse: the connection pool, dialect detection, session setup and the
+// cache of column encodings (see warehouse.h).
 #include "monitor/warehouse/warehouse.h"
 
+#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -55,8 +58,10 @@ Warehouse::Warehouse(WarehouseConfig config, QueryWatchdog& watchdog)
 Expected<Session> Warehouse::session() {
   std::unique_ptr<OdbcConnection> connection;
   {
-    std::unique_lock lock(m_mutex);
-    m_slot_free.wait(lock, [&] { return m_in_use < m_config.max_connections; });
+    MutexLock lock(m_mutex);
+    while (m_in_use >= m_config.max_connections) {
+      m_slot_free.wait(m_mutex);
+    }
     ++m_in_use;
     if (!m_idle.empty()) {
       connection = std::move(m_idle.back());
@@ -93,10 +98,10 @@ namespace {
 // waiting for it. Whoever comes last (the waiter, or the attempt finishing
 // after the waiter gave up) disposes of the result.
 struct PendingConnect {
-  std::mutex mutex;
-  std::condition_variable finished;
-  std::optional<Expected<std::unique_ptr<OdbcConnection>>> result;  // guarded by mutex
-  bool abandoned = false;                                            // guarded by mutex
+  Mutex mutex;
+  CondVar finished;  // signalled when result is set
+  std::optional<Expected<std::unique_ptr<OdbcConnection>>> result GUARDED_BY(mutex);
+  bool abandoned GUARDED_BY(mutex) = false;
 };
 
 }  // namespace
@@ -122,20 +127,25 @@ Expected<std::unique_ptr<OdbcConnection>> Warehouse::connect() {
   std::thread([pending, stray = m_stray_connects, connection = m_config.connection,
                timeout = m_config.query_timeout] {
     auto opened = OdbcConnection::open(connection, timeout);
-    std::unique_lock lock(pending->mutex);
-    if (pending->abandoned) {
-      lock.unlock();
-      opened = std::unexpected(Error{});  // closes the late connection, if any
-      stray->fetch_sub(1);
-      return;
+    {
+      MutexLock lock(pending->mutex);
+      if (!pending->abandoned) {
+        pending->result = std::move(opened);
+        pending->finished.notify_one();
+        return;
+      }
     }
-    pending->result = std::move(opened);
-    pending->finished.notify_one();
+    opened = std::unexpected(Error{});  // closes the late connection, if any
+    stray->fetch_sub(1);
   }).detach();
 
-  std::unique_lock lock(pending->mutex);
-  if (!pending->finished.wait_for(lock, m_config.query_timeout,
-                                  [&] { return pending->result.has_value(); })) {
+  const auto deadline = std::chrono::steady_clock::now() + m_config.query_timeout;
+  MutexLock lock(pending->mutex);
+  bool timed_out = false;
+  while (!pending->result && !timed_out) {
+    timed_out = !pending->finished.wait_until(pending->mutex, deadline);
+  }
+  if (!pending->result) {
     pending->abandoned = true;
     m_stray_connects->fetch_add(1);
     Error error;
@@ -149,7 +159,7 @@ Expected<std::unique_ptr<OdbcConnection>> Warehouse::connect() {
 
 void Warehouse::release(std::unique_ptr<OdbcConnection> connection) {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     --m_in_use;
     if (connection && connection->usable()) {
       m_idle.push_back(std::move(connection));
@@ -160,7 +170,7 @@ void Warehouse::release(std::unique_ptr<OdbcConnection> connection) {
 
 Expected<const Dialect*> Warehouse::resolve_dialect(OdbcConnection& connection) {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_dialect != nullptr) {
       return m_dialect;
     }
@@ -175,7 +185,7 @@ Expected<const Dialect*> Warehouse::resolve_dialect(OdbcConnection& connection) 
                             "dialect: to one of postgres, sqlite, mysql, sqlserver, snowflake",
                             m_config.name, *name));
   }
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_dialect = &dialect_for(*kind);
   return m_dialect;
 }
@@ -212,7 +222,7 @@ Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
   const auto key = std::make_tuple(spec.table.display(), *spec.timestamp_column,
                                    spec.timestamp_format);
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (const auto found = m_encodings.find(key); found != m_encodings.end()) {
       return found->second;
     }
@@ -229,7 +239,7 @@ Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
   }
   auto encoding = native_encoding(dialect, **column, spec);
   if (encoding) {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_encodings[key] = *encoding;
   }
   return encoding;

@@ -5,14 +5,13 @@
 // each rule's timestamp column encodes time (probed once with SQLColumns).
 //
 // Thread-safe: any number of threads may call session() and the Session
-// methods of the sessions they hold.
+// methods of the sessions they hold. m_mutex guards the pool and the caches;
+// it is never held while talking to the warehouse.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -21,6 +20,7 @@
 #include "monitor/config/config.h"
 #include "monitor/warehouse/odbc.h"
 #include "monitor/warehouse/query_watchdog.h"
+#include "rules/mutex.h"
 #include "rules/plan.h"
 #include "rules/rule_spec.h"
 
@@ -71,26 +71,27 @@ class Warehouse {
 
  private:
   friend class Session;
-  void release(std::unique_ptr<OdbcConnection> connection);
+  void release(std::unique_ptr<OdbcConnection> connection) EXCLUDES(m_mutex);
   Expected<std::unique_ptr<OdbcConnection>> connect();
-  Expected<const Dialect*> resolve_dialect(OdbcConnection& connection);
+  Expected<const Dialect*> resolve_dialect(OdbcConnection& connection) EXCLUDES(m_mutex);
   // The dialect's session setup on a newly opened connection.
   Expected<void> prepare_connection(OdbcConnection& connection, const Dialect& dialect);
   Expected<TimeEncoding> probe_encoding(OdbcConnection& connection, const Dialect& dialect,
-                                        const RuleSpec& spec);
+                                        const RuleSpec& spec) EXCLUDES(m_mutex);
 
   const WarehouseConfig m_config;
   QueryWatchdog& m_watchdog;
 
-  std::mutex m_mutex;
-  std::condition_variable m_slot_free;
-  std::vector<std::unique_ptr<OdbcConnection>> m_idle;  // guarded by m_mutex
-  int m_in_use = 0;                                      // guarded by m_mutex
+  Mutex m_mutex;
+  CondVar m_slot_free;  // signalled when m_in_use drops
+  std::vector<std::unique_ptr<OdbcConnection>> m_idle GUARDED_BY(m_mutex);
+  int m_in_use GUARDED_BY(m_mutex) = 0;
   // Connection attempts that overran query_timeout and still run.
   std::shared_ptr<std::atomic<int>> m_stray_connects = std::make_shared<std::atomic<int>>(0);
-  const Dialect* m_dialect = nullptr;                    // guarded by m_mutex
-  // (table, column, format) -> encoding; guarded by m_mutex.
-  std::map<std::tuple<std::string, std::string, TimestampFormat>, TimeEncoding> m_encodings;
+  const Dialect* m_dialect GUARDED_BY(m_mutex) = nullptr;
+  // (table, column, format) -> encoding.
+  std::map<std::tuple<std::string, std::string, TimestampFormat>, TimeEncoding> m_encodings
+      GUARDED_BY(m_mutex);
 };
 
 }  // namespace gapwatch

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <type_traits>
 #include <unordered_map>
 #include <variant>
 
@@ -189,6 +190,9 @@ class Statement {
   std::optional<std::int64_t> optional_integer(int column) const {
     return is_null(column) ? std::nullopt : std::optional(integer(column));
   }
+  std::optional<Instant> optional_instant(int column) const {
+    return is_null(column) ? std::nullopt : std::optional(instant(integer(column)));
+  }
   std::string text(int column) const {
     const auto* value = sqlite3_column_text(m_statement, column);
     return value == nullptr ? std::string{} : reinterpret_cast<const char*>(value);
@@ -210,6 +214,48 @@ Expected<void> execute(StateDatabase& db, const std::string& sql,
     return std::unexpected(done.error());
   }
   return {};
+}
+
+// Every row `sql` selects, each made a value by `read_row(statement)`.
+template <class ReadRow>
+auto query_rows(StateDatabase& db, const std::string& sql, const std::vector<Value>& values,
+                ReadRow read_row)
+    -> Expected<std::vector<std::invoke_result_t<ReadRow, const Statement&>>> {
+  Statement statement(db, sql);
+  if (auto bound = statement.bind(values); !bound) {
+    return std::unexpected(bound.error());
+  }
+  std::vector<std::invoke_result_t<ReadRow, const Statement&>> rows;
+  while (true) {
+    auto row = statement.step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      return rows;
+    }
+    rows.push_back(read_row(statement));
+  }
+}
+
+// The first row `sql` selects, made a value by `read_row(statement)`; empty if
+// it selects none.
+template <class ReadRow>
+auto query_one(StateDatabase& db, const std::string& sql, const std::vector<Value>& values,
+               ReadRow read_row)
+    -> Expected<std::optional<std::invoke_result_t<ReadRow, const Statement&>>> {
+  Statement statement(db, sql);
+  if (auto bound = statement.bind(values); !bound) {
+    return std::unexpected(bound.error());
+  }
+  auto row = statement.step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  if (!*row) {
+    return std::nullopt;
+  }
+  return read_row(statement);
 }
 
 std::string windows_json(const std::vector<Window>& windows) {
@@ -245,12 +291,75 @@ Severity severity_from(const std::string& text) {
   return text == "critical" ? Severity::critical : Severity::warning;
 }
 
-constexpr const char* kIncidentColumns =
-    "id, rule, state, severity, opened_at, updated_at, resolved_at, acknowledged_at, retried_at, "
-    "message, windows";
-constexpr const char* kRequestColumns =
+// SELECT ... FROM incidents, and a row of it as an Incident.
+constexpr std::string_view kSelectIncidents =
+    "SELECT id, rule, state, severity, opened_at, updated_at, resolved_at, acknowledged_at, "
+    "retried_at, message, windows FROM incidents";
+
+Incident read_incident(const Statement& row) {
+  Incident incident;
+  incident.id = row.integer(0);
+  incident.rule = row.text(1);
+  incident.state = incident_state_from(row.text(2)).value_or(IncidentState::open);
+  incident.severity = severity_from(row.text(3));
+  incident.opened_at = instant(row.integer(4));
+  incident.updated_at = instant(row.integer(5));
+  incident.resolved_at = row.optional_instant(6);
+  incident.acknowledged_at = row.optional_instant(7);
+  incident.retried_at = row.optional_instant(8);
+  incident.message = row.text(9);
+  incident.windows = windows_from_json(row.text(10));
+  return incident;
+}
+
+// The requests table's columns, in the order read_request reads them.
+constexpr std::string_view kRequestColumns =
     "id, incident_id, rule, executor, window_start, window_end, attempt, state, deliveries, "
     "next_attempt_at, verify_by, created_at, updated_at, last_error, output, template_values";
+
+RequestRecord read_request(const Statement& row) {
+  RequestRecord request;
+  request.id = row.text(0);
+  request.incident_id = row.optional_integer(1);
+  request.rule = row.text(2);
+  request.executor = row.text(3);
+  request.window = Window{instant(row.integer(4)), instant(row.integer(5)), Status::fail};
+  request.attempt = static_cast<int>(row.integer(6));
+  request.state = request_state_from(row.text(7)).value_or(RequestState::failed);
+  request.deliveries = static_cast<int>(row.integer(8));
+  request.next_attempt_at = instant(row.integer(9));
+  request.verify_by = row.optional_instant(10);
+  request.created_at = instant(row.integer(11));
+  request.updated_at = instant(row.integer(12));
+  request.last_error = row.text(13);
+  request.output = row.text(14);
+  request.values_json = row.text(15);
+  return request;
+}
+
+EventRecord read_event(const Statement& row) {
+  EventRecord event;
+  event.id = row.integer(0);
+  event.at = instant(row.integer(1));
+  event.incident_id = row.optional_integer(2);
+  if (!row.is_null(3)) {
+    event.request_id = row.text(3);
+  }
+  event.kind = row.text(4);
+  event.detail = row.text(5);
+  return event;
+}
+
+std::int64_t read_integer(const Statement& row) {
+  return row.integer(0);
+}
+Instant read_instant(const Statement& row) {
+  return instant(row.integer(0));
+}
+
+Value optional_id(const std::optional<std::int64_t>& id) {
+  return id ? Value{*id} : Value{nullptr};
+}
 
 }  // namespace
 
@@ -351,12 +460,11 @@ StateStore::~StateStore() = default;
 Expected<void> StateStore::migrate() {
   std::lock_guard lock(m_mutex);
   return transaction([&]() -> Expected<void> {
-    Statement version(*m_db, "PRAGMA user_version");
-    auto row = version.step();
-    if (!row) {
-      return std::unexpected(row.error());
+    auto version = query_one(*m_db, "PRAGMA user_version", {}, read_integer);
+    if (!version) {
+      return std::unexpected(version.error());
     }
-    const std::int64_t current = version.integer(0);
+    const std::int64_t current = version->value_or(0);
     if (current == kSchemaVersion) {
       return {};
     }
@@ -412,71 +520,24 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
   return {};
 }
 
-Expected<std::vector<Incident>> StateStore::select_incidents(const std::string& where,
-                                                             const std::vector<std::string>& args) {
-  std::lock_guard lock(m_mutex);
-  Statement statement(
-      *m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns, where));
-  std::vector<Value> values(args.begin(), args.end());
-  if (auto bound = statement.bind(values); !bound) {
-    return std::unexpected(bound.error());
-  }
-  std::vector<Incident> incidents;
-  while (true) {
-    auto row = statement.step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      break;
-    }
-    Incident incident;
-    incident.id = statement.integer(0);
-    incident.rule = statement.text(1);
-    incident.state = incident_state_from(statement.text(2)).value_or(IncidentState::open);
-    incident.severity = severity_from(statement.text(3));
-    incident.opened_at = instant(statement.integer(4));
-    incident.updated_at = instant(statement.integer(5));
-    if (const auto value = statement.optional_integer(6)) {
-      incident.resolved_at = instant(*value);
-    }
-    if (const auto value = statement.optional_integer(7)) {
-      incident.acknowledged_at = instant(*value);
-    }
-    if (const auto value = statement.optional_integer(8)) {
-      incident.retried_at = instant(*value);
-    }
-    incident.message = statement.text(9);
-    incident.windows = windows_from_json(statement.text(10));
-    incidents.push_back(std::move(incident));
-  }
-  return incidents;
-}
-
 Expected<std::optional<Incident>> StateStore::active_incident(const std::string& rule) {
-  auto found = select_incidents("WHERE rule = ? AND state <> 'resolved'", {rule});
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  if (found->empty()) {
-    return std::optional<Incident>{};
-  }
-  return std::optional<Incident>{std::move(found->front())};
+  std::lock_guard lock(m_mutex);
+  return query_one(
+      *m_db, fmt::format("{} WHERE rule = ? AND state <> 'resolved' ORDER BY id", kSelectIncidents),
+      {rule}, read_incident);
 }
 
 Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
-  auto found = select_incidents("WHERE id = ?", {std::to_string(id)});
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  if (found->empty()) {
-    return std::optional<Incident>{};
-  }
-  return std::optional<Incident>{std::move(found->front())};
+  std::lock_guard lock(m_mutex);
+  return query_one(*m_db, fmt::format("{} WHERE id = ? ORDER BY id", kSelectIncidents), {id},
+                   read_incident);
 }
 
 Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
-  return select_incidents(active_only ? "WHERE state <> 'resolved'" : "", {});
+  std::lock_guard lock(m_mutex);
+  const std::string_view where = active_only ? " WHERE state <> 'resolved'" : "";
+  return query_rows(*m_db, fmt::format("{}{} ORDER BY id", kSelectIncidents, where), {},
+                    read_incident);
 }
 
 Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
@@ -516,12 +577,12 @@ Expected<void> StateStore::insert_request(const RequestRecord& request) {
       fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                   "?)",
                   kRequestColumns),
-      {request.id, request.incident_id ? Value{*request.incident_id} : Value{nullptr},
-       request.rule, request.executor, seconds(request.window.start), seconds(request.window.end),
-       std::int64_t{request.attempt}, std::string(to_string(request.state)),
-       std::int64_t{request.deliveries}, seconds(request.next_attempt_at),
-       optional_seconds(request.verify_by), seconds(request.created_at),
-       seconds(request.updated_at), request.last_error, request.output, request.values_json});
+      {request.id, optional_id(request.incident_id), request.rule, request.executor,
+       seconds(request.window.start), seconds(request.window.end), std::int64_t{request.attempt},
+       std::string(to_string(request.state)), std::int64_t{request.deliveries},
+       seconds(request.next_attempt_at), optional_seconds(request.verify_by),
+       seconds(request.created_at), seconds(request.updated_at), request.last_error, request.output,
+       request.values_json});
 }
 
 Expected<void> StateStore::update_request(const RequestRecord& request) {
@@ -534,77 +595,46 @@ Expected<void> StateStore::update_request(const RequestRecord& request) {
                   seconds(request.updated_at), request.last_error, request.output, request.id});
 }
 
-Expected<std::vector<RequestRecord>> StateStore::select_requests(
-    const std::string& where, const std::vector<std::string>& args) {
-  std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, fmt::format("SELECT {} FROM requests {}", kRequestColumns, where));
-  std::vector<Value> values(args.begin(), args.end());
-  if (auto bound = statement.bind(values); !bound) {
-    return std::unexpected(bound.error());
-  }
-  std::vector<RequestRecord> requests;
-  while (true) {
-    auto row = statement.step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      break;
-    }
-    RequestRecord request;
-    request.id = statement.text(0);
-    request.incident_id = statement.optional_integer(1);
-    request.rule = statement.text(2);
-    request.executor = statement.text(3);
-    request.window = Window{instant(statement.integer(4)), instant(statement.integer(5)),
-                            Status::fail};
-    request.attempt = static_cast<int>(statement.integer(6));
-    request.state = request_state_from(statement.text(7)).value_or(RequestState::failed);
-    request.deliveries = static_cast<int>(statement.integer(8));
-    request.next_attempt_at = instant(statement.integer(9));
-    if (const auto value = statement.optional_integer(10)) {
-      request.verify_by = instant(*value);
-    }
-    request.created_at = instant(statement.integer(11));
-    request.updated_at = instant(statement.integer(12));
-    request.last_error = statement.text(13);
-    request.output = statement.text(14);
-    request.values_json = statement.text(15);
-    requests.push_back(std::move(request));
-  }
-  return requests;
-}
-
 Expected<std::optional<RequestRecord>> StateStore::request(const std::string& id) {
-  auto found = select_requests("WHERE id = ?", {id});
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  if (found->empty()) {
-    return std::optional<RequestRecord>{};
-  }
-  return std::optional<RequestRecord>{std::move(found->front())};
+  std::lock_guard lock(m_mutex);
+  return query_one(*m_db, fmt::format("SELECT {} FROM requests WHERE id = ?", kRequestColumns),
+                   {id}, read_request);
 }
 
 Expected<std::vector<RequestRecord>> StateStore::requests_for_incident(std::int64_t incident_id) {
-  return select_requests("WHERE incident_id = ? ORDER BY created_at, window_start",
-                         {std::to_string(incident_id)});
+  std::lock_guard lock(m_mutex);
+  return query_rows(*m_db,
+                    fmt::format("SELECT {} FROM requests WHERE incident_id = ? "
+                                "ORDER BY created_at, window_start",
+                                kRequestColumns),
+                    {incident_id}, read_request);
 }
 
 Expected<std::vector<RequestRecord>> StateStore::requests_for_rule(const std::string& rule) {
-  return select_requests("WHERE rule = ? ORDER BY created_at, window_start", {rule});
+  std::lock_guard lock(m_mutex);
+  return query_rows(
+      *m_db,
+      fmt::format("SELECT {} FROM requests WHERE rule = ? ORDER BY created_at, window_start",
+                  kRequestColumns),
+      {rule}, read_request);
 }
 
 Expected<std::vector<RequestRecord>> StateStore::requests_in_state(RequestState state) {
-  return select_requests("WHERE state = ? ORDER BY created_at, window_start",
-                         {std::string(to_string(state))});
+  std::lock_guard lock(m_mutex);
+  return query_rows(
+      *m_db,
+      fmt::format("SELECT {} FROM requests WHERE state = ? ORDER BY created_at, window_start",
+                  kRequestColumns),
+      {std::string(to_string(state))}, read_request);
 }
 
 Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
-  return select_requests(
-      "WHERE state = 'pending' AND next_attempt_at <= CAST(? AS INTEGER) "
-      "ORDER BY next_attempt_at, created_at",
-      {std::to_string(seconds(now))});
+  std::lock_guard lock(m_mutex);
+  return query_rows(*m_db,
+                    fmt::format("SELECT {} FROM requests WHERE state = 'pending' AND "
+                                "next_attempt_at <= ? ORDER BY next_attempt_at, created_at",
+                                kRequestColumns),
+                    {seconds(now)}, read_request);
 }
 
 Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
@@ -621,39 +651,30 @@ Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
 
 Expected<std::int64_t> StateStore::count_requests(RequestState state) {
   std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, "SELECT COUNT(*) FROM requests WHERE state = ?");
-  if (auto bound = statement.bind({std::string(to_string(state))}); !bound) {
-    return std::unexpected(bound.error());
+  auto count = query_one(*m_db, "SELECT COUNT(*) FROM requests WHERE state = ?",
+                         {std::string(to_string(state))}, read_integer);
+  if (!count) {
+    return std::unexpected(count.error());
   }
-  auto row = statement.step();
-  if (!row) {
-    return std::unexpected(row.error());
-  }
-  return statement.integer(0);
+  return count->value_or(0);
 }
 
 Expected<std::optional<Instant>> StateStore::next_due() {
   std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'");
-  auto row = statement.step();
-  if (!row) {
-    return std::unexpected(row.error());
-  }
-  if (!*row || statement.is_null(0)) {
-    return std::optional<Instant>{};
-  }
-  return std::optional<Instant>{instant(statement.integer(0))};
+  return query_one(*m_db,
+                   "SELECT next_attempt_at FROM requests WHERE state = 'pending' "
+                   "ORDER BY next_attempt_at LIMIT 1",
+                   {}, read_instant);
 }
 
 Expected<void> StateStore::add_event(const EventRecord& event) {
   std::lock_guard lock(m_mutex);
-  return execute(*m_db,
-                 "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
-                 "?, ?)",
-                 {seconds(event.at),
-                  event.incident_id ? Value{*event.incident_id} : Value{nullptr},
-                  event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind,
-                  event.detail});
+  return execute(
+      *m_db,
+      "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
+      "?, ?)",
+      {seconds(event.at), optional_id(event.incident_id),
+       event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind, event.detail});
 }
 
 std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
@@ -707,33 +728,10 @@ Expected<void> StateStore::check_writable() {
 
 Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
   std::lock_guard lock(m_mutex);
-  Statement statement(*m_db,
-                      "SELECT id, at, incident_id, request_id, kind, detail FROM events "
-                      "WHERE incident_id = ? ORDER BY id");
-  if (auto bound = statement.bind({incident_id}); !bound) {
-    return std::unexpected(bound.error());
-  }
-  std::vector<EventRecord> events;
-  while (true) {
-    auto row = statement.step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      break;
-    }
-    EventRecord event;
-    event.id = statement.integer(0);
-    event.at = instant(statement.integer(1));
-    event.incident_id = statement.optional_integer(2);
-    if (!statement.is_null(3)) {
-      event.request_id = statement.text(3);
-    }
-    event.kind = statement.text(4);
-    event.detail = statement.text(5);
-    events.push_back(std::move(event));
-  }
-  return events;
+  return query_rows(*m_db,
+                    "SELECT id, at, incident_id, request_id, kind, detail FROM events "
+                    "WHERE incident_id = ? ORDER BY id",
+                    {incident_id}, read_event);
 }
 
 }  // namespace gapwatch

@@ -146,10 +146,6 @@ class StateStore {
  private:
   StateStore(sqlite3* db, std::string path);
   Expected<void> migrate();
-  Expected<std::vector<RequestRecord>> select_requests(const std::string& where,
-                                                       const std::vector<std::string>& args);
-  Expected<std::vector<Incident>> select_incidents(const std::string& where,
-                                                   const std::vector<std::string>& args);
 
   mutable std::recursive_mutex m_mutex;
   std::unique_ptr<StateDatabase> m_db;  // guarded by m_mutex

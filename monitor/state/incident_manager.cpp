@@ -129,8 +129,8 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
     std::lock_guard lock(m_mutex);
     m_without_incident.erase(name);  // an incident may open now
   }
-  auto done = m_store.transaction([&]() -> Expected<void> {
-    auto active = m_store.active_incident(name);
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto active = transaction.active_incident(name);
     if (!active) {
       return std::unexpected(active.error());
     }
@@ -141,20 +141,21 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       Incident& incident = **active;
       effects.incident_id = incident.id;
       effects.resolved = true;
-      auto requests = m_store.requests_for_incident(incident.id);
+      auto requests = transaction.requests_for_incident(incident.id);
       if (!requests) {
         return std::unexpected(requests.error());
       }
-      if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+      if (auto settled = verify_requests(transaction, incident, result, *requests, effects);
+          !settled) {
         return settled;
       }
       effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})",
                                         incident.id, name, to_string(verdict.status),
                                         verdict.message));
-      return close_incident(incident, "resolved",
-                            fmt::format("rule is {}: {}", to_string(verdict.status),
-                                        verdict.message),
-                            RequestState::verified);
+      return close_incident(
+          transaction, incident, "resolved",
+          fmt::format("rule is {}: {}", to_string(verdict.status), verdict.message),
+          RequestState::verified);
     }
 
     Incident incident;
@@ -163,7 +164,7 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       incident.message = verdict.message;
       incident.windows = fail_windows(verdict);
       incident.updated_at = now;
-      if (auto updated = m_store.update_incident(incident); !updated) {
+      if (auto updated = transaction.update_incident(incident); !updated) {
         return updated;
       }
     } else {
@@ -174,7 +175,7 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       incident.updated_at = now;
       incident.message = verdict.message;
       incident.windows = fail_windows(verdict);
-      auto id = m_store.insert_incident(incident);
+      auto id = transaction.insert_incident(incident);
       if (!id) {
         return std::unexpected(id.error());
       }
@@ -187,7 +188,7 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       const std::string detail =
           fmt::format("{}; window(s): {}", verdict.message, fmt::join(windows, ", "));
       effects.log.push_back(fmt::format("incident #{} opened for {}: {}", incident.id, name, detail));
-      if (auto added = m_store.add_event({0, now, incident.id, std::nullopt, "opened", detail});
+      if (auto added = transaction.add_event({0, now, incident.id, std::nullopt, "opened", detail});
           !added) {
         return added;
       }
@@ -195,16 +196,17 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
     effects.incident_id = incident.id;
 
     const std::vector<Window> units = failing_units(verdict);
-    auto requests = m_store.requests_for_rule(name);
+    auto requests = transaction.requests_for_rule(name);
     if (!requests) {
       return std::unexpected(requests.error());
     }
-    if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+    if (auto settled = verify_requests(transaction, incident, result, *requests, effects);
+        !settled) {
       return settled;
     }
 
     if (!rule.backfill || incident.state == IncidentState::escalated) {
-      return refresh_state(incident.id);
+      return refresh_state(transaction, incident.id);
     }
     PlanningInput input;
     input.failing_units = units;
@@ -221,31 +223,31 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
       effects.escalated = true;
       effects.log.push_back(fmt::format("incident #{} for {} escalated: {}", incident.id, name,
                                         plan.reason));
-      if (auto updated = m_store.update_incident(incident); !updated) {
+      if (auto updated = transaction.update_incident(incident); !updated) {
         return updated;
       }
-      return m_store.add_event({0, now, incident.id, std::nullopt, "escalated", plan.reason});
+      return transaction.add_event({0, now, incident.id, std::nullopt, "escalated", plan.reason});
     }
     for (const PlannedRequest& planned : plan.requests) {
       RequestRecord request =
           new_request(rule, rule.backfill->executor, incident.id, planned.window, planned.attempt,
                       m_dry_run ? RequestState::dry_run : RequestState::pending);
-      if (auto inserted = m_store.insert_request(request); !inserted) {
+      if (auto inserted = transaction.insert_request(request); !inserted) {
         return inserted;
       }
       const std::string detail =
           fmt::format("{} window {} attempt {} for {}", m_dry_run ? "dry run, not sent:" : "queued",
                       describe(request.window), request.attempt, request.executor);
-      if (auto added = m_store.add_event({0, now, incident.id, request.id,
-                                          m_dry_run ? "request_dry_run" : "request_created",
-                                          detail});
+      if (auto added =
+              transaction.add_event({0, now, incident.id, request.id,
+                                     m_dry_run ? "request_dry_run" : "request_created", detail});
           !added) {
         return added;
       }
       effects.log.push_back(fmt::format("request {} {}", request.id, detail));
       effects.new_requests.push_back(std::move(request));
     }
-    return refresh_state(incident.id);
+    return refresh_state(transaction, incident.id);
   });
   if (!done) {
     return std::unexpected(done.error());
@@ -258,8 +260,8 @@ void IncidentManager::forget_rules_without_incident() {
   m_without_incident.clear();
 }
 
-Expected<void> IncidentManager::verify_requests(const Incident& incident,
-                                                const RuleResult& result,
+Expected<void> IncidentManager::verify_requests(StateStore::Transaction& transaction,
+                                                const Incident& incident, const RuleResult& result,
                                                 std::vector<RequestRecord>& requests,
                                                 IncidentEffects& effects) {
   const Instant now = m_clock.now();
@@ -301,22 +303,24 @@ Expected<void> IncidentManager::verify_requests(const Incident& incident,
       continue;
     }
     request.updated_at = now;
-    if (auto updated = m_store.update_request(request); !updated) {
+    if (auto updated = transaction.update_request(request); !updated) {
       return updated;
     }
     effects.log.push_back(fmt::format("request {} {}", request.id, detail));
-    if (auto added = m_store.add_event({0, now, incident.id, request.id, kind, detail}); !added) {
+    if (auto added = transaction.add_event({0, now, incident.id, request.id, kind, detail});
+        !added) {
       return added;
     }
   }
   return {};
 }
 
-Expected<void> IncidentManager::close_incident(Incident& incident, const std::string& kind,
+Expected<void> IncidentManager::close_incident(StateStore::Transaction& transaction,
+                                               Incident& incident, const std::string& kind,
                                                const std::string& detail,
                                                RequestState outstanding_to) {
   const Instant now = m_clock.now();
-  auto requests = m_store.requests_for_incident(incident.id);
+  auto requests = transaction.requests_for_incident(incident.id);
   if (!requests) {
     return std::unexpected(requests.error());
   }
@@ -324,17 +328,17 @@ Expected<void> IncidentManager::close_incident(Incident& incident, const std::st
     // A delivery under way finishes on its own; the dispatcher settles it.
     if (request.state == RequestState::pending || request.state == RequestState::dry_run) {
       request.state = RequestState::cancelled;
-      if (auto added = m_store.add_event(
-              {0, now, incident.id, request.id, "request_cancelled",
-               fmt::format("window {} .. {}: not sent, the incident is {}",
-                           format_rfc3339(request.window.start),
-                           format_rfc3339(request.window.end), kind)});
+      if (auto added =
+              transaction.add_event({0, now, incident.id, request.id, "request_cancelled",
+                                     fmt::format("window {} .. {}: not sent, the incident is {}",
+                                                 format_rfc3339(request.window.start),
+                                                 format_rfc3339(request.window.end), kind)});
           !added) {
         return added;
       }
     } else if (awaiting_verification(request.state)) {
       request.state = outstanding_to;
-      if (auto added = m_store.add_event(
+      if (auto added = transaction.add_event(
               {0, now, incident.id, request.id,
                outstanding_to == RequestState::verified ? "request_verified" : "request_cancelled",
                fmt::format("window {} .. {}", format_rfc3339(request.window.start),
@@ -346,64 +350,69 @@ Expected<void> IncidentManager::close_incident(Incident& incident, const std::st
       continue;
     }
     request.updated_at = now;
-    if (auto updated = m_store.update_request(request); !updated) {
+    if (auto updated = transaction.update_request(request); !updated) {
       return updated;
     }
   }
   incident.state = IncidentState::resolved;
   incident.resolved_at = now;
   incident.updated_at = now;
-  if (auto updated = m_store.update_incident(incident); !updated) {
+  if (auto updated = transaction.update_incident(incident); !updated) {
     return updated;
   }
-  return m_store.add_event({0, now, incident.id, std::nullopt, kind, detail});
+  return transaction.add_event({0, now, incident.id, std::nullopt, kind, detail});
 }
 
 Expected<void> IncidentManager::refresh_state(std::int64_t incident_id) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
-    if (!found) {
-      return std::unexpected(found.error());
-    }
-    if (!*found) {
-      return {};
-    }
-    Incident& incident = **found;
-    if (incident.state == IncidentState::resolved || incident.state == IncidentState::escalated) {
-      return {};
-    }
-    auto requests = m_store.requests_for_incident(incident_id);
-    if (!requests) {
-      return std::unexpected(requests.error());
-    }
-    IncidentState state = IncidentState::open;
-    for (const RequestRecord& request : *requests) {
-      if (request.state == RequestState::pending || request.state == RequestState::sending) {
-        state = IncidentState::backfilling;
-        break;
-      }
-      if (awaiting_verification(request.state)) {
-        state = IncidentState::verifying;
-      }
-    }
-    if (state == incident.state) {
-      return {};
-    }
-    const IncidentState previous = incident.state;
-    incident.state = state;
-    incident.updated_at = m_clock.now();
-    if (auto updated = m_store.update_incident(incident); !updated) {
-      return updated;
-    }
-    return m_store.add_event({0, incident.updated_at, incident.id, std::nullopt,
-                              fmt::format("state_{}", to_string(state)),
-                              fmt::format("was {}", to_string(previous))});
+  return m_store.transaction([&](StateStore::Transaction& transaction) {
+    return refresh_state(transaction, incident_id);
   });
 }
 
+Expected<void> IncidentManager::refresh_state(StateStore::Transaction& transaction,
+                                              std::int64_t incident_id) {
+  auto found = transaction.incident(incident_id);
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  if (!*found) {
+    return {};
+  }
+  Incident& incident = **found;
+  if (incident.state == IncidentState::resolved || incident.state == IncidentState::escalated) {
+    return {};
+  }
+  auto requests = transaction.requests_for_incident(incident_id);
+  if (!requests) {
+    return std::unexpected(requests.error());
+  }
+  IncidentState state = IncidentState::open;
+  for (const RequestRecord& request : *requests) {
+    if (request.state == RequestState::pending || request.state == RequestState::sending) {
+      state = IncidentState::backfilling;
+      break;
+    }
+    if (awaiting_verification(request.state)) {
+      state = IncidentState::verifying;
+    }
+  }
+  if (state == incident.state) {
+    return {};
+  }
+  const IncidentState previous = incident.state;
+  incident.state = state;
+  incident.updated_at = m_clock.now();
+  if (auto updated = transaction.update_incident(incident); !updated) {
+    return updated;
+  }
+  return transaction.add_event({0, incident.updated_at, incident.id, std::nullopt,
+                                fmt::format("state_{}", to_string(state)),
+                                fmt::format("was {}", to_string(previous))});
+}
+
 Expected<void> IncidentManager::acknowledge(std::int64_t incident_id, const std::string& who) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto found = transaction.incident(incident_id);
     if (!found) {
       return std::unexpected(found.error());
     }
@@ -414,17 +423,17 @@ Expected<void> IncidentManager::acknowledge(std::int64_t incident_id, const std:
     const Instant now = m_clock.now();
     incident.acknowledged_at = now;
     incident.updated_at = now;
-    if (auto updated = m_store.update_incident(incident); !updated) {
+    if (auto updated = transaction.update_incident(incident); !updated) {
       return updated;
     }
-    return m_store.add_event({0, now, incident.id, std::nullopt, "acknowledged",
-                              fmt::format("acknowledged by {}", who)});
+    return transaction.add_event({0, now, incident.id, std::nullopt, "acknowledged",
+                                  fmt::format("acknowledged by {}", who)});
   });
 }
 
 Expected<void> IncidentManager::resolve(std::int64_t incident_id, const std::string& who) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto found = transaction.incident(incident_id);
     if (!found) {
       return std::unexpected(found.error());
     }
@@ -434,14 +443,14 @@ Expected<void> IncidentManager::resolve(std::int64_t incident_id, const std::str
     if ((*found)->state == IncidentState::resolved) {
       return fail(fmt::format("incident #{} is already resolved", incident_id));
     }
-    return close_incident(**found, "resolved", fmt::format("resolved by {}", who),
+    return close_incident(transaction, **found, "resolved", fmt::format("resolved by {}", who),
                           RequestState::cancelled);
   });
 }
 
 Expected<void> IncidentManager::retry(std::int64_t incident_id, const std::string& who) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto found = transaction.incident(incident_id);
     if (!found) {
       return std::unexpected(found.error());
     }
@@ -456,15 +465,16 @@ Expected<void> IncidentManager::retry(std::int64_t incident_id, const std::strin
     incident.state = IncidentState::open;
     incident.retried_at = now;
     incident.updated_at = now;
-    if (auto updated = m_store.update_incident(incident); !updated) {
+    if (auto updated = transaction.update_incident(incident); !updated) {
       return updated;
     }
-    if (auto added = m_store.add_event({0, now, incident.id, std::nullopt, "retried",
-                                        fmt::format("retried by {}: attempts count afresh", who)});
+    if (auto added =
+            transaction.add_event({0, now, incident.id, std::nullopt, "retried",
+                                   fmt::format("retried by {}: attempts count afresh", who)});
         !added) {
       return added;
     }
-    return refresh_state(incident.id);
+    return refresh_state(transaction, incident.id);
   });
 }
 
@@ -472,12 +482,12 @@ Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
                                                         const std::string& executor,
                                                         Instant start, Instant end) {
   RequestRecord request;
-  auto done = m_store.transaction([&]() -> Expected<void> {
-    auto active = m_store.active_incident(rule.spec.name);
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto active = transaction.active_incident(rule.spec.name);
     if (!active) {
       return std::unexpected(active.error());
     }
-    auto history = m_store.requests_for_rule(rule.spec.name);
+    auto history = transaction.requests_for_rule(rule.spec.name);
     if (!history) {
       return std::unexpected(history.error());
     }
@@ -492,17 +502,16 @@ Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
         *active ? std::optional((*active)->id) : std::nullopt;
     request = new_request(rule, executor, incident_id, window, attempt,
                           m_dry_run ? RequestState::dry_run : RequestState::pending);
-    if (auto inserted = m_store.insert_request(request); !inserted) {
+    if (auto inserted = transaction.insert_request(request); !inserted) {
       return inserted;
     }
-    if (auto added = m_store.add_event({0, request.created_at, incident_id, request.id,
-                                        "request_manual",
-                                        fmt::format("manual request for window {} via {}",
-                                                    describe(window), executor)});
+    if (auto added = transaction.add_event(
+            {0, request.created_at, incident_id, request.id, "request_manual",
+             fmt::format("manual request for window {} via {}", describe(window), executor)});
         !added) {
       return added;
     }
-    return incident_id ? refresh_state(*incident_id) : Expected<void>{};
+    return incident_id ? refresh_state(transaction, *incident_id) : Expected<void>{};
   });
   if (!done) {
     return std::unexpected(done.error());

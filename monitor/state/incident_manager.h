@@ -45,8 +45,10 @@ class IncidentManager {
 
   // Recomputes an active incident's state from its requests: backfilling while
   // any is pending or sending, verifying while any awaits verification, else
-  // open. Resolved and escalated incidents keep their state.
+  // open. Resolved and escalated incidents keep their state. The first form
+  // is its own transaction, the second a step of `transaction`.
   Expected<void> refresh_state(std::int64_t incident_id);
+  Expected<void> refresh_state(StateStore::Transaction& transaction, std::int64_t incident_id);
 
   // Operator actions. Each is recorded as an event.
   Expected<void> acknowledge(std::int64_t incident_id, const std::string& who);
@@ -63,10 +65,12 @@ class IncidentManager {
   // evaluation: verified once their window is judged and no longer fails,
   // failed once verify_after has passed with the window still failing, and
   // expired (cancelled) if the window left the judged range unverified.
-  Expected<void> verify_requests(const Incident& incident, const RuleResult& result,
-                                 std::vector<RequestRecord>& requests, IncidentEffects& effects);
-  Expected<void> close_incident(Incident& incident, const std::string& kind,
-                                const std::string& detail, RequestState outstanding_to);
+  Expected<void> verify_requests(StateStore::Transaction& transaction, const Incident& incident,
+                                 const RuleResult& result, std::vector<RequestRecord>& requests,
+                                 IncidentEffects& effects);
+  Expected<void> close_incident(StateStore::Transaction& transaction, Incident& incident,
+                                const std::string& kind, const std::string& detail,
+                                RequestState outstanding_to);
   RequestRecord new_request(const RuleConfig& rule, const std::string& executor,
                             std::optional<std::int64_t> incident_id, const Window& window,
                             int attempt, RequestState state) const;

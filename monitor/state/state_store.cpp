@@ -452,67 +452,98 @@ Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) 
   return store;
 }
 
+std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(":memory:", &db,
+                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  // The schema, so that reads work (and find nothing); then no more writes.
+  // (An in-memory database fails to take it only when out of memory.)
+  static_cast<void>(store->migrate());
+  sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+  {
+    MutexLock lock(store->m_mutex);
+    store->m_unavailable = std::move(reason);
+  }
+  return store;
+}
+
 StateStore::StateStore(sqlite3* db, std::string path)
     : m_db(std::make_unique<StateDatabase>(db)), m_path(std::move(path)) {}
 
 StateStore::~StateStore() = default;
 
+Expected<bool> StateStore::reopen() {
+  MutexLock lock(m_mutex);
+  if (m_unavailable.empty()) {
+    return true;
+  }
+  auto opened = open(m_path);
+  if (!opened) {
+    m_unavailable = opened.error().message;
+    return std::unexpected(opened.error());
+  }
+  StateStore& real = **opened;
+  MutexLock real_lock(real.m_mutex);
+  std::swap(m_db, real.m_db);  // the stand-in is closed with `opened`
+  m_unavailable.clear();
+  m_write_error.clear();
+  return true;
+}
+
+std::string StateStore::unavailable_reason() const {
+  MutexLock lock(m_mutex);
+  return m_unavailable;
+}
+
 Expected<void> StateStore::migrate() {
-  std::lock_guard lock(m_mutex);
-  return transaction([&]() -> Expected<void> {
-    auto version = query_one(*m_db, "PRAGMA user_version", {}, read_integer);
-    if (!version) {
-      return std::unexpected(version.error());
+  MutexLock lock(m_mutex);
+  StateDatabase& db = *m_db;
+  return run_transaction([&](Transaction&) -> Expected<void> {
+    auto current = query_one(db, "PRAGMA user_version", {}, read_integer);
+    if (!current) {
+      return std::unexpected(current.error());
     }
-    const std::int64_t current = version->value_or(0);
-    if (current == kSchemaVersion) {
+    const std::int64_t version = current->value_or(0);
+    if (version == kSchemaVersion) {
       return {};
     }
-    if (current > kSchemaVersion) {
-      return fail(fmt::format("the state database {} has schema version {}, newer than this "
-                              "gapwatch understands ({}); upgrade gapwatch",
-                              m_path, current, kSchemaVersion));
+    if (version > kSchemaVersion) {
+      return fail(
+          fmt::format("the state database {} has schema version {}, newer than this "
+                      "gapwatch understands ({}); upgrade gapwatch",
+                      m_path, version, kSchemaVersion));
     }
-    if (sqlite3_exec(m_db->handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return std::unexpected(sqlite_error(m_db->handle(), "creating the schema"));
+    if (sqlite3_exec(db.handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return std::unexpected(sqlite_error(db.handle(), "creating the schema"));
     }
-    return execute(*m_db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    return execute(db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   });
 }
 
-Expected<void> StateStore::transaction(const std::function<Expected<void>()>& work) {
-  std::lock_guard lock(m_mutex);
-  if (!m_unavailable.empty() && sqlite3_get_autocommit(m_db->handle())) {
+Expected<void> StateStore::transaction(const Work& work) {
+  MutexLock lock(m_mutex);
+  return run_transaction(work);
+}
+
+Expected<void> StateStore::run_transaction(const Work& work) {
+  if (!m_unavailable.empty()) {
     // Nothing can be recorded: say why rather than "readonly database".
     return fail(m_unavailable);
   }
-  if (!sqlite3_get_autocommit(m_db->handle())) {
-    return work();  // nested: part of the enclosing transaction
-  }
-  const auto note_failure = [&](const Error& error) {
-    switch (sqlite3_errcode(m_db->handle()) & 0xff) {
-      case SQLITE_FULL:
-      case SQLITE_IOERR:
-      case SQLITE_READONLY:
-      case SQLITE_CANTOPEN:
-        m_write_error = error.message;
-        break;
-      default:
-        break;
-    }
-  };
   if (auto begun = execute(*m_db, "BEGIN IMMEDIATE"); !begun) {
-    note_failure(begun.error());
+    note_write_failure(begun.error());
     return begun;
   }
-  auto result = work();
+  Transaction transaction(*m_db);
+  auto result = work(transaction);
   if (!result) {
-    note_failure(result.error());
+    note_write_failure(result.error());
     execute(*m_db, "ROLLBACK");
     return result;
   }
   if (auto committed = execute(*m_db, "COMMIT"); !committed) {
-    note_failure(committed.error());
+    note_write_failure(committed.error());
     execute(*m_db, "ROLLBACK");
     return committed;
   }
@@ -520,30 +551,56 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
   return {};
 }
 
-Expected<std::optional<Incident>> StateStore::active_incident(const std::string& rule) {
-  std::lock_guard lock(m_mutex);
+void StateStore::note_write_failure(const Error& error) {
+  switch (sqlite3_errcode(m_db->handle()) & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      m_write_error = error.message;
+      break;
+    default:
+      break;
+  }
+}
+
+Expected<void> StateStore::check_writable() {
+  MutexLock lock(m_mutex);
+  if (!m_unavailable.empty()) {
+    return fail(m_unavailable);
+  }
+  if (sqlite3_db_readonly(m_db->handle(), "main") == 1) {
+    return fail(fmt::format("the state database {} is read-only", m_path));
+  }
+  if (!m_write_error.empty()) {
+    return fail(fmt::format("the state database {} cannot be written: {}", m_path, m_write_error));
+  }
+  return run_transaction([](Transaction&) { return Expected<void>{}; });
+}
+
+// Transaction: the operations.
+
+Expected<std::optional<Incident>> StateStore::Transaction::active_incident(
+    const std::string& rule) {
   return query_one(
-      *m_db, fmt::format("{} WHERE rule = ? AND state <> 'resolved' ORDER BY id", kSelectIncidents),
+      m_db, fmt::format("{} WHERE rule = ? AND state <> 'resolved' ORDER BY id", kSelectIncidents),
       {rule}, read_incident);
 }
 
-Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
-  std::lock_guard lock(m_mutex);
-  return query_one(*m_db, fmt::format("{} WHERE id = ? ORDER BY id", kSelectIncidents), {id},
+Expected<std::optional<Incident>> StateStore::Transaction::incident(std::int64_t id) {
+  return query_one(m_db, fmt::format("{} WHERE id = ? ORDER BY id", kSelectIncidents), {id},
                    read_incident);
 }
 
-Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
-  std::lock_guard lock(m_mutex);
+Expected<std::vector<Incident>> StateStore::Transaction::incidents(bool active_only) {
   const std::string_view where = active_only ? " WHERE state <> 'resolved'" : "";
-  return query_rows(*m_db, fmt::format("{}{} ORDER BY id", kSelectIncidents, where), {},
+  return query_rows(m_db, fmt::format("{}{} ORDER BY id", kSelectIncidents, where), {},
                     read_incident);
 }
 
-Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
-  std::lock_guard lock(m_mutex);
+Expected<std::int64_t> StateStore::Transaction::insert_incident(const Incident& incident) {
   auto inserted = execute(
-      *m_db,
+      m_db,
       "INSERT INTO incidents (rule, state, severity, opened_at, updated_at, resolved_at, "
       "acknowledged_at, retried_at, message, windows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {incident.rule, std::string(to_string(incident.state)),
@@ -554,26 +611,22 @@ Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
   if (!inserted) {
     return std::unexpected(inserted.error());
   }
-  return sqlite3_last_insert_rowid(m_db->handle());
+  return sqlite3_last_insert_rowid(m_db.handle());
 }
 
-Expected<void> StateStore::update_incident(const Incident& incident) {
-  std::lock_guard lock(m_mutex);
-  return execute(*m_db,
+Expected<void> StateStore::Transaction::update_incident(const Incident& incident) {
+  return execute(m_db,
                  "UPDATE incidents SET state = ?, severity = ?, updated_at = ?, resolved_at = ?, "
                  "acknowledged_at = ?, retried_at = ?, message = ?, windows = ? WHERE id = ?",
-                 {std::string(to_string(incident.state)),
-                  std::string(to_string(incident.severity)), seconds(incident.updated_at),
-                  optional_seconds(incident.resolved_at),
-                  optional_seconds(incident.acknowledged_at),
-                  optional_seconds(incident.retried_at), incident.message,
-                  windows_json(incident.windows), incident.id});
+                 {std::string(to_string(incident.state)), std::string(to_string(incident.severity)),
+                  seconds(incident.updated_at), optional_seconds(incident.resolved_at),
+                  optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
+                  incident.message, windows_json(incident.windows), incident.id});
 }
 
-Expected<void> StateStore::insert_request(const RequestRecord& request) {
-  std::lock_guard lock(m_mutex);
+Expected<void> StateStore::Transaction::insert_request(const RequestRecord& request) {
   return execute(
-      *m_db,
+      m_db,
       fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                   "?)",
                   kRequestColumns),
@@ -585,9 +638,8 @@ Expected<void> StateStore::insert_request(const RequestRecord& request) {
        request.values_json});
 }
 
-Expected<void> StateStore::update_request(const RequestRecord& request) {
-  std::lock_guard lock(m_mutex);
-  return execute(*m_db,
+Expected<void> StateStore::Transaction::update_request(const RequestRecord& request) {
+  return execute(m_db,
                  "UPDATE requests SET state = ?, deliveries = ?, next_attempt_at = ?, "
                  "verify_by = ?, updated_at = ?, last_error = ?, output = ? WHERE id = ?",
                  {std::string(to_string(request.state)), std::int64_t{request.deliveries},
@@ -595,63 +647,59 @@ Expected<void> StateStore::update_request(const RequestRecord& request) {
                   seconds(request.updated_at), request.last_error, request.output, request.id});
 }
 
-Expected<std::optional<RequestRecord>> StateStore::request(const std::string& id) {
-  std::lock_guard lock(m_mutex);
-  return query_one(*m_db, fmt::format("SELECT {} FROM requests WHERE id = ?", kRequestColumns),
-                   {id}, read_request);
+Expected<std::optional<RequestRecord>> StateStore::Transaction::request(const std::string& id) {
+  return query_one(m_db, fmt::format("SELECT {} FROM requests WHERE id = ?", kRequestColumns), {id},
+                   read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::requests_for_incident(std::int64_t incident_id) {
-  std::lock_guard lock(m_mutex);
-  return query_rows(*m_db,
+Expected<std::vector<RequestRecord>> StateStore::Transaction::requests_for_incident(
+    std::int64_t incident_id) {
+  return query_rows(m_db,
                     fmt::format("SELECT {} FROM requests WHERE incident_id = ? "
                                 "ORDER BY created_at, window_start",
                                 kRequestColumns),
                     {incident_id}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::requests_for_rule(const std::string& rule) {
-  std::lock_guard lock(m_mutex);
+Expected<std::vector<RequestRecord>> StateStore::Transaction::requests_for_rule(
+    const std::string& rule) {
   return query_rows(
-      *m_db,
+      m_db,
       fmt::format("SELECT {} FROM requests WHERE rule = ? ORDER BY created_at, window_start",
                   kRequestColumns),
       {rule}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::requests_in_state(RequestState state) {
-  std::lock_guard lock(m_mutex);
+Expected<std::vector<RequestRecord>> StateStore::Transaction::requests_in_state(
+    RequestState state) {
   return query_rows(
-      *m_db,
+      m_db,
       fmt::format("SELECT {} FROM requests WHERE state = ? ORDER BY created_at, window_start",
                   kRequestColumns),
       {std::string(to_string(state))}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
-  std::lock_guard lock(m_mutex);
-  return query_rows(*m_db,
+Expected<std::vector<RequestRecord>> StateStore::Transaction::due_requests(Instant now) {
+  return query_rows(m_db,
                     fmt::format("SELECT {} FROM requests WHERE state = 'pending' AND "
                                 "next_attempt_at <= ? ORDER BY next_attempt_at, created_at",
                                 kRequestColumns),
                     {seconds(now)}, read_request);
 }
 
-Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
-  std::lock_guard lock(m_mutex);
-  auto updated = execute(*m_db,
+Expected<bool> StateStore::Transaction::claim_request(const std::string& id, Instant now) {
+  auto updated = execute(m_db,
                          "UPDATE requests SET state = 'sending', updated_at = ?, "
                          "deliveries = deliveries + 1 WHERE id = ? AND state = 'pending'",
                          {seconds(now), id});
   if (!updated) {
     return std::unexpected(updated.error());
   }
-  return sqlite3_changes(m_db->handle()) == 1;
+  return sqlite3_changes(m_db.handle()) == 1;
 }
 
-Expected<std::int64_t> StateStore::count_requests(RequestState state) {
-  std::lock_guard lock(m_mutex);
-  auto count = query_one(*m_db, "SELECT COUNT(*) FROM requests WHERE state = ?",
+Expected<std::int64_t> StateStore::Transaction::count_requests(RequestState state) {
+  auto count = query_one(m_db, "SELECT COUNT(*) FROM requests WHERE state = ?",
                          {std::string(to_string(state))}, read_integer);
   if (!count) {
     return std::unexpected(count.error());
@@ -659,79 +707,89 @@ Expected<std::int64_t> StateStore::count_requests(RequestState state) {
   return count->value_or(0);
 }
 
-Expected<std::optional<Instant>> StateStore::next_due() {
-  std::lock_guard lock(m_mutex);
-  return query_one(*m_db,
+Expected<std::optional<Instant>> StateStore::Transaction::next_due() {
+  return query_one(m_db,
                    "SELECT next_attempt_at FROM requests WHERE state = 'pending' "
                    "ORDER BY next_attempt_at LIMIT 1",
                    {}, read_instant);
 }
 
-Expected<void> StateStore::add_event(const EventRecord& event) {
-  std::lock_guard lock(m_mutex);
+Expected<void> StateStore::Transaction::add_event(const EventRecord& event) {
   return execute(
-      *m_db,
+      m_db,
       "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
       "?, ?)",
       {seconds(event.at), optional_id(event.incident_id),
        event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind, event.detail});
 }
 
-std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(":memory:", &db,
-                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  std::unique_ptr<StateStore> store(new StateStore(db, path));
-  // The schema, so that reads work (and find nothing); then no more writes.
-  // (An in-memory database fails to take it only when out of memory.)
-  static_cast<void>(store->migrate());
-  sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
-  store->m_unavailable = std::move(reason);
-  return store;
-}
-
-Expected<bool> StateStore::reopen() {
-  std::lock_guard lock(m_mutex);
-  if (m_unavailable.empty()) {
-    return true;
-  }
-  auto opened = open(m_path);
-  if (!opened) {
-    m_unavailable = opened.error().message;
-    return std::unexpected(opened.error());
-  }
-  std::swap(m_db, (*opened)->m_db);  // the stand-in is closed with `opened`
-  m_unavailable.clear();
-  m_write_error.clear();
-  return true;
-}
-
-std::string StateStore::unavailable_reason() const {
-  std::lock_guard lock(m_mutex);
-  return m_unavailable;
-}
-
-Expected<void> StateStore::check_writable() {
-  std::lock_guard lock(m_mutex);
-  if (!m_unavailable.empty()) {
-    return fail(m_unavailable);
-  }
-  if (sqlite3_db_readonly(m_db->handle(), "main") == 1) {
-    return fail(fmt::format("the state database {} is read-only", m_path));
-  }
-  if (!m_write_error.empty()) {
-    return fail(fmt::format("the state database {} cannot be written: {}", m_path,
-                            m_write_error));
-  }
-  return transaction([] { return Expected<void>{}; });
-}
-
-Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
-  std::lock_guard lock(m_mutex);
-  return query_rows(*m_db,
+Expected<std::vector<EventRecord>> StateStore::Transaction::events_for_incident(
+    std::int64_t incident_id) {
+  return query_rows(m_db,
                     "SELECT id, at, incident_id, request_id, kind, detail FROM events "
                     "WHERE incident_id = ? ORDER BY id",
                     {incident_id}, read_event);
+}
+
+// StateStore: each operation alone.
+
+template <auto Operation, class... Args>
+auto StateStore::alone(const Args&... args) {
+  MutexLock lock(m_mutex);
+  Transaction transaction(*m_db);
+  return (transaction.*Operation)(args...);
+}
+
+Expected<std::optional<Incident>> StateStore::active_incident(const std::string& rule) {
+  return alone<&Transaction::active_incident>(rule);
+}
+Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
+  return alone<&Transaction::incident>(id);
+}
+Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
+  return alone<&Transaction::incidents>(active_only);
+}
+Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
+  return alone<&Transaction::insert_incident>(incident);
+}
+Expected<void> StateStore::update_incident(const Incident& incident) {
+  return alone<&Transaction::update_incident>(incident);
+}
+Expected<void> StateStore::insert_request(const RequestRecord& request) {
+  return alone<&Transaction::insert_request>(request);
+}
+Expected<void> StateStore::update_request(const RequestRecord& request) {
+  return alone<&Transaction::update_request>(request);
+}
+Expected<std::optional<RequestRecord>> StateStore::request(const std::string& id) {
+  return alone<&Transaction::request>(id);
+}
+Expected<std::vector<RequestRecord>> StateStore::requests_for_incident(std::int64_t incident_id) {
+  return alone<&Transaction::requests_for_incident>(incident_id);
+}
+Expected<std::vector<RequestRecord>> StateStore::requests_for_rule(const std::string& rule) {
+  return alone<&Transaction::requests_for_rule>(rule);
+}
+Expected<std::vector<RequestRecord>> StateStore::requests_in_state(RequestState state) {
+  return alone<&Transaction::requests_in_state>(state);
+}
+Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
+  return alone<&Transaction::due_requests>(now);
+}
+Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
+  return alone<&Transaction::claim_request>(id, now);
+}
+Expected<std::int64_t> StateStore::count_requests(RequestState state) {
+  return alone<&Transaction::count_requests>(state);
+}
+Expected<std::optional<Instant>> StateStore::next_due() {
+  return alone<&Transaction::next_due>();
+}
+Expected<void> StateStore::add_event(const EventRecord& event) {
+  return alone<&Transaction::add_event>(event);
+}
+Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
+  return alone<&Transaction::events_for_incident>(incident_id);
 }
 
 }  // namespace gapwatch

@@ -5,22 +5,23 @@
 // nothing. Also the operator actions: acknowledge, resolve, retry, and manual
 // backfill requests.
 //
-// Every decision is one transaction on the StateStore, which is the only state:
-// the manager is thread-safe and may run beside `gapwatch incidents` commands
-// in other processes.
+// Every decision is one transaction on the StateStore, which is the only state
+// beside a note of the rules lately seen without an incident (guarded by
+// m_mutex). The manager is thread-safe and may run beside `gapwatch
+// incidents` commands in other processes.
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "monitor/config/config.h"
-#include "monitor/warehouse/evaluator.h"
 #include "monitor/state/state_store.h"
+#include "monitor/warehouse/evaluator.h"
 #include "rules/clock.h"
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -38,10 +39,11 @@ class IncidentManager {
   IncidentManager(StateStore& store, const Clock& clock, bool dry_run)
       : m_store(store), m_clock(clock), m_dry_run(dry_run) {}
 
-  Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result);
+  Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result)
+      EXCLUDES(m_mutex);
   // Forgets which rules were seen without an incident: the state database
   // was replaced (opened after a stand-in) and may hold active incidents.
-  void forget_rules_without_incident();
+  void forget_rules_without_incident() EXCLUDES(m_mutex);
 
   // Recomputes an active incident's state from its requests: backfilling while
   // any is pending or sending, verifying while any awaits verification, else
@@ -61,6 +63,22 @@ class IncidentManager {
                                          Instant start, Instant end);
 
  private:
+  // The steps of record().
+  //
+  // For a pass or warn: true when `rule` has no active incident, so there is
+  // nothing to record; known without a read while the note of rules without
+  // an incident is fresh. For a fail: false, and the rule leaves the note (an
+  // incident may open now).
+  Expected<bool> nothing_to_record(const std::string& rule, Status status, Instant now)
+      EXCLUDES(m_mutex);
+  // A pass or warn: settles the incident's requests and resolves it.
+  Expected<void> resolve_on_pass(StateStore::Transaction& transaction, Incident& incident,
+                                 const RuleResult& result, IncidentEffects& effects);
+  // A fail: the rule's active incident brought up to date with `verdict`, or
+  // a new one opened.
+  Expected<Incident> open_or_update(StateStore::Transaction& transaction, const RuleConfig& rule,
+                                    const Verdict& verdict, std::optional<Incident> active,
+                                    Instant now, IncidentEffects& effects);
   // Settles the requests of `incident` that ran or were accepted against this
   // evaluation: verified once their window is judged and no longer fails,
   // failed once verify_after has passed with the window still failing, and
@@ -68,12 +86,24 @@ class IncidentManager {
   Expected<void> verify_requests(StateStore::Transaction& transaction, const Incident& incident,
                                  const RuleResult& result, std::vector<RequestRecord>& requests,
                                  IncidentEffects& effects);
+  // Plans requests for the failing windows against the rule's `history`:
+  // queues them, or escalates the incident when the plan says to.
+  Expected<void> plan_requests(StateStore::Transaction& transaction, const RuleConfig& rule,
+                               const Verdict& verdict, Incident& incident,
+                               const std::vector<RequestRecord>& history, Instant now,
+                               IncidentEffects& effects);
+  Expected<void> escalate(StateStore::Transaction& transaction, Incident& incident,
+                          const std::string& reason, Instant now, IncidentEffects& effects);
+  Expected<void> queue_request(StateStore::Transaction& transaction, const RuleConfig& rule,
+                               const Incident& incident, const PlannedRequest& planned, Instant now,
+                               IncidentEffects& effects);
+
   Expected<void> close_incident(StateStore::Transaction& transaction, Incident& incident,
                                 const std::string& kind, const std::string& detail,
                                 RequestState outstanding_to);
   RequestRecord new_request(const RuleConfig& rule, const std::string& executor,
                             std::optional<std::int64_t> incident_id, const Window& window,
-                            int attempt, RequestState state) const;
+                            int attempt) const;
 
   StateStore& m_store;
   const Clock& m_clock;
@@ -83,8 +113,8 @@ class IncidentManager {
   // database; the entry is trusted for a minute at most, should another
   // gapwatch process share the state file.
   static constexpr std::chrono::seconds kWithoutIncidentFor{60};
-  std::mutex m_mutex;
-  std::unordered_map<std::string, Instant> m_without_incident;  // guarded by m_mutex
+  Mutex m_mutex;
+  std::unordered_map<std::string, Instant> m_without_incident GUARDED_BY(m_mutex);
 };
 
 }  // namespace gapwatch

@@ -145,7 +145,8 @@ int incidents_command(const IncidentsOptions& options) {
   const bool json = options.output == "json";
 
   if (options.action == "list") {
-    auto incidents = (*store)->incidents(options.state_filter != "all");
+    auto incidents = (*store)->incidents(options.state_filter == "all" ? IncidentFilter::all
+                                                                       : IncidentFilter::active);
     if (!incidents) {
       fmt::print(stderr, "error: {}\n", incidents.error().message);
       return 1;

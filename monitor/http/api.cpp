@@ -219,7 +219,8 @@ HttpResponse Api::incidents(const HttpRequest& request) const {
   if (state != "open" && state != "all") {
     return error_response(400, "state must be open or all");
   }
-  auto found = m_context.store->incidents(state == "open");
+  auto found =
+      m_context.store->incidents(state == "open" ? IncidentFilter::active : IncidentFilter::all);
   if (!found) {
     return error_response(500, found.error().message);
   }
@@ -336,7 +337,7 @@ HttpResponse Api::reload() const {
 }
 
 HttpResponse Api::status_page() const {
-  auto active = m_context.store->incidents(true);
+  auto active = m_context.store->incidents(IncidentFilter::active);
   std::vector<Incident> incidents = active ? *active : std::vector<Incident>{};
   std::map<std::int64_t, std::vector<RequestRecord>> requests;
   for (const Incident& item : incidents) {

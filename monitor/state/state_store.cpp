@@ -592,8 +592,9 @@ Expected<std::optional<Incident>> StateStore::Transaction::incident(std::int64_t
                    read_incident);
 }
 
-Expected<std::vector<Incident>> StateStore::Transaction::incidents(bool active_only) {
-  const std::string_view where = active_only ? " WHERE state <> 'resolved'" : "";
+Expected<std::vector<Incident>> StateStore::Transaction::incidents(IncidentFilter filter) {
+  const std::string_view where =
+      filter == IncidentFilter::active ? " WHERE state <> 'resolved'" : "";
   return query_rows(m_db, fmt::format("{}{} ORDER BY id", kSelectIncidents, where), {},
                     read_incident);
 }
@@ -746,8 +747,8 @@ Expected<std::optional<Incident>> StateStore::active_incident(const std::string&
 Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
   return alone<&Transaction::incident>(id);
 }
-Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
-  return alone<&Transaction::incidents>(active_only);
+Expected<std::vector<Incident>> StateStore::incidents(IncidentFilter filter) {
+  return alone<&Transaction::incidents>(filter);
 }
 Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
   return alone<&Transaction::insert_incident>(incident);

@@ -93,6 +93,12 @@ struct EventRecord {
   std::string detail;
 };
 
+// Which incidents StateStore::incidents lists.
+enum class IncidentFilter {
+  active,  // not resolved
+  all,
+};
+
 class StateStore {
  public:
   class Transaction;
@@ -124,7 +130,7 @@ class StateStore {
   // Transaction's operations, each run alone; see there.
   Expected<std::optional<Incident>> active_incident(const std::string& rule) EXCLUDES(m_mutex);
   Expected<std::optional<Incident>> incident(std::int64_t id) EXCLUDES(m_mutex);
-  Expected<std::vector<Incident>> incidents(bool active_only) EXCLUDES(m_mutex);
+  Expected<std::vector<Incident>> incidents(IncidentFilter filter) EXCLUDES(m_mutex);
   Expected<std::int64_t> insert_incident(const Incident& incident) EXCLUDES(m_mutex);
   Expected<void> update_incident(const Incident& incident) EXCLUDES(m_mutex);
   Expected<void> insert_request(const RequestRecord& request) EXCLUDES(m_mutex);
@@ -181,7 +187,7 @@ class StateStore::Transaction {
   // Incidents.
   Expected<std::optional<Incident>> active_incident(const std::string& rule);
   Expected<std::optional<Incident>> incident(std::int64_t id);
-  Expected<std::vector<Incident>> incidents(bool active_only);
+  Expected<std::vector<Incident>> incidents(IncidentFilter filter);
   Expected<std::int64_t> insert_incident(const Incident& incident);
   Expected<void> update_incident(const Incident& incident);
 

@@ -261,7 +261,7 @@ TEST_CASE("incident manager: a repeated fail updates the incident and queues not
     CHECK(windows_of(second.new_requests) == std::vector<Window>{window(5, 6)});
     CHECK(f.active().windows == std::vector<Window>{window(1, 2), window(3, 4), window(5, 6)});
   }
-  CHECK(value_of(f.store->incidents(false)).size() == 1);
+  CHECK(value_of(f.store->incidents(IncidentFilter::all)).size() == 1);
 }
 
 TEST_CASE("incident manager: warn and error open nothing and queue nothing") {
@@ -277,7 +277,7 @@ TEST_CASE("incident manager: warn and error open nothing and queue nothing") {
     CHECK_FALSE(effects.incident_id.has_value());
     CHECK(effects.log.empty());
   }
-  CHECK(value_of(f.store->incidents(false)).empty());
+  CHECK(value_of(f.store->incidents(IncidentFilter::all)).empty());
   CHECK(value_of(f.store->requests_for_rule(std::string(kRule))).empty());
 }
 

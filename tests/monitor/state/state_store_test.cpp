@@ -256,8 +256,8 @@ TEST_CASE("state store: incidents round-trip") {
     CHECK(active->id == other);
     CHECK_FALSE(value_of(store->active_incident("nobody")).has_value());
     CHECK_FALSE(value_of(store->incident(resolved + 100)).has_value());
-    CHECK(value_of(store->incidents(true)).size() == 2);
-    const std::vector<Incident> all = value_of(store->incidents(false));
+    CHECK(value_of(store->incidents(IncidentFilter::active)).size() == 2);
+    const std::vector<Incident> all = value_of(store->incidents(IncidentFilter::all));
     REQUIRE(all.size() == 3);
     CHECK(all[0].id == id);
     CHECK(all[2].id == resolved);
@@ -272,7 +272,7 @@ TEST_CASE("state store: only one active incident per rule") {
   SUBCASE("a second open one fails") {
     CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
     CHECK(value_of(store->active_incident("orders"))->id == first);
-    CHECK(value_of(store->incidents(false)).size() == 1);
+    CHECK(value_of(store->incidents(IncidentFilter::all)).size() == 1);
   }
   SUBCASE("an escalated one is active too") {
     CHECK_FALSE(
@@ -553,7 +553,7 @@ TEST_CASE("state store: a failed transaction leaves nothing behind") {
     });
     REQUIRE_FALSE(result.has_value());
   }
-  CHECK(value_of(store->incidents(false)).empty());
+  CHECK(value_of(store->incidents(IncidentFilter::all)).empty());
   CHECK_FALSE(value_of(store->request("r1")).has_value());
   CHECK_FALSE(value_of(store->next_due()).has_value());
 
@@ -566,7 +566,7 @@ TEST_CASE("state store: a failed transaction leaves nothing behind") {
     return transaction.insert_request(make_request("r1", *id, kNow));
   });
   CHECK(committed.has_value());
-  CHECK(value_of(store->incidents(false)).size() == 1);
+  CHECK(value_of(store->incidents(IncidentFilter::all)).size() == 1);
   CHECK(value_of(store->request("r1")).has_value());
 }
 
@@ -580,7 +580,7 @@ TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty 
 
   const std::unique_ptr<StateStore> store = StateStore::unavailable(path, reason);
   CHECK(store->unavailable_reason() == reason);
-  CHECK(value_of(store->incidents(true)).empty());
+  CHECK(value_of(store->incidents(IncidentFilter::active)).empty());
   CHECK(value_of(store->due_requests(kNow)).empty());
   SUBCASE("every write fails with the reason") {
     const auto written = store->transaction([&](Transaction& transaction) -> Expected<void> {
@@ -593,7 +593,7 @@ TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty 
     REQUIRE_FALSE(written.has_value());
     CHECK(written.error().message == reason);
     CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
-    CHECK(value_of(store->incidents(false)).empty());
+    CHECK(value_of(store->incidents(IncidentFilter::all)).empty());
     CHECK_FALSE(store->check_writable().has_value());
   }
   SUBCASE("reopen fails while the file cannot be opened, then takes it") {

@@ -24,7 +24,7 @@ struct Daemon::Generation {
       : config(std::move(loaded)),
         warehouses(config, daemon.m_watchdog),
         evaluator(warehouses),
-        incidents(*daemon.m_store, daemon.m_clock, config.monitor.dry_run),
+        incidents(*daemon.m_store, daemon.m_clock, delivery_of(config.monitor)),
         dispatcher(config, *daemon.m_store, incidents, daemon.m_clock,
                    make_executors(config, daemon.m_clock),
                    [&daemon](const DispatchReport& report) {

@@ -270,7 +270,7 @@ HttpResponse Api::incident_action(std::int64_t id, const std::string& action,
     return error_response(404, fmt::format("no incident {}", id));
   }
   const auto config = m_context.config();
-  IncidentManager manager(*m_context.store, *m_context.clock, config->monitor.dry_run);
+  IncidentManager manager(*m_context.store, *m_context.clock, delivery_of(config->monitor));
   const Expected<void> done = action == "ack"       ? manager.acknowledge(id, who)
                               : action == "resolve" ? manager.resolve(id, who)
                                                     : manager.retry(id, who);
@@ -307,7 +307,7 @@ HttpResponse Api::backfill(const HttpRequest& request) const {
   if (*to <= *from) {
     return error_response(400, "to must be after from");
   }
-  IncidentManager manager(*m_context.store, *m_context.clock, config->monitor.dry_run);
+  IncidentManager manager(*m_context.store, *m_context.clock, delivery_of(config->monitor));
   auto request_record = manager.manual_request(*rule, rule->backfill->executor, *from, *to);
   if (!request_record) {
     return error_response(500, request_record.error().message);

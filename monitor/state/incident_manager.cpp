@@ -100,7 +100,7 @@ RequestRecord IncidentManager::new_request(const RuleConfig& rule, const std::st
   record.executor = executor;
   record.window = Window{window.start, window.end, Status::fail};
   record.attempt = attempt;
-  record.state = m_dry_run ? RequestState::dry_run : RequestState::pending;
+  record.state = m_delivery == Delivery::dry_run ? RequestState::dry_run : RequestState::pending;
   record.next_attempt_at = now;
   record.created_at = now;
   record.updated_at = now;
@@ -295,12 +295,12 @@ Expected<void> IncidentManager::queue_request(StateStore::Transaction& transacti
   if (auto inserted = transaction.insert_request(request); !inserted) {
     return inserted;
   }
+  const bool dry_run = m_delivery == Delivery::dry_run;
   const std::string detail =
-      fmt::format("{} window {} attempt {} for {}", m_dry_run ? "dry run, not sent:" : "queued",
+      fmt::format("{} window {} attempt {} for {}", dry_run ? "dry run, not sent:" : "queued",
                   describe(request.window), request.attempt, request.executor);
-  if (auto added =
-          transaction.add_event({0, now, incident.id, request.id,
-                                 m_dry_run ? "request_dry_run" : "request_created", detail});
+  if (auto added = transaction.add_event({0, now, incident.id, request.id,
+                                          dry_run ? "request_dry_run" : "request_created", detail});
       !added) {
     return added;
   }

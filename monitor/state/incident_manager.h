@@ -34,10 +34,17 @@ struct IncidentEffects {
   std::vector<std::string> log;             // what happened, for the daemon's log
 };
 
+// Whether the requests the manager makes are sent, or only recorded as
+// dry_run (monitor.dry_run).
+enum class Delivery { send, dry_run };
+inline Delivery delivery_of(const MonitorConfig& monitor) {
+  return monitor.dry_run ? Delivery::dry_run : Delivery::send;
+}
+
 class IncidentManager {
  public:
-  IncidentManager(StateStore& store, const Clock& clock, bool dry_run)
-      : m_store(store), m_clock(clock), m_dry_run(dry_run) {}
+  IncidentManager(StateStore& store, const Clock& clock, Delivery delivery)
+      : m_store(store), m_clock(clock), m_delivery(delivery) {}
 
   Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result)
       EXCLUDES(m_mutex);
@@ -107,7 +114,7 @@ class IncidentManager {
 
   StateStore& m_store;
   const Clock& m_clock;
-  const bool m_dry_run;
+  const Delivery m_delivery;
   // Rules seen without an active incident, and when. Only record() opens
   // incidents, so a rule that keeps passing costs no read of the state
   // database; the entry is trusted for a minute at most, should another

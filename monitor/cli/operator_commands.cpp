@@ -131,11 +131,12 @@ int incidents_command(const IncidentsOptions& options) {
     return 1;
   }
   SystemClock clock;
-  IncidentManager manager(**store, clock, false);
+  IncidentManager manager(**store, clock, Delivery::send);
   const bool json = options.output == "json";
 
   if (options.action == "list") {
-    auto incidents = (*store)->incidents(options.state_filter != "all");
+    auto incidents = (*store)->incidents(options.state_filter == "all" ? IncidentFilter::all
+                                                                       : IncidentFilter::active);
     if (!incidents) {
       fmt::print(stderr, "error: {}\n", incidents.error().message);
       return 1;
@@ -260,7 +261,7 @@ int backfill_command(const BackfillOptions& options) {
     return 1;
   }
   SystemClock clock;
-  IncidentManager manager(**store, clock, config->monitor.dry_run);
+  IncidentManager manager(**store, clock, delivery_of(config->monitor));
   auto request = manager.manual_request(*rule, rule->backfill->executor, *from, *to);
   if (!request) {
     fmt::print(stderr, "error: {}\n", request.error().message);

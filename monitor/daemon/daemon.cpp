@@ -24,7 +24,7 @@ struct Daemon::Generation {
       : config(std::move(loaded)),
         warehouses(config, daemon.m_watchdog),
         evaluator(warehouses),
-        incidents(*daemon.m_store, daemon.m_clock, config.monitor.dry_run),
+        incidents(*daemon.m_store, daemon.m_clock, delivery_of(config.monitor)),
         dispatcher(config, *daemon.m_store, incidents, daemon.m_clock,
                    make_executors(config, daemon.m_clock),
                    [&daemon](const DispatchReport& report) {
@@ -382,7 +382,7 @@ bool Daemon::healthy() {
       return false;
     }
   }
-  auto active = m_store->incidents(true);
+  auto active = m_store->incidents(IncidentFilter::active);
   return active && active->empty() && m_generation->dispatcher.in_flight() == 0;
 }
 
@@ -477,7 +477,7 @@ void Daemon::update_gauges(bool store_changed) {
   if (auto pending = m_store->count_requests(RequestState::pending)) {
     m_metrics.set_outbox_pending(*pending);
   }
-  if (auto active = m_store->incidents(true)) {
+  if (auto active = m_store->incidents(IncidentFilter::active)) {
     std::map<std::string, bool> incidents;
     for (const Incident& incident : *active) {
       incidents[incident.rule] = incident.state == IncidentState::escalated;

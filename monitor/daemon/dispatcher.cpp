@@ -76,16 +76,16 @@ Expected<int> Dispatcher::resume_interrupted() {
   }
   const Instant now = m_clock.now();
   for (RequestRecord& request : *sending) {
-    auto done = m_store.transaction([&]() -> Expected<void> {
+    auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
       request.state = RequestState::pending;
       request.next_attempt_at = now;
       request.updated_at = now;
-      if (auto updated = m_store.update_request(request); !updated) {
+      if (auto updated = transaction.update_request(request); !updated) {
         return updated;
       }
-      return m_store.add_event({0, now, request.incident_id, request.id, "request_resumed",
-                                "a delivery was under way when gapwatch stopped; sending it "
-                                "again with the same request id"});
+      return transaction.add_event({0, now, request.incident_id, request.id, "request_resumed",
+                                    "a delivery was under way when gapwatch stopped; sending it "
+                                    "again with the same request id"});
     });
     if (!done) {
       return std::unexpected(done.error());
@@ -154,15 +154,15 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     }
     const ExecutorSpec* spec = m_config.find_executor(request.executor);
     if (spec == nullptr || !m_executors.contains(request.executor)) {
-      auto done = m_store.transaction([&]() -> Expected<void> {
+      auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
         request.state = RequestState::failed;
         request.last_error = fmt::format("executor '{}' is not configured", request.executor);
         request.updated_at = now;
-        if (auto updated = m_store.update_request(request); !updated) {
+        if (auto updated = transaction.update_request(request); !updated) {
           return updated;
         }
-        return m_store.add_event({0, now, request.incident_id, request.id, "request_failed",
-                                  request.last_error});
+        return transaction.add_event(
+            {0, now, request.incident_id, request.id, "request_failed", request.last_error});
       });
       if (!done) {
         return std::unexpected(done.error());
@@ -176,24 +176,25 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     // The claim, its event and the incident's new state are one transaction:
     // a request is never sent without its history saying so.
     bool claimed = false;
-    auto recorded = m_store.transaction([&]() -> Expected<void> {
-      auto claim = m_store.claim_request(request.id, now);
-      if (!claim) {
-        return std::unexpected(claim.error());
-      }
-      claimed = *claim;
-      if (!claimed) {
-        return {};  // another process took it
-      }
-      if (auto added = m_store.add_event(
-              {0, now, request.incident_id, request.id, "request_sending",
-               fmt::format("delivery {} to {}", request.deliveries + 1, request.executor)});
-          !added) {
-        return added;
-      }
-      return request.incident_id ? m_incidents.refresh_state(*request.incident_id)
-                                 : Expected<void>{};
-    });
+    auto recorded =
+        m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+          auto claim = transaction.claim_request(request.id, now);
+          if (!claim) {
+            return std::unexpected(claim.error());
+          }
+          claimed = *claim;
+          if (!claimed) {
+            return {};  // another process took it
+          }
+          if (auto added = transaction.add_event(
+                  {0, now, request.incident_id, request.id, "request_sending",
+                   fmt::format("delivery {} to {}", request.deliveries + 1, request.executor)});
+              !added) {
+            return added;
+          }
+          return request.incident_id ? m_incidents.refresh_state(transaction, *request.incident_id)
+                                     : Expected<void>{};
+        });
     if (!recorded) {
       return std::unexpected(recorded.error());
     }
@@ -240,10 +241,10 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
   const RuleConfig* rule = m_config.find_rule(request.rule);
   std::string kind;
   std::string detail = redact(outcome.detail, m_secrets);
-  auto done = m_store.transaction([&]() -> Expected<void> {
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
     std::optional<Incident> incident;
     if (request.incident_id) {
-      auto found = m_store.incident(*request.incident_id);
+      auto found = transaction.incident(*request.incident_id);
       if (!found) {
         return std::unexpected(found.error());
       }
@@ -300,10 +301,10 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
         kind = "request_failed";
         break;
     }
-    if (auto updated = m_store.update_request(request); !updated) {
+    if (auto updated = transaction.update_request(request); !updated) {
       return updated;
     }
-    return m_store.add_event({0, now, request.incident_id, request.id, kind, detail});
+    return transaction.add_event({0, now, request.incident_id, request.id, kind, detail});
   });
   if (!done) {
     return done;

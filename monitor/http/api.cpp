@@ -219,7 +219,8 @@ HttpResponse Api::incidents(const HttpRequest& request) const {
   if (state != "open" && state != "all") {
     return error_response(400, "state must be open or all");
   }
-  auto found = m_context.store->incidents(state == "open");
+  auto found =
+      m_context.store->incidents(state == "open" ? IncidentFilter::active : IncidentFilter::all);
   if (!found) {
     return error_response(500, found.error().message);
   }
@@ -269,7 +270,7 @@ HttpResponse Api::incident_action(std::int64_t id, const std::string& action,
     return error_response(404, fmt::format("no incident {}", id));
   }
   const auto config = m_context.config();
-  IncidentManager manager(*m_context.store, *m_context.clock, config->monitor.dry_run);
+  IncidentManager manager(*m_context.store, *m_context.clock, delivery_of(config->monitor));
   const Expected<void> done = action == "ack"       ? manager.acknowledge(id, who)
                               : action == "resolve" ? manager.resolve(id, who)
                                                     : manager.retry(id, who);
@@ -306,7 +307,7 @@ HttpResponse Api::backfill(const HttpRequest& request) const {
   if (*to <= *from) {
     return error_response(400, "to must be after from");
   }
-  IncidentManager manager(*m_context.store, *m_context.clock, config->monitor.dry_run);
+  IncidentManager manager(*m_context.store, *m_context.clock, delivery_of(config->monitor));
   auto request_record = manager.manual_request(*rule, rule->backfill->executor, *from, *to);
   if (!request_record) {
     return error_response(500, request_record.error().message);
@@ -336,7 +337,7 @@ HttpResponse Api::reload() const {
 }
 
 HttpResponse Api::status_page() const {
-  auto active = m_context.store->incidents(true);
+  auto active = m_context.store->incidents(IncidentFilter::active);
   std::vector<Incident> incidents = active ? *active : std::vector<Incident>{};
   std::map<std::int64_t, std::vector<RequestRecord>> requests;
   for (const Incident& item : incidents) {

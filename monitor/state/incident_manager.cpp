@@ -63,12 +63,23 @@ std::vector<Window> fail_windows(const Verdict& verdict) {
   return windows;
 }
 
+// The incident an operator named; an error if there is none.
+Expected<Incident> named_incident(StateStore::Transaction& transaction, std::int64_t id) {
+  auto found = transaction.incident(id);
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  if (!*found) {
+    return fail(fmt::format("no incident #{}", id));
+  }
+  return std::move(**found);
+}
+
 }  // namespace
 
 RequestRecord IncidentManager::new_request(const RuleConfig& rule, const std::string& executor,
                                            std::optional<std::int64_t> incident_id,
-                                           const Window& window, int attempt,
-                                           RequestState state) const {
+                                           const Window& window, int attempt) const {
   const Instant now = m_clock.now();
   BackfillRequest request;
   request.id = make_request_id(rule.spec.name, window.start, window.end, attempt);
@@ -89,7 +100,7 @@ RequestRecord IncidentManager::new_request(const RuleConfig& rule, const std::st
   record.executor = executor;
   record.window = Window{window.start, window.end, Status::fail};
   record.attempt = attempt;
-  record.state = state;
+  record.state = m_delivery == Delivery::dry_run ? RequestState::dry_run : RequestState::pending;
   record.next_attempt_at = now;
   record.created_at = now;
   record.updated_at = now;
@@ -105,147 +116,37 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
     return effects;  // an evaluation problem is not missing data
   }
   const Instant now = m_clock.now();
-  const std::string& name = rule.spec.name;
-  if (verdict.status != Status::fail) {
-    // The common case, a rule that passes with nothing open, needs no write
-    // transaction, and once known no read either.
-    {
-      std::lock_guard lock(m_mutex);
-      const auto seen = m_without_incident.find(name);
-      if (seen != m_without_incident.end() && now < seen->second + kWithoutIncidentFor) {
-        return effects;
-      }
-    }
-    auto active = m_store.active_incident(name);
-    if (!active) {
-      return std::unexpected(active.error());
-    }
-    if (!*active) {
-      std::lock_guard lock(m_mutex);
-      m_without_incident[name] = now;
-      return effects;
-    }
-  } else {
-    std::lock_guard lock(m_mutex);
-    m_without_incident.erase(name);  // an incident may open now
+  auto nothing = nothing_to_record(rule.spec.name, verdict.status, now);
+  if (!nothing) {
+    return std::unexpected(nothing.error());
   }
-  auto done = m_store.transaction([&]() -> Expected<void> {
-    auto active = m_store.active_incident(name);
+  if (*nothing) {
+    return effects;
+  }
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto active = transaction.active_incident(rule.spec.name);
     if (!active) {
       return std::unexpected(active.error());
     }
     if (verdict.status != Status::fail) {
-      if (!*active) {
-        return {};
-      }
-      Incident& incident = **active;
-      effects.incident_id = incident.id;
-      effects.resolved = true;
-      auto requests = m_store.requests_for_incident(incident.id);
-      if (!requests) {
-        return std::unexpected(requests.error());
-      }
-      if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
-        return settled;
-      }
-      effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})",
-                                        incident.id, name, to_string(verdict.status),
-                                        verdict.message));
-      return close_incident(incident, "resolved",
-                            fmt::format("rule is {}: {}", to_string(verdict.status),
-                                        verdict.message),
-                            RequestState::verified);
+      return *active ? resolve_on_pass(transaction, **active, result, effects) : Expected<void>{};
     }
-
-    Incident incident;
-    if (*active) {
-      incident = **active;
-      incident.message = verdict.message;
-      incident.windows = fail_windows(verdict);
-      incident.updated_at = now;
-      if (auto updated = m_store.update_incident(incident); !updated) {
-        return updated;
-      }
-    } else {
-      incident.rule = name;
-      incident.state = IncidentState::open;
-      incident.severity = rule.spec.severity;
-      incident.opened_at = now;
-      incident.updated_at = now;
-      incident.message = verdict.message;
-      incident.windows = fail_windows(verdict);
-      auto id = m_store.insert_incident(incident);
-      if (!id) {
-        return std::unexpected(id.error());
-      }
-      incident.id = *id;
-      effects.opened = true;
-      std::vector<std::string> windows;
-      for (const Window& window : incident.windows) {
-        windows.push_back(describe(window));
-      }
-      const std::string detail =
-          fmt::format("{}; window(s): {}", verdict.message, fmt::join(windows, ", "));
-      effects.log.push_back(fmt::format("incident #{} opened for {}: {}", incident.id, name, detail));
-      if (auto added = m_store.add_event({0, now, incident.id, std::nullopt, "opened", detail});
-          !added) {
-        return added;
-      }
+    auto incident = open_or_update(transaction, rule, verdict, std::move(*active), now, effects);
+    if (!incident) {
+      return std::unexpected(incident.error());
     }
-    effects.incident_id = incident.id;
-
-    const std::vector<Window> units = failing_units(verdict);
-    auto requests = m_store.requests_for_rule(name);
+    auto requests = transaction.requests_for_rule(rule.spec.name);
     if (!requests) {
       return std::unexpected(requests.error());
     }
-    if (auto settled = verify_requests(incident, result, *requests, effects); !settled) {
+    if (auto settled = verify_requests(transaction, *incident, result, *requests, effects);
+        !settled) {
       return settled;
     }
-
-    if (!rule.backfill || incident.state == IncidentState::escalated) {
-      return refresh_state(incident.id);
+    if (!rule.backfill || incident->state == IncidentState::escalated) {
+      return refresh_state(transaction, incident->id);
     }
-    PlanningInput input;
-    input.failing_units = units;
-    for (const RequestRecord& request : *requests) {
-      const bool counts = request.incident_id == incident.id &&
-                          (!incident.retried_at || request.created_at >= *incident.retried_at);
-      input.history.push_back(PastRequest{request.window, request.attempt,
-                                          progress_of(request.state), counts});
-    }
-    const BackfillPlan plan = plan_backfill(input, *rule.backfill);
-    if (plan.escalate) {
-      incident.state = IncidentState::escalated;
-      incident.updated_at = now;
-      effects.escalated = true;
-      effects.log.push_back(fmt::format("incident #{} for {} escalated: {}", incident.id, name,
-                                        plan.reason));
-      if (auto updated = m_store.update_incident(incident); !updated) {
-        return updated;
-      }
-      return m_store.add_event({0, now, incident.id, std::nullopt, "escalated", plan.reason});
-    }
-    for (const PlannedRequest& planned : plan.requests) {
-      RequestRecord request =
-          new_request(rule, rule.backfill->executor, incident.id, planned.window, planned.attempt,
-                      m_dry_run ? RequestState::dry_run : RequestState::pending);
-      if (auto inserted = m_store.insert_request(request); !inserted) {
-        return inserted;
-      }
-      const std::string detail =
-          fmt::format("{} window {} attempt {} for {}", m_dry_run ? "dry run, not sent:" : "queued",
-                      describe(request.window), request.attempt, request.executor);
-      if (auto added = m_store.add_event({0, now, incident.id, request.id,
-                                          m_dry_run ? "request_dry_run" : "request_created",
-                                          detail});
-          !added) {
-        return added;
-      }
-      effects.log.push_back(fmt::format("request {} {}", request.id, detail));
-      effects.new_requests.push_back(std::move(request));
-    }
-    return refresh_state(incident.id);
+    return plan_requests(transaction, rule, verdict, *incident, *requests, now, effects);
   });
   if (!done) {
     return std::unexpected(done.error());
@@ -253,13 +154,168 @@ Expected<IncidentEffects> IncidentManager::record(const RuleConfig& rule,
   return effects;
 }
 
+Expected<bool> IncidentManager::nothing_to_record(const std::string& rule, Status status,
+                                                  Instant now) {
+  if (status == Status::fail) {
+    MutexLock lock(m_mutex);
+    m_without_incident.erase(rule);  // an incident may open now
+    return false;
+  }
+  // The common case, a rule that passes with nothing open, needs no write
+  // transaction, and once known no read either.
+  {
+    MutexLock lock(m_mutex);
+    const auto seen = m_without_incident.find(rule);
+    if (seen != m_without_incident.end() && now < seen->second + kWithoutIncidentFor) {
+      return true;
+    }
+  }
+  auto active = m_store.active_incident(rule);
+  if (!active) {
+    return std::unexpected(active.error());
+  }
+  if (*active) {
+    return false;
+  }
+  MutexLock lock(m_mutex);
+  m_without_incident[rule] = now;
+  return true;
+}
+
+Expected<void> IncidentManager::resolve_on_pass(StateStore::Transaction& transaction,
+                                                Incident& incident, const RuleResult& result,
+                                                IncidentEffects& effects) {
+  const Verdict& verdict = result.verdict;
+  effects.incident_id = incident.id;
+  effects.resolved = true;
+  auto requests = transaction.requests_for_incident(incident.id);
+  if (!requests) {
+    return std::unexpected(requests.error());
+  }
+  if (auto settled = verify_requests(transaction, incident, result, *requests, effects); !settled) {
+    return settled;
+  }
+  effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})", incident.id,
+                                    incident.rule, to_string(verdict.status), verdict.message));
+  return close_incident(transaction, incident, "resolved",
+                        fmt::format("rule is {}: {}", to_string(verdict.status), verdict.message),
+                        RequestState::verified);
+}
+
+Expected<Incident> IncidentManager::open_or_update(StateStore::Transaction& transaction,
+                                                   const RuleConfig& rule, const Verdict& verdict,
+                                                   std::optional<Incident> active, Instant now,
+                                                   IncidentEffects& effects) {
+  if (active) {
+    Incident& incident = *active;
+    incident.message = verdict.message;
+    incident.windows = fail_windows(verdict);
+    incident.updated_at = now;
+    if (auto updated = transaction.update_incident(incident); !updated) {
+      return std::unexpected(updated.error());
+    }
+    effects.incident_id = incident.id;
+    return std::move(incident);
+  }
+  Incident incident;
+  incident.rule = rule.spec.name;
+  incident.state = IncidentState::open;
+  incident.severity = rule.spec.severity;
+  incident.opened_at = now;
+  incident.updated_at = now;
+  incident.message = verdict.message;
+  incident.windows = fail_windows(verdict);
+  auto id = transaction.insert_incident(incident);
+  if (!id) {
+    return std::unexpected(id.error());
+  }
+  incident.id = *id;
+  effects.incident_id = incident.id;
+  effects.opened = true;
+  std::vector<std::string> windows;
+  for (const Window& window : incident.windows) {
+    windows.push_back(describe(window));
+  }
+  const std::string detail =
+      fmt::format("{}; window(s): {}", verdict.message, fmt::join(windows, ", "));
+  effects.log.push_back(
+      fmt::format("incident #{} opened for {}: {}", incident.id, incident.rule, detail));
+  if (auto added = transaction.add_event({0, now, incident.id, std::nullopt, "opened", detail});
+      !added) {
+    return std::unexpected(added.error());
+  }
+  return incident;
+}
+
+Expected<void> IncidentManager::plan_requests(StateStore::Transaction& transaction,
+                                              const RuleConfig& rule, const Verdict& verdict,
+                                              Incident& incident,
+                                              const std::vector<RequestRecord>& history,
+                                              Instant now, IncidentEffects& effects) {
+  PlanningInput input;
+  input.failing_units = failing_units(verdict);
+  for (const RequestRecord& request : history) {
+    const bool counts = request.incident_id == incident.id &&
+                        (!incident.retried_at || request.created_at >= *incident.retried_at);
+    input.history.push_back(
+        PastRequest{request.window, request.attempt, progress_of(request.state), counts});
+  }
+  const BackfillPlan plan = plan_backfill(input, *rule.backfill);
+  if (plan.escalate) {
+    return escalate(transaction, incident, plan.reason, now, effects);
+  }
+  for (const PlannedRequest& planned : plan.requests) {
+    if (auto queued = queue_request(transaction, rule, incident, planned, now, effects); !queued) {
+      return queued;
+    }
+  }
+  return refresh_state(transaction, incident.id);
+}
+
+Expected<void> IncidentManager::escalate(StateStore::Transaction& transaction, Incident& incident,
+                                         const std::string& reason, Instant now,
+                                         IncidentEffects& effects) {
+  incident.state = IncidentState::escalated;
+  incident.updated_at = now;
+  effects.escalated = true;
+  effects.log.push_back(
+      fmt::format("incident #{} for {} escalated: {}", incident.id, incident.rule, reason));
+  if (auto updated = transaction.update_incident(incident); !updated) {
+    return updated;
+  }
+  return transaction.add_event({0, now, incident.id, std::nullopt, "escalated", reason});
+}
+
+Expected<void> IncidentManager::queue_request(StateStore::Transaction& transaction,
+                                              const RuleConfig& rule, const Incident& incident,
+                                              const PlannedRequest& planned, Instant now,
+                                              IncidentEffects& effects) {
+  RequestRecord request =
+      new_request(rule, rule.backfill->executor, incident.id, planned.window, planned.attempt);
+  if (auto inserted = transaction.insert_request(request); !inserted) {
+    return inserted;
+  }
+  const bool dry_run = m_delivery == Delivery::dry_run;
+  const std::string detail =
+      fmt::format("{} window {} attempt {} for {}", dry_run ? "dry run, not sent:" : "queued",
+                  describe(request.window), request.attempt, request.executor);
+  if (auto added = transaction.add_event({0, now, incident.id, request.id,
+                                          dry_run ? "request_dry_run" : "request_created", detail});
+      !added) {
+    return added;
+  }
+  effects.log.push_back(fmt::format("request {} {}", request.id, detail));
+  effects.new_requests.push_back(std::move(request));
+  return {};
+}
+
 void IncidentManager::forget_rules_without_incident() {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_without_incident.clear();
 }
 
-Expected<void> IncidentManager::verify_requests(const Incident& incident,
-                                                const RuleResult& result,
+Expected<void> IncidentManager::verify_requests(StateStore::Transaction& transaction,
+                                                const Incident& incident, const RuleResult& result,
                                                 std::vector<RequestRecord>& requests,
                                                 IncidentEffects& effects) {
   const Instant now = m_clock.now();
@@ -301,22 +357,24 @@ Expected<void> IncidentManager::verify_requests(const Incident& incident,
       continue;
     }
     request.updated_at = now;
-    if (auto updated = m_store.update_request(request); !updated) {
+    if (auto updated = transaction.update_request(request); !updated) {
       return updated;
     }
     effects.log.push_back(fmt::format("request {} {}", request.id, detail));
-    if (auto added = m_store.add_event({0, now, incident.id, request.id, kind, detail}); !added) {
+    if (auto added = transaction.add_event({0, now, incident.id, request.id, kind, detail});
+        !added) {
       return added;
     }
   }
   return {};
 }
 
-Expected<void> IncidentManager::close_incident(Incident& incident, const std::string& kind,
+Expected<void> IncidentManager::close_incident(StateStore::Transaction& transaction,
+                                               Incident& incident, const std::string& kind,
                                                const std::string& detail,
                                                RequestState outstanding_to) {
   const Instant now = m_clock.now();
-  auto requests = m_store.requests_for_incident(incident.id);
+  auto requests = transaction.requests_for_incident(incident.id);
   if (!requests) {
     return std::unexpected(requests.error());
   }
@@ -324,17 +382,17 @@ Expected<void> IncidentManager::close_incident(Incident& incident, const std::st
     // A delivery under way finishes on its own; the dispatcher settles it.
     if (request.state == RequestState::pending || request.state == RequestState::dry_run) {
       request.state = RequestState::cancelled;
-      if (auto added = m_store.add_event(
-              {0, now, incident.id, request.id, "request_cancelled",
-               fmt::format("window {} .. {}: not sent, the incident is {}",
-                           format_rfc3339(request.window.start),
-                           format_rfc3339(request.window.end), kind)});
+      if (auto added =
+              transaction.add_event({0, now, incident.id, request.id, "request_cancelled",
+                                     fmt::format("window {} .. {}: not sent, the incident is {}",
+                                                 format_rfc3339(request.window.start),
+                                                 format_rfc3339(request.window.end), kind)});
           !added) {
         return added;
       }
     } else if (awaiting_verification(request.state)) {
       request.state = outstanding_to;
-      if (auto added = m_store.add_event(
+      if (auto added = transaction.add_event(
               {0, now, incident.id, request.id,
                outstanding_to == RequestState::verified ? "request_verified" : "request_cancelled",
                fmt::format("window {} .. {}", format_rfc3339(request.window.start),
@@ -346,125 +404,120 @@ Expected<void> IncidentManager::close_incident(Incident& incident, const std::st
       continue;
     }
     request.updated_at = now;
-    if (auto updated = m_store.update_request(request); !updated) {
+    if (auto updated = transaction.update_request(request); !updated) {
       return updated;
     }
   }
   incident.state = IncidentState::resolved;
   incident.resolved_at = now;
   incident.updated_at = now;
-  if (auto updated = m_store.update_incident(incident); !updated) {
+  if (auto updated = transaction.update_incident(incident); !updated) {
     return updated;
   }
-  return m_store.add_event({0, now, incident.id, std::nullopt, kind, detail});
+  return transaction.add_event({0, now, incident.id, std::nullopt, kind, detail});
 }
 
 Expected<void> IncidentManager::refresh_state(std::int64_t incident_id) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
-    if (!found) {
-      return std::unexpected(found.error());
-    }
-    if (!*found) {
-      return {};
-    }
-    Incident& incident = **found;
-    if (incident.state == IncidentState::resolved || incident.state == IncidentState::escalated) {
-      return {};
-    }
-    auto requests = m_store.requests_for_incident(incident_id);
-    if (!requests) {
-      return std::unexpected(requests.error());
-    }
-    IncidentState state = IncidentState::open;
-    for (const RequestRecord& request : *requests) {
-      if (request.state == RequestState::pending || request.state == RequestState::sending) {
-        state = IncidentState::backfilling;
-        break;
-      }
-      if (awaiting_verification(request.state)) {
-        state = IncidentState::verifying;
-      }
-    }
-    if (state == incident.state) {
-      return {};
-    }
-    const IncidentState previous = incident.state;
-    incident.state = state;
-    incident.updated_at = m_clock.now();
-    if (auto updated = m_store.update_incident(incident); !updated) {
-      return updated;
-    }
-    return m_store.add_event({0, incident.updated_at, incident.id, std::nullopt,
-                              fmt::format("state_{}", to_string(state)),
-                              fmt::format("was {}", to_string(previous))});
+  return m_store.transaction([&](StateStore::Transaction& transaction) {
+    return refresh_state(transaction, incident_id);
   });
 }
 
+Expected<void> IncidentManager::refresh_state(StateStore::Transaction& transaction,
+                                              std::int64_t incident_id) {
+  auto found = transaction.incident(incident_id);
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  if (!*found) {
+    return {};
+  }
+  Incident& incident = **found;
+  if (incident.state == IncidentState::resolved || incident.state == IncidentState::escalated) {
+    return {};
+  }
+  auto requests = transaction.requests_for_incident(incident_id);
+  if (!requests) {
+    return std::unexpected(requests.error());
+  }
+  IncidentState state = IncidentState::open;
+  for (const RequestRecord& request : *requests) {
+    if (request.state == RequestState::pending || request.state == RequestState::sending) {
+      state = IncidentState::backfilling;
+      break;
+    }
+    if (awaiting_verification(request.state)) {
+      state = IncidentState::verifying;
+    }
+  }
+  if (state == incident.state) {
+    return {};
+  }
+  const IncidentState previous = incident.state;
+  incident.state = state;
+  incident.updated_at = m_clock.now();
+  if (auto updated = transaction.update_incident(incident); !updated) {
+    return updated;
+  }
+  return transaction.add_event({0, incident.updated_at, incident.id, std::nullopt,
+                                fmt::format("state_{}", to_string(state)),
+                                fmt::format("was {}", to_string(previous))});
+}
+
 Expected<void> IncidentManager::acknowledge(std::int64_t incident_id, const std::string& who) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
-    if (!found) {
-      return std::unexpected(found.error());
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto incident = named_incident(transaction, incident_id);
+    if (!incident) {
+      return std::unexpected(incident.error());
     }
-    if (!*found) {
-      return fail(fmt::format("no incident #{}", incident_id));
-    }
-    Incident& incident = **found;
     const Instant now = m_clock.now();
-    incident.acknowledged_at = now;
-    incident.updated_at = now;
-    if (auto updated = m_store.update_incident(incident); !updated) {
+    incident->acknowledged_at = now;
+    incident->updated_at = now;
+    if (auto updated = transaction.update_incident(*incident); !updated) {
       return updated;
     }
-    return m_store.add_event({0, now, incident.id, std::nullopt, "acknowledged",
-                              fmt::format("acknowledged by {}", who)});
+    return transaction.add_event({0, now, incident->id, std::nullopt, "acknowledged",
+                                  fmt::format("acknowledged by {}", who)});
   });
 }
 
 Expected<void> IncidentManager::resolve(std::int64_t incident_id, const std::string& who) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
-    if (!found) {
-      return std::unexpected(found.error());
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto incident = named_incident(transaction, incident_id);
+    if (!incident) {
+      return std::unexpected(incident.error());
     }
-    if (!*found) {
-      return fail(fmt::format("no incident #{}", incident_id));
-    }
-    if ((*found)->state == IncidentState::resolved) {
+    if (incident->state == IncidentState::resolved) {
       return fail(fmt::format("incident #{} is already resolved", incident_id));
     }
-    return close_incident(**found, "resolved", fmt::format("resolved by {}", who),
+    return close_incident(transaction, *incident, "resolved", fmt::format("resolved by {}", who),
                           RequestState::cancelled);
   });
 }
 
 Expected<void> IncidentManager::retry(std::int64_t incident_id, const std::string& who) {
-  return m_store.transaction([&]() -> Expected<void> {
-    auto found = m_store.incident(incident_id);
-    if (!found) {
-      return std::unexpected(found.error());
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto incident = named_incident(transaction, incident_id);
+    if (!incident) {
+      return std::unexpected(incident.error());
     }
-    if (!*found) {
-      return fail(fmt::format("no incident #{}", incident_id));
-    }
-    Incident& incident = **found;
-    if (incident.state == IncidentState::resolved) {
+    if (incident->state == IncidentState::resolved) {
       return fail(fmt::format("incident #{} is resolved; nothing to retry", incident_id));
     }
     const Instant now = m_clock.now();
-    incident.state = IncidentState::open;
-    incident.retried_at = now;
-    incident.updated_at = now;
-    if (auto updated = m_store.update_incident(incident); !updated) {
+    incident->state = IncidentState::open;
+    incident->retried_at = now;
+    incident->updated_at = now;
+    if (auto updated = transaction.update_incident(*incident); !updated) {
       return updated;
     }
-    if (auto added = m_store.add_event({0, now, incident.id, std::nullopt, "retried",
-                                        fmt::format("retried by {}: attempts count afresh", who)});
+    if (auto added =
+            transaction.add_event({0, now, incident->id, std::nullopt, "retried",
+                                   fmt::format("retried by {}: attempts count afresh", who)});
         !added) {
       return added;
     }
-    return refresh_state(incident.id);
+    return refresh_state(transaction, incident->id);
   });
 }
 
@@ -472,12 +525,12 @@ Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
                                                         const std::string& executor,
                                                         Instant start, Instant end) {
   RequestRecord request;
-  auto done = m_store.transaction([&]() -> Expected<void> {
-    auto active = m_store.active_incident(rule.spec.name);
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    auto active = transaction.active_incident(rule.spec.name);
     if (!active) {
       return std::unexpected(active.error());
     }
-    auto history = m_store.requests_for_rule(rule.spec.name);
+    auto history = transaction.requests_for_rule(rule.spec.name);
     if (!history) {
       return std::unexpected(history.error());
     }
@@ -490,19 +543,17 @@ Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
     }
     const std::optional<std::int64_t> incident_id =
         *active ? std::optional((*active)->id) : std::nullopt;
-    request = new_request(rule, executor, incident_id, window, attempt,
-                          m_dry_run ? RequestState::dry_run : RequestState::pending);
-    if (auto inserted = m_store.insert_request(request); !inserted) {
+    request = new_request(rule, executor, incident_id, window, attempt);
+    if (auto inserted = transaction.insert_request(request); !inserted) {
       return inserted;
     }
-    if (auto added = m_store.add_event({0, request.created_at, incident_id, request.id,
-                                        "request_manual",
-                                        fmt::format("manual request for window {} via {}",
-                                                    describe(window), executor)});
+    if (auto added = transaction.add_event(
+            {0, request.created_at, incident_id, request.id, "request_manual",
+             fmt::format("manual request for window {} via {}", describe(window), executor)});
         !added) {
       return added;
     }
-    return incident_id ? refresh_state(*incident_id) : Expected<void>{};
+    return incident_id ? refresh_state(transaction, *incident_id) : Expected<void>{};
   });
   if (!done) {
     return std::unexpected(done.error());

@@ -5,22 +5,23 @@
 // nothing. Also the operator actions: acknowledge, resolve, retry, and manual
 // backfill requests.
 //
-// Every decision is one transaction on the StateStore, which is the only state:
-// the manager is thread-safe and may run beside `gapwatch incidents` commands
-// in other processes.
+// Every decision is one transaction on the StateStore, which is the only state
+// beside a note of the rules lately seen without an incident (guarded by
+// m_mutex). The manager is thread-safe and may run beside `gapwatch
+// incidents` commands in other processes.
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "monitor/config/config.h"
-#include "monitor/warehouse/evaluator.h"
 #include "monitor/state/state_store.h"
+#include "monitor/warehouse/evaluator.h"
 #include "rules/clock.h"
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -33,20 +34,30 @@ struct IncidentEffects {
   std::vector<std::string> log;             // what happened, for the daemon's log
 };
 
+// Whether the requests the manager makes are sent, or only recorded as
+// dry_run (monitor.dry_run).
+enum class Delivery { send, dry_run };
+inline Delivery delivery_of(const MonitorConfig& monitor) {
+  return monitor.dry_run ? Delivery::dry_run : Delivery::send;
+}
+
 class IncidentManager {
  public:
-  IncidentManager(StateStore& store, const Clock& clock, bool dry_run)
-      : m_store(store), m_clock(clock), m_dry_run(dry_run) {}
+  IncidentManager(StateStore& store, const Clock& clock, Delivery delivery)
+      : m_store(store), m_clock(clock), m_delivery(delivery) {}
 
-  Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result);
+  Expected<IncidentEffects> record(const RuleConfig& rule, const RuleResult& result)
+      EXCLUDES(m_mutex);
   // Forgets which rules were seen without an incident: the state database
   // was replaced (opened after a stand-in) and may hold active incidents.
-  void forget_rules_without_incident();
+  void forget_rules_without_incident() EXCLUDES(m_mutex);
 
   // Recomputes an active incident's state from its requests: backfilling while
   // any is pending or sending, verifying while any awaits verification, else
-  // open. Resolved and escalated incidents keep their state.
+  // open. Resolved and escalated incidents keep their state. The first form
+  // is its own transaction, the second a step of `transaction`.
   Expected<void> refresh_state(std::int64_t incident_id);
+  Expected<void> refresh_state(StateStore::Transaction& transaction, std::int64_t incident_id);
 
   // Operator actions. Each is recorded as an event.
   Expected<void> acknowledge(std::int64_t incident_id, const std::string& who);
@@ -59,28 +70,58 @@ class IncidentManager {
                                          Instant start, Instant end);
 
  private:
+  // The steps of record().
+  //
+  // For a pass or warn: true when `rule` has no active incident, so there is
+  // nothing to record; known without a read while the note of rules without
+  // an incident is fresh. For a fail: false, and the rule leaves the note (an
+  // incident may open now).
+  Expected<bool> nothing_to_record(const std::string& rule, Status status, Instant now)
+      EXCLUDES(m_mutex);
+  // A pass or warn: settles the incident's requests and resolves it.
+  Expected<void> resolve_on_pass(StateStore::Transaction& transaction, Incident& incident,
+                                 const RuleResult& result, IncidentEffects& effects);
+  // A fail: the rule's active incident brought up to date with `verdict`, or
+  // a new one opened.
+  Expected<Incident> open_or_update(StateStore::Transaction& transaction, const RuleConfig& rule,
+                                    const Verdict& verdict, std::optional<Incident> active,
+                                    Instant now, IncidentEffects& effects);
   // Settles the requests of `incident` that ran or were accepted against this
   // evaluation: verified once their window is judged and no longer fails,
   // failed once verify_after has passed with the window still failing, and
   // expired (cancelled) if the window left the judged range unverified.
-  Expected<void> verify_requests(const Incident& incident, const RuleResult& result,
-                                 std::vector<RequestRecord>& requests, IncidentEffects& effects);
-  Expected<void> close_incident(Incident& incident, const std::string& kind,
-                                const std::string& detail, RequestState outstanding_to);
+  Expected<void> verify_requests(StateStore::Transaction& transaction, const Incident& incident,
+                                 const RuleResult& result, std::vector<RequestRecord>& requests,
+                                 IncidentEffects& effects);
+  // Plans requests for the failing windows against the rule's `history`:
+  // queues them, or escalates the incident when the plan says to.
+  Expected<void> plan_requests(StateStore::Transaction& transaction, const RuleConfig& rule,
+                               const Verdict& verdict, Incident& incident,
+                               const std::vector<RequestRecord>& history, Instant now,
+                               IncidentEffects& effects);
+  Expected<void> escalate(StateStore::Transaction& transaction, Incident& incident,
+                          const std::string& reason, Instant now, IncidentEffects& effects);
+  Expected<void> queue_request(StateStore::Transaction& transaction, const RuleConfig& rule,
+                               const Incident& incident, const PlannedRequest& planned, Instant now,
+                               IncidentEffects& effects);
+
+  Expected<void> close_incident(StateStore::Transaction& transaction, Incident& incident,
+                                const std::string& kind, const std::string& detail,
+                                RequestState outstanding_to);
   RequestRecord new_request(const RuleConfig& rule, const std::string& executor,
                             std::optional<std::int64_t> incident_id, const Window& window,
-                            int attempt, RequestState state) const;
+                            int attempt) const;
 
   StateStore& m_store;
   const Clock& m_clock;
-  const bool m_dry_run;
+  const Delivery m_delivery;
   // Rules seen without an active incident, and when. Only record() opens
   // incidents, so a rule that keeps passing costs no read of the state
   // database; the entry is trusted for a minute at most, should another
   // gapwatch process share the state file.
   static constexpr std::chrono::seconds kWithoutIncidentFor{60};
-  std::mutex m_mutex;
-  std::unordered_map<std::string, Instant> m_without_incident;  // guarded by m_mutex
+  Mutex m_mutex;
+  std::unordered_map<std::string, Instant> m_without_incident GUARDED_BY(m_mutex);
 };
 
 }  // namespace gapwatch

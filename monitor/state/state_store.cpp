@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <type_traits>
 #include <unordered_map>
 #include <variant>
 
@@ -189,6 +190,9 @@ class Statement {
   std::optional<std::int64_t> optional_integer(int column) const {
     return is_null(column) ? std::nullopt : std::optional(integer(column));
   }
+  std::optional<Instant> optional_instant(int column) const {
+    return is_null(column) ? std::nullopt : std::optional(instant(integer(column)));
+  }
   std::string text(int column) const {
     const auto* value = sqlite3_column_text(m_statement, column);
     return value == nullptr ? std::string{} : reinterpret_cast<const char*>(value);
@@ -210,6 +214,48 @@ Expected<void> execute(StateDatabase& db, const std::string& sql,
     return std::unexpected(done.error());
   }
   return {};
+}
+
+// Every row `sql` selects, each made a value by `read_row(statement)`.
+template <class ReadRow>
+auto query_rows(StateDatabase& db, const std::string& sql, const std::vector<Value>& values,
+                ReadRow read_row)
+    -> Expected<std::vector<std::invoke_result_t<ReadRow, const Statement&>>> {
+  Statement statement(db, sql);
+  if (auto bound = statement.bind(values); !bound) {
+    return std::unexpected(bound.error());
+  }
+  std::vector<std::invoke_result_t<ReadRow, const Statement&>> rows;
+  while (true) {
+    auto row = statement.step();
+    if (!row) {
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      return rows;
+    }
+    rows.push_back(read_row(statement));
+  }
+}
+
+// The first row `sql` selects, made a value by `read_row(statement)`; empty if
+// it selects none.
+template <class ReadRow>
+auto query_one(StateDatabase& db, const std::string& sql, const std::vector<Value>& values,
+               ReadRow read_row)
+    -> Expected<std::optional<std::invoke_result_t<ReadRow, const Statement&>>> {
+  Statement statement(db, sql);
+  if (auto bound = statement.bind(values); !bound) {
+    return std::unexpected(bound.error());
+  }
+  auto row = statement.step();
+  if (!row) {
+    return std::unexpected(row.error());
+  }
+  if (!*row) {
+    return std::nullopt;
+  }
+  return read_row(statement);
 }
 
 std::string windows_json(const std::vector<Window>& windows) {
@@ -245,12 +291,75 @@ Severity severity_from(const std::string& text) {
   return text == "critical" ? Severity::critical : Severity::warning;
 }
 
-constexpr const char* kIncidentColumns =
-    "id, rule, state, severity, opened_at, updated_at, resolved_at, acknowledged_at, retried_at, "
-    "message, windows";
-constexpr const char* kRequestColumns =
+// SELECT ... FROM incidents, and a row of it as an Incident.
+constexpr std::string_view kSelectIncidents =
+    "SELECT id, rule, state, severity, opened_at, updated_at, resolved_at, acknowledged_at, "
+    "retried_at, message, windows FROM incidents";
+
+Incident read_incident(const Statement& row) {
+  Incident incident;
+  incident.id = row.integer(0);
+  incident.rule = row.text(1);
+  incident.state = incident_state_from(row.text(2)).value_or(IncidentState::open);
+  incident.severity = severity_from(row.text(3));
+  incident.opened_at = instant(row.integer(4));
+  incident.updated_at = instant(row.integer(5));
+  incident.resolved_at = row.optional_instant(6);
+  incident.acknowledged_at = row.optional_instant(7);
+  incident.retried_at = row.optional_instant(8);
+  incident.message = row.text(9);
+  incident.windows = windows_from_json(row.text(10));
+  return incident;
+}
+
+// The requests table's columns, in the order read_request reads them.
+constexpr std::string_view kRequestColumns =
     "id, incident_id, rule, executor, window_start, window_end, attempt, state, deliveries, "
     "next_attempt_at, verify_by, created_at, updated_at, last_error, output, template_values";
+
+RequestRecord read_request(const Statement& row) {
+  RequestRecord request;
+  request.id = row.text(0);
+  request.incident_id = row.optional_integer(1);
+  request.rule = row.text(2);
+  request.executor = row.text(3);
+  request.window = Window{instant(row.integer(4)), instant(row.integer(5)), Status::fail};
+  request.attempt = static_cast<int>(row.integer(6));
+  request.state = request_state_from(row.text(7)).value_or(RequestState::failed);
+  request.deliveries = static_cast<int>(row.integer(8));
+  request.next_attempt_at = instant(row.integer(9));
+  request.verify_by = row.optional_instant(10);
+  request.created_at = instant(row.integer(11));
+  request.updated_at = instant(row.integer(12));
+  request.last_error = row.text(13);
+  request.output = row.text(14);
+  request.values_json = row.text(15);
+  return request;
+}
+
+EventRecord read_event(const Statement& row) {
+  EventRecord event;
+  event.id = row.integer(0);
+  event.at = instant(row.integer(1));
+  event.incident_id = row.optional_integer(2);
+  if (!row.is_null(3)) {
+    event.request_id = row.text(3);
+  }
+  event.kind = row.text(4);
+  event.detail = row.text(5);
+  return event;
+}
+
+std::int64_t read_integer(const Statement& row) {
+  return row.integer(0);
+}
+Instant read_instant(const Statement& row) {
+  return instant(row.integer(0));
+}
+
+Value optional_id(const std::optional<std::int64_t>& id) {
+  return id ? Value{*id} : Value{nullptr};
+}
 
 }  // namespace
 
@@ -343,68 +452,98 @@ Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) 
   return store;
 }
 
+std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(":memory:", &db,
+                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  // The schema, so that reads work (and find nothing); then no more writes.
+  // (An in-memory database fails to take it only when out of memory.)
+  static_cast<void>(store->migrate());
+  sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+  {
+    MutexLock lock(store->m_mutex);
+    store->m_unavailable = std::move(reason);
+  }
+  return store;
+}
+
 StateStore::StateStore(sqlite3* db, std::string path)
     : m_db(std::make_unique<StateDatabase>(db)), m_path(std::move(path)) {}
 
 StateStore::~StateStore() = default;
 
+Expected<bool> StateStore::reopen() {
+  MutexLock lock(m_mutex);
+  if (m_unavailable.empty()) {
+    return true;
+  }
+  auto opened = open(m_path);
+  if (!opened) {
+    m_unavailable = opened.error().message;
+    return std::unexpected(opened.error());
+  }
+  StateStore& real = **opened;
+  MutexLock real_lock(real.m_mutex);
+  std::swap(m_db, real.m_db);  // the stand-in is closed with `opened`
+  m_unavailable.clear();
+  m_write_error.clear();
+  return true;
+}
+
+std::string StateStore::unavailable_reason() const {
+  MutexLock lock(m_mutex);
+  return m_unavailable;
+}
+
 Expected<void> StateStore::migrate() {
-  std::lock_guard lock(m_mutex);
-  return transaction([&]() -> Expected<void> {
-    Statement version(*m_db, "PRAGMA user_version");
-    auto row = version.step();
-    if (!row) {
-      return std::unexpected(row.error());
+  MutexLock lock(m_mutex);
+  StateDatabase& db = *m_db;
+  return run_transaction([&](Transaction&) -> Expected<void> {
+    auto current = query_one(db, "PRAGMA user_version", {}, read_integer);
+    if (!current) {
+      return std::unexpected(current.error());
     }
-    const std::int64_t current = version.integer(0);
-    if (current == kSchemaVersion) {
+    const std::int64_t version = current->value_or(0);
+    if (version == kSchemaVersion) {
       return {};
     }
-    if (current > kSchemaVersion) {
-      return fail(fmt::format("the state database {} has schema version {}, newer than this "
-                              "gapwatch understands ({}); upgrade gapwatch",
-                              m_path, current, kSchemaVersion));
+    if (version > kSchemaVersion) {
+      return fail(
+          fmt::format("the state database {} has schema version {}, newer than this "
+                      "gapwatch understands ({}); upgrade gapwatch",
+                      m_path, version, kSchemaVersion));
     }
-    if (sqlite3_exec(m_db->handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return std::unexpected(sqlite_error(m_db->handle(), "creating the schema"));
+    if (sqlite3_exec(db.handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return std::unexpected(sqlite_error(db.handle(), "creating the schema"));
     }
-    return execute(*m_db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    return execute(db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   });
 }
 
-Expected<void> StateStore::transaction(const std::function<Expected<void>()>& work) {
-  std::lock_guard lock(m_mutex);
-  if (!m_unavailable.empty() && sqlite3_get_autocommit(m_db->handle())) {
+Expected<void> StateStore::transaction(const Work& work) {
+  MutexLock lock(m_mutex);
+  return run_transaction(work);
+}
+
+Expected<void> StateStore::run_transaction(const Work& work) {
+  if (!m_unavailable.empty()) {
     // Nothing can be recorded: say why rather than "readonly database".
     return fail(m_unavailable);
   }
-  if (!sqlite3_get_autocommit(m_db->handle())) {
-    return work();  // nested: part of the enclosing transaction
-  }
-  const auto note_failure = [&](const Error& error) {
-    switch (sqlite3_errcode(m_db->handle()) & 0xff) {
-      case SQLITE_FULL:
-      case SQLITE_IOERR:
-      case SQLITE_READONLY:
-      case SQLITE_CANTOPEN:
-        m_write_error = error.message;
-        break;
-      default:
-        break;
-    }
-  };
   if (auto begun = execute(*m_db, "BEGIN IMMEDIATE"); !begun) {
-    note_failure(begun.error());
+    note_write_failure(begun.error());
     return begun;
   }
-  auto result = work();
+  Transaction transaction(*m_db);
+  auto result = work(transaction);
   if (!result) {
-    note_failure(result.error());
+    note_write_failure(result.error());
     execute(*m_db, "ROLLBACK");
     return result;
   }
   if (auto committed = execute(*m_db, "COMMIT"); !committed) {
-    note_failure(committed.error());
+    note_write_failure(committed.error());
     execute(*m_db, "ROLLBACK");
     return committed;
   }
@@ -412,77 +551,57 @@ Expected<void> StateStore::transaction(const std::function<Expected<void>()>& wo
   return {};
 }
 
-Expected<std::vector<Incident>> StateStore::select_incidents(const std::string& where,
-                                                             const std::vector<std::string>& args) {
-  std::lock_guard lock(m_mutex);
-  Statement statement(
-      *m_db, fmt::format("SELECT {} FROM incidents {} ORDER BY id", kIncidentColumns, where));
-  std::vector<Value> values(args.begin(), args.end());
-  if (auto bound = statement.bind(values); !bound) {
-    return std::unexpected(bound.error());
-  }
-  std::vector<Incident> incidents;
-  while (true) {
-    auto row = statement.step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
+void StateStore::note_write_failure(const Error& error) {
+  switch (sqlite3_errcode(m_db->handle()) & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      m_write_error = error.message;
       break;
-    }
-    Incident incident;
-    incident.id = statement.integer(0);
-    incident.rule = statement.text(1);
-    incident.state = incident_state_from(statement.text(2)).value_or(IncidentState::open);
-    incident.severity = severity_from(statement.text(3));
-    incident.opened_at = instant(statement.integer(4));
-    incident.updated_at = instant(statement.integer(5));
-    if (const auto value = statement.optional_integer(6)) {
-      incident.resolved_at = instant(*value);
-    }
-    if (const auto value = statement.optional_integer(7)) {
-      incident.acknowledged_at = instant(*value);
-    }
-    if (const auto value = statement.optional_integer(8)) {
-      incident.retried_at = instant(*value);
-    }
-    incident.message = statement.text(9);
-    incident.windows = windows_from_json(statement.text(10));
-    incidents.push_back(std::move(incident));
+    default:
+      break;
   }
-  return incidents;
 }
 
-Expected<std::optional<Incident>> StateStore::active_incident(const std::string& rule) {
-  auto found = select_incidents("WHERE rule = ? AND state <> 'resolved'", {rule});
-  if (!found) {
-    return std::unexpected(found.error());
+Expected<void> StateStore::check_writable() {
+  MutexLock lock(m_mutex);
+  if (!m_unavailable.empty()) {
+    return fail(m_unavailable);
   }
-  if (found->empty()) {
-    return std::optional<Incident>{};
+  if (sqlite3_db_readonly(m_db->handle(), "main") == 1) {
+    return fail(fmt::format("the state database {} is read-only", m_path));
   }
-  return std::optional<Incident>{std::move(found->front())};
+  if (!m_write_error.empty()) {
+    return fail(fmt::format("the state database {} cannot be written: {}", m_path, m_write_error));
+  }
+  return run_transaction([](Transaction&) { return Expected<void>{}; });
 }
 
-Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
-  auto found = select_incidents("WHERE id = ?", {std::to_string(id)});
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  if (found->empty()) {
-    return std::optional<Incident>{};
-  }
-  return std::optional<Incident>{std::move(found->front())};
+// Transaction: the operations.
+
+Expected<std::optional<Incident>> StateStore::Transaction::active_incident(
+    const std::string& rule) {
+  return query_one(
+      m_db, fmt::format("{} WHERE rule = ? AND state <> 'resolved' ORDER BY id", kSelectIncidents),
+      {rule}, read_incident);
 }
 
-Expected<std::vector<Incident>> StateStore::incidents(bool active_only) {
-  return select_incidents(active_only ? "WHERE state <> 'resolved'" : "", {});
+Expected<std::optional<Incident>> StateStore::Transaction::incident(std::int64_t id) {
+  return query_one(m_db, fmt::format("{} WHERE id = ? ORDER BY id", kSelectIncidents), {id},
+                   read_incident);
 }
 
-Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
-  std::lock_guard lock(m_mutex);
+Expected<std::vector<Incident>> StateStore::Transaction::incidents(IncidentFilter filter) {
+  const std::string_view where =
+      filter == IncidentFilter::active ? " WHERE state <> 'resolved'" : "";
+  return query_rows(m_db, fmt::format("{}{} ORDER BY id", kSelectIncidents, where), {},
+                    read_incident);
+}
+
+Expected<std::int64_t> StateStore::Transaction::insert_incident(const Incident& incident) {
   auto inserted = execute(
-      *m_db,
+      m_db,
       "INSERT INTO incidents (rule, state, severity, opened_at, updated_at, resolved_at, "
       "acknowledged_at, retried_at, message, windows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {incident.rule, std::string(to_string(incident.state)),
@@ -493,40 +612,35 @@ Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
   if (!inserted) {
     return std::unexpected(inserted.error());
   }
-  return sqlite3_last_insert_rowid(m_db->handle());
+  return sqlite3_last_insert_rowid(m_db.handle());
 }
 
-Expected<void> StateStore::update_incident(const Incident& incident) {
-  std::lock_guard lock(m_mutex);
-  return execute(*m_db,
+Expected<void> StateStore::Transaction::update_incident(const Incident& incident) {
+  return execute(m_db,
                  "UPDATE incidents SET state = ?, severity = ?, updated_at = ?, resolved_at = ?, "
                  "acknowledged_at = ?, retried_at = ?, message = ?, windows = ? WHERE id = ?",
-                 {std::string(to_string(incident.state)),
-                  std::string(to_string(incident.severity)), seconds(incident.updated_at),
-                  optional_seconds(incident.resolved_at),
-                  optional_seconds(incident.acknowledged_at),
-                  optional_seconds(incident.retried_at), incident.message,
-                  windows_json(incident.windows), incident.id});
+                 {std::string(to_string(incident.state)), std::string(to_string(incident.severity)),
+                  seconds(incident.updated_at), optional_seconds(incident.resolved_at),
+                  optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
+                  incident.message, windows_json(incident.windows), incident.id});
 }
 
-Expected<void> StateStore::insert_request(const RequestRecord& request) {
-  std::lock_guard lock(m_mutex);
+Expected<void> StateStore::Transaction::insert_request(const RequestRecord& request) {
   return execute(
-      *m_db,
+      m_db,
       fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                   "?)",
                   kRequestColumns),
-      {request.id, request.incident_id ? Value{*request.incident_id} : Value{nullptr},
-       request.rule, request.executor, seconds(request.window.start), seconds(request.window.end),
-       std::int64_t{request.attempt}, std::string(to_string(request.state)),
-       std::int64_t{request.deliveries}, seconds(request.next_attempt_at),
-       optional_seconds(request.verify_by), seconds(request.created_at),
-       seconds(request.updated_at), request.last_error, request.output, request.values_json});
+      {request.id, optional_id(request.incident_id), request.rule, request.executor,
+       seconds(request.window.start), seconds(request.window.end), std::int64_t{request.attempt},
+       std::string(to_string(request.state)), std::int64_t{request.deliveries},
+       seconds(request.next_attempt_at), optional_seconds(request.verify_by),
+       seconds(request.created_at), seconds(request.updated_at), request.last_error, request.output,
+       request.values_json});
 }
 
-Expected<void> StateStore::update_request(const RequestRecord& request) {
-  std::lock_guard lock(m_mutex);
-  return execute(*m_db,
+Expected<void> StateStore::Transaction::update_request(const RequestRecord& request) {
+  return execute(m_db,
                  "UPDATE requests SET state = ?, deliveries = ?, next_attempt_at = ?, "
                  "verify_by = ?, updated_at = ?, last_error = ?, output = ? WHERE id = ?",
                  {std::string(to_string(request.state)), std::int64_t{request.deliveries},
@@ -534,206 +648,149 @@ Expected<void> StateStore::update_request(const RequestRecord& request) {
                   seconds(request.updated_at), request.last_error, request.output, request.id});
 }
 
-Expected<std::vector<RequestRecord>> StateStore::select_requests(
-    const std::string& where, const std::vector<std::string>& args) {
-  std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, fmt::format("SELECT {} FROM requests {}", kRequestColumns, where));
-  std::vector<Value> values(args.begin(), args.end());
-  if (auto bound = statement.bind(values); !bound) {
-    return std::unexpected(bound.error());
-  }
-  std::vector<RequestRecord> requests;
-  while (true) {
-    auto row = statement.step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      break;
-    }
-    RequestRecord request;
-    request.id = statement.text(0);
-    request.incident_id = statement.optional_integer(1);
-    request.rule = statement.text(2);
-    request.executor = statement.text(3);
-    request.window = Window{instant(statement.integer(4)), instant(statement.integer(5)),
-                            Status::fail};
-    request.attempt = static_cast<int>(statement.integer(6));
-    request.state = request_state_from(statement.text(7)).value_or(RequestState::failed);
-    request.deliveries = static_cast<int>(statement.integer(8));
-    request.next_attempt_at = instant(statement.integer(9));
-    if (const auto value = statement.optional_integer(10)) {
-      request.verify_by = instant(*value);
-    }
-    request.created_at = instant(statement.integer(11));
-    request.updated_at = instant(statement.integer(12));
-    request.last_error = statement.text(13);
-    request.output = statement.text(14);
-    request.values_json = statement.text(15);
-    requests.push_back(std::move(request));
-  }
-  return requests;
+Expected<std::optional<RequestRecord>> StateStore::Transaction::request(const std::string& id) {
+  return query_one(m_db, fmt::format("SELECT {} FROM requests WHERE id = ?", kRequestColumns), {id},
+                   read_request);
 }
 
-Expected<std::optional<RequestRecord>> StateStore::request(const std::string& id) {
-  auto found = select_requests("WHERE id = ?", {id});
-  if (!found) {
-    return std::unexpected(found.error());
-  }
-  if (found->empty()) {
-    return std::optional<RequestRecord>{};
-  }
-  return std::optional<RequestRecord>{std::move(found->front())};
+Expected<std::vector<RequestRecord>> StateStore::Transaction::requests_for_incident(
+    std::int64_t incident_id) {
+  return query_rows(m_db,
+                    fmt::format("SELECT {} FROM requests WHERE incident_id = ? "
+                                "ORDER BY created_at, window_start",
+                                kRequestColumns),
+                    {incident_id}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::requests_for_incident(std::int64_t incident_id) {
-  return select_requests("WHERE incident_id = ? ORDER BY created_at, window_start",
-                         {std::to_string(incident_id)});
+Expected<std::vector<RequestRecord>> StateStore::Transaction::requests_for_rule(
+    const std::string& rule) {
+  return query_rows(
+      m_db,
+      fmt::format("SELECT {} FROM requests WHERE rule = ? ORDER BY created_at, window_start",
+                  kRequestColumns),
+      {rule}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::requests_for_rule(const std::string& rule) {
-  return select_requests("WHERE rule = ? ORDER BY created_at, window_start", {rule});
+Expected<std::vector<RequestRecord>> StateStore::Transaction::requests_in_state(
+    RequestState state) {
+  return query_rows(
+      m_db,
+      fmt::format("SELECT {} FROM requests WHERE state = ? ORDER BY created_at, window_start",
+                  kRequestColumns),
+      {std::string(to_string(state))}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::requests_in_state(RequestState state) {
-  return select_requests("WHERE state = ? ORDER BY created_at, window_start",
-                         {std::string(to_string(state))});
+Expected<std::vector<RequestRecord>> StateStore::Transaction::due_requests(Instant now) {
+  return query_rows(m_db,
+                    fmt::format("SELECT {} FROM requests WHERE state = 'pending' AND "
+                                "next_attempt_at <= ? ORDER BY next_attempt_at, created_at",
+                                kRequestColumns),
+                    {seconds(now)}, read_request);
 }
 
-Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
-  return select_requests(
-      "WHERE state = 'pending' AND next_attempt_at <= CAST(? AS INTEGER) "
-      "ORDER BY next_attempt_at, created_at",
-      {std::to_string(seconds(now))});
-}
-
-Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
-  std::lock_guard lock(m_mutex);
-  auto updated = execute(*m_db,
+Expected<bool> StateStore::Transaction::claim_request(const std::string& id, Instant now) {
+  auto updated = execute(m_db,
                          "UPDATE requests SET state = 'sending', updated_at = ?, "
                          "deliveries = deliveries + 1 WHERE id = ? AND state = 'pending'",
                          {seconds(now), id});
   if (!updated) {
     return std::unexpected(updated.error());
   }
-  return sqlite3_changes(m_db->handle()) == 1;
+  return sqlite3_changes(m_db.handle()) == 1;
 }
 
+Expected<std::int64_t> StateStore::Transaction::count_requests(RequestState state) {
+  auto count = query_one(m_db, "SELECT COUNT(*) FROM requests WHERE state = ?",
+                         {std::string(to_string(state))}, read_integer);
+  if (!count) {
+    return std::unexpected(count.error());
+  }
+  return count->value_or(0);
+}
+
+Expected<std::optional<Instant>> StateStore::Transaction::next_due() {
+  return query_one(m_db,
+                   "SELECT next_attempt_at FROM requests WHERE state = 'pending' "
+                   "ORDER BY next_attempt_at LIMIT 1",
+                   {}, read_instant);
+}
+
+Expected<void> StateStore::Transaction::add_event(const EventRecord& event) {
+  return execute(
+      m_db,
+      "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
+      "?, ?)",
+      {seconds(event.at), optional_id(event.incident_id),
+       event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind, event.detail});
+}
+
+Expected<std::vector<EventRecord>> StateStore::Transaction::events_for_incident(
+    std::int64_t incident_id) {
+  return query_rows(m_db,
+                    "SELECT id, at, incident_id, request_id, kind, detail FROM events "
+                    "WHERE incident_id = ? ORDER BY id",
+                    {incident_id}, read_event);
+}
+
+// StateStore: each operation alone.
+
+template <auto Operation, class... Args>
+auto StateStore::alone(const Args&... args) {
+  MutexLock lock(m_mutex);
+  Transaction transaction(*m_db);
+  return (transaction.*Operation)(args...);
+}
+
+Expected<std::optional<Incident>> StateStore::active_incident(const std::string& rule) {
+  return alone<&Transaction::active_incident>(rule);
+}
+Expected<std::optional<Incident>> StateStore::incident(std::int64_t id) {
+  return alone<&Transaction::incident>(id);
+}
+Expected<std::vector<Incident>> StateStore::incidents(IncidentFilter filter) {
+  return alone<&Transaction::incidents>(filter);
+}
+Expected<std::int64_t> StateStore::insert_incident(const Incident& incident) {
+  return alone<&Transaction::insert_incident>(incident);
+}
+Expected<void> StateStore::update_incident(const Incident& incident) {
+  return alone<&Transaction::update_incident>(incident);
+}
+Expected<void> StateStore::insert_request(const RequestRecord& request) {
+  return alone<&Transaction::insert_request>(request);
+}
+Expected<void> StateStore::update_request(const RequestRecord& request) {
+  return alone<&Transaction::update_request>(request);
+}
+Expected<std::optional<RequestRecord>> StateStore::request(const std::string& id) {
+  return alone<&Transaction::request>(id);
+}
+Expected<std::vector<RequestRecord>> StateStore::requests_for_incident(std::int64_t incident_id) {
+  return alone<&Transaction::requests_for_incident>(incident_id);
+}
+Expected<std::vector<RequestRecord>> StateStore::requests_for_rule(const std::string& rule) {
+  return alone<&Transaction::requests_for_rule>(rule);
+}
+Expected<std::vector<RequestRecord>> StateStore::requests_in_state(RequestState state) {
+  return alone<&Transaction::requests_in_state>(state);
+}
+Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
+  return alone<&Transaction::due_requests>(now);
+}
+Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
+  return alone<&Transaction::claim_request>(id, now);
+}
 Expected<std::int64_t> StateStore::count_requests(RequestState state) {
-  std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, "SELECT COUNT(*) FROM requests WHERE state = ?");
-  if (auto bound = statement.bind({std::string(to_string(state))}); !bound) {
-    return std::unexpected(bound.error());
-  }
-  auto row = statement.step();
-  if (!row) {
-    return std::unexpected(row.error());
-  }
-  return statement.integer(0);
+  return alone<&Transaction::count_requests>(state);
 }
-
 Expected<std::optional<Instant>> StateStore::next_due() {
-  std::lock_guard lock(m_mutex);
-  Statement statement(*m_db, "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'");
-  auto row = statement.step();
-  if (!row) {
-    return std::unexpected(row.error());
-  }
-  if (!*row || statement.is_null(0)) {
-    return std::optional<Instant>{};
-  }
-  return std::optional<Instant>{instant(statement.integer(0))};
+  return alone<&Transaction::next_due>();
 }
-
 Expected<void> StateStore::add_event(const EventRecord& event) {
-  std::lock_guard lock(m_mutex);
-  return execute(*m_db,
-                 "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
-                 "?, ?)",
-                 {seconds(event.at),
-                  event.incident_id ? Value{*event.incident_id} : Value{nullptr},
-                  event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind,
-                  event.detail});
+  return alone<&Transaction::add_event>(event);
 }
-
-std::unique_ptr<StateStore> StateStore::unavailable(const std::string& path, std::string reason) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(":memory:", &db,
-                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  std::unique_ptr<StateStore> store(new StateStore(db, path));
-  // The schema, so that reads work (and find nothing); then no more writes.
-  // (An in-memory database fails to take it only when out of memory.)
-  static_cast<void>(store->migrate());
-  sqlite3_exec(db, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
-  store->m_unavailable = std::move(reason);
-  return store;
-}
-
-Expected<bool> StateStore::reopen() {
-  std::lock_guard lock(m_mutex);
-  if (m_unavailable.empty()) {
-    return true;
-  }
-  auto opened = open(m_path);
-  if (!opened) {
-    m_unavailable = opened.error().message;
-    return std::unexpected(opened.error());
-  }
-  std::swap(m_db, (*opened)->m_db);  // the stand-in is closed with `opened`
-  m_unavailable.clear();
-  m_write_error.clear();
-  return true;
-}
-
-std::string StateStore::unavailable_reason() const {
-  std::lock_guard lock(m_mutex);
-  return m_unavailable;
-}
-
-Expected<void> StateStore::check_writable() {
-  std::lock_guard lock(m_mutex);
-  if (!m_unavailable.empty()) {
-    return fail(m_unavailable);
-  }
-  if (sqlite3_db_readonly(m_db->handle(), "main") == 1) {
-    return fail(fmt::format("the state database {} is read-only", m_path));
-  }
-  if (!m_write_error.empty()) {
-    return fail(fmt::format("the state database {} cannot be written: {}", m_path,
-                            m_write_error));
-  }
-  return transaction([] { return Expected<void>{}; });
-}
-
 Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
-  std::lock_guard lock(m_mutex);
-  Statement statement(*m_db,
-                      "SELECT id, at, incident_id, request_id, kind, detail FROM events "
-                      "WHERE incident_id = ? ORDER BY id");
-  if (auto bound = statement.bind({incident_id}); !bound) {
-    return std::unexpected(bound.error());
-  }
-  std::vector<EventRecord> events;
-  while (true) {
-    auto row = statement.step();
-    if (!row) {
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      break;
-    }
-    EventRecord event;
-    event.id = statement.integer(0);
-    event.at = instant(statement.integer(1));
-    event.incident_id = statement.optional_integer(2);
-    if (!statement.is_null(3)) {
-      event.request_id = statement.text(3);
-    }
-    event.kind = statement.text(4);
-    event.detail = statement.text(5);
-    events.push_back(std::move(event));
-  }
-  return events;
+  return alone<&Transaction::events_for_incident>(incident_id);
 }
 
 }  // namespace gapwatch

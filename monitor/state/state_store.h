@@ -4,21 +4,28 @@
 // a request is committed before anything tries to send it. The file is created
 // with mode 0600 and carries a schema version (PRAGMA user_version).
 //
-// Thread-safe: one connection guarded by a mutex. Other processes (the
-// `gapwatch incidents` commands) may use the same file at the same time; the
-// database is the source of truth, nothing is cached here.
+// The operations are StateStore::Transaction's methods. transaction(work) runs
+// several as one IMMEDIATE transaction: `work` is handed the Transaction and
+// calls them on it. StateStore's methods of the same names run one operation
+// alone (a write commits when it returns).
+//
+// Thread-safe: one connection, held under m_mutex for the whole of an
+// operation or a transaction. The mutex is not recursive: inside `work`, use
+// the Transaction, never the store (a call on the store would wait for itself).
+// Other processes (the `gapwatch incidents` commands) may use the same file at
+// the same time; the database is the source of truth, nothing is cached here.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rules/error.h"
+#include "rules/mutex.h"
 #include "rules/rule_spec.h"
 #include "rules/verdict.h"
 
@@ -86,34 +93,101 @@ struct EventRecord {
   std::string detail;
 };
 
+// Which incidents StateStore::incidents lists.
+enum class IncidentFilter {
+  active,  // not resolved
+  all,
+};
+
 class StateStore {
  public:
+  class Transaction;
+
   static Expected<std::unique_ptr<StateStore>> open(const std::string& path);
   // A stand-in for a state database that cannot be opened (a read-only or
-  // full disk, a missing directory): empty, and every write fails saying
-  // `reason`. reopen() replaces it with the real file once that opens.
+  // full disk, a missing directory): empty, and every write fails (a
+  // transaction saying `reason`). reopen() replaces it with the real file
+  // once that opens.
   static std::unique_ptr<StateStore> unavailable(const std::string& path, std::string reason);
   // For a stand-in: tries to open the real file again; true once it is open.
   // A store that is not a stand-in is open already.
-  Expected<bool> reopen();
+  Expected<bool> reopen() EXCLUDES(m_mutex);
   // Why the real file could not be opened; empty when it is open.
-  std::string unavailable_reason() const;
+  std::string unavailable_reason() const EXCLUDES(m_mutex);
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
   static constexpr int kSchemaVersion = 1;
 
-  // Runs `work` in one IMMEDIATE transaction; rolls back if it returns an
-  // error. Calls from inside `work` must use the *_locked variants below —
-  // in practice every method is safe to call from `work` because the mutex is
-  // recursive.
-  Expected<void> transaction(const std::function<Expected<void>()>& work);
+  // Runs `work` in one IMMEDIATE transaction, committed if it returns a value
+  // and rolled back if it returns an error. `work` reads and writes through
+  // the Transaction it is given; a step that is part of a larger transaction
+  // takes a Transaction& rather than opening its own.
+  using Work = std::function<Expected<void>(Transaction&)>;
+  Expected<void> transaction(const Work& work) EXCLUDES(m_mutex);
+
+  // Transaction's operations, each run alone; see there.
+  Expected<std::optional<Incident>> active_incident(const std::string& rule) EXCLUDES(m_mutex);
+  Expected<std::optional<Incident>> incident(std::int64_t id) EXCLUDES(m_mutex);
+  Expected<std::vector<Incident>> incidents(IncidentFilter filter) EXCLUDES(m_mutex);
+  Expected<std::int64_t> insert_incident(const Incident& incident) EXCLUDES(m_mutex);
+  Expected<void> update_incident(const Incident& incident) EXCLUDES(m_mutex);
+  Expected<void> insert_request(const RequestRecord& request) EXCLUDES(m_mutex);
+  Expected<void> update_request(const RequestRecord& request) EXCLUDES(m_mutex);
+  Expected<std::optional<RequestRecord>> request(const std::string& id) EXCLUDES(m_mutex);
+  Expected<std::vector<RequestRecord>> requests_for_incident(std::int64_t incident_id)
+      EXCLUDES(m_mutex);
+  Expected<std::vector<RequestRecord>> requests_for_rule(const std::string& rule) EXCLUDES(m_mutex);
+  Expected<std::vector<RequestRecord>> requests_in_state(RequestState state) EXCLUDES(m_mutex);
+  Expected<std::vector<RequestRecord>> due_requests(Instant now) EXCLUDES(m_mutex);
+  Expected<bool> claim_request(const std::string& id, Instant now) EXCLUDES(m_mutex);
+  Expected<std::int64_t> count_requests(RequestState state) EXCLUDES(m_mutex);
+  Expected<std::optional<Instant>> next_due() EXCLUDES(m_mutex);
+  Expected<void> add_event(const EventRecord& event) EXCLUDES(m_mutex);
+  Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id)
+      EXCLUDES(m_mutex);
+
+  // Whether writes work (for /readyz): a write lock can be taken and the last
+  // write did not fail for want of space or permission.
+  Expected<void> check_writable() EXCLUDES(m_mutex);
+
+  const std::string& path() const { return m_path; }
+
+ private:
+  StateStore(sqlite3* db, std::string path);
+  Expected<void> migrate() EXCLUDES(m_mutex);
+  Expected<void> run_transaction(const Work& work) REQUIRES(m_mutex);
+  // Remembers `error` for check_writable if the connection's last error says
+  // the disk is full or the file cannot be written.
+  void note_write_failure(const Error& error) REQUIRES(m_mutex);
+  // Runs Transaction's `Operation` alone, under the lock.
+  template <auto Operation, class... Args>
+  auto alone(const Args&... args) EXCLUDES(m_mutex);
+
+  mutable Mutex m_mutex;
+  std::unique_ptr<StateDatabase> m_db GUARDED_BY(m_mutex);
+  // Why the last write failed for lack of space or permission; empty once a
+  // write succeeds again.
+  std::string m_write_error GUARDED_BY(m_mutex);
+  const std::string m_path;
+  // Set while this is a stand-in for a file that could not be opened.
+  std::string m_unavailable GUARDED_BY(m_mutex);
+};
+
+// The operations on the state, valid inside one StateStore call: the work of
+// StateStore::transaction (all in that transaction), or one operation of the
+// store's own. Only the store makes one, with its mutex held for the
+// Transaction's whole life, so its methods take no lock.
+class StateStore::Transaction {
+ public:
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
 
   // Incidents.
   Expected<std::optional<Incident>> active_incident(const std::string& rule);
   Expected<std::optional<Incident>> incident(std::int64_t id);
-  Expected<std::vector<Incident>> incidents(bool active_only);
+  Expected<std::vector<Incident>> incidents(IncidentFilter filter);
   Expected<std::int64_t> insert_incident(const Incident& incident);
   Expected<void> update_incident(const Incident& incident);
 
@@ -137,29 +211,11 @@ class StateStore {
   Expected<void> add_event(const EventRecord& event);
   Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id);
 
-  // Whether writes work (for /readyz): a write lock can be taken and the last
-  // write did not fail for want of space or permission.
-  Expected<void> check_writable();
-
-  const std::string& path() const { return m_path; }
-
  private:
-  StateStore(sqlite3* db, std::string path);
-  Expected<void> migrate();
-  Expected<std::vector<RequestRecord>> select_requests(const std::string& where,
-                                                       const std::vector<std::string>& args);
-  Expected<std::vector<Incident>> select_incidents(const std::string& where,
-                                                   const std::vector<std::string>& args);
+  friend class StateStore;
+  explicit Transaction(StateDatabase& db) : m_db(db) {}
 
-  mutable std::recursive_mutex m_mutex;
-  std::unique_ptr<StateDatabase> m_db;  // guarded by m_mutex
-  // Why the last write failed for lack of space or permission; empty once a
-  // write succeeds again. Guarded by m_mutex.
-  std::string m_write_error;
-  std::string m_path;
-  // Set while this is a stand-in for a file that could not be opened.
-  // Guarded by m_mutex.
-  std::string m_unavailable;
+  StateDatabase& m_db;
 };
 
 }  // namespace gapwatch

@@ -139,7 +139,7 @@ struct Fixture {
   std::unique_ptr<StateStore> store = open_store(directory.file("state.db"));
   ManualClock clock{kNow};
   Config config = make_config();
-  IncidentManager manager{*store, clock, false};
+  IncidentManager manager{*store, clock, Delivery::send};
 
   const RuleConfig& rule() const { return config.rules.front(); }
 
@@ -261,7 +261,7 @@ TEST_CASE("incident manager: a repeated fail updates the incident and queues not
     CHECK(windows_of(second.new_requests) == std::vector<Window>{window(5, 6)});
     CHECK(f.active().windows == std::vector<Window>{window(1, 2), window(3, 4), window(5, 6)});
   }
-  CHECK(value_of(f.store->incidents(false)).size() == 1);
+  CHECK(value_of(f.store->incidents(IncidentFilter::all)).size() == 1);
 }
 
 TEST_CASE("incident manager: warn and error open nothing and queue nothing") {
@@ -277,7 +277,7 @@ TEST_CASE("incident manager: warn and error open nothing and queue nothing") {
     CHECK_FALSE(effects.incident_id.has_value());
     CHECK(effects.log.empty());
   }
-  CHECK(value_of(f.store->incidents(false)).empty());
+  CHECK(value_of(f.store->incidents(IncidentFilter::all)).empty());
   CHECK(value_of(f.store->requests_for_rule(std::string(kRule))).empty());
 }
 
@@ -562,7 +562,7 @@ TEST_CASE("incident manager: operators acknowledge, resolve and retry") {
 
 TEST_CASE("incident manager: a dry run records requests but never makes them pending") {
   Fixture f;
-  IncidentManager dry(*f.store, f.clock, true);
+  IncidentManager dry(*f.store, f.clock, Delivery::dry_run);
   const IncidentEffects effects = value_of(dry.record(f.rule(), result_of("pfpf", kNow)));
   CHECK(effects.opened);
   REQUIRE(effects.new_requests.size() == 2);
@@ -978,7 +978,7 @@ TEST_CASE("dispatcher: shutdown leaves an interrupted delivery sending for the n
   std::string id;
   {
     auto store = open_store(path);
-    IncidentManager manager(*store, clock, false);
+    IncidentManager manager(*store, clock, Delivery::send);
     const IncidentEffects opened =
         value_of(manager.record(config.rules.front(), result_of("pf", kNow)));
     id = opened.new_requests.at(0).id;
@@ -1000,7 +1000,7 @@ TEST_CASE("dispatcher: shutdown leaves an interrupted delivery sending for the n
   // The next start.
   clock.advance(minutes{1});
   auto store = open_store(path);
-  IncidentManager manager(*store, clock, false);
+  IncidentManager manager(*store, clock, Delivery::send);
   auto fake = std::make_unique<FakeExecutor>();
   FakeExecutor* executor = fake.get();
   std::map<std::string, std::unique_ptr<Executor>> executors;

@@ -26,6 +26,7 @@ using testing::at;
 using testing::open_store;
 using testing::TemporaryDirectory;
 using testing::value_of;
+using Transaction = StateStore::Transaction;
 
 // Built without parsing: doctest's REQUIRE cannot run during static
 // initialisation.
@@ -255,8 +256,8 @@ TEST_CASE("state store: incidents round-trip") {
     CHECK(active->id == other);
     CHECK_FALSE(value_of(store->active_incident("nobody")).has_value());
     CHECK_FALSE(value_of(store->incident(resolved + 100)).has_value());
-    CHECK(value_of(store->incidents(true)).size() == 2);
-    const std::vector<Incident> all = value_of(store->incidents(false));
+    CHECK(value_of(store->incidents(IncidentFilter::active)).size() == 2);
+    const std::vector<Incident> all = value_of(store->incidents(IncidentFilter::all));
     REQUIRE(all.size() == 3);
     CHECK(all[0].id == id);
     CHECK(all[2].id == resolved);
@@ -271,7 +272,7 @@ TEST_CASE("state store: only one active incident per rule") {
   SUBCASE("a second open one fails") {
     CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
     CHECK(value_of(store->active_incident("orders"))->id == first);
-    CHECK(value_of(store->incidents(false)).size() == 1);
+    CHECK(value_of(store->incidents(IncidentFilter::all)).size() == 1);
   }
   SUBCASE("an escalated one is active too") {
     CHECK_FALSE(
@@ -519,21 +520,21 @@ TEST_CASE("state store: a failed transaction leaves nothing behind") {
   auto store = open_store(directory.file("state.db"));
 
   SUBCASE("work that returns an error") {
-    const auto result = store->transaction([&]() -> Expected<void> {
-      auto id = store->insert_incident(make_incident("orders"));
+    const auto result = store->transaction([&](Transaction& transaction) -> Expected<void> {
+      auto id = transaction.insert_incident(make_incident("orders"));
       REQUIRE(id.has_value());
-      REQUIRE(store->insert_request(make_request("r1", *id, kNow)).has_value());
-      REQUIRE(store->add_event({0, kNow, *id, std::nullopt, "opened", ""}).has_value());
+      REQUIRE(transaction.insert_request(make_request("r1", *id, kNow)).has_value());
+      REQUIRE(transaction.add_event({0, kNow, *id, std::nullopt, "opened", ""}).has_value());
       return fail("the executor is gone");
     });
     REQUIRE_FALSE(result.has_value());
     CHECK(result.error().message == "the executor is gone");
   }
   SUBCASE("a statement that fails half way") {
-    const auto result = store->transaction([&]() -> Expected<void> {
-      REQUIRE(store->insert_incident(make_incident("orders")).has_value());
-      REQUIRE(store->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
-      if (auto again = store->insert_request(make_request("r1", std::nullopt, kNow)); !again) {
+    const auto result = store->transaction([&](Transaction& transaction) -> Expected<void> {
+      REQUIRE(transaction.insert_incident(make_incident("orders")).has_value());
+      REQUIRE(transaction.insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+      if (auto again = transaction.insert_request(make_request("r1", std::nullopt, kNow)); !again) {
         return again;
       }
       return {};
@@ -541,30 +542,31 @@ TEST_CASE("state store: a failed transaction leaves nothing behind") {
     REQUIRE_FALSE(result.has_value());
     CHECK(result.error().message.find("state database") != std::string::npos);
   }
-  SUBCASE("a nested transaction that fails rolls back the enclosing one") {
-    const auto result = store->transaction([&]() -> Expected<void> {
-      REQUIRE(store->insert_incident(make_incident("orders")).has_value());
-      return store->transaction([&]() -> Expected<void> {
-        REQUIRE(store->insert_request(make_request("r1", std::nullopt, kNow)).has_value());
-        return fail("inner");
-      });
+  SUBCASE("a step run within the transaction that fails rolls back all of it") {
+    const auto step = [&](Transaction& transaction) -> Expected<void> {
+      REQUIRE(transaction.insert_request(make_request("r1", std::nullopt, kNow)).has_value());
+      return fail("inner");
+    };
+    const auto result = store->transaction([&](Transaction& transaction) -> Expected<void> {
+      REQUIRE(transaction.insert_incident(make_incident("orders")).has_value());
+      return step(transaction);
     });
     REQUIRE_FALSE(result.has_value());
   }
-  CHECK(value_of(store->incidents(false)).empty());
+  CHECK(value_of(store->incidents(IncidentFilter::all)).empty());
   CHECK_FALSE(value_of(store->request("r1")).has_value());
   CHECK_FALSE(value_of(store->next_due()).has_value());
 
   // The store is usable afterwards, and a successful transaction commits.
-  const auto committed = store->transaction([&]() -> Expected<void> {
-    auto id = store->insert_incident(make_incident("orders"));
+  const auto committed = store->transaction([&](Transaction& transaction) -> Expected<void> {
+    auto id = transaction.insert_incident(make_incident("orders"));
     if (!id) {
       return std::unexpected(id.error());
     }
-    return store->insert_request(make_request("r1", *id, kNow));
+    return transaction.insert_request(make_request("r1", *id, kNow));
   });
   CHECK(committed.has_value());
-  CHECK(value_of(store->incidents(false)).size() == 1);
+  CHECK(value_of(store->incidents(IncidentFilter::all)).size() == 1);
   CHECK(value_of(store->request("r1")).has_value());
 }
 
@@ -578,11 +580,11 @@ TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty 
 
   const std::unique_ptr<StateStore> store = StateStore::unavailable(path, reason);
   CHECK(store->unavailable_reason() == reason);
-  CHECK(value_of(store->incidents(true)).empty());
+  CHECK(value_of(store->incidents(IncidentFilter::active)).empty());
   CHECK(value_of(store->due_requests(kNow)).empty());
   SUBCASE("every write fails with the reason") {
-    const auto written = store->transaction([&]() -> Expected<void> {
-      auto id = store->insert_incident(make_incident("orders"));
+    const auto written = store->transaction([&](Transaction& transaction) -> Expected<void> {
+      auto id = transaction.insert_incident(make_incident("orders"));
       if (!id) {
         return std::unexpected(id.error());
       }
@@ -591,7 +593,7 @@ TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty 
     REQUIRE_FALSE(written.has_value());
     CHECK(written.error().message == reason);
     CHECK_FALSE(store->insert_incident(make_incident("orders")).has_value());
-    CHECK(value_of(store->incidents(false)).empty());
+    CHECK(value_of(store->incidents(IncidentFilter::all)).empty());
     CHECK_FALSE(store->check_writable().has_value());
   }
   SUBCASE("reopen fails while the file cannot be opened, then takes it") {

@@ -18,6 +18,7 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include "monitor/config/config.h"
+#include "monitor/config/connection_string.h"
 #include "monitor/config/executor_config.h"
 #include "monitor/config/yaml_reader.h"
 #include "rules/duration.h"
@@ -69,21 +70,6 @@ bool valid_label_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
-}
-
-// An ODBC attribute value, braced when it holds characters that would end it.
-std::string odbc_value(std::string_view value) {
-  if (value.find_first_of(";{}= ") == std::string_view::npos) {
-    return std::string(value);
-  }
-  std::string out = "{";
-  for (const char c : value) {
-    out += c;
-    if (c == '}') {
-      out += '}';
-    }
-  }
-  return out + "}";
 }
 
 // yaml-cpp reports a tab in indentation as e.g. "illegal block entry".
@@ -510,16 +496,19 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
     const auto user = m_reader->optional_string(*map, "user");
     const auto password = m_reader->optional_string(*map, "password");
     if (name) {
-      warehouse.connection = "DSN=" + odbc_value(*name);
-      warehouse.connection_template = "DSN=" + dsn->node.Scalar();
+      // The template shows the values as written: ${VAR} unsubstituted.
+      std::vector<ConnectionStringPart> parts{{"DSN", *name}};
+      std::vector<ConnectionStringPart> written{{"DSN", dsn->node.Scalar()}};
       if (user) {
-        warehouse.connection += ";UID=" + odbc_value(*user);
-        warehouse.connection_template += ";UID=" + map->field("user")->node.Scalar();
+        parts.push_back({"UID", *user});
+        written.push_back({"UID", map->field("user")->node.Scalar()});
       }
       if (password) {
-        warehouse.connection += ";PWD=" + odbc_value(*password);
-        warehouse.connection_template += ";PWD=***";
+        parts.push_back({"PWD", *password});
+        written.push_back({"PWD", map->field("password")->node.Scalar()});
       }
+      warehouse.connection = make_connection_string(parts);
+      warehouse.connection_template = shown_connection_string(written);
     } else {
       ok = false;
     }

@@ -34,7 +34,4 @@ void check_backfill_variables(YamlReader& reader, const Config& config,
                               const std::vector<VariableUse>& uses,
                               const std::vector<std::pair<std::string, Field>>& rule_backfills);
 
-// The connection string with password values masked, safe to log.
-std::string redact_connection_string(std::string_view connection);
-
 }  // namespace gapwatch

@@ -530,7 +530,7 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
   warehouse.zone = zone(map->field("timezone"));
   ok = ok && warehouse.zone != nullptr;
   if (const auto timeout = map->field("query_timeout")) {
-    const auto value = m_reader->duration(*timeout, false);
+    const auto value = m_reader->duration(*timeout, ZeroDuration::refused);
     ok = ok && value.has_value();
     warehouse.query_timeout = value.value_or(warehouse.query_timeout);
   }
@@ -664,7 +664,7 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
   bool ok = true;
   const auto every_field = m_reader->required(*map, "every");
   if (every_field) {
-    if (const auto every = m_reader->duration(*every_field, false)) {
+    if (const auto every = m_reader->duration(*every_field, ZeroDuration::refused)) {
       const std::int64_t seconds = every->count();
       const bool divides_day = seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0 &&
                                (seconds <= std::int64_t{12} * 3600 || seconds == 86400);
@@ -684,14 +684,14 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
   }
   const auto lookback_field = m_reader->required(*map, "lookback");
   if (lookback_field) {
-    const auto lookback = m_reader->duration(*lookback_field, false);
+    const auto lookback = m_reader->duration(*lookback_field, ZeroDuration::refused);
     ok = ok && lookback.has_value();
     partition.lookback = lookback.value_or(partition.lookback);
   } else {
     ok = false;
   }
   if (const auto delay_field = map->field("delay")) {
-    const auto delay = m_reader->duration(*delay_field, true);
+    const auto delay = m_reader->duration(*delay_field, ZeroDuration::allowed);
     ok = ok && delay.has_value();
     partition.delay = delay.value_or(partition.delay);
   }
@@ -713,7 +713,7 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
 std::optional<double> ConfigLoader::load_threshold_value(const Field& field, CheckKind check) {
   switch (check) {
     case CheckKind::freshness: {
-      const auto age = m_reader->duration(field, true);
+      const auto age = m_reader->duration(field, ZeroDuration::allowed);
       if (!age) {
         return std::nullopt;
       }
@@ -847,7 +847,7 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
     m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only");
     return std::nullopt;
   }
-  const auto interval = m_reader->duration(*field, false);
+  const auto interval = m_reader->duration(*field, ZeroDuration::refused);
   if (!interval) {
     return std::nullopt;
   }
@@ -960,7 +960,7 @@ bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, Rule
     }
   }
   if (const auto lookback = map->field("lookback")) {
-    spec.lookback = m_reader->duration(*lookback, false);
+    spec.lookback = m_reader->duration(*lookback, ZeroDuration::refused);
     need(spec.lookback.has_value());
   }
   if (const auto severity = map->field("severity")) {

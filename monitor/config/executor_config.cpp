@@ -115,7 +115,7 @@ std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
     ok = ok && command.workdir.has_value();
   }
   if (const auto timeout = map->field("timeout")) {
-    const auto value = reader.duration(*timeout, false);
+    const auto value = reader.duration(*timeout, ZeroDuration::refused);
     ok = ok && value.has_value();
     command.timeout = value.value_or(command.timeout);
   }
@@ -215,7 +215,7 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
     }
   }
   if (const auto timeout = map->field("timeout")) {
-    const auto value = reader.duration(*timeout, false);
+    const auto value = reader.duration(*timeout, ZeroDuration::refused);
     ok = ok && value.has_value();
     webhook.timeout = value.value_or(webhook.timeout);
   }
@@ -278,7 +278,8 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
     monitor.dry_run = reader.boolean(*dry_run).value_or(false);
   }
   if (const auto grace = map->field("shutdown_grace")) {
-    monitor.shutdown_grace = reader.duration(*grace, true).value_or(monitor.shutdown_grace);
+    monitor.shutdown_grace =
+        reader.duration(*grace, ZeroDuration::allowed).value_or(monitor.shutdown_grace);
   }
   if (const auto listen = map->field("listen")) {
     if (const auto text = reader.string(*listen)) {
@@ -361,12 +362,12 @@ std::optional<ExecutorSpec> load_executor(YamlReader& reader, const Field& field
         spec.retry.max_attempts = static_cast<int>(value.value_or(spec.retry.max_attempts));
       }
       if (const auto initial = retry_map->field("initial_backoff")) {
-        const auto value = reader.duration(*initial, false);
+        const auto value = reader.duration(*initial, ZeroDuration::refused);
         ok = ok && value.has_value();
         spec.retry.initial_backoff = value.value_or(spec.retry.initial_backoff);
       }
       if (const auto longest = retry_map->field("max_backoff")) {
-        const auto value = reader.duration(*longest, false);
+        const auto value = reader.duration(*longest, ZeroDuration::refused);
         ok = ok && value.has_value();
         spec.retry.max_backoff = value.value_or(spec.retry.max_backoff);
       }
@@ -428,7 +429,7 @@ std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& fie
     }
   }
   if (const auto window = map->field("max_window")) {
-    const auto value = reader.duration(*window, false);
+    const auto value = reader.duration(*window, ZeroDuration::refused);
     ok = ok && value.has_value();
     policy.max_window = value.value_or(policy.max_window);
   }
@@ -451,7 +452,7 @@ std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& fie
     }
   }
   if (const auto verify = map->field("verify_after")) {
-    const auto value = reader.duration(*verify, true);
+    const auto value = reader.duration(*verify, ZeroDuration::allowed);
     ok = ok && value.has_value();
     policy.verify_after = value.value_or(policy.verify_after);
   }

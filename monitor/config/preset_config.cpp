@@ -429,7 +429,7 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
     }
   }
   if (const auto every = keys.field("partition_every")) {
-    if (const auto value = reader.duration(*every, false)) {
+    if (const auto value = reader.duration(*every, ZeroDuration::refused)) {
       const bool divides_day = value->count() % 60 == 0 && 86400 % value->count() == 0;
       if (!divides_day) {
         reader.error(*every, "partition_every is whole minutes dividing a day (1m … 12h), or 1d");

@@ -1,15 +1,16 @@
-#include "monitor/config/executor_config.h"
-
+// The `executors:` section: each executor's name, what it runs (a `command:`
+// or a `webhook:`, plain or a preset of preset_config.cpp), how many requests
+// it takes at once and how it retries. Where templates use variables is
+// recorded for check_backfill_variables. Not thread-safe: part of one
+// ConfigLoader's load.
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
-#include <cmath>
-#include <map>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "monitor/config/config_loader.h"
 #include "monitor/config/preset_config.h"
 #include "monitor/config/template_config.h"
 #include "triggers/webhook_signature.h"
@@ -18,11 +19,6 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kMonitorKeys{
-    "state", "workers", "dry_run", "shutdown_grace", "listen", "api_token", "log_format",
-    "log_level"};
-constexpr std::array<std::string_view, 2> kLogFormats{"text", "json"};
-constexpr std::array<std::string_view, 4> kLogLevels{"debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 5> kExecutorKeys{"name", "command", "webhook",
                                                         "max_concurrent", "retry"};
 constexpr std::array<std::string_view, 4> kCommandKeys{"argv", "env", "workdir", "timeout"};
@@ -33,46 +29,7 @@ constexpr std::array<std::string_view, 10> kWebhookKeys{
     "timeout", "tls_verify", "auth",    "preset"};
 constexpr std::array<std::string_view, 3> kRetryKeys{"max_attempts", "initial_backoff",
                                                      "max_backoff"};
-constexpr std::array<std::string_view, 7> kBackfillKeys{
-    "executor", "params", "max_window", "min_buckets", "not_before", "verify_after",
-    "max_attempts"};
 constexpr std::array<std::string_view, 5> kMethods{"POST", "PUT", "PATCH", "GET", "DELETE"};
-
-bool valid_object_name(std::string_view name) {
-  return !name.empty() && name.size() <= 128 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-' || c == '.';
-         });
-}
-
-// host:port with a port of at most 65535 (0: any free port) and a host that
-// is a name, an IPv4 address or a bracketed IPv6 address.
-bool valid_listen_address(std::string_view text) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size() ||
-      text.size() - colon - 1 > 5) {
-    return false;
-  }
-  const std::string_view host = text.substr(0, colon);
-  const std::string_view port = text.substr(colon + 1);
-  int number = 0;
-  const auto [end, status] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (port.front() < '0' || port.front() > '9' || status != std::errc{} ||
-      end != port.data() + port.size() || number > 65535) {
-    return false;
-  }
-  if (host.front() == '[') {
-    return host.size() > 2 && host.back() == ']' &&
-           std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
-             return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-           });
-  }
-  return std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
-  });
-}
 
 std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
                                         const std::string& executor,
@@ -254,60 +211,6 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
   return webhook;
 }
 
-}  // namespace
-
-MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
-  MonitorConfig monitor;
-  const auto map = reader.map(field, kMonitorKeys);
-  if (!map) {
-    return monitor;
-  }
-  if (const auto state = map->field("state")) {
-    const auto path = reader.string(*state);
-    if (path && path->empty()) {
-      // SQLite would open a private temporary database: every incident lost.
-      reader.error(*state, "the state path is empty");
-    } else {
-      monitor.state_path = path.value_or(monitor.state_path);
-    }
-  }
-  if (const auto workers = map->field("workers")) {
-    monitor.workers = static_cast<int>(reader.integer(*workers, 1, 256).value_or(monitor.workers));
-  }
-  if (const auto dry_run = map->field("dry_run")) {
-    monitor.dry_run = reader.boolean(*dry_run).value_or(false);
-  }
-  if (const auto grace = map->field("shutdown_grace")) {
-    monitor.shutdown_grace =
-        reader.duration(*grace, ZeroDuration::allowed).value_or(monitor.shutdown_grace);
-  }
-  if (const auto listen = map->field("listen")) {
-    if (const auto text = reader.string(*listen)) {
-      const bool valid = *text == "off" || valid_listen_address(*text);
-      if (valid) {
-        monitor.listen = *text;
-      } else {
-        reader.error(*listen, fmt::format("'{}' is not host:port (e.g. 127.0.0.1:9464, port "
-                                          "0-65535) or off",
-                                          *text));
-      }
-    }
-  }
-  if (const auto token = map->field("api_token")) {
-    monitor.api_token = reader.string(*token).value_or("");
-    if (!monitor.api_token.empty() && monitor.api_token.size() < 16) {
-      reader.error(*token, "api_token is shorter than 16 characters; use a long random value");
-    }
-  }
-  if (const auto format = map->field("log_format")) {
-    monitor.log_format = reader.choice(*format, kLogFormats).value_or(monitor.log_format);
-  }
-  if (const auto level = map->field("log_level")) {
-    monitor.log_level = reader.choice(*level, kLogLevels).value_or(monitor.log_level);
-  }
-  return monitor;
-}
-
 std::optional<ExecutorSpec> load_executor(YamlReader& reader, const Field& field,
                                           std::vector<VariableUse>& uses) {
   const auto map = reader.map(field, kExecutorKeys);
@@ -385,125 +288,27 @@ std::optional<ExecutorSpec> load_executor(YamlReader& reader, const Field& field
   return spec;
 }
 
-std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& field,
-                                            const Config& config) {
-  const auto map = reader.map(field, kBackfillKeys);
-  if (!map) {
-    return std::nullopt;
-  }
-  BackfillPolicy policy;
-  bool ok = true;
-  if (const auto executor = reader.required(*map, "executor")) {
-    const auto name = reader.string(*executor);
-    if (name && config.find_executor(*name) == nullptr) {
-      std::vector<std::string_view> known;
-      for (const ExecutorSpec& spec : config.executors) {
-        known.push_back(spec.name);
-      }
-      const auto suggestion = did_you_mean(*name, known);
-      reader.error(*executor, suggestion ? fmt::format("unknown executor '{}' (did you mean '{}'?)",
-                                                       *name, *suggestion)
-                                         : fmt::format("unknown executor '{}'", *name));
-      ok = false;
-    }
-    policy.executor = name.value_or("");
-    ok = ok && name.has_value();
-  } else {
-    ok = false;
-  }
-  if (const auto params = map->field("params")) {
-    if (const auto entries = reader.string_map(*params)) {
-      for (const auto& [name, value] : *entries) {
-        if (!valid_variable_name(name)) {
-          reader.error(*params, fmt::format("invalid parameter name '{}'", name));
-          ok = false;
-        } else if (request_variables().contains(name)) {
-          reader.error(*params, fmt::format("parameter '{}' would hide the built-in variable {{{}}}",
-                                            name, name));
-          ok = false;
-        }
-        policy.params[name] = value;
-      }
-    } else {
-      ok = false;
-    }
-  }
-  if (const auto window = map->field("max_window")) {
-    const auto value = reader.duration(*window, ZeroDuration::refused);
-    ok = ok && value.has_value();
-    policy.max_window = value.value_or(policy.max_window);
-  }
-  if (const auto buckets = map->field("min_buckets")) {
-    const auto value = reader.integer(*buckets, 1, 1000000);
-    ok = ok && value.has_value();
-    policy.min_buckets = static_cast<int>(value.value_or(1));
-  }
-  if (const auto not_before = map->field("not_before")) {
-    if (const auto text = reader.string(*not_before)) {
-      auto instant = parse_rfc3339(*text);
-      if (instant) {
-        policy.not_before = *instant;
-      } else {
-        reader.error(*not_before, instant.error().message);
-        ok = false;
-      }
-    } else {
-      ok = false;
-    }
-  }
-  if (const auto verify = map->field("verify_after")) {
-    const auto value = reader.duration(*verify, ZeroDuration::allowed);
-    ok = ok && value.has_value();
-    policy.verify_after = value.value_or(policy.verify_after);
-  }
-  if (const auto attempts = map->field("max_attempts")) {
-    const auto value = reader.integer(*attempts, 1, 100);
-    ok = ok && value.has_value();
-    policy.max_attempts = static_cast<int>(value.value_or(policy.max_attempts));
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  return policy;
-}
+}  // namespace
 
-void check_backfill_variables(YamlReader& reader, const Config& config,
-                              const std::vector<VariableUse>& uses,
-                              const std::vector<std::pair<std::string, Field>>& rule_backfills) {
-  for (const auto& [rule_name, backfill_field] : rule_backfills) {
-    const RuleConfig* rule = config.find_rule(rule_name);
-    if (rule == nullptr || !rule->backfill) {
+void ConfigLoader::load_executors(const Field& field) {
+  std::set<std::string> names;
+  for (const Field& item : m_reader->sequence(field)) {
+    if (auto name = raw_name(item.node)) {
+      ExecutorSpec declared;
+      declared.name = std::move(*name);
+      m_declared_executors.executors.push_back(std::move(declared));
+    }
+    const auto name = raw_name(item.node);
+    const bool duplicate = name && !names.insert(*name).second;
+    auto executor = load_executor(*m_reader, item, m_variable_uses);
+    if (duplicate) {
+      m_reader->error(item, fmt::format("duplicate executor name '{}'", *name));
       continue;
     }
-    for (const VariableUse& use : uses) {
-      if (use.executor != rule->backfill->executor ||
-          request_variables().contains(use.variable) ||
-          rule->backfill->params.contains(use.variable)) {
-        continue;
-      }
-      reader.error(use.where, fmt::format("unknown template variable {{{}}}: not a built-in "
-                                          "variable, and rule '{}' defines no such "
-                                          "backfill.params key",
-                                          use.variable, rule_name));
+    if (!executor) {
+      continue;
     }
-  }
-  // Variables of executors no rule uses must still be built-in ones or
-  // defined by some rule, or they are plain typos.
-  std::set<std::string> used_executors;
-  std::set<std::string> all_params;
-  for (const RuleConfig& rule : config.rules) {
-    if (rule.backfill) {
-      used_executors.insert(rule.backfill->executor);
-      for (const auto& [name, value] : rule.backfill->params) {
-        all_params.insert(name);
-      }
-    }
-  }
-  for (const VariableUse& use : uses) {
-    if (!used_executors.contains(use.executor) && !request_variables().contains(use.variable) &&
-        !all_params.contains(use.variable)) {
-      reader.error(use.where, fmt::format("unknown template variable {{{}}}", use.variable));
-    }
+    m_config.executors.push_back(std::move(*executor));
   }
 }
 

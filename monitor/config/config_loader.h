@@ -1,0 +1,113 @@
+// The config loader's insides, shared by the files that load gapwatch.yaml:
+// ConfigLoader reads the document (config_loader.cpp: parsing, includes) and
+// hands each top-level section to the file named for it — monitor_section.cpp,
+// warehouse_section.cpp, executor_section.cpp, rule_section.cpp (with
+// defaults), backfill_section.cpp (a rule's backfill) — which report every
+// problem with its file:line:column through the YamlReader. Callers outside
+// monitor/config/ use config.h. Not thread-safe: one loader per load.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "monitor/config/config.h"
+#include "monitor/config/yaml_reader.h"
+
+namespace gapwatch {
+
+// Where an executor uses a template variable, to report unknown ones there.
+struct VariableUse {
+  std::string executor;
+  std::string variable;
+  Field where;
+};
+
+// A warehouse, executor or rule name: letters, digits, '_', '-', '.'.
+bool valid_object_name(std::string_view name);
+// The `name` of a list entry as written, whatever else is wrong with it.
+std::optional<std::string> raw_name(const YAML::Node& entry);
+
+// The sections that need nothing but their own text.
+
+// monitor: (monitor_section.cpp). Problems are the reader's; what is usable is
+// kept.
+MonitorConfig load_monitor_section(YamlReader& reader, const Field& field);
+
+// A rule's backfill: (backfill_section.cpp), naming one of config's executors.
+std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& field,
+                                            const Config& config);
+
+// Every variable an executor uses must be a request variable or a params key
+// of each rule that sends to it (backfill_section.cpp).
+void check_backfill_variables(YamlReader& reader, const Config& config,
+                              const std::vector<VariableUse>& uses,
+                              const std::vector<std::pair<std::string, Field>>& rule_backfills);
+
+class ConfigLoader {
+ public:
+  ConfigLoader(std::string path, const EnvironmentLookup& environment)
+      : m_path(std::move(path)),
+        m_environment(environment),
+        m_main_reader(m_path, environment),
+        m_reader(&m_main_reader) {}
+
+  ConfigResult load(std::string_view text);
+
+ private:
+  // The document (config_loader.cpp).
+  // The document of one file: parsed, checked for junk, one document only.
+  std::optional<YAML::Node> parse(std::string_view text);
+  void load_includes(const Field& field, const MapReader* defaults);
+  void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);
+  // A time zone key: UTC when absent, null after an error.
+  const TimeZone* zone(const std::optional<Field>& field);
+
+  // warehouses: (warehouse_section.cpp)
+  void load_warehouses(const Field& field);
+  std::optional<WarehouseConfig> load_warehouse(const Field& field);
+
+  // executors: (executor_section.cpp)
+  void load_executors(const Field& field);
+
+  // defaults: and rules: (rule_section.cpp)
+  std::optional<MapReader> load_defaults(const Field& field);
+  void load_rules(const Field& field, const MapReader* defaults);
+  // Fills `rule` (default-constructed); false if the rule has errors.
+  bool load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule);
+  std::optional<PartitionSpec> load_partition(const Field& field);
+  std::optional<Bound> load_bound(const Field& field, CheckKind check);
+  std::optional<double> load_threshold_value(const Field& field, CheckKind check);
+  void check_thresholds(const MapReader& rule, const Thresholds& thresholds);
+  std::optional<Schedule> load_schedule(const MapReader& rule);
+  std::optional<std::string> identifier(const Field& field);
+
+  std::string m_path;
+  const EnvironmentLookup& m_environment;
+  YamlReader m_main_reader;
+  // The reader of the file being loaded: the main file, or an included one.
+  YamlReader* m_reader;
+  std::vector<ConfigError> m_include_errors;
+  std::set<std::string> m_rule_names;
+  Config m_config;
+  // Every warehouse entry, loaded or not, so that a rule naming one with errors
+  // is not reported again as dangling or missing its warehouse.
+  std::size_t m_warehouse_entries = 0;
+  std::vector<std::string> m_warehouse_names;
+  // Where executors use template variables, and each rule's backfill key, to
+  // check the variables once every rule is known.
+  std::vector<VariableUse> m_variable_uses;
+  std::vector<std::pair<std::string, Field>> m_rule_backfills;
+  // Every executor entry by name, loaded or not: backfills look executors up
+  // here, so that a rule naming one with errors is not told it is unknown.
+  Config m_declared_executors;
+};
+
+
+}  // namespace gapwatch

@@ -1,0 +1,146 @@
+// The `warehouses:` section: each warehouse's name, how to connect (an ODBC
+// connection string, or an odbc.ini data source with user and password), its
+// dialect, time zone, query timeout and connection cap. Not thread-safe: part
+// of one ConfigLoader's load.
+#include <array>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "monitor/config/config_loader.h"
+#include "monitor/config/connection_string.h"
+
+namespace gapwatch {
+
+namespace {
+
+constexpr std::array<std::string_view, 9> kWarehouseKeys{
+    "name",     "connection", "dsn",           "user",           "password",
+    "dialect",  "timezone",   "query_timeout", "max_connections"};
+constexpr std::array<std::string_view, 6> kDialectNames{"auto",      "postgres",  "sqlite",
+                                                        "mysql",     "sqlserver", "snowflake"};
+
+}  // namespace
+
+void ConfigLoader::load_warehouses(const Field& field) {
+  const std::vector<Field> items = m_reader->sequence(field);
+  m_warehouse_entries = items.size();
+  if (field.node.IsSequence() && items.empty()) {
+    m_reader->error(field, "at least one warehouse is needed");
+  }
+  std::set<std::string> names;
+  for (const Field& item : items) {
+    // A duplicate is reported even when the entry has other problems too.
+    const auto name = raw_name(item.node);
+    const bool duplicate = name && !names.insert(*name).second;
+    auto warehouse = load_warehouse(item);
+    if (duplicate) {
+      m_reader->error(item, fmt::format("duplicate warehouse name '{}'", *name));
+      continue;
+    }
+    if (!warehouse) {
+      continue;
+    }
+    m_config.warehouses.push_back(std::move(*warehouse));
+  }
+}
+
+std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) {
+  const auto map = m_reader->map(field, kWarehouseKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  WarehouseConfig warehouse;
+  warehouse.location = m_reader->location(field.node.Mark());
+  bool ok = true;
+  if (const auto name = m_reader->required(*map, "name")) {
+    const auto text = m_reader->string(*name);
+    if (text) {
+      m_warehouse_names.push_back(*text);
+    }
+    if (text && !valid_object_name(*text)) {
+      m_reader->error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
+                                        *text));
+      ok = false;
+    } else if (text) {
+      warehouse.name = *text;
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+
+  const auto connection = map->field("connection");
+  const auto dsn = map->field("dsn");
+  if (connection && dsn) {
+    m_reader->error(*dsn, "give either connection or dsn, not both");
+    ok = false;
+  } else if (connection) {
+    if (map->has("user") || map->has("password")) {
+      m_reader->error(*map, "user and password go inside the connection string (Uid=…;Pwd=…) "
+                           "or with dsn");
+      ok = false;
+    }
+    const auto text = m_reader->string(*connection);
+    if (text) {
+      warehouse.connection = *text;
+      warehouse.connection_template = redact_connection_string(connection->node.Scalar());
+    } else {
+      ok = false;
+    }
+  } else if (dsn) {
+    const auto name = m_reader->string(*dsn);
+    const auto user = m_reader->optional_string(*map, "user");
+    const auto password = m_reader->optional_string(*map, "password");
+    if (name) {
+      // The template shows the values as written: ${VAR} unsubstituted.
+      std::vector<ConnectionStringPart> parts{{"DSN", *name}};
+      std::vector<ConnectionStringPart> written{{"DSN", dsn->node.Scalar()}};
+      if (user) {
+        parts.push_back({"UID", *user});
+        written.push_back({"UID", map->field("user")->node.Scalar()});
+      }
+      if (password) {
+        parts.push_back({"PWD", *password});
+        written.push_back({"PWD", map->field("password")->node.Scalar()});
+      }
+      warehouse.connection = make_connection_string(parts);
+      warehouse.connection_template = shown_connection_string(written);
+    } else {
+      ok = false;
+    }
+  } else {
+    m_reader->error(*map, "missing required key 'connection' (an ODBC connection string) or "
+                         "'dsn' (an odbc.ini data source)");
+    ok = false;
+  }
+
+  if (const auto dialect = map->field("dialect")) {
+    if (const auto name = m_reader->choice(*dialect, kDialectNames)) {
+      if (*name != "auto") {
+        warehouse.dialect = dialect_from_name(*name);
+      }
+    } else {
+      ok = false;
+    }
+  }
+  warehouse.zone = zone(map->field("timezone"));
+  ok = ok && warehouse.zone != nullptr;
+  if (const auto timeout = map->field("query_timeout")) {
+    const auto value = m_reader->duration(*timeout, ZeroDuration::refused);
+    ok = ok && value.has_value();
+    warehouse.query_timeout = value.value_or(warehouse.query_timeout);
+  }
+  if (const auto connections = map->field("max_connections")) {
+    const auto value = m_reader->integer(*connections, 1, 64);
+    ok = ok && value.has_value();
+    warehouse.max_connections = static_cast<int>(value.value_or(warehouse.max_connections));
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return warehouse;
+}
+
+}  // namespace gapwatch

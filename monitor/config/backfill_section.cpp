@@ -20,6 +20,30 @@ constexpr std::array<std::string_view, 7> kBackfillKeys{
     "executor", "params", "max_window", "min_buckets", "not_before", "verify_after",
     "max_attempts"};
 
+// params: names that neither are invalid nor hide a built-in variable.
+void load_params(YamlReader& reader, KeyReader& keys, BackfillPolicy& policy) {
+  const auto params = keys.field("params");
+  if (!params) {
+    return;
+  }
+  const auto entries = reader.string_map(*params);
+  if (!entries) {
+    keys.fail();
+    return;
+  }
+  for (const auto& [name, value] : *entries) {
+    if (!valid_variable_name(name)) {
+      reader.error(*params, fmt::format("invalid parameter name '{}'", name));
+      keys.fail();
+    } else if (request_variables().contains(name)) {
+      reader.error(*params, fmt::format("parameter '{}' would hide the built-in variable {{{}}}",
+                                        name, name));
+      keys.fail();
+    }
+    policy.params[name] = value;
+  }
+}
+
 }  // namespace
 
 std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& field,
@@ -28,77 +52,42 @@ std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& fie
   if (!map) {
     return std::nullopt;
   }
+  KeyReader keys(reader, *map);
   BackfillPolicy policy;
-  bool ok = true;
-  if (const auto executor = reader.required(*map, "executor")) {
+  if (const auto executor = keys.required("executor")) {
     const auto name = reader.string(*executor);
     if (name && config.find_executor(*name) == nullptr) {
-      std::vector<std::string_view> known;
+      std::vector<std::string> declared;
       for (const ExecutorSpec& spec : config.executors) {
-        known.push_back(spec.name);
+        declared.push_back(spec.name);
       }
-      const auto suggestion = did_you_mean(*name, known);
-      reader.error(*executor, suggestion ? fmt::format("unknown executor '{}' (did you mean '{}'?)",
-                                                       *name, *suggestion)
-                                         : fmt::format("unknown executor '{}'", *name));
-      ok = false;
+      report_unknown_name(reader, *executor, "executor", *name, declared);
+      keys.fail();
     }
     policy.executor = name.value_or("");
-    ok = ok && name.has_value();
-  } else {
-    ok = false;
-  }
-  if (const auto params = map->field("params")) {
-    if (const auto entries = reader.string_map(*params)) {
-      for (const auto& [name, value] : *entries) {
-        if (!valid_variable_name(name)) {
-          reader.error(*params, fmt::format("invalid parameter name '{}'", name));
-          ok = false;
-        } else if (request_variables().contains(name)) {
-          reader.error(*params, fmt::format("parameter '{}' would hide the built-in variable {{{}}}",
-                                            name, name));
-          ok = false;
-        }
-        policy.params[name] = value;
-      }
-    } else {
-      ok = false;
+    if (!name) {
+      keys.fail();
     }
   }
-  if (const auto window = map->field("max_window")) {
-    const auto value = reader.duration(*window, ZeroDuration::refused);
-    ok = ok && value.has_value();
-    policy.max_window = value.value_or(policy.max_window);
-  }
-  if (const auto buckets = map->field("min_buckets")) {
-    const auto value = reader.integer(*buckets, 1, 1000000);
-    ok = ok && value.has_value();
-    policy.min_buckets = static_cast<int>(value.value_or(1));
-  }
-  if (const auto not_before = map->field("not_before")) {
+  load_params(reader, keys, policy);
+  keys.duration("max_window", ZeroDuration::refused, policy.max_window);
+  keys.integer("min_buckets", 1, 1000000, policy.min_buckets);
+  if (const auto not_before = keys.field("not_before")) {
     if (const auto text = reader.string(*not_before)) {
       auto instant = parse_rfc3339(*text);
       if (instant) {
         policy.not_before = *instant;
       } else {
         reader.error(*not_before, instant.error().message);
-        ok = false;
+        keys.fail();
       }
     } else {
-      ok = false;
+      keys.fail();
     }
   }
-  if (const auto verify = map->field("verify_after")) {
-    const auto value = reader.duration(*verify, ZeroDuration::allowed);
-    ok = ok && value.has_value();
-    policy.verify_after = value.value_or(policy.verify_after);
-  }
-  if (const auto attempts = map->field("max_attempts")) {
-    const auto value = reader.integer(*attempts, 1, 100);
-    ok = ok && value.has_value();
-    policy.max_attempts = static_cast<int>(value.value_or(policy.max_attempts));
-  }
-  if (!ok) {
+  keys.duration("verify_after", ZeroDuration::allowed, policy.verify_after);
+  keys.integer("max_attempts", 1, 100, policy.max_attempts);
+  if (!keys.ok()) {
     return std::nullopt;
   }
   return policy;

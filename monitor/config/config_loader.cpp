@@ -391,6 +391,30 @@ bool valid_object_name(std::string_view name) {
          });
 }
 
+bool check_object_name(YamlReader& reader, const Field& field, const std::string& name,
+                       std::string_view what) {
+  if (valid_object_name(name)) {
+    return true;
+  }
+  reader.error(field,
+               fmt::format("invalid {} '{}': use letters, digits, '_', '-', '.'", what, name));
+  return false;
+}
+
+void report_unknown_name(YamlReader& reader, const Field& field, std::string_view kind,
+                         const std::string& name, std::span<const std::string> declared) {
+  const std::vector<std::string_view> known(declared.begin(), declared.end());
+  const auto suggestion = did_you_mean(name, known);
+  reader.error(field, suggestion ? fmt::format("unknown {} '{}' (did you mean '{}'?)", kind, name,
+                                               *suggestion)
+                                 : fmt::format("unknown {} '{}'", kind, name));
+}
+
+bool whole_minutes_dividing_day(std::chrono::seconds length) {
+  const std::int64_t seconds = length.count();
+  return seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0;
+}
+
 std::string ConfigError::format() const {
   return fmt::format("{}:{}:{}: error: {}", location.file, location.line, location.column,
                      message);

@@ -7,9 +7,11 @@
 // monitor/config/ use config.h. Not thread-safe: one loader per load.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +20,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "monitor/config/config.h"
+#include "monitor/config/key_reader.h"
 #include "monitor/config/yaml_reader.h"
 
 namespace gapwatch {
@@ -29,8 +32,21 @@ struct VariableUse {
   Field where;
 };
 
+// Checks more than one section makes (config_loader.cpp).
+
 // A warehouse, executor or rule name: letters, digits, '_', '-', '.'.
 bool valid_object_name(std::string_view name);
+// Reports `name` at `field` unless it is a valid object name; `what` names it
+// in the message ("name", "rule name").
+bool check_object_name(YamlReader& reader, const Field& field, const std::string& name,
+                       std::string_view what);
+// Reports a reference to an undeclared `kind` ("warehouse", "executor"), with
+// the closest of `declared` if it is plausibly a typo.
+void report_unknown_name(YamlReader& reader, const Field& field, std::string_view kind,
+                         const std::string& name, std::span<const std::string> declared);
+// A bucket or partition length gapwatch aligns to the wall clock: whole
+// minutes dividing a day (1m … 12h), or a day.
+bool whole_minutes_dividing_day(std::chrono::seconds length);
 // The `name` of a list entry as written, whatever else is wrong with it.
 std::optional<std::string> raw_name(const YAML::Node& entry);
 

@@ -38,45 +38,43 @@ std::optional<CommandSpec> load_command(YamlReader& reader, const Field& field,
   if (!map) {
     return std::nullopt;
   }
+  KeyReader keys(reader, *map);
   CommandSpec command;
-  bool ok = true;
-  if (const auto argv = reader.required(*map, "argv")) {
+  if (const auto argv = keys.required("argv")) {
     const std::vector<Field> items = reader.sequence(*argv);
     if (argv->node.IsSequence() && items.empty()) {
       reader.error(*argv, "argv needs at least the program to run");
-      ok = false;
+      keys.fail();
     }
     for (const Field& item : items) {
       auto argument = load_template(reader, item, executor, uses);
-      ok = ok && argument.has_value();
       if (argument) {
         command.argv.push_back(std::move(*argument));
+      } else {
+        keys.fail();
       }
     }
     if (!command.argv.empty() && command.argv.front().text().empty()) {
       reader.error(items.front(), "the program (argv[0]) is empty");
-      ok = false;
+      keys.fail();
     }
-  } else {
-    ok = false;
   }
-  if (const auto env = map->field("env")) {
+  if (const auto env = keys.field("env")) {
     auto entries = load_template_map(reader, *env, executor, uses, MapKeys::variable_names);
-    ok = ok && entries.has_value();
     if (entries) {
       command.env = std::move(*entries);
+    } else {
+      keys.fail();
     }
   }
-  if (const auto workdir = map->field("workdir")) {
+  if (const auto workdir = keys.field("workdir")) {
     command.workdir = reader.string(*workdir);
-    ok = ok && command.workdir.has_value();
+    if (!command.workdir) {
+      keys.fail();
+    }
   }
-  if (const auto timeout = map->field("timeout")) {
-    const auto value = reader.duration(*timeout, ZeroDuration::refused);
-    ok = ok && value.has_value();
-    command.timeout = value.value_or(command.timeout);
-  }
-  if (!ok) {
+  keys.duration("timeout", ZeroDuration::refused, command.timeout);
+  if (!keys.ok()) {
     return std::nullopt;
   }
   return command;
@@ -96,116 +94,131 @@ bool load_plain_webhook(YamlReader& reader, const MapReader& map, const std::str
   if (!url) {
     return false;
   }
-  bool ok = true;
+  KeyReader keys(reader, map);
   webhook.url = std::move(*url);
-  if (const auto method = map.field("method")) {
-    const auto value = reader.choice(*method, kMethods);
-    ok = ok && value.has_value();
-    webhook.method = value.value_or(webhook.method);
-  }
-  if (const auto body = map.field("body")) {
+  keys.choice("method", kMethods, webhook.method);
+  if (const auto body = keys.field("body")) {
     std::size_t values_left = kMaxBodyValues;
     auto shape = load_json_template(reader, *body, executor, uses, 0, values_left);
-    ok = ok && shape.has_value();
     if (shape) {
       webhook.body = JsonTemplate{std::move(*shape)};
+    } else {
+      keys.fail();
     }
   }
-  if (const auto codes = map.field("success_codes")) {
+  if (const auto codes = keys.field("success_codes")) {
     for (const Field& item : reader.sequence(*codes)) {
       const auto code = reader.integer(item, 100, 599);
-      ok = ok && code.has_value();
       if (code) {
         webhook.success_codes.push_back(static_cast<int>(*code));
+      } else {
+        keys.fail();
       }
     }
   }
-  return ok;
+  return keys.ok();
+}
+
+// A signing_secret: literal text, or a whsec_ key (base64 after the prefix).
+std::optional<std::string> load_signing_secret(YamlReader& reader, const Field& field) {
+  auto secret = reader.string(field);
+  if (!secret) {
+    return std::nullopt;
+  }
+  if (secret->empty()) {
+    reader.error(field, "signing_secret is empty (leave the key out to send unsigned)");
+    return std::nullopt;
+  }
+  if (secret->starts_with("whsec_")) {
+    const auto key = base64_decode(std::string_view(*secret).substr(6));
+    if (!key) {
+      reader.error(field, fmt::format("a whsec_ signing_secret is base64 after the prefix: {}",
+                                      key.error().message));
+      return std::nullopt;
+    }
+    if (key->empty()) {
+      reader.error(field, "the whsec_ signing_secret has no key after the prefix");
+      return std::nullopt;
+    }
+  }
+  return secret;
+}
+
+// The `auth:` block, unless the preset's own keys already gave credentials;
+// with credentials, an Authorization header would conflict.
+void load_webhook_auth(YamlReader& reader, KeyReader& keys, WebhookSpec& webhook) {
+  if (const auto auth = keys.field("auth")) {
+    if (!std::holds_alternative<std::monostate>(webhook.auth)) {
+      reader.error(*auth, "the preset's own credentials (username/password, tenant_id/client_id/"
+                          "client_secret) already authenticate; give one or the other");
+      keys.fail();
+    } else if (auto loaded = load_auth(reader, *auth)) {
+      webhook.auth = std::move(*loaded);
+    } else {
+      keys.fail();
+    }
+  }
+  if (std::holds_alternative<std::monostate>(webhook.auth)) {
+    return;
+  }
+  for (const auto& [name, value] : webhook.headers) {
+    std::string folded = name;
+    std::transform(folded.begin(), folded.end(), folded.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (folded == "authorization") {
+      reader.error(*keys.field("headers"),
+                   "an Authorization header conflicts with the credentials, which set it; "
+                   "give one or the other");
+      keys.fail();
+    }
+  }
 }
 
 std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
                                         const std::string& executor,
                                         std::vector<VariableUse>& uses) {
   const bool preset = is_preset_webhook(field);
-  std::vector<std::string_view> keys(kWebhookKeys.begin(), kWebhookKeys.end());
+  std::vector<std::string_view> allowed(kWebhookKeys.begin(), kWebhookKeys.end());
   if (preset) {
     auto preset_keys = preset_webhook_keys(reader, field);
     if (!preset_keys) {
       return std::nullopt;
     }
-    keys = std::move(*preset_keys);
+    allowed = std::move(*preset_keys);
   }
-  const auto map = reader.map(field, keys, nullptr,
+  const auto map = reader.map(field, allowed, nullptr,
                               preset ? keys_set_by_preset() : std::span<const std::string_view>{});
   if (!map) {
     return std::nullopt;
   }
+  KeyReader keys(reader, *map);
   WebhookSpec webhook;
-  bool ok = preset ? load_preset(reader, *map, executor, uses, webhook)
-                   : load_plain_webhook(reader, *map, executor, uses, webhook);
-  if (!preset && !ok && webhook.url.text().empty()) {
-    return std::nullopt;  // no usable url: the rest would only add noise
+  const bool loaded = preset ? load_preset(reader, *map, executor, uses, webhook)
+                             : load_plain_webhook(reader, *map, executor, uses, webhook);
+  if (!loaded) {
+    if (!preset && webhook.url.text().empty()) {
+      return std::nullopt;  // no usable url: the rest would only add noise
+    }
+    keys.fail();
   }
-  if (const auto headers = map->field("headers")) {
+  if (const auto headers = keys.field("headers")) {
     auto entries = load_template_map(reader, *headers, executor, uses, MapKeys::header_names);
-    ok = ok && entries.has_value();
     if (entries) {
       webhook.headers = std::move(*entries);
-    }
-  }
-  if (const auto secret = map->field("signing_secret")) {
-    webhook.signing_secret = reader.string(*secret);
-    ok = ok && webhook.signing_secret.has_value();
-    if (webhook.signing_secret && webhook.signing_secret->empty()) {
-      reader.error(*secret, "signing_secret is empty (leave the key out to send unsigned)");
-      ok = false;
-    } else if (webhook.signing_secret && webhook.signing_secret->starts_with("whsec_")) {
-      const auto key = base64_decode(std::string_view(*webhook.signing_secret).substr(6));
-      if (!key) {
-        reader.error(*secret, fmt::format("a whsec_ signing_secret is base64 after the prefix: {}",
-                                          key.error().message));
-        ok = false;
-      } else if (key->empty()) {
-        reader.error(*secret, "the whsec_ signing_secret has no key after the prefix");
-        ok = false;
-      }
-    }
-  }
-  if (const auto timeout = map->field("timeout")) {
-    const auto value = reader.duration(*timeout, ZeroDuration::refused);
-    ok = ok && value.has_value();
-    webhook.timeout = value.value_or(webhook.timeout);
-  }
-  if (const auto verify = map->field("tls_verify")) {
-    const auto value = reader.boolean(*verify);
-    ok = ok && value.has_value();
-    webhook.verify_tls = value.value_or(true);
-  }
-  if (const auto auth = map->field("auth")) {
-    if (!std::holds_alternative<std::monostate>(webhook.auth)) {
-      reader.error(*auth, "the preset's own credentials (username/password, tenant_id/client_id/"
-                          "client_secret) already authenticate; give one or the other");
-      ok = false;
-    } else if (auto loaded = load_auth(reader, *auth)) {
-      webhook.auth = std::move(*loaded);
     } else {
-      ok = false;
+      keys.fail();
     }
   }
-  if (!std::holds_alternative<std::monostate>(webhook.auth)) {
-    for (const auto& [name, value] : webhook.headers) {
-      std::string folded = name;
-      std::transform(folded.begin(), folded.end(), folded.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (folded == "authorization") {
-        reader.error(*map->field("headers"),
-                     "an Authorization header conflicts with the credentials, which set it; "
-                     "give one or the other");
-        ok = false;
-      }
+  if (const auto secret = keys.field("signing_secret")) {
+    webhook.signing_secret = load_signing_secret(reader, *secret);
+    if (!webhook.signing_secret) {
+      keys.fail();
     }
   }
-  if (!ok) {
+  keys.duration("timeout", ZeroDuration::refused, webhook.timeout);
+  keys.boolean("tls_verify", webhook.verify_tls);
+  load_webhook_auth(reader, keys, webhook);
+  if (!keys.ok()) {
     return std::nullopt;
   }
   return webhook;
@@ -217,72 +230,56 @@ std::optional<ExecutorSpec> load_executor(YamlReader& reader, const Field& field
   if (!map) {
     return std::nullopt;
   }
+  KeyReader keys(reader, *map);
   ExecutorSpec spec;
-  bool ok = true;
-  if (const auto name = reader.required(*map, "name")) {
+  if (const auto name = keys.required("name")) {
     const auto text = reader.string(*name);
-    if (text && !valid_object_name(*text)) {
-      reader.error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
-                                      *text));
-      ok = false;
+    if (!text || !check_object_name(reader, *name, *text, "name")) {
+      keys.fail();
     }
     spec.name = text.value_or("");
-    ok = ok && text.has_value();
-  } else {
-    ok = false;
   }
-  const auto command = map->field("command");
-  const auto webhook = map->field("webhook");
+  const auto command = keys.field("command");
+  const auto webhook = keys.field("webhook");
   if (command && webhook) {
     reader.error(*webhook, "give either command or webhook, not both");
-    ok = false;
+    keys.fail();
   } else if (command) {
-    auto loaded = load_command(reader, *command, spec.name, uses);
-    ok = ok && loaded.has_value();
-    if (loaded) {
+    if (auto loaded = load_command(reader, *command, spec.name, uses)) {
       spec.kind = std::move(*loaded);
+    } else {
+      keys.fail();
     }
   } else if (webhook) {
-    auto loaded = load_webhook(reader, *webhook, spec.name, uses);
-    ok = ok && loaded.has_value();
-    if (loaded) {
+    if (auto loaded = load_webhook(reader, *webhook, spec.name, uses)) {
       spec.kind = std::move(*loaded);
+    } else {
+      keys.fail();
     }
   } else {
     reader.error(*map, "missing required key 'command' or 'webhook'");
-    ok = false;
+    keys.fail();
   }
-  if (const auto concurrent = map->field("max_concurrent")) {
-    const auto value = reader.integer(*concurrent, 1, 256);
-    ok = ok && value.has_value();
-    spec.max_concurrent = static_cast<int>(value.value_or(1));
-  }
-  if (const auto retry = map->field("retry")) {
+  keys.integer("max_concurrent", 1, 256, spec.max_concurrent);
+  if (const auto retry = keys.field("retry")) {
     if (const auto retry_map = reader.map(*retry, kRetryKeys)) {
-      if (const auto attempts = retry_map->field("max_attempts")) {
-        const auto value = reader.integer(*attempts, 1, 100);
-        ok = ok && value.has_value();
-        spec.retry.max_attempts = static_cast<int>(value.value_or(spec.retry.max_attempts));
+      KeyReader retry_keys(reader, *retry_map);
+      retry_keys.integer("max_attempts", 1, 100, spec.retry.max_attempts);
+      retry_keys.duration("initial_backoff", ZeroDuration::refused, spec.retry.initial_backoff);
+      retry_keys.duration("max_backoff", ZeroDuration::refused, spec.retry.max_backoff);
+      if (!retry_keys.ok()) {
+        keys.fail();
       }
-      if (const auto initial = retry_map->field("initial_backoff")) {
-        const auto value = reader.duration(*initial, ZeroDuration::refused);
-        ok = ok && value.has_value();
-        spec.retry.initial_backoff = value.value_or(spec.retry.initial_backoff);
-      }
-      if (const auto longest = retry_map->field("max_backoff")) {
-        const auto value = reader.duration(*longest, ZeroDuration::refused);
-        ok = ok && value.has_value();
-        spec.retry.max_backoff = value.value_or(spec.retry.max_backoff);
-      }
-      if (ok && spec.retry.max_backoff < spec.retry.initial_backoff) {
+      // Compared only when all else of the executor is usable.
+      if (keys.ok() && spec.retry.max_backoff < spec.retry.initial_backoff) {
         reader.error(*retry, "max_backoff is shorter than initial_backoff");
-        ok = false;
+        keys.fail();
       }
     } else {
-      ok = false;
+      keys.fail();
     }
   }
-  if (!ok) {
+  if (!keys.ok()) {
     return std::nullopt;
   }
   return spec;

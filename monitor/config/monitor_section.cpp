@@ -57,7 +57,8 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
   if (!map) {
     return monitor;
   }
-  if (const auto state = map->field("state")) {
+  KeyReader keys(reader, *map);
+  if (const auto state = keys.field("state")) {
     const auto path = reader.string(*state);
     if (path && path->empty()) {
       // SQLite would open a private temporary database: every incident lost.
@@ -66,17 +67,10 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
       monitor.state_path = path.value_or(monitor.state_path);
     }
   }
-  if (const auto workers = map->field("workers")) {
-    monitor.workers = static_cast<int>(reader.integer(*workers, 1, 256).value_or(monitor.workers));
-  }
-  if (const auto dry_run = map->field("dry_run")) {
-    monitor.dry_run = reader.boolean(*dry_run).value_or(false);
-  }
-  if (const auto grace = map->field("shutdown_grace")) {
-    monitor.shutdown_grace =
-        reader.duration(*grace, ZeroDuration::allowed).value_or(monitor.shutdown_grace);
-  }
-  if (const auto listen = map->field("listen")) {
+  keys.integer("workers", 1, 256, monitor.workers);
+  keys.boolean("dry_run", monitor.dry_run);
+  keys.duration("shutdown_grace", ZeroDuration::allowed, monitor.shutdown_grace);
+  if (const auto listen = keys.field("listen")) {
     if (const auto text = reader.string(*listen)) {
       const bool valid = *text == "off" || valid_listen_address(*text);
       if (valid) {
@@ -88,18 +82,14 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field) {
       }
     }
   }
-  if (const auto token = map->field("api_token")) {
+  if (const auto token = keys.field("api_token")) {
     monitor.api_token = reader.string(*token).value_or("");
     if (!monitor.api_token.empty() && monitor.api_token.size() < 16) {
       reader.error(*token, "api_token is shorter than 16 characters; use a long random value");
     }
   }
-  if (const auto format = map->field("log_format")) {
-    monitor.log_format = reader.choice(*format, kLogFormats).value_or(monitor.log_format);
-  }
-  if (const auto level = map->field("log_level")) {
-    monitor.log_level = reader.choice(*level, kLogLevels).value_or(monitor.log_level);
-  }
+  keys.choice("log_format", kLogFormats, monitor.log_format);
+  keys.choice("log_level", kLogLevels, monitor.log_level);
   return monitor;
 }
 

@@ -40,11 +40,6 @@ bool valid_label_name(std::string_view name) {
   });
 }
 
-template <typename Enum, std::size_t N>
-Enum enum_at(const std::array<std::string_view, N>& names, const std::string& value) {
-  return static_cast<Enum>(std::find(names.begin(), names.end(), value) - names.begin());
-}
-
 }  // namespace
 
 std::optional<MapReader> ConfigLoader::load_defaults(const Field& field) {
@@ -86,51 +81,43 @@ std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
   if (!map) {
     return std::nullopt;
   }
+  KeyReader keys(*m_reader, *map);
   PartitionSpec partition;
-  bool ok = true;
-  const auto every_field = m_reader->required(*map, "every");
-  if (every_field) {
+  if (const auto every_field = keys.required("every")) {
     if (const auto every = m_reader->duration(*every_field, ZeroDuration::refused)) {
-      const std::int64_t seconds = every->count();
-      const bool divides_day = seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0 &&
-                               (seconds <= std::int64_t{12} * 3600 || seconds == 86400);
-      if (!divides_day) {
+      if (!whole_minutes_dividing_day(*every)) {
         m_reader->error(*every_field,
                        fmt::format("every must be whole minutes dividing a day (1m … 12h) or 1d, "
                                    "got {}",
                                    format_duration(*every)));
-        ok = false;
+        keys.fail();
       }
       partition.every = *every;
     } else {
-      ok = false;
+      keys.fail();
     }
-  } else {
-    ok = false;
   }
-  const auto lookback_field = m_reader->required(*map, "lookback");
+  const auto lookback_field = keys.required("lookback");
   if (lookback_field) {
-    const auto lookback = m_reader->duration(*lookback_field, ZeroDuration::refused);
-    ok = ok && lookback.has_value();
-    partition.lookback = lookback.value_or(partition.lookback);
-  } else {
-    ok = false;
+    if (const auto lookback = m_reader->duration(*lookback_field, ZeroDuration::refused)) {
+      partition.lookback = *lookback;
+    } else {
+      keys.fail();
+    }
   }
-  if (const auto delay_field = map->field("delay")) {
-    const auto delay = m_reader->duration(*delay_field, ZeroDuration::allowed);
-    ok = ok && delay.has_value();
-    partition.delay = delay.value_or(partition.delay);
+  keys.duration("delay", ZeroDuration::allowed, partition.delay);
+  partition.zone = zone(keys.field("timezone"));
+  if (partition.zone == nullptr) {
+    keys.fail();
   }
-  partition.zone = zone(map->field("timezone"));
-  ok = ok && partition.zone != nullptr;
-  if (ok && partition.lookback < partition.delay + partition.every) {
+  if (keys.ok() && partition.lookback < partition.delay + partition.every) {
     m_reader->error(*lookback_field,
                    fmt::format("lookback ({}) must cover delay ({}) plus at least one bucket ({})",
                                format_duration(partition.lookback),
                                format_duration(partition.delay), format_duration(partition.every)));
-    ok = false;
+    return std::nullopt;
   }
-  if (!ok) {
+  if (!keys.ok()) {
     return std::nullopt;
   }
   return partition;

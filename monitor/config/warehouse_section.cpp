@@ -2,6 +2,7 @@
 // connection string, or an odbc.ini data source with user and password), its
 // dialect, time zone, query timeout and connection cap. Not thread-safe: part
 // of one ConfigLoader's load.
+#include <algorithm>
 #include <array>
 #include <set>
 
@@ -19,6 +20,56 @@ constexpr std::array<std::string_view, 9> kWarehouseKeys{
     "dialect",  "timezone",   "query_timeout", "max_connections"};
 constexpr std::array<std::string_view, 6> kDialectNames{"auto",      "postgres",  "sqlite",
                                                         "mysql",     "sqlserver", "snowflake"};
+
+// `connection`, or `dsn` with `user` and `password`, into the warehouse's
+// connection string and the template of it that may be logged.
+void load_connection(YamlReader& reader, KeyReader& keys, WarehouseConfig& warehouse) {
+  const MapReader& map = keys.map();
+  const auto connection = map.field("connection");
+  const auto dsn = map.field("dsn");
+  if (connection && dsn) {
+    reader.error(*dsn, "give either connection or dsn, not both");
+    keys.fail();
+  } else if (connection) {
+    if (map.has("user") || map.has("password")) {
+      reader.error(map, "user and password go inside the connection string (Uid=…;Pwd=…) "
+                        "or with dsn");
+      keys.fail();
+    }
+    const auto text = reader.string(*connection);
+    if (text) {
+      warehouse.connection = *text;
+      warehouse.connection_template = redact_connection_string(connection->node.Scalar());
+    } else {
+      keys.fail();
+    }
+  } else if (dsn) {
+    const auto name = reader.string(*dsn);
+    const auto user = reader.optional_string(map, "user");
+    const auto password = reader.optional_string(map, "password");
+    if (name) {
+      // The template shows the values as written: ${VAR} unsubstituted.
+      std::vector<ConnectionStringPart> parts{{"DSN", *name}};
+      std::vector<ConnectionStringPart> written{{"DSN", dsn->node.Scalar()}};
+      if (user) {
+        parts.push_back({"UID", *user});
+        written.push_back({"UID", map.field("user")->node.Scalar()});
+      }
+      if (password) {
+        parts.push_back({"PWD", *password});
+        written.push_back({"PWD", map.field("password")->node.Scalar()});
+      }
+      warehouse.connection = make_connection_string(parts);
+      warehouse.connection_template = shown_connection_string(written);
+    } else {
+      keys.fail();
+    }
+  } else {
+    reader.error(map, "missing required key 'connection' (an ODBC connection string) or "
+                      "'dsn' (an odbc.ini data source)");
+    keys.fail();
+  }
+}
 
 }  // namespace
 
@@ -50,94 +101,37 @@ std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) 
   if (!map) {
     return std::nullopt;
   }
+  KeyReader keys(*m_reader, *map);
   WarehouseConfig warehouse;
   warehouse.location = m_reader->location(field.node.Mark());
-  bool ok = true;
-  if (const auto name = m_reader->required(*map, "name")) {
+  if (const auto name = keys.required("name")) {
     const auto text = m_reader->string(*name);
     if (text) {
       m_warehouse_names.push_back(*text);
     }
-    if (text && !valid_object_name(*text)) {
-      m_reader->error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
-                                        *text));
-      ok = false;
-    } else if (text) {
+    if (text && check_object_name(*m_reader, *name, *text, "name")) {
       warehouse.name = *text;
     } else {
-      ok = false;
+      keys.fail();
     }
-  } else {
-    ok = false;
   }
-
-  const auto connection = map->field("connection");
-  const auto dsn = map->field("dsn");
-  if (connection && dsn) {
-    m_reader->error(*dsn, "give either connection or dsn, not both");
-    ok = false;
-  } else if (connection) {
-    if (map->has("user") || map->has("password")) {
-      m_reader->error(*map, "user and password go inside the connection string (Uid=…;Pwd=…) "
-                           "or with dsn");
-      ok = false;
-    }
-    const auto text = m_reader->string(*connection);
-    if (text) {
-      warehouse.connection = *text;
-      warehouse.connection_template = redact_connection_string(connection->node.Scalar());
-    } else {
-      ok = false;
-    }
-  } else if (dsn) {
-    const auto name = m_reader->string(*dsn);
-    const auto user = m_reader->optional_string(*map, "user");
-    const auto password = m_reader->optional_string(*map, "password");
-    if (name) {
-      // The template shows the values as written: ${VAR} unsubstituted.
-      std::vector<ConnectionStringPart> parts{{"DSN", *name}};
-      std::vector<ConnectionStringPart> written{{"DSN", dsn->node.Scalar()}};
-      if (user) {
-        parts.push_back({"UID", *user});
-        written.push_back({"UID", map->field("user")->node.Scalar()});
-      }
-      if (password) {
-        parts.push_back({"PWD", *password});
-        written.push_back({"PWD", map->field("password")->node.Scalar()});
-      }
-      warehouse.connection = make_connection_string(parts);
-      warehouse.connection_template = shown_connection_string(written);
-    } else {
-      ok = false;
-    }
-  } else {
-    m_reader->error(*map, "missing required key 'connection' (an ODBC connection string) or "
-                         "'dsn' (an odbc.ini data source)");
-    ok = false;
-  }
-
-  if (const auto dialect = map->field("dialect")) {
+  load_connection(*m_reader, keys, warehouse);
+  if (const auto dialect = keys.field("dialect")) {
     if (const auto name = m_reader->choice(*dialect, kDialectNames)) {
       if (*name != "auto") {
         warehouse.dialect = dialect_from_name(*name);
       }
     } else {
-      ok = false;
+      keys.fail();
     }
   }
-  warehouse.zone = zone(map->field("timezone"));
-  ok = ok && warehouse.zone != nullptr;
-  if (const auto timeout = map->field("query_timeout")) {
-    const auto value = m_reader->duration(*timeout, ZeroDuration::refused);
-    ok = ok && value.has_value();
-    warehouse.query_timeout = value.value_or(warehouse.query_timeout);
+  warehouse.zone = zone(keys.field("timezone"));
+  if (warehouse.zone == nullptr) {
+    keys.fail();
   }
-  if (const auto connections = map->field("max_connections")) {
-    const auto value = m_reader->integer(*connections, 1, 64);
-    ok = ok && value.has_value();
-    warehouse.max_connections = static_cast<int>(value.value_or(warehouse.max_connections));
-  }
-  if (!ok) {
+  keys.duration("query_timeout", ZeroDuration::refused, warehouse.query_timeout);
+  keys.integer("max_connections", 1, 64, warehouse.max_connections);
+  if (!keys.ok()) {
     return std::nullopt;
   }
   return warehouse;

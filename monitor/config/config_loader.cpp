@@ -18,6 +18,8 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include "rules/time.h"
+
 namespace gapwatch {
 
 namespace {
@@ -368,19 +370,7 @@ void ConfigLoader::load_included_file(const std::string& file, const Field& from
 }
 
 const TimeZone* ConfigLoader::zone(const std::optional<Field>& field) {
-  if (!field) {
-    return utc_zone();
-  }
-  const auto name = m_reader->string(*field);
-  if (!name) {
-    return nullptr;
-  }
-  auto found = find_time_zone(*name);
-  if (!found) {
-    m_reader->error(*field, found.error().message);
-    return nullptr;
-  }
-  return *found;
+  return field ? load_time_zone(*m_reader, *field) : utc_zone();
 }
 
 bool valid_object_name(std::string_view name) {
@@ -408,6 +398,19 @@ void report_unknown_name(YamlReader& reader, const Field& field, std::string_vie
   reader.error(field, suggestion ? fmt::format("unknown {} '{}' (did you mean '{}'?)", kind, name,
                                                *suggestion)
                                  : fmt::format("unknown {} '{}'", kind, name));
+}
+
+const TimeZone* load_time_zone(YamlReader& reader, const Field& field) {
+  const auto name = reader.string(field);
+  if (!name) {
+    return nullptr;
+  }
+  auto found = find_time_zone(*name);
+  if (!found) {
+    reader.error(field, found.error().message);
+    return nullptr;
+  }
+  return *found;
 }
 
 bool whole_minutes_dividing_day(std::chrono::seconds length) {

@@ -44,6 +44,9 @@ bool check_object_name(YamlReader& reader, const Field& field, const std::string
 // the closest of `declared` if it is plausibly a typo.
 void report_unknown_name(YamlReader& reader, const Field& field, std::string_view kind,
                          const std::string& name, std::span<const std::string> declared);
+// The time zone `field` names (IANA, e.g. Europe/Berlin); null after an
+// error, which is reported.
+const TimeZone* load_time_zone(YamlReader& reader, const Field& field);
 // A bucket or partition length gapwatch aligns to the wall clock: whole
 // minutes dividing a day (1m … 12h), or a day.
 bool whole_minutes_dividing_day(std::chrono::seconds length);
@@ -92,11 +95,23 @@ class ConfigLoader {
   // executors: (executor_section.cpp)
   void load_executors(const Field& field);
 
-  // defaults: and rules: (rule_section.cpp)
+  // defaults: and rules: (rule_section.cpp). Each part of a rule counts its
+  // problems in `keys`.
   std::optional<MapReader> load_defaults(const Field& field);
   void load_rules(const Field& field, const MapReader* defaults);
   // Fills `rule` (default-constructed); false if the rule has errors.
   bool load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule);
+  void load_rule_name(KeyReader& keys, RuleSpec& spec);
+  void load_rule_warehouse(KeyReader& keys, RuleSpec& spec);
+  void load_rule_table(KeyReader& keys, RuleSpec& spec);
+  // False when the kind of check is missing or unknown.
+  bool load_check(KeyReader& keys, RuleSpec& spec);
+  void load_rule_query(KeyReader& keys, RuleSpec& spec);
+  void load_rule_reporting(KeyReader& keys, RuleSpec& spec);
+  void load_check_scope(KeyReader& keys, RuleSpec& spec);
+  void require_timestamp_column(KeyReader& keys, const RuleSpec& spec);
+  void load_thresholds(KeyReader& keys, RuleSpec& spec);
+  void load_rule_backfill(KeyReader& keys, RuleConfig& rule);
   std::optional<PartitionSpec> load_partition(const Field& field);
   std::optional<Bound> load_bound(const Field& field, CheckKind check);
   std::optional<double> load_threshold_value(const Field& field, CheckKind check);
@@ -124,6 +139,5 @@ class ConfigLoader {
   // here, so that a rule naming one with errors is not told it is unknown.
   Config m_declared_executors;
 };
-
 
 }  // namespace gapwatch

@@ -57,6 +57,7 @@ constexpr std::array<std::string_view, 3> kAuthKinds{"basic", "bearer",
 constexpr std::array<std::string_view, 2> kBasicKeys{"username", "password"};
 constexpr std::array<std::string_view, 5> kOAuth2Keys{"token_url", "client_id", "client_secret",
                                                       "scope", "client_authentication"};
+// In the order of OAuth2ClientCredentials::ClientAuthentication.
 constexpr std::array<std::string_view, 2> kClientAuthentications{"request_body", "basic"};
 
 std::span<const std::string_view> preset_keys(std::string_view preset) {
@@ -76,6 +77,25 @@ std::span<const std::string_view> preset_keys(std::string_view preset) {
     return kDagsterKeys;
   }
   return kAdfKeys;
+}
+
+// A secret or other literal text that goes into a header or a form: not
+// empty, no line break.
+std::optional<std::string> literal_text(YamlReader& reader, const Field& field,
+                                        std::string_view key) {
+  auto text = reader.string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (text->empty()) {
+    reader.error(field, fmt::format("{} is empty", key));
+    return std::nullopt;
+  }
+  if (text->find_first_of("\r\n") != std::string::npos) {
+    reader.error(field, fmt::format("{} contains a line break", key));
+    return std::nullopt;
+  }
+  return text;
 }
 
 // Reads the keys of one preset, counting every problem (KeyReader) so that
@@ -146,20 +166,9 @@ class PresetReader : public KeyReader {
     if (!field) {
       return std::nullopt;
     }
-    auto text = reader().string(*field);
+    auto text = literal_text(reader(), *field, key);
     if (!text) {
       fail();
-      return std::nullopt;
-    }
-    if (text->empty()) {
-      reader().error(*field, fmt::format("{} is empty", key));
-      fail();
-      return std::nullopt;
-    }
-    if (text->find_first_of("\r\n") != std::string::npos) {
-      reader().error(*field, fmt::format("{} contains a line break", key));
-      fail();
-      return std::nullopt;
     }
     return text;
   }
@@ -325,11 +334,11 @@ bool valid_tag_key(std::string_view key) {
   });
 }
 
-PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader& map,
-                        const std::string& executor, std::vector<VariableUse>& uses) {
-  DagsterSpec spec;
-  spec.base_url = keys.base_url("base_url");
-  spec.api_token = keys.literal("api_token");
+// What a Dagster run materialises: a partition set, assets or a job, and the
+// repository the first and last are found in. False when there is not exactly
+// one target: what else is required depends on it.
+bool load_dagster_target(PresetReader& keys, YamlReader& reader, const MapReader& map,
+                         DagsterSpec& spec) {
   const auto partition_set = keys.field("partition_set");
   const auto assets = keys.field("assets");
   const auto job = keys.field("job");
@@ -338,7 +347,7 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
     reader.error(map, targets == 0 ? "missing the target: give partition_set, assets or job"
                                    : "give one of partition_set, assets and job");
     keys.fail();
-    return spec;  // what else is required depends on the target
+    return false;
   }
   if (partition_set) {
     spec.target = DagsterSpec::Target::partition_set;
@@ -381,55 +390,64 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
     reader.error(*run_config, "run_config is used with job only");
     keys.fail();
   }
-  spec.run_config = keys.mapping("run_config");
-  if (const auto tags = keys.field("tags")) {
-    if (tags->node.IsMap()) {
-      std::set<std::string> seen;
-      for (auto it = tags->node.begin(); it != tags->node.end(); ++it) {
-        const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
-        const Field value{it->second, fmt::format("{}.{}", tags->path, key), tags->file};
-        if (!seen.insert(key).second) {
-          reader.error(it->first.Mark(), fmt::format("{}: duplicate key", value.path));
-          keys.fail();
-          continue;
-        }
-        if (!valid_tag_key(key)) {
-          reader.error(it->first.Mark(),
-                       fmt::format("{}: invalid tag key '{}': use letters, digits, '_', '-', "
-                                   "'.' and '/'",
-                                   value.path, key));
-          keys.fail();
-          continue;
-        }
-        auto text = load_template(reader, value, executor, uses);
-        if (!text) {
-          keys.fail();
-          continue;
-        }
-        spec.tags.emplace_back(key, std::move(*text));
-      }
-    } else {
-      reader.error(*tags, "tags must be a mapping of tag keys to values");
-      keys.fail();
-    }
+  return true;
+}
+
+// Dagster's run tags: a mapping of tag keys to templates.
+void load_dagster_tags(PresetReader& keys, YamlReader& reader, const Field& tags,
+                       const std::string& executor, std::vector<VariableUse>& uses,
+                       DagsterSpec& spec) {
+  if (!tags.node.IsMap()) {
+    reader.error(tags, "tags must be a mapping of tag keys to values");
+    keys.fail();
+    return;
   }
+  std::set<std::string> seen;
+  for (auto it = tags.node.begin(); it != tags.node.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    const Field value{it->second, fmt::format("{}.{}", tags.path, key), tags.file};
+    if (!seen.insert(key).second) {
+      reader.error(it->first.Mark(), fmt::format("{}: duplicate key", value.path));
+      keys.fail();
+      continue;
+    }
+    if (!valid_tag_key(key)) {
+      reader.error(it->first.Mark(),
+                   fmt::format("{}: invalid tag key '{}': use letters, digits, '_', '-', "
+                               "'.' and '/'",
+                               value.path, key));
+      keys.fail();
+      continue;
+    }
+    auto text = load_template(reader, value, executor, uses);
+    if (!text) {
+      keys.fail();
+      continue;
+    }
+    spec.tags.emplace_back(key, std::move(*text));
+  }
+}
+
+// How a window becomes partition keys: their length, format and zone.
+void load_dagster_partitions(PresetReader& keys, YamlReader& reader,
+                             DagsterPartitions& partitions) {
   if (const auto every = keys.field("partition_every")) {
     if (const auto value = reader.duration(*every, ZeroDuration::refused)) {
       if (!whole_minutes_dividing_day(*value)) {
         reader.error(*every, "partition_every is whole minutes dividing a day (1m … 12h), or 1d");
         keys.fail();
       } else {
-        spec.partitions.every = *value;
+        partitions.every = *value;
       }
     } else {
       keys.fail();
     }
   }
-  spec.partitions.format = spec.partitions.every.count() == 86400 ? "%Y-%m-%d" : "%Y-%m-%d-%H:%M";
+  partitions.format = partitions.every.count() == 86400 ? "%Y-%m-%d" : "%Y-%m-%d-%H:%M";
   if (const auto format = keys.field("partition_format")) {
     if (auto text = reader.string(*format)) {
       if (valid_partition_format(*text)) {
-        spec.partitions.format = std::move(*text);
+        partitions.format = std::move(*text);
       } else {
         reader.error(*format, "partition_format uses %Y %m %d %H %M %S (and %% for '%')");
         keys.fail();
@@ -439,17 +457,26 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
     }
   }
   if (const auto zone = keys.field("partition_timezone")) {
-    if (const auto name = reader.string(*zone)) {
-      if (auto found = find_time_zone(*name)) {
-        spec.partitions.zone = *found;
-      } else {
-        reader.error(*zone, found.error().message);
-        keys.fail();
-      }
-    } else {
+    partitions.zone = load_time_zone(reader, *zone);
+    if (partitions.zone == nullptr) {
       keys.fail();
     }
   }
+}
+
+PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader& map,
+                        const std::string& executor, std::vector<VariableUse>& uses) {
+  DagsterSpec spec;
+  spec.base_url = keys.base_url("base_url");
+  spec.api_token = keys.literal("api_token");
+  if (!load_dagster_target(keys, reader, map, spec)) {
+    return spec;  // what else is required depends on the target
+  }
+  spec.run_config = keys.mapping("run_config");
+  if (const auto tags = keys.field("tags")) {
+    load_dagster_tags(keys, reader, *tags, executor, uses, spec);
+  }
+  load_dagster_partitions(keys, reader, spec.partitions);
   return spec;
 }
 
@@ -480,6 +507,86 @@ PresetSpec load_adf(PresetReader& keys, YamlReader& reader, const MapReader& map
     keys.fail();
   }
   return spec;
+}
+
+// A required key of an auth block holding literal text.
+std::optional<std::string> required_literal(YamlReader& reader, const MapReader& map,
+                                            std::string_view key) {
+  const auto field = reader.required(map, key);
+  if (!field) {
+    return std::nullopt;
+  }
+  return literal_text(reader, *field, key);
+}
+
+std::optional<AuthSpec> load_bearer(YamlReader& reader, const Field& block) {
+  auto token = reader.string(block);
+  if (!token) {
+    return std::nullopt;
+  }
+  if (token->empty() || token->find_first_of("\r\n") != std::string::npos) {
+    reader.error(block, "the bearer token is empty or contains a line break");
+    return std::nullopt;
+  }
+  return BearerAuth{std::move(*token)};
+}
+
+std::optional<AuthSpec> load_basic(YamlReader& reader, const Field& block) {
+  const auto keys = reader.map(block, kBasicKeys);
+  if (!keys) {
+    return std::nullopt;
+  }
+  auto username = required_literal(reader, *keys, "username");
+  if (username && username->find(':') != std::string::npos) {
+    // RFC 7617: the user-id of Basic credentials cannot contain a colon.
+    reader.error(*keys->field("username"), "username cannot contain ':' in HTTP Basic auth");
+    username.reset();
+  }
+  auto password = required_literal(reader, *keys, "password");
+  if (!username || !password) {
+    return std::nullopt;
+  }
+  return BasicAuth{std::move(*username), std::move(*password)};
+}
+
+std::optional<AuthSpec> load_oauth2(YamlReader& reader, const Field& block) {
+  const auto map = reader.map(block, kOAuth2Keys);
+  if (!map) {
+    return std::nullopt;
+  }
+  KeyReader keys(reader, *map);
+  OAuth2ClientCredentials credentials;
+  if (const auto url_field = keys.required("token_url")) {
+    if (auto url = reader.string(*url_field)) {
+      if (!url->starts_with("http://") && !url->starts_with("https://")) {
+        reader.error(*url_field, "token_url must start with http:// or https://");
+        keys.fail();
+      }
+      credentials.token_url = std::move(*url);
+    } else {
+      keys.fail();
+    }
+  }
+  auto client_id = required_literal(reader, *map, "client_id");
+  auto client_secret = required_literal(reader, *map, "client_secret");
+  if (!client_id || !client_secret) {
+    keys.fail();
+  }
+  if (const auto scope = keys.field("scope")) {
+    if (auto text = reader.string(*scope)) {
+      credentials.scope = std::move(*text);
+    } else {
+      keys.fail();
+    }
+  }
+  keys.enumeration("client_authentication", kClientAuthentications,
+                   credentials.client_authentication);
+  if (!keys.ok()) {
+    return std::nullopt;
+  }
+  credentials.client_id = std::move(*client_id);
+  credentials.client_secret = std::move(*client_secret);
+  return credentials;
 }
 
 }  // namespace
@@ -556,97 +663,13 @@ std::optional<AuthSpec> load_auth(YamlReader& reader, const Field& field) {
     return std::nullopt;
   }
   const Field block = *map->field(given.front());
-  const auto required_text = [&](const MapReader& keys, std::string_view key,
-                                 bool allow_colon) -> std::optional<std::string> {
-    const auto value_field = reader.required(keys, key);
-    if (!value_field) {
-      return std::nullopt;
-    }
-    auto text = reader.string(*value_field);
-    if (!text) {
-      return std::nullopt;
-    }
-    if (text->empty()) {
-      reader.error(*value_field, fmt::format("{} is empty", key));
-      return std::nullopt;
-    }
-    if (text->find_first_of("\r\n") != std::string::npos) {
-      reader.error(*value_field, fmt::format("{} contains a line break", key));
-      return std::nullopt;
-    }
-    if (!allow_colon && text->find(':') != std::string::npos) {
-      // RFC 7617: the user-id of Basic credentials cannot contain a colon.
-      reader.error(*value_field, fmt::format("{} cannot contain ':' in HTTP Basic auth", key));
-      return std::nullopt;
-    }
-    return text;
-  };
-
   if (given.front() == "bearer") {
-    auto token = reader.string(block);
-    if (!token) {
-      return std::nullopt;
-    }
-    if (token->empty() || token->find_first_of("\r\n") != std::string::npos) {
-      reader.error(block, "the bearer token is empty or contains a line break");
-      return std::nullopt;
-    }
-    return BearerAuth{std::move(*token)};
+    return load_bearer(reader, block);
   }
   if (given.front() == "basic") {
-    const auto keys = reader.map(block, kBasicKeys);
-    if (!keys) {
-      return std::nullopt;
-    }
-    auto username = required_text(*keys, "username", false);
-    auto password = required_text(*keys, "password", true);
-    if (!username || !password) {
-      return std::nullopt;
-    }
-    return BasicAuth{std::move(*username), std::move(*password)};
+    return load_basic(reader, block);
   }
-  const auto keys = reader.map(block, kOAuth2Keys);
-  if (!keys) {
-    return std::nullopt;
-  }
-  OAuth2ClientCredentials credentials;
-  bool ok = true;
-  if (const auto url_field = reader.required(*keys, "token_url")) {
-    if (auto url = reader.string(*url_field)) {
-      if (!url->starts_with("http://") && !url->starts_with("https://")) {
-        reader.error(*url_field, "token_url must start with http:// or https://");
-        ok = false;
-      }
-      credentials.token_url = std::move(*url);
-    } else {
-      ok = false;
-    }
-  } else {
-    ok = false;
-  }
-  auto client_id = required_text(*keys, "client_id", true);
-  auto client_secret = required_text(*keys, "client_secret", true);
-  ok = ok && client_id && client_secret;
-  if (const auto scope = keys->field("scope")) {
-    if (auto text = reader.string(*scope)) {
-      credentials.scope = std::move(*text);
-    } else {
-      ok = false;
-    }
-  }
-  if (const auto method = keys->field("client_authentication")) {
-    const auto value = reader.choice(*method, kClientAuthentications);
-    ok = ok && value.has_value();
-    if (value == "basic") {
-      credentials.client_authentication = OAuth2ClientCredentials::ClientAuthentication::basic;
-    }
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  credentials.client_id = std::move(*client_id);
-  credentials.client_secret = std::move(*client_secret);
-  return credentials;
+  return load_oauth2(reader, block);
 }
 
 }  // namespace gapwatch

@@ -63,6 +63,264 @@ void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
   }
 }
 
+bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule) {
+  const auto map = m_reader->map(field, kRuleKeys, defaults);
+  if (!map) {
+    return false;
+  }
+  RuleSpec& spec = rule.spec;
+  rule.location = m_reader->location(field.node.Mark());
+  KeyReader keys(*m_reader, *map);
+  load_rule_name(keys, spec);
+  load_rule_warehouse(keys, spec);
+  load_rule_table(keys, spec);
+  if (!load_check(keys, spec)) {
+    return false;  // everything below depends on the kind of check
+  }
+  load_rule_query(keys, spec);
+  load_rule_reporting(keys, spec);
+  load_check_scope(keys, spec);
+  require_timestamp_column(keys, spec);
+  load_thresholds(keys, spec);
+  auto schedule = load_schedule(*map);
+  if (!schedule) {
+    keys.fail();
+  }
+  load_rule_backfill(keys, rule);
+  if (!keys.ok()) {
+    return false;
+  }
+  rule.schedule = std::move(*schedule);
+  return true;
+}
+
+void ConfigLoader::load_rule_name(KeyReader& keys, RuleSpec& spec) {
+  const auto name = keys.required("name");
+  if (!name) {
+    return;
+  }
+  const auto text = m_reader->string(*name);
+  if (text && check_object_name(*m_reader, *name, *text, "rule name")) {
+    spec.name = *text;
+  } else {
+    keys.fail();
+  }
+}
+
+// The warehouse named, or the only one there is.
+void ConfigLoader::load_rule_warehouse(KeyReader& keys, RuleSpec& spec) {
+  const auto warehouse = keys.field("warehouse");
+  if (!warehouse) {
+    if (m_warehouse_entries == 0) {
+      keys.fail();  // no usable warehouses list: reported at `warehouses`
+    } else if (m_warehouse_entries > 1) {
+      m_reader->error(keys.map(), "missing required key 'warehouse'");
+      keys.fail();
+    } else if (m_config.warehouses.empty()) {
+      keys.fail();  // the only warehouse has errors of its own
+    } else {
+      spec.warehouse = m_config.warehouses.front().name;
+    }
+    return;
+  }
+  const auto text = m_reader->string(*warehouse);
+  if (!text) {
+    keys.fail();
+    return;
+  }
+  const bool declared = std::find(m_warehouse_names.begin(), m_warehouse_names.end(), *text) !=
+                        m_warehouse_names.end();
+  if (!declared) {
+    report_unknown_name(*m_reader, *warehouse, "warehouse", *text, m_warehouse_names);
+    keys.fail();
+  } else if (m_config.find_warehouse(*text) == nullptr) {
+    keys.fail();  // the warehouse's own errors say why it is unusable
+  } else {
+    spec.warehouse = *text;
+  }
+}
+
+void ConfigLoader::load_rule_table(KeyReader& keys, RuleSpec& spec) {
+  const auto table = keys.required("table");
+  if (!table) {
+    return;
+  }
+  const auto text = m_reader->string(*table);
+  if (!text) {
+    keys.fail();
+    return;
+  }
+  auto name = parse_qualified_name(*text);
+  if (!name) {
+    m_reader->error(*table, name.error().message);
+    keys.fail();
+    return;
+  }
+  spec.table = std::move(*name);
+}
+
+// The kind of check; false when it is missing or unknown.
+bool ConfigLoader::load_check(KeyReader& keys, RuleSpec& spec) {
+  const auto check = keys.required("check");
+  if (!check) {
+    return false;
+  }
+  const auto name = m_reader->choice(*check, kCheckNames);
+  if (!name) {
+    return false;
+  }
+  spec.check = enum_at<CheckKind>(kCheckNames, *name);
+  return true;
+}
+
+// What the statement reads: the timestamp column and its format, the where
+// predicate and the lookback.
+void ConfigLoader::load_rule_query(KeyReader& keys, RuleSpec& spec) {
+  if (const auto column = keys.field("timestamp_column")) {
+    spec.timestamp_column = identifier(*column);
+    if (!spec.timestamp_column) {
+      keys.fail();
+    }
+  }
+  keys.enumeration("timestamp_format", kFormatNames, spec.timestamp_format);
+  if (const auto where = keys.field("where")) {
+    spec.where = m_reader->string(*where);
+    if (!spec.where) {
+      keys.fail();
+    } else if (spec.where->find(';') != std::string::npos) {
+      m_reader->error(*where, "where must be a single predicate (no ';')");
+      keys.fail();
+    }
+  }
+  if (const auto lookback = keys.field("lookback")) {
+    spec.lookback = m_reader->duration(*lookback, ZeroDuration::refused);
+    if (!spec.lookback) {
+      keys.fail();
+    }
+  }
+}
+
+// How results are reported: the severity, and labels on every metric series.
+void ConfigLoader::load_rule_reporting(KeyReader& keys, RuleSpec& spec) {
+  keys.enumeration("severity", kSeverityNames, spec.severity);
+  const auto labels = keys.field("labels");
+  if (!labels) {
+    return;
+  }
+  const auto entries = m_reader->string_map(*labels);
+  if (!entries) {
+    keys.fail();
+    return;
+  }
+  for (const auto& [key, value] : *entries) {
+    const bool reserved =
+        std::find(kReservedLabels.begin(), kReservedLabels.end(), key) != kReservedLabels.end();
+    if (!valid_label_name(key) || reserved) {
+      m_reader->error(*labels, fmt::format("label '{}' is {}", key,
+                                           reserved ? "reserved by gapwatch"
+                                                    : "not a valid Prometheus label name"));
+      keys.fail();
+    }
+    spec.labels[key] = value;
+  }
+}
+
+// The keys only some checks take: partition (row_count, null_rate), column
+// and min_rows (null_rate).
+void ConfigLoader::load_check_scope(KeyReader& keys, RuleSpec& spec) {
+  if (const auto partition = keys.field("partition")) {
+    if (spec.check == CheckKind::freshness) {
+      m_reader->error(*partition,
+                      "freshness judges the newest row; partition applies to row_count "
+                      "and null_rate");
+      keys.fail();
+    } else {
+      spec.partition = load_partition(*partition);
+      if (!spec.partition) {
+        keys.fail();
+      }
+    }
+  }
+  if (const auto column = keys.field("column")) {
+    if (spec.check != CheckKind::null_rate) {
+      m_reader->error(*column, "column applies to null_rate only");
+      keys.fail();
+    } else {
+      spec.column = identifier(*column);
+      if (!spec.column) {
+        keys.fail();
+      }
+    }
+  } else if (spec.check == CheckKind::null_rate) {
+    m_reader->error(keys.map(),
+                    "missing required key 'column' (the column whose NULLs are "
+                    "counted)");
+    keys.fail();
+  }
+  if (const auto min_rows = keys.field("min_rows")) {
+    if (spec.check != CheckKind::null_rate) {
+      m_reader->error(*min_rows, "min_rows applies to null_rate only");
+      keys.fail();
+    } else if (const auto value =
+                   m_reader->integer(*min_rows, 1, std::numeric_limits<std::int64_t>::max())) {
+      spec.min_rows = *value;
+    } else {
+      keys.fail();
+    }
+  }
+}
+
+// Freshness, a partition and a lookback all select rows by their timestamp.
+void ConfigLoader::require_timestamp_column(KeyReader& keys, const RuleSpec& spec) {
+  const bool needs_timestamp =
+      spec.check == CheckKind::freshness || spec.partition.has_value() || spec.lookback.has_value();
+  if (needs_timestamp && !spec.timestamp_column && !keys.map().has("timestamp_column")) {
+    m_reader->error(keys.map(), fmt::format("missing required key 'timestamp_column' ({} needs it)",
+                                            spec.check == CheckKind::freshness ? "freshness"
+                                            : spec.partition                   ? "partition"
+                                                                               : "lookback"));
+    keys.fail();
+  }
+}
+
+// fail and warn; warn is checked against fail once the rule is otherwise usable.
+void ConfigLoader::load_thresholds(KeyReader& keys, RuleSpec& spec) {
+  if (const auto fail = keys.required("fail")) {
+    auto bound = load_bound(*fail, spec.check);
+    if (!bound) {
+      keys.fail();
+    }
+    spec.thresholds.fail = bound.value_or(Bound{});
+  }
+  if (const auto warn = keys.field("warn")) {
+    spec.thresholds.warn = load_bound(*warn, spec.check);
+    if (!spec.thresholds.warn) {
+      keys.fail();
+    }
+  }
+  if (keys.ok()) {
+    check_thresholds(keys.map(), spec.thresholds);
+  }
+}
+
+// The backfill policy; its template variables are checked once every rule is
+// known (check_backfill_variables).
+void ConfigLoader::load_rule_backfill(KeyReader& keys, RuleConfig& rule) {
+  const auto backfill = keys.field("backfill");
+  if (!backfill) {
+    return;
+  }
+  rule.backfill = load_backfill(*m_reader, *backfill, m_declared_executors);
+  if (!rule.backfill) {
+    keys.fail();
+    return;
+  }
+  if (m_config.find_executor(rule.backfill->executor) == nullptr) {
+    keys.fail();  // the executor's own errors say why it is unusable
+  }
+  m_rule_backfills.emplace_back(rule.spec.name, *backfill);
+}
+
 std::optional<std::string> ConfigLoader::identifier(const Field& field) {
   auto text = m_reader->string(field);
   if (!text) {
@@ -266,212 +524,6 @@ std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
   }
   schedule.when = *interval;
   return schedule;
-}
-
-bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule) {
-  const auto map = m_reader->map(field, kRuleKeys, defaults);
-  if (!map) {
-    return false;
-  }
-  RuleSpec& spec = rule.spec;
-  rule.location = m_reader->location(field.node.Mark());
-  bool ok = true;
-  const auto need = [&](bool value) { ok = ok && value; };
-
-  if (const auto name = m_reader->required(*map, "name")) {
-    const auto text = m_reader->string(*name);
-    if (text && !valid_object_name(*text)) {
-      m_reader->error(*name, fmt::format("invalid rule name '{}': use letters, digits, '_', '-', "
-                                        "'.'",
-                                        *text));
-      need(false);
-    } else if (text) {
-      spec.name = *text;
-    } else {
-      need(false);
-    }
-  } else {
-    need(false);
-  }
-
-  if (const auto warehouse = map->field("warehouse")) {
-    const auto text = m_reader->string(*warehouse);
-    const bool declared = text && std::find(m_warehouse_names.begin(), m_warehouse_names.end(),
-                                            *text) != m_warehouse_names.end();
-    if (declared && m_config.find_warehouse(*text) == nullptr) {
-      need(false);  // the warehouse's own errors say why it is unusable
-    } else if (text && !declared) {
-      const std::vector<std::string_view> known(m_warehouse_names.begin(),
-                                                m_warehouse_names.end());
-      const auto suggestion = did_you_mean(*text, known);
-      m_reader->error(*warehouse,
-                     suggestion ? fmt::format("unknown warehouse '{}' (did you mean '{}'?)", *text,
-                                              *suggestion)
-                                : fmt::format("unknown warehouse '{}'", *text));
-      need(false);
-    } else if (text) {
-      spec.warehouse = *text;
-    } else {
-      need(false);
-    }
-  } else if (m_warehouse_entries == 0) {
-    need(false);  // no usable warehouses list: reported at `warehouses`
-  } else if (m_warehouse_entries == 1) {
-    if (m_config.warehouses.empty()) {
-      need(false);  // the only warehouse has errors of its own
-    } else {
-      spec.warehouse = m_config.warehouses.front().name;
-    }
-  } else {
-    m_reader->error(*map, "missing required key 'warehouse'");
-    need(false);
-  }
-
-  if (const auto table = m_reader->required(*map, "table")) {
-    if (const auto text = m_reader->string(*table)) {
-      auto name = parse_qualified_name(*text);
-      if (name) {
-        spec.table = std::move(*name);
-      } else {
-        m_reader->error(*table, name.error().message);
-        need(false);
-      }
-    } else {
-      need(false);
-    }
-  } else {
-    need(false);
-  }
-
-  const auto check_field = m_reader->required(*map, "check");
-  std::optional<std::string> check_name;
-  if (check_field) {
-    check_name = m_reader->choice(*check_field, kCheckNames);
-  }
-  if (!check_name) {
-    return false;  // everything below depends on the kind of check
-  }
-  spec.check = enum_at<CheckKind>(kCheckNames, *check_name);
-
-  if (const auto column = map->field("timestamp_column")) {
-    spec.timestamp_column = identifier(*column);
-    need(spec.timestamp_column.has_value());
-  }
-  if (const auto format = map->field("timestamp_format")) {
-    const auto name = m_reader->choice(*format, kFormatNames);
-    need(name.has_value());
-    if (name) {
-      spec.timestamp_format = enum_at<TimestampFormat>(kFormatNames, *name);
-    }
-  }
-  if (const auto where = map->field("where")) {
-    spec.where = m_reader->string(*where);
-    need(spec.where.has_value());
-    if (spec.where && spec.where->find(';') != std::string::npos) {
-      m_reader->error(*where, "where must be a single predicate (no ';')");
-      need(false);
-    }
-  }
-  if (const auto lookback = map->field("lookback")) {
-    spec.lookback = m_reader->duration(*lookback, ZeroDuration::refused);
-    need(spec.lookback.has_value());
-  }
-  if (const auto severity = map->field("severity")) {
-    const auto name = m_reader->choice(*severity, kSeverityNames);
-    need(name.has_value());
-    if (name) {
-      spec.severity = enum_at<Severity>(kSeverityNames, *name);
-    }
-  }
-  if (const auto labels = map->field("labels")) {
-    if (const auto entries = m_reader->string_map(*labels)) {
-      for (const auto& [key, value] : *entries) {
-        const bool reserved =
-            std::find(kReservedLabels.begin(), kReservedLabels.end(), key) != kReservedLabels.end();
-        if (!valid_label_name(key) || reserved) {
-          m_reader->error(*labels, fmt::format("label '{}' is {}", key,
-                                              reserved ? "reserved by gapwatch"
-                                                       : "not a valid Prometheus label name"));
-          need(false);
-        }
-        spec.labels[key] = value;
-      }
-    } else {
-      need(false);
-    }
-  }
-  if (const auto partition = map->field("partition")) {
-    if (spec.check == CheckKind::freshness) {
-      m_reader->error(*partition, "freshness judges the newest row; partition applies to row_count "
-                                 "and null_rate");
-      need(false);
-    } else {
-      spec.partition = load_partition(*partition);
-      need(spec.partition.has_value());
-    }
-  }
-  if (const auto column = map->field("column")) {
-    if (spec.check != CheckKind::null_rate) {
-      m_reader->error(*column, "column applies to null_rate only");
-      need(false);
-    } else {
-      spec.column = identifier(*column);
-      need(spec.column.has_value());
-    }
-  } else if (spec.check == CheckKind::null_rate) {
-    m_reader->error(*map, "missing required key 'column' (the column whose NULLs are counted)");
-    need(false);
-  }
-  if (const auto min_rows = map->field("min_rows")) {
-    if (spec.check != CheckKind::null_rate) {
-      m_reader->error(*min_rows, "min_rows applies to null_rate only");
-      need(false);
-    } else {
-      const auto value = m_reader->integer(*min_rows, 1, std::numeric_limits<std::int64_t>::max());
-      need(value.has_value());
-      spec.min_rows = value.value_or(1);
-    }
-  }
-  const bool needs_timestamp = spec.check == CheckKind::freshness || spec.partition.has_value() ||
-                               spec.lookback.has_value();
-  if (needs_timestamp && !spec.timestamp_column && !map->has("timestamp_column")) {
-    m_reader->error(*map, fmt::format("missing required key 'timestamp_column' ({} needs it)",
-                                     spec.check == CheckKind::freshness ? "freshness"
-                                     : spec.partition                   ? "partition"
-                                                                        : "lookback"));
-    need(false);
-  }
-  if (const auto fail_field = m_reader->required(*map, "fail")) {
-    auto bound = load_bound(*fail_field, spec.check);
-    need(bound.has_value());
-    spec.thresholds.fail = bound.value_or(Bound{});
-  } else {
-    need(false);
-  }
-  if (const auto warn = map->field("warn")) {
-    spec.thresholds.warn = load_bound(*warn, spec.check);
-    need(spec.thresholds.warn.has_value());
-  }
-  if (ok) {
-    check_thresholds(*map, spec.thresholds);
-  }
-  auto schedule = load_schedule(*map);
-  need(schedule.has_value());
-  if (const auto backfill = map->field("backfill")) {
-    rule.backfill = load_backfill(*m_reader, *backfill, m_declared_executors);
-    need(rule.backfill.has_value());
-    if (rule.backfill && m_config.find_executor(rule.backfill->executor) == nullptr) {
-      need(false);  // the executor's own errors say why it is unusable
-    }
-    if (rule.backfill) {
-      m_rule_backfills.emplace_back(spec.name, *backfill);
-    }
-  }
-  if (!ok) {
-    return false;
-  }
-  rule.schedule = std::move(*schedule);
-  return true;
 }
 
 }  // namespace gapwatch

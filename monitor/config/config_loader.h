@@ -80,8 +80,8 @@ class ConfigLoader {
   ConfigResult load(std::string_view text);
 
  private:
-  // The document (config_loader.cpp).
-  // The document of one file: parsed, checked for junk, one document only.
+  // The document (config_loader.cpp). parse reads the document of one file:
+  // checked for junk, one document only.
   std::optional<YAML::Node> parse(std::string_view text);
   void load_includes(const Field& field, const MapReader* defaults);
   void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);

@@ -1,26 +1,24 @@
-// Loading gapwatch.yaml: YAML text -> validated Config, or every problem found
-// with its file:line:column and key path. Nothing here touches a warehouse.
+// Loading gapwatch.yaml, the document level: text -> YAML (checked for junk
+// bytes, tabs and second documents), the top-level keys, included files, and
+// what several sections share; each section has its own file (see
+// config_loader.h). Nothing here touches a warehouse. Not thread-safe: one
+// ConfigLoader per load.
+#include "monitor/config/config_loader.h"
+
 #include <glob.h>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstdint>
-#include <cmath>
-#include <limits>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
-#include "monitor/config/config.h"
-#include "monitor/config/executor_config.h"
-#include "monitor/config/yaml_reader.h"
-#include "rules/duration.h"
+#include "rules/time.h"
 
 namespace gapwatch {
 
@@ -30,61 +28,6 @@ constexpr std::uintmax_t kMaxConfigBytes = std::uintmax_t{16} * 1024 * 1024;
 
 constexpr std::array<std::string_view, 7> kTopKeys{
     "version", "monitor", "warehouses", "executors", "defaults", "rules", "include"};
-constexpr std::array<std::string_view, 9> kWarehouseKeys{
-    "name",     "connection", "dsn",           "user",           "password",
-    "dialect",  "timezone",   "query_timeout", "max_connections"};
-constexpr std::array<std::string_view, 18> kRuleKeys{
-    "name",     "warehouse", "table",   "check",    "timestamp_column", "timestamp_format",
-    "where",    "lookback",  "warn",    "fail",     "severity",         "labels",
-    "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill"};
-constexpr std::array<std::string_view, 4> kPartitionKeys{"every", "lookback", "delay", "timezone"};
-constexpr std::array<std::string_view, 2> kBoundKeys{"min", "max"};
-constexpr std::array<std::string_view, 3> kCheckNames{"freshness", "row_count", "null_rate"};
-constexpr std::array<std::string_view, 4> kFormatNames{"native", "epoch_s", "epoch_ms", "text"};
-constexpr std::array<std::string_view, 3> kSeverityNames{"info", "warning", "critical"};
-constexpr std::array<std::string_view, 6> kDialectNames{"auto",      "postgres",  "sqlite",
-                                                        "mysql",     "sqlserver", "snowflake"};
-// Labels every per-rule metric series already has.
-constexpr std::array<std::string_view, 7> kReservedLabels{
-    "rule", "check", "warehouse", "table", "severity", "status", "result"};
-
-bool valid_object_name(std::string_view name) {
-  if (name.empty() || name.size() > 128) {
-    return false;
-  }
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-' || c == '.';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool valid_label_name(std::string_view name) {
-  if (name.empty() || name.starts_with("__") || (name[0] >= '0' && name[0] <= '9')) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-// An ODBC attribute value, braced when it holds characters that would end it.
-std::string odbc_value(std::string_view value) {
-  if (value.find_first_of(";{}= ") == std::string_view::npos) {
-    return std::string(value);
-  }
-  std::string out = "{";
-  for (const char c : value) {
-    out += c;
-    if (c == '}') {
-      out += '}';
-    }
-  }
-  return out + "}";
-}
 
 // yaml-cpp reports a tab in indentation as e.g. "illegal block entry".
 bool indented_with_tab(std::string_view text, int line) {
@@ -235,6 +178,8 @@ std::optional<YAML::Mark> find_second_document(const std::string& document) {
   return finder.content();
 }
 
+}  // namespace
+
 // The `name` of a list entry as written, whatever else is wrong with it.
 std::optional<std::string> raw_name(const YAML::Node& entry) {
   if (!entry.IsMap()) {
@@ -247,62 +192,6 @@ std::optional<std::string> raw_name(const YAML::Node& entry) {
   }
   return std::nullopt;
 }
-
-template <typename Enum, std::size_t N>
-Enum enum_at(const std::array<std::string_view, N>& names, const std::string& value) {
-  return static_cast<Enum>(std::find(names.begin(), names.end(), value) - names.begin());
-}
-
-class ConfigLoader {
- public:
-  ConfigLoader(std::string path, const EnvironmentLookup& environment)
-      : m_path(std::move(path)),
-        m_environment(environment),
-        m_main_reader(m_path, environment),
-        m_reader(&m_main_reader) {}
-
-  ConfigResult load(std::string_view text);
-
- private:
-  void load_warehouses(const Field& field);
-  std::optional<WarehouseConfig> load_warehouse(const Field& field);
-  void load_executors(const Field& field);
-  void load_rules(const Field& field, const MapReader* defaults);
-  // Fills `rule` (default-constructed); false if the rule has errors.
-  bool load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule);
-  std::optional<PartitionSpec> load_partition(const Field& field);
-  std::optional<Bound> load_bound(const Field& field, CheckKind check);
-  std::optional<double> load_threshold_value(const Field& field, CheckKind check);
-  void check_thresholds(const MapReader& rule, const Thresholds& thresholds);
-  std::optional<Schedule> load_schedule(const MapReader& rule);
-  std::optional<std::string> identifier(const Field& field);
-  const TimeZone* zone(const std::optional<Field>& field);
-
-  // The document of one file: parsed, checked for junk, one document only.
-  std::optional<YAML::Node> parse(std::string_view text);
-  void load_includes(const Field& field, const MapReader* defaults);
-  void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);
-
-  std::string m_path;
-  const EnvironmentLookup& m_environment;
-  YamlReader m_main_reader;
-  // The reader of the file being loaded: the main file, or an included one.
-  YamlReader* m_reader;
-  std::vector<ConfigError> m_include_errors;
-  std::set<std::string> m_rule_names;
-  Config m_config;
-  // Every warehouse entry, loaded or not, so that a rule naming one with errors
-  // is not reported again as dangling or missing its warehouse.
-  std::size_t m_warehouse_entries = 0;
-  std::vector<std::string> m_warehouse_names;
-  // Where executors use template variables, and each rule's backfill key, to
-  // check the variables once every rule is known.
-  std::vector<VariableUse> m_variable_uses;
-  std::vector<std::pair<std::string, Field>> m_rule_backfills;
-  // Every executor entry by name, loaded or not: backfills look executors up
-  // here, so that a rule naming one with errors is not told it is unknown.
-  Config m_declared_executors;
-};
 
 std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
   const bool utf8 = read_as_utf8(text);
@@ -391,7 +280,7 @@ ConfigResult ConfigLoader::load(std::string_view text) {
   }
   std::optional<MapReader> defaults;
   if (const auto field = top->field("defaults")) {
-    defaults = m_reader->map(*field, kRuleKeys);
+    defaults = load_defaults(*field);
   }
   if (const auto rules = top->field("rules")) {
     load_rules(*rules, defaults ? &*defaults : nullptr);
@@ -407,192 +296,6 @@ ConfigResult ConfigLoader::load(std::string_view text) {
     return std::unexpected(std::move(errors));
   }
   return std::move(m_config);
-}
-
-std::optional<std::string> ConfigLoader::identifier(const Field& field) {
-  auto text = m_reader->string(field);
-  if (!text) {
-    return std::nullopt;
-  }
-  auto valid = validate_identifier(*text);
-  if (!valid) {
-    m_reader->error(field, valid.error().message);
-    return std::nullopt;
-  }
-  return std::move(*valid);
-}
-
-const TimeZone* ConfigLoader::zone(const std::optional<Field>& field) {
-  if (!field) {
-    return utc_zone();
-  }
-  const auto name = m_reader->string(*field);
-  if (!name) {
-    return nullptr;
-  }
-  auto found = find_time_zone(*name);
-  if (!found) {
-    m_reader->error(*field, found.error().message);
-    return nullptr;
-  }
-  return *found;
-}
-
-void ConfigLoader::load_warehouses(const Field& field) {
-  const std::vector<Field> items = m_reader->sequence(field);
-  m_warehouse_entries = items.size();
-  if (field.node.IsSequence() && items.empty()) {
-    m_reader->error(field, "at least one warehouse is needed");
-  }
-  std::set<std::string> names;
-  for (const Field& item : items) {
-    // A duplicate is reported even when the entry has other problems too.
-    const auto name = raw_name(item.node);
-    const bool duplicate = name && !names.insert(*name).second;
-    auto warehouse = load_warehouse(item);
-    if (duplicate) {
-      m_reader->error(item, fmt::format("duplicate warehouse name '{}'", *name));
-      continue;
-    }
-    if (!warehouse) {
-      continue;
-    }
-    m_config.warehouses.push_back(std::move(*warehouse));
-  }
-}
-
-std::optional<WarehouseConfig> ConfigLoader::load_warehouse(const Field& field) {
-  const auto map = m_reader->map(field, kWarehouseKeys);
-  if (!map) {
-    return std::nullopt;
-  }
-  WarehouseConfig warehouse;
-  warehouse.location = m_reader->location(field.node.Mark());
-  bool ok = true;
-  if (const auto name = m_reader->required(*map, "name")) {
-    const auto text = m_reader->string(*name);
-    if (text) {
-      m_warehouse_names.push_back(*text);
-    }
-    if (text && !valid_object_name(*text)) {
-      m_reader->error(*name, fmt::format("invalid name '{}': use letters, digits, '_', '-', '.'",
-                                        *text));
-      ok = false;
-    } else if (text) {
-      warehouse.name = *text;
-    } else {
-      ok = false;
-    }
-  } else {
-    ok = false;
-  }
-
-  const auto connection = map->field("connection");
-  const auto dsn = map->field("dsn");
-  if (connection && dsn) {
-    m_reader->error(*dsn, "give either connection or dsn, not both");
-    ok = false;
-  } else if (connection) {
-    if (map->has("user") || map->has("password")) {
-      m_reader->error(*map, "user and password go inside the connection string (Uid=…;Pwd=…) "
-                           "or with dsn");
-      ok = false;
-    }
-    const auto text = m_reader->string(*connection);
-    if (text) {
-      warehouse.connection = *text;
-      warehouse.connection_template = redact_connection_string(connection->node.Scalar());
-    } else {
-      ok = false;
-    }
-  } else if (dsn) {
-    const auto name = m_reader->string(*dsn);
-    const auto user = m_reader->optional_string(*map, "user");
-    const auto password = m_reader->optional_string(*map, "password");
-    if (name) {
-      warehouse.connection = "DSN=" + odbc_value(*name);
-      warehouse.connection_template = "DSN=" + dsn->node.Scalar();
-      if (user) {
-        warehouse.connection += ";UID=" + odbc_value(*user);
-        warehouse.connection_template += ";UID=" + map->field("user")->node.Scalar();
-      }
-      if (password) {
-        warehouse.connection += ";PWD=" + odbc_value(*password);
-        warehouse.connection_template += ";PWD=***";
-      }
-    } else {
-      ok = false;
-    }
-  } else {
-    m_reader->error(*map, "missing required key 'connection' (an ODBC connection string) or "
-                         "'dsn' (an odbc.ini data source)");
-    ok = false;
-  }
-
-  if (const auto dialect = map->field("dialect")) {
-    if (const auto name = m_reader->choice(*dialect, kDialectNames)) {
-      if (*name != "auto") {
-        warehouse.dialect = dialect_from_name(*name);
-      }
-    } else {
-      ok = false;
-    }
-  }
-  warehouse.zone = zone(map->field("timezone"));
-  ok = ok && warehouse.zone != nullptr;
-  if (const auto timeout = map->field("query_timeout")) {
-    const auto value = m_reader->duration(*timeout, false);
-    ok = ok && value.has_value();
-    warehouse.query_timeout = value.value_or(warehouse.query_timeout);
-  }
-  if (const auto connections = map->field("max_connections")) {
-    const auto value = m_reader->integer(*connections, 1, 64);
-    ok = ok && value.has_value();
-    warehouse.max_connections = static_cast<int>(value.value_or(warehouse.max_connections));
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  return warehouse;
-}
-
-void ConfigLoader::load_executors(const Field& field) {
-  std::set<std::string> names;
-  for (const Field& item : m_reader->sequence(field)) {
-    if (auto name = raw_name(item.node)) {
-      ExecutorSpec declared;
-      declared.name = std::move(*name);
-      m_declared_executors.executors.push_back(std::move(declared));
-    }
-    const auto name = raw_name(item.node);
-    const bool duplicate = name && !names.insert(*name).second;
-    auto executor = load_executor(*m_reader, item, m_variable_uses);
-    if (duplicate) {
-      m_reader->error(item, fmt::format("duplicate executor name '{}'", *name));
-      continue;
-    }
-    if (!executor) {
-      continue;
-    }
-    m_config.executors.push_back(std::move(*executor));
-  }
-}
-
-void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
-  for (const Field& item : m_reader->sequence(field)) {
-    const auto name = raw_name(item.node);
-    const bool duplicate = name && !m_rule_names.insert(*name).second;
-    // Built where it is kept: a rule is large, and moving 10,000 of them
-    // twice was a tenth of `validate`.
-    RuleConfig& rule = m_config.rules.emplace_back();
-    const bool loaded = load_rule(item, defaults, rule);
-    if (duplicate) {
-      m_reader->error(item, fmt::format("duplicate rule name '{}'", *name));
-    }
-    if (duplicate || !loaded) {
-      m_config.rules.pop_back();
-    }
-  }
 }
 
 void ConfigLoader::load_includes(const Field& field, const MapReader* defaults) {
@@ -666,413 +369,54 @@ void ConfigLoader::load_included_file(const std::string& file, const Field& from
   m_reader = main;
 }
 
-std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
-  const auto map = m_reader->map(field, kPartitionKeys);
-  if (!map) {
-    return std::nullopt;
-  }
-  PartitionSpec partition;
-  bool ok = true;
-  const auto every_field = m_reader->required(*map, "every");
-  if (every_field) {
-    if (const auto every = m_reader->duration(*every_field, false)) {
-      const std::int64_t seconds = every->count();
-      const bool divides_day = seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0 &&
-                               (seconds <= std::int64_t{12} * 3600 || seconds == 86400);
-      if (!divides_day) {
-        m_reader->error(*every_field,
-                       fmt::format("every must be whole minutes dividing a day (1m … 12h) or 1d, "
-                                   "got {}",
-                                   format_duration(*every)));
-        ok = false;
-      }
-      partition.every = *every;
-    } else {
-      ok = false;
-    }
-  } else {
-    ok = false;
-  }
-  const auto lookback_field = m_reader->required(*map, "lookback");
-  if (lookback_field) {
-    const auto lookback = m_reader->duration(*lookback_field, false);
-    ok = ok && lookback.has_value();
-    partition.lookback = lookback.value_or(partition.lookback);
-  } else {
-    ok = false;
-  }
-  if (const auto delay_field = map->field("delay")) {
-    const auto delay = m_reader->duration(*delay_field, true);
-    ok = ok && delay.has_value();
-    partition.delay = delay.value_or(partition.delay);
-  }
-  partition.zone = zone(map->field("timezone"));
-  ok = ok && partition.zone != nullptr;
-  if (ok && partition.lookback < partition.delay + partition.every) {
-    m_reader->error(*lookback_field,
-                   fmt::format("lookback ({}) must cover delay ({}) plus at least one bucket ({})",
-                               format_duration(partition.lookback),
-                               format_duration(partition.delay), format_duration(partition.every)));
-    ok = false;
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  return partition;
+const TimeZone* ConfigLoader::zone(const std::optional<Field>& field) {
+  return field ? load_time_zone(*m_reader, *field) : utc_zone();
 }
 
-std::optional<double> ConfigLoader::load_threshold_value(const Field& field, CheckKind check) {
-  switch (check) {
-    case CheckKind::freshness: {
-      const auto age = m_reader->duration(field, true);
-      if (!age) {
-        return std::nullopt;
-      }
-      return static_cast<double>(age->count());
-    }
-    case CheckKind::row_count: {
-      const auto value = m_reader->number(field);
-      if (value && *value < 0) {
-        m_reader->error(field, "a row count cannot be negative");
-        return std::nullopt;
-      }
-      return value;
-    }
-    case CheckKind::null_rate: {
-      const auto text = m_reader->string(field);
-      if (!text) {
-        return std::nullopt;
-      }
-      const bool percent = !text->empty() && text->back() == '%';
-      const std::string digits = percent ? text->substr(0, text->size() - 1) : *text;
-      double value = 0;
-      const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (status != std::errc{} || end != digits.data() + digits.size() ||
-          !std::isfinite(value)) {
-        m_reader->error(field, fmt::format("expected a ratio such as 0.02 or a percentage such as "
-                                          "2%, got '{}'",
-                                          *text));
-        return std::nullopt;
-      }
-      if (percent) {
-        value /= 100.0;
-      }
-      if (value < 0 || value > 1) {
-        m_reader->error(field, fmt::format("a null rate lies between 0 and 1 (0% and 100%), got "
-                                          "'{}'",
-                                          *text));
-        return std::nullopt;
-      }
-      return value;
-    }
-  }
-  return std::nullopt;
+bool valid_object_name(std::string_view name) {
+  return !name.empty() && name.size() <= 128 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.';
+         });
 }
 
-std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind check) {
-  const auto map = m_reader->map(field, kBoundKeys);
-  if (!map) {
-    return std::nullopt;
+bool check_object_name(YamlReader& reader, const Field& field, const std::string& name,
+                       std::string_view what) {
+  if (valid_object_name(name)) {
+    return true;
   }
-  Bound bound;
-  bool ok = true;
-  if (const auto min = map->field("min")) {
-    if (check == CheckKind::freshness) {
-      m_reader->error(*min, "freshness judges the age of the newest row: give max only");
-      ok = false;
-    } else {
-      bound.min = load_threshold_value(*min, check);
-      ok = ok && bound.min.has_value();
-    }
-  }
-  if (const auto max = map->field("max")) {
-    bound.max = load_threshold_value(*max, check);
-    ok = ok && bound.max.has_value();
-  }
-  if (ok && !bound.min && !bound.max) {
-    m_reader->error(field, "give min, max or both");
-    ok = false;
-  }
-  if (ok && bound.min && bound.max && *bound.min > *bound.max) {
-    m_reader->error(field, "min is greater than max: nothing could pass");
-    ok = false;
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  return bound;
+  reader.error(field,
+               fmt::format("invalid {} '{}': use letters, digits, '_', '-', '.'", what, name));
+  return false;
 }
 
-void ConfigLoader::check_thresholds(const MapReader& rule, const Thresholds& thresholds) {
-  if (!thresholds.warn) {
-    return;
-  }
-  const Field warn = *rule.field("warn");
-  const Bound& fail = thresholds.fail;
-  const Bound& warning = *thresholds.warn;
-  if (warning.max && fail.max && *warning.max >= *fail.max) {
-    m_reader->error(warn, "warn.max must be below fail.max, or warn could never fire before fail");
-  }
-  if (warning.min && fail.min && *warning.min <= *fail.min) {
-    m_reader->error(warn, "warn.min must be above fail.min, or warn could never fire before fail");
-  }
+void report_unknown_name(YamlReader& reader, const Field& field, std::string_view kind,
+                         const std::string& name, std::span<const std::string> declared) {
+  const std::vector<std::string_view> known(declared.begin(), declared.end());
+  const auto suggestion = did_you_mean(name, known);
+  reader.error(field, suggestion ? fmt::format("unknown {} '{}' (did you mean '{}'?)", kind, name,
+                                               *suggestion)
+                                 : fmt::format("unknown {} '{}'", kind, name));
 }
 
-std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
-  Schedule schedule;
-  schedule.text = "5m";
-  schedule.when = std::chrono::seconds{300};
-  const auto zone_field = rule.field("schedule_timezone");
-  schedule.zone = zone(zone_field);
-  if (schedule.zone == nullptr) {
-    return std::nullopt;
+const TimeZone* load_time_zone(YamlReader& reader, const Field& field) {
+  const auto name = reader.string(field);
+  if (!name) {
+    return nullptr;
   }
-  const auto field = rule.field("schedule");
-  if (!field) {
-    if (zone_field) {
-      m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only (the "
-                                  "default schedule is every 5m)");
-      return std::nullopt;
-    }
-    return schedule;
+  auto found = find_time_zone(*name);
+  if (!found) {
+    reader.error(field, found.error().message);
+    return nullptr;
   }
-  const auto text = m_reader->string(*field);
-  if (!text) {
-    return std::nullopt;
-  }
-  schedule.text = *text;
-  if (text->find(' ') != std::string::npos || text->starts_with("@")) {
-    auto cron = CronExpression::parse(*text);
-    if (!cron) {
-      m_reader->error(*field, cron.error().message);
-      return std::nullopt;
-    }
-    if (!cron->fires_ever()) {
-      m_reader->error(*field, fmt::format("'{}' never fires: no date matches it", *text));
-      return std::nullopt;
-    }
-    schedule.when = std::move(*cron);
-    return schedule;
-  }
-  if (zone_field) {
-    m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only");
-    return std::nullopt;
-  }
-  const auto interval = m_reader->duration(*field, false);
-  if (!interval) {
-    return std::nullopt;
-  }
-  schedule.when = *interval;
-  return schedule;
+  return *found;
 }
 
-bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule) {
-  const auto map = m_reader->map(field, kRuleKeys, defaults);
-  if (!map) {
-    return false;
-  }
-  RuleSpec& spec = rule.spec;
-  rule.location = m_reader->location(field.node.Mark());
-  bool ok = true;
-  const auto need = [&](bool value) { ok = ok && value; };
-
-  if (const auto name = m_reader->required(*map, "name")) {
-    const auto text = m_reader->string(*name);
-    if (text && !valid_object_name(*text)) {
-      m_reader->error(*name, fmt::format("invalid rule name '{}': use letters, digits, '_', '-', "
-                                        "'.'",
-                                        *text));
-      need(false);
-    } else if (text) {
-      spec.name = *text;
-    } else {
-      need(false);
-    }
-  } else {
-    need(false);
-  }
-
-  if (const auto warehouse = map->field("warehouse")) {
-    const auto text = m_reader->string(*warehouse);
-    const bool declared = text && std::find(m_warehouse_names.begin(), m_warehouse_names.end(),
-                                            *text) != m_warehouse_names.end();
-    if (declared && m_config.find_warehouse(*text) == nullptr) {
-      need(false);  // the warehouse's own errors say why it is unusable
-    } else if (text && !declared) {
-      const std::vector<std::string_view> known(m_warehouse_names.begin(),
-                                                m_warehouse_names.end());
-      const auto suggestion = did_you_mean(*text, known);
-      m_reader->error(*warehouse,
-                     suggestion ? fmt::format("unknown warehouse '{}' (did you mean '{}'?)", *text,
-                                              *suggestion)
-                                : fmt::format("unknown warehouse '{}'", *text));
-      need(false);
-    } else if (text) {
-      spec.warehouse = *text;
-    } else {
-      need(false);
-    }
-  } else if (m_warehouse_entries == 0) {
-    need(false);  // no usable warehouses list: reported at `warehouses`
-  } else if (m_warehouse_entries == 1) {
-    if (m_config.warehouses.empty()) {
-      need(false);  // the only warehouse has errors of its own
-    } else {
-      spec.warehouse = m_config.warehouses.front().name;
-    }
-  } else {
-    m_reader->error(*map, "missing required key 'warehouse'");
-    need(false);
-  }
-
-  if (const auto table = m_reader->required(*map, "table")) {
-    if (const auto text = m_reader->string(*table)) {
-      auto name = parse_qualified_name(*text);
-      if (name) {
-        spec.table = std::move(*name);
-      } else {
-        m_reader->error(*table, name.error().message);
-        need(false);
-      }
-    } else {
-      need(false);
-    }
-  } else {
-    need(false);
-  }
-
-  const auto check_field = m_reader->required(*map, "check");
-  std::optional<std::string> check_name;
-  if (check_field) {
-    check_name = m_reader->choice(*check_field, kCheckNames);
-  }
-  if (!check_name) {
-    return false;  // everything below depends on the kind of check
-  }
-  spec.check = enum_at<CheckKind>(kCheckNames, *check_name);
-
-  if (const auto column = map->field("timestamp_column")) {
-    spec.timestamp_column = identifier(*column);
-    need(spec.timestamp_column.has_value());
-  }
-  if (const auto format = map->field("timestamp_format")) {
-    const auto name = m_reader->choice(*format, kFormatNames);
-    need(name.has_value());
-    if (name) {
-      spec.timestamp_format = enum_at<TimestampFormat>(kFormatNames, *name);
-    }
-  }
-  if (const auto where = map->field("where")) {
-    spec.where = m_reader->string(*where);
-    need(spec.where.has_value());
-    if (spec.where && spec.where->find(';') != std::string::npos) {
-      m_reader->error(*where, "where must be a single predicate (no ';')");
-      need(false);
-    }
-  }
-  if (const auto lookback = map->field("lookback")) {
-    spec.lookback = m_reader->duration(*lookback, false);
-    need(spec.lookback.has_value());
-  }
-  if (const auto severity = map->field("severity")) {
-    const auto name = m_reader->choice(*severity, kSeverityNames);
-    need(name.has_value());
-    if (name) {
-      spec.severity = enum_at<Severity>(kSeverityNames, *name);
-    }
-  }
-  if (const auto labels = map->field("labels")) {
-    if (const auto entries = m_reader->string_map(*labels)) {
-      for (const auto& [key, value] : *entries) {
-        const bool reserved =
-            std::find(kReservedLabels.begin(), kReservedLabels.end(), key) != kReservedLabels.end();
-        if (!valid_label_name(key) || reserved) {
-          m_reader->error(*labels, fmt::format("label '{}' is {}", key,
-                                              reserved ? "reserved by gapwatch"
-                                                       : "not a valid Prometheus label name"));
-          need(false);
-        }
-        spec.labels[key] = value;
-      }
-    } else {
-      need(false);
-    }
-  }
-  if (const auto partition = map->field("partition")) {
-    if (spec.check == CheckKind::freshness) {
-      m_reader->error(*partition, "freshness judges the newest row; partition applies to row_count "
-                                 "and null_rate");
-      need(false);
-    } else {
-      spec.partition = load_partition(*partition);
-      need(spec.partition.has_value());
-    }
-  }
-  if (const auto column = map->field("column")) {
-    if (spec.check != CheckKind::null_rate) {
-      m_reader->error(*column, "column applies to null_rate only");
-      need(false);
-    } else {
-      spec.column = identifier(*column);
-      need(spec.column.has_value());
-    }
-  } else if (spec.check == CheckKind::null_rate) {
-    m_reader->error(*map, "missing required key 'column' (the column whose NULLs are counted)");
-    need(false);
-  }
-  if (const auto min_rows = map->field("min_rows")) {
-    if (spec.check != CheckKind::null_rate) {
-      m_reader->error(*min_rows, "min_rows applies to null_rate only");
-      need(false);
-    } else {
-      const auto value = m_reader->integer(*min_rows, 1, std::numeric_limits<std::int64_t>::max());
-      need(value.has_value());
-      spec.min_rows = value.value_or(1);
-    }
-  }
-  const bool needs_timestamp = spec.check == CheckKind::freshness || spec.partition.has_value() ||
-                               spec.lookback.has_value();
-  if (needs_timestamp && !spec.timestamp_column && !map->has("timestamp_column")) {
-    m_reader->error(*map, fmt::format("missing required key 'timestamp_column' ({} needs it)",
-                                     spec.check == CheckKind::freshness ? "freshness"
-                                     : spec.partition                   ? "partition"
-                                                                        : "lookback"));
-    need(false);
-  }
-  if (const auto fail_field = m_reader->required(*map, "fail")) {
-    auto bound = load_bound(*fail_field, spec.check);
-    need(bound.has_value());
-    spec.thresholds.fail = bound.value_or(Bound{});
-  } else {
-    need(false);
-  }
-  if (const auto warn = map->field("warn")) {
-    spec.thresholds.warn = load_bound(*warn, spec.check);
-    need(spec.thresholds.warn.has_value());
-  }
-  if (ok) {
-    check_thresholds(*map, spec.thresholds);
-  }
-  auto schedule = load_schedule(*map);
-  need(schedule.has_value());
-  if (const auto backfill = map->field("backfill")) {
-    rule.backfill = load_backfill(*m_reader, *backfill, m_declared_executors);
-    need(rule.backfill.has_value());
-    if (rule.backfill && m_config.find_executor(rule.backfill->executor) == nullptr) {
-      need(false);  // the executor's own errors say why it is unusable
-    }
-    if (rule.backfill) {
-      m_rule_backfills.emplace_back(spec.name, *backfill);
-    }
-  }
-  if (!ok) {
-    return false;
-  }
-  rule.schedule = std::move(*schedule);
-  return true;
+bool whole_minutes_dividing_day(std::chrono::seconds length) {
+  const std::int64_t seconds = length.count();
+  return seconds >= 60 && seconds % 60 == 0 && 86400 % seconds == 0;
 }
-
-}  // namespace
 
 std::string ConfigError::format() const {
   return fmt::format("{}:{}:{}: error: {}", location.file, location.line, location.column,

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "monitor/config/config_loader.h"
+#include "monitor/config/key_reader.h"
 #include "monitor/config/template_config.h"
 #include "rules/time.h"
 
@@ -55,6 +57,7 @@ constexpr std::array<std::string_view, 3> kAuthKinds{"basic", "bearer",
 constexpr std::array<std::string_view, 2> kBasicKeys{"username", "password"};
 constexpr std::array<std::string_view, 5> kOAuth2Keys{"token_url", "client_id", "client_secret",
                                                       "scope", "client_authentication"};
+// In the order of OAuth2ClientCredentials::ClientAuthentication.
 constexpr std::array<std::string_view, 2> kClientAuthentications{"request_body", "basic"};
 
 std::span<const std::string_view> preset_keys(std::string_view preset) {
@@ -76,42 +79,56 @@ std::span<const std::string_view> preset_keys(std::string_view preset) {
   return kAdfKeys;
 }
 
-// Reads the keys of one preset; `ok` turns false on any error, so that every
-// problem is reported before the executor is dropped.
-class PresetReader {
+// A secret or other literal text that goes into a header or a form: not
+// empty, no line break.
+std::optional<std::string> literal_text(YamlReader& reader, const Field& field,
+                                        std::string_view key) {
+  auto text = reader.string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  if (text->empty()) {
+    reader.error(field, fmt::format("{} is empty", key));
+    return std::nullopt;
+  }
+  if (text->find_first_of("\r\n") != std::string::npos) {
+    reader.error(field, fmt::format("{} contains a line break", key));
+    return std::nullopt;
+  }
+  return text;
+}
+
+// Reads the keys of one preset, counting every problem (KeyReader) so that
+// all are reported before the executor is dropped.
+class PresetReader : public KeyReader {
  public:
   PresetReader(YamlReader& reader, const MapReader& map, const std::string& executor,
                std::vector<VariableUse>& uses)
-      : m_reader(reader), m_map(map), m_executor(executor), m_uses(uses) {}
-
-  bool ok() const { return m_ok; }
-  void failed() { m_ok = false; }
-  YamlReader& reader() { return m_reader; }
-  std::optional<Field> field(std::string_view key) const { return m_map.field(key); }
+      : KeyReader(reader, map), m_executor(executor), m_uses(uses) {}
 
   // An http(s) address without query or fragment, its trailing '/' dropped.
   std::string base_url(std::string_view key, std::string_view fallback = {}) {
-    const auto field = m_map.field(key);
+    const auto field = map().field(key);
     if (!field) {
       if (fallback.empty()) {
-        m_reader.error(m_map, fmt::format("missing required key '{}'", key));
-        m_ok = false;
+        reader().error(map(), fmt::format("missing required key '{}'", key));
+        fail();
       }
       return std::string(fallback);
     }
-    auto text = m_reader.string(*field);
+    auto text = reader().string(*field);
     if (!text) {
-      m_ok = false;
+      fail();
       return {};
     }
     if (!text->starts_with("http://") && !text->starts_with("https://")) {
-      m_reader.error(*field, fmt::format("{} must start with http:// or https://", key));
-      m_ok = false;
+      reader().error(*field, fmt::format("{} must start with http:// or https://", key));
+      fail();
     } else if (text->find_first_of("?#{} \t\r\n") != std::string::npos) {
-      m_reader.error(*field, fmt::format("{} is an address without spaces, query, fragment or "
+      reader().error(*field, fmt::format("{} is an address without spaces, query, fragment or "
                                          "template variables",
                                          key));
-      m_ok = false;
+      fail();
     }
     while (text->ends_with('/')) {
       text->pop_back();
@@ -121,99 +138,85 @@ class PresetReader {
 
   // A template; a missing optional key takes `fallback` (no fallback: required).
   Template text(std::string_view key, std::optional<std::string_view> fallback = std::nullopt) {
-    const auto field = m_map.field(key);
+    const auto field = map().field(key);
     if (!field) {
       if (!fallback) {
-        m_reader.error(m_map, fmt::format("missing required key '{}'", key));
-        m_ok = false;
+        reader().error(map(), fmt::format("missing required key '{}'", key));
+        fail();
         return {};
       }
       // Defaults use built-in variables only: no use to record.
       return *Template::parse(*fallback);
     }
-    auto loaded = load_template(m_reader, *field, m_executor, m_uses);
+    auto loaded = load_template(reader(), *field, m_executor, m_uses);
     if (!loaded) {
-      m_ok = false;
+      fail();
       return {};
     }
     if (loaded->text().empty()) {
-      m_reader.error(*field, fmt::format("{} is empty", key));
-      m_ok = false;
+      reader().error(*field, fmt::format("{} is empty", key));
+      fail();
     }
     return std::move(*loaded);
   }
 
   // A secret or other literal text; empty when absent.
   std::optional<std::string> literal(std::string_view key) {
-    const auto field = m_map.field(key);
+    const auto field = map().field(key);
     if (!field) {
       return std::nullopt;
     }
-    auto text = m_reader.string(*field);
+    auto text = literal_text(reader(), *field, key);
     if (!text) {
-      m_ok = false;
-      return std::nullopt;
-    }
-    if (text->empty()) {
-      m_reader.error(*field, fmt::format("{} is empty", key));
-      m_ok = false;
-      return std::nullopt;
-    }
-    if (text->find_first_of("\r\n") != std::string::npos) {
-      m_reader.error(*field, fmt::format("{} contains a line break", key));
-      m_ok = false;
-      return std::nullopt;
+      fail();
     }
     return text;
   }
 
   // A JSON template that must be a mapping (conf, parameters, run_config).
   std::optional<JsonTemplate> mapping(std::string_view key) {
-    const auto field = m_map.field(key);
+    const auto field = map().field(key);
     if (!field) {
       return std::nullopt;
     }
     if (!field->node.IsMap()) {
-      m_reader.error(*field, fmt::format("{} must be a mapping", key));
-      m_ok = false;
+      reader().error(*field, fmt::format("{} must be a mapping", key));
+      fail();
       return std::nullopt;
     }
     std::size_t values_left = kMaxBodyValues;
-    auto shape = load_json_template(m_reader, *field, m_executor, m_uses, 0, values_left);
+    auto shape = load_json_template(reader(), *field, m_executor, m_uses, 0, values_left);
     if (!shape) {
-      m_ok = false;
+      fail();
       return std::nullopt;
     }
     return JsonTemplate{std::move(*shape)};
   }
 
-  std::string choice(std::string_view key, std::span<const std::string_view> choices,
-                     std::string_view fallback) {
-    const auto field = m_map.field(key);
-    if (!field) {
-      return std::string(fallback);
-    }
-    auto value = m_reader.choice(*field, choices);
-    m_ok = m_ok && value.has_value();
-    return value.value_or(std::string(fallback));
+  // One of `choices`; `fallback` when absent or unusable.
+  std::string choice_or(std::string_view key, std::span<const std::string_view> choices,
+                        std::string_view fallback) {
+    std::string value(fallback);
+    choice(key, choices, value);
+    return value;
   }
 
   // Airflow 3's login: username and password together, token_url optional.
   AuthSpec airflow_login(const std::string& base_url) {
     auto username = literal("username");
     auto password = literal("password");
-    const auto token_url_field = m_map.field("token_url");
+    const auto token_url_field = map().field("token_url");
     if (username.has_value() != password.has_value()) {
-      m_reader.error(m_map,
+      reader().error(map(),
                      "give both username and password (Airflow's /auth/token login), or "
                      "neither");
-      m_ok = false;
+      fail();
       return {};
     }
     if (!username) {
       if (token_url_field) {
-        m_reader.error(*token_url_field, "token_url is used with username and password only");
-        m_ok = false;
+        reader().error(*token_url_field, "token_url is used with username and password only");
+        fail();
       }
       return {};
     }
@@ -222,15 +225,12 @@ class PresetReader {
   }
 
   std::string base_url_or(std::string_view key, const std::string& fallback) {
-    return m_map.field(key) ? base_url(key) : fallback;
+    return map().field(key) ? base_url(key) : fallback;
   }
 
  private:
-  YamlReader& m_reader;
-  const MapReader& m_map;
   const std::string& m_executor;
   std::vector<VariableUse>& m_uses;
-  bool m_ok = true;
 };
 
 AirflowDagRunSpec::LogicalDate logical_date_of(std::string_view name) {
@@ -249,7 +249,7 @@ PresetSpec load_airflow_dag_run(PresetReader& keys, AirflowDagRunSpec::Api api, 
   spec.base_url = keys.base_url("base_url");
   spec.dag_id = keys.text("dag_id");
   spec.dag_run_id = keys.text("dag_run_id", "gapwatch-{request_id}");
-  spec.logical_date = logical_date_of(keys.choice("logical_date", kLogicalDates, "none"));
+  spec.logical_date = logical_date_of(keys.choice_or("logical_date", kLogicalDates, "none"));
   spec.conf = keys.mapping("conf");
   if (api == AirflowDagRunSpec::Api::v2) {
     auth = keys.airflow_login(spec.base_url);
@@ -261,14 +261,8 @@ PresetSpec load_airflow_backfill(PresetReader& keys, AuthSpec& auth) {
   AirflowBackfillSpec spec;
   spec.base_url = keys.base_url("base_url");
   spec.dag_id = keys.text("dag_id");
-  spec.reprocess_behavior = keys.choice("reprocess_behavior", kReprocessBehaviors, "completed");
-  if (const auto field = keys.field("max_active_runs")) {
-    const auto value = keys.reader().integer(*field, 1, 1000);
-    if (!value) {
-      keys.failed();
-    }
-    spec.max_active_runs = static_cast<int>(value.value_or(spec.max_active_runs));
-  }
+  spec.reprocess_behavior = keys.choice_or("reprocess_behavior", kReprocessBehaviors, "completed");
+  keys.integer("max_active_runs", 1, 1000, spec.max_active_runs);
   spec.dag_run_conf = keys.mapping("dag_run_conf");
   auth = keys.airflow_login(spec.base_url);
   return spec;
@@ -288,13 +282,13 @@ PresetSpec load_prefect(PresetReader& keys, YamlReader& reader, const std::strin
         if (tag) {
           reader.error(item, "a tag is empty");
         }
-        keys.failed();
+        keys.fail();
         continue;
       }
       spec.tags.push_back(std::move(*tag));
     }
     if (!tags->node.IsSequence()) {
-      keys.failed();
+      keys.fail();
     }
   } else {
     spec.tags.push_back(*Template::parse("gapwatch"));
@@ -340,11 +334,11 @@ bool valid_tag_key(std::string_view key) {
   });
 }
 
-PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader& map,
-                        const std::string& executor, std::vector<VariableUse>& uses) {
-  DagsterSpec spec;
-  spec.base_url = keys.base_url("base_url");
-  spec.api_token = keys.literal("api_token");
+// What a Dagster run materialises: a partition set, assets or a job, and the
+// repository the first and last are found in. False when there is not exactly
+// one target: what else is required depends on it.
+bool load_dagster_target(PresetReader& keys, YamlReader& reader, const MapReader& map,
+                         DagsterSpec& spec) {
   const auto partition_set = keys.field("partition_set");
   const auto assets = keys.field("assets");
   const auto job = keys.field("job");
@@ -352,8 +346,8 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
   if (targets != 1) {
     reader.error(map, targets == 0 ? "missing the target: give partition_set, assets or job"
                                    : "give one of partition_set, assets and job");
-    keys.failed();
-    return spec;  // what else is required depends on the target
+    keys.fail();
+    return false;
   }
   if (partition_set) {
     spec.target = DagsterSpec::Target::partition_set;
@@ -365,12 +359,12 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
       if (assets->node.IsSequence()) {
         reader.error(*assets, "assets needs at least one asset key");
       }
-      keys.failed();
+      keys.fail();
     }
     for (const Field& item : items) {
       auto key = load_asset_key(reader, item);
       if (!key) {
-        keys.failed();
+        keys.fail();
         continue;
       }
       spec.assets.push_back(std::move(*key));
@@ -388,84 +382,101 @@ PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader&
       if (const auto field = keys.field(key)) {
         reader.error(*field,
                      fmt::format("{} is not used with assets (asset keys are global)", key));
-        keys.failed();
+        keys.fail();
       }
     }
   }
   if (const auto run_config = keys.field("run_config"); run_config && !job) {
     reader.error(*run_config, "run_config is used with job only");
-    keys.failed();
+    keys.fail();
   }
-  spec.run_config = keys.mapping("run_config");
-  if (const auto tags = keys.field("tags")) {
-    if (tags->node.IsMap()) {
-      std::set<std::string> seen;
-      for (auto it = tags->node.begin(); it != tags->node.end(); ++it) {
-        const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
-        const Field value{it->second, fmt::format("{}.{}", tags->path, key), tags->file};
-        if (!seen.insert(key).second) {
-          reader.error(it->first.Mark(), fmt::format("{}: duplicate key", value.path));
-          keys.failed();
-          continue;
-        }
-        if (!valid_tag_key(key)) {
-          reader.error(it->first.Mark(),
-                       fmt::format("{}: invalid tag key '{}': use letters, digits, '_', '-', "
-                                   "'.' and '/'",
-                                   value.path, key));
-          keys.failed();
-          continue;
-        }
-        auto text = load_template(reader, value, executor, uses);
-        if (!text) {
-          keys.failed();
-          continue;
-        }
-        spec.tags.emplace_back(key, std::move(*text));
-      }
-    } else {
-      reader.error(*tags, "tags must be a mapping of tag keys to values");
-      keys.failed();
+  return true;
+}
+
+// Dagster's run tags: a mapping of tag keys to templates.
+void load_dagster_tags(PresetReader& keys, YamlReader& reader, const Field& tags,
+                       const std::string& executor, std::vector<VariableUse>& uses,
+                       DagsterSpec& spec) {
+  if (!tags.node.IsMap()) {
+    reader.error(tags, "tags must be a mapping of tag keys to values");
+    keys.fail();
+    return;
+  }
+  std::set<std::string> seen;
+  for (auto it = tags.node.begin(); it != tags.node.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    const Field value{it->second, fmt::format("{}.{}", tags.path, key), tags.file};
+    if (!seen.insert(key).second) {
+      reader.error(it->first.Mark(), fmt::format("{}: duplicate key", value.path));
+      keys.fail();
+      continue;
     }
+    if (!valid_tag_key(key)) {
+      reader.error(it->first.Mark(),
+                   fmt::format("{}: invalid tag key '{}': use letters, digits, '_', '-', "
+                               "'.' and '/'",
+                               value.path, key));
+      keys.fail();
+      continue;
+    }
+    auto text = load_template(reader, value, executor, uses);
+    if (!text) {
+      keys.fail();
+      continue;
+    }
+    spec.tags.emplace_back(key, std::move(*text));
   }
+}
+
+// How a window becomes partition keys: their length, format and zone.
+void load_dagster_partitions(PresetReader& keys, YamlReader& reader,
+                             DagsterPartitions& partitions) {
   if (const auto every = keys.field("partition_every")) {
-    if (const auto value = reader.duration(*every, false)) {
-      const bool divides_day = value->count() % 60 == 0 && 86400 % value->count() == 0;
-      if (!divides_day) {
+    if (const auto value = reader.duration(*every, ZeroDuration::refused)) {
+      if (!whole_minutes_dividing_day(*value)) {
         reader.error(*every, "partition_every is whole minutes dividing a day (1m … 12h), or 1d");
-        keys.failed();
+        keys.fail();
       } else {
-        spec.partitions.every = *value;
+        partitions.every = *value;
       }
     } else {
-      keys.failed();
+      keys.fail();
     }
   }
-  spec.partitions.format = spec.partitions.every.count() == 86400 ? "%Y-%m-%d" : "%Y-%m-%d-%H:%M";
+  partitions.format = partitions.every.count() == 86400 ? "%Y-%m-%d" : "%Y-%m-%d-%H:%M";
   if (const auto format = keys.field("partition_format")) {
     if (auto text = reader.string(*format)) {
       if (valid_partition_format(*text)) {
-        spec.partitions.format = std::move(*text);
+        partitions.format = std::move(*text);
       } else {
         reader.error(*format, "partition_format uses %Y %m %d %H %M %S (and %% for '%')");
-        keys.failed();
+        keys.fail();
       }
     } else {
-      keys.failed();
+      keys.fail();
     }
   }
   if (const auto zone = keys.field("partition_timezone")) {
-    if (const auto name = reader.string(*zone)) {
-      if (auto found = find_time_zone(*name)) {
-        spec.partitions.zone = *found;
-      } else {
-        reader.error(*zone, found.error().message);
-        keys.failed();
-      }
-    } else {
-      keys.failed();
+    partitions.zone = load_time_zone(reader, *zone);
+    if (partitions.zone == nullptr) {
+      keys.fail();
     }
   }
+}
+
+PresetSpec load_dagster(PresetReader& keys, YamlReader& reader, const MapReader& map,
+                        const std::string& executor, std::vector<VariableUse>& uses) {
+  DagsterSpec spec;
+  spec.base_url = keys.base_url("base_url");
+  spec.api_token = keys.literal("api_token");
+  if (!load_dagster_target(keys, reader, map, spec)) {
+    return spec;  // what else is required depends on the target
+  }
+  spec.run_config = keys.mapping("run_config");
+  if (const auto tags = keys.field("tags")) {
+    load_dagster_tags(keys, reader, *tags, executor, uses, spec);
+  }
+  load_dagster_partitions(keys, reader, spec.partitions);
   return spec;
 }
 
@@ -493,9 +504,89 @@ PresetSpec load_adf(PresetReader& keys, YamlReader& reader, const MapReader& map
     reader.error(map,
                  "give tenant_id, client_id and client_secret together (an Entra ID app "
                  "registration), or an auth block");
-    keys.failed();
+    keys.fail();
   }
   return spec;
+}
+
+// A required key of an auth block holding literal text.
+std::optional<std::string> required_literal(YamlReader& reader, const MapReader& map,
+                                            std::string_view key) {
+  const auto field = reader.required(map, key);
+  if (!field) {
+    return std::nullopt;
+  }
+  return literal_text(reader, *field, key);
+}
+
+std::optional<AuthSpec> load_bearer(YamlReader& reader, const Field& block) {
+  auto token = reader.string(block);
+  if (!token) {
+    return std::nullopt;
+  }
+  if (token->empty() || token->find_first_of("\r\n") != std::string::npos) {
+    reader.error(block, "the bearer token is empty or contains a line break");
+    return std::nullopt;
+  }
+  return BearerAuth{std::move(*token)};
+}
+
+std::optional<AuthSpec> load_basic(YamlReader& reader, const Field& block) {
+  const auto keys = reader.map(block, kBasicKeys);
+  if (!keys) {
+    return std::nullopt;
+  }
+  auto username = required_literal(reader, *keys, "username");
+  if (username && username->find(':') != std::string::npos) {
+    // RFC 7617: the user-id of Basic credentials cannot contain a colon.
+    reader.error(*keys->field("username"), "username cannot contain ':' in HTTP Basic auth");
+    username.reset();
+  }
+  auto password = required_literal(reader, *keys, "password");
+  if (!username || !password) {
+    return std::nullopt;
+  }
+  return BasicAuth{std::move(*username), std::move(*password)};
+}
+
+std::optional<AuthSpec> load_oauth2(YamlReader& reader, const Field& block) {
+  const auto map = reader.map(block, kOAuth2Keys);
+  if (!map) {
+    return std::nullopt;
+  }
+  KeyReader keys(reader, *map);
+  OAuth2ClientCredentials credentials;
+  if (const auto url_field = keys.required("token_url")) {
+    if (auto url = reader.string(*url_field)) {
+      if (!url->starts_with("http://") && !url->starts_with("https://")) {
+        reader.error(*url_field, "token_url must start with http:// or https://");
+        keys.fail();
+      }
+      credentials.token_url = std::move(*url);
+    } else {
+      keys.fail();
+    }
+  }
+  auto client_id = required_literal(reader, *map, "client_id");
+  auto client_secret = required_literal(reader, *map, "client_secret");
+  if (!client_id || !client_secret) {
+    keys.fail();
+  }
+  if (const auto scope = keys.field("scope")) {
+    if (auto text = reader.string(*scope)) {
+      credentials.scope = std::move(*text);
+    } else {
+      keys.fail();
+    }
+  }
+  keys.enumeration("client_authentication", kClientAuthentications,
+                   credentials.client_authentication);
+  if (!keys.ok()) {
+    return std::nullopt;
+  }
+  credentials.client_id = std::move(*client_id);
+  credentials.client_secret = std::move(*client_secret);
+  return credentials;
 }
 
 }  // namespace
@@ -535,7 +626,7 @@ bool load_preset(YamlReader& reader, const MapReader& map, const std::string& ex
   for (const std::string_view key : kSetByPreset) {
     if (const auto field = map.field(key)) {
       reader.error(*field, fmt::format("{} is set by the {} preset; leave it out", key, *name));
-      keys.failed();
+      keys.fail();
     }
   }
   if (*name == "airflow2") {
@@ -572,97 +663,13 @@ std::optional<AuthSpec> load_auth(YamlReader& reader, const Field& field) {
     return std::nullopt;
   }
   const Field block = *map->field(given.front());
-  const auto required_text = [&](const MapReader& keys, std::string_view key,
-                                 bool allow_colon) -> std::optional<std::string> {
-    const auto value_field = reader.required(keys, key);
-    if (!value_field) {
-      return std::nullopt;
-    }
-    auto text = reader.string(*value_field);
-    if (!text) {
-      return std::nullopt;
-    }
-    if (text->empty()) {
-      reader.error(*value_field, fmt::format("{} is empty", key));
-      return std::nullopt;
-    }
-    if (text->find_first_of("\r\n") != std::string::npos) {
-      reader.error(*value_field, fmt::format("{} contains a line break", key));
-      return std::nullopt;
-    }
-    if (!allow_colon && text->find(':') != std::string::npos) {
-      // RFC 7617: the user-id of Basic credentials cannot contain a colon.
-      reader.error(*value_field, fmt::format("{} cannot contain ':' in HTTP Basic auth", key));
-      return std::nullopt;
-    }
-    return text;
-  };
-
   if (given.front() == "bearer") {
-    auto token = reader.string(block);
-    if (!token) {
-      return std::nullopt;
-    }
-    if (token->empty() || token->find_first_of("\r\n") != std::string::npos) {
-      reader.error(block, "the bearer token is empty or contains a line break");
-      return std::nullopt;
-    }
-    return BearerAuth{std::move(*token)};
+    return load_bearer(reader, block);
   }
   if (given.front() == "basic") {
-    const auto keys = reader.map(block, kBasicKeys);
-    if (!keys) {
-      return std::nullopt;
-    }
-    auto username = required_text(*keys, "username", false);
-    auto password = required_text(*keys, "password", true);
-    if (!username || !password) {
-      return std::nullopt;
-    }
-    return BasicAuth{std::move(*username), std::move(*password)};
+    return load_basic(reader, block);
   }
-  const auto keys = reader.map(block, kOAuth2Keys);
-  if (!keys) {
-    return std::nullopt;
-  }
-  OAuth2ClientCredentials credentials;
-  bool ok = true;
-  if (const auto url_field = reader.required(*keys, "token_url")) {
-    if (auto url = reader.string(*url_field)) {
-      if (!url->starts_with("http://") && !url->starts_with("https://")) {
-        reader.error(*url_field, "token_url must start with http:// or https://");
-        ok = false;
-      }
-      credentials.token_url = std::move(*url);
-    } else {
-      ok = false;
-    }
-  } else {
-    ok = false;
-  }
-  auto client_id = required_text(*keys, "client_id", true);
-  auto client_secret = required_text(*keys, "client_secret", true);
-  ok = ok && client_id && client_secret;
-  if (const auto scope = keys->field("scope")) {
-    if (auto text = reader.string(*scope)) {
-      credentials.scope = std::move(*text);
-    } else {
-      ok = false;
-    }
-  }
-  if (const auto method = keys->field("client_authentication")) {
-    const auto value = reader.choice(*method, kClientAuthentications);
-    ok = ok && value.has_value();
-    if (value == "basic") {
-      credentials.client_authentication = OAuth2ClientCredentials::ClientAuthentication::basic;
-    }
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  credentials.client_id = std::move(*client_id);
-  credentials.client_secret = std::move(*client_secret);
-  return credentials;
+  return load_oauth2(reader, block);
 }
 
 }  // namespace gapwatch

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "monitor/config/executor_config.h"
+#include "monitor/config/config_loader.h"
 #include "monitor/config/yaml_reader.h"
 #include "triggers/executor_spec.h"
 

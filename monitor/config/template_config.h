@@ -1,7 +1,7 @@
 // Reading executor templates from YAML: a template, a mapping of them
 // (environment variables, headers) and a JSON body template, each recording
 // where every template variable is used so that check_backfill_variables can
-// report unknown ones at their place. Shared by executor_config.cpp and
+// report unknown ones at their place. Shared by executor_section.cpp and
 // preset_config.cpp. Not thread-safe (a YamlReader is not).
 #pragma once
 
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/config/executor_config.h"
+#include "monitor/config/config_loader.h"
 #include "monitor/config/yaml_reader.h"
 #include "triggers/template.h"
 

@@ -235,7 +235,7 @@ std::optional<std::string> YamlReader::string(const Field& field) {
   return std::move(*substituted);
 }
 
-std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, bool allow_zero) {
+std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, ZeroDuration zero) {
   const auto text = string(field);
   if (!text) {
     return std::nullopt;
@@ -249,7 +249,7 @@ std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, boo
     error(field, parsed.error().message);
     return std::nullopt;
   }
-  if (!allow_zero && parsed->count() == 0) {
+  if (zero == ZeroDuration::refused && parsed->count() == 0) {
     error(field, "must be longer than 0s");
     return std::nullopt;
   }

@@ -32,6 +32,10 @@ struct Field {
 
 class YamlReader;
 
+// Whether a duration may be zero: a grace period or a delay may be 0s, an
+// interval or a timeout may not.
+enum class ZeroDuration { allowed, refused };
+
 class MapReader {
  public:
   // The value under `key`, or else under the same key of the fallback map
@@ -86,7 +90,7 @@ class YamlReader {
 
   // Scalars. Each records an error and returns empty when the value is unusable.
   std::optional<std::string> string(const Field& field);
-  std::optional<std::chrono::seconds> duration(const Field& field, bool allow_zero);
+  std::optional<std::chrono::seconds> duration(const Field& field, ZeroDuration zero);
   std::optional<std::int64_t> integer(const Field& field, std::int64_t min, std::int64_t max);
   std::optional<double> number(const Field& field);
   std::optional<bool> boolean(const Field& field);

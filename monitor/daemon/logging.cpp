@@ -1,7 +1,6 @@
 #include "monitor/daemon/logging.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "monitor/config/connection_string.h"
 #include "triggers/auth.h"
 #include "triggers/template.h"
 
@@ -24,73 +24,6 @@ std::vector<std::string> g_secrets;  // guarded by g_secrets_mutex
 std::vector<std::string> current_secrets() {
   std::lock_guard lock(g_secrets_mutex);
   return g_secrets;
-}
-
-bool is_secret_key(std::string_view key) {
-  std::string lower;
-  for (const char c : key) {
-    if (c != ' ') {
-      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return lower == "pwd" || lower == "password" || lower.find("secret") != std::string::npos ||
-         lower.find("token") != std::string::npos;
-}
-
-// The password-like values of an ODBC connection string. A value in braces may
-// hold ';' and writes '}' as '}}' (the config loader braces a dsn's password
-// that way): both the value and its escaped form are secrets.
-void connection_secrets(std::string_view connection, std::vector<std::string>& out) {
-  std::size_t at = 0;
-  while (at < connection.size()) {
-    const std::size_t stop = connection.find_first_of("=;", at);
-    if (stop == std::string_view::npos) {
-      break;
-    }
-    if (connection[stop] == ';') {
-      at = stop + 1;  // a part without a value
-      continue;
-    }
-    const bool secret = is_secret_key(connection.substr(at, stop - at));
-    const std::size_t first = connection.find_first_not_of(' ', stop + 1);
-    std::size_t next = 0;
-    if (first != std::string_view::npos && connection[first] == '{') {
-      std::string value;
-      std::size_t close = first + 1;
-      for (; close < connection.size(); ++close) {
-        if (connection[close] == '}') {
-          if (close + 1 < connection.size() && connection[close + 1] == '}') {
-            value += '}';
-            ++close;
-            continue;
-          }
-          break;
-        }
-        value += connection[close];
-      }
-      const std::string escaped(connection.substr(first + 1, close - first - 1));
-      if (secret) {
-        out.push_back(value);
-        if (escaped != value) {
-          out.push_back(escaped);
-        }
-      }
-      next = connection.find(';', close);
-    } else {
-      next = connection.find(';', stop + 1);
-      std::string_view value = connection.substr(stop + 1, next - (stop + 1));
-      while (!value.empty() && value.front() == ' ') {
-        value.remove_prefix(1);
-      }
-      while (!value.empty() && value.back() == ' ') {
-        value.remove_suffix(1);
-      }
-      if (secret) {
-        out.emplace_back(value);
-      }
-    }
-    at = next == std::string_view::npos ? connection.size() : next + 1;
-  }
 }
 
 // A secret as it travels: as written, and in the encodings it is sent in
@@ -230,12 +163,6 @@ LogFields log_fields(std::string_view message) {
   return fields;
 }
 
-std::vector<std::string> connection_string_secrets(std::string_view connection) {
-  std::vector<std::string> secrets;
-  connection_secrets(connection, secrets);
-  return secrets;
-}
-
 void set_log_secrets(std::vector<std::string> secrets) {
   std::lock_guard lock(g_secrets_mutex);
   g_secrets = std::move(secrets);
@@ -244,7 +171,8 @@ void set_log_secrets(std::vector<std::string> secrets) {
 std::vector<std::string> config_secrets(const Config& config) {
   std::vector<std::string> secrets;
   for (const WarehouseConfig& warehouse : config.warehouses) {
-    connection_secrets(warehouse.connection, secrets);
+    const std::vector<std::string> found = connection_string_secrets(warehouse.connection);
+    secrets.insert(secrets.end(), found.begin(), found.end());
   }
   if (!config.monitor.api_token.empty()) {
     secrets.push_back(config.monitor.api_token);

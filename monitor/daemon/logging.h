@@ -25,10 +25,6 @@ void set_log_secrets(std::vector<std::string> secrets);
 // The secret values in a configuration.
 std::vector<std::string> config_secrets(const Config& config);
 
-// The password-like values of an ODBC connection string (Pwd, Password, …
-// braced values included).
-std::vector<std::string> connection_string_secrets(std::string_view connection);
-
 // What a JSON log line names besides its message, read off the message:
 // "rule NAME: …" or "… for NAME: …", "incident #N", "request <32 hex>".
 struct LogFields {

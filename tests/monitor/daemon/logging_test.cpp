@@ -10,7 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "monitor/config/config.h"
-#include "monitor/config/executor_config.h"
+#include "monitor/config/connection_string.h"
 
 namespace gapwatch {
 namespace {

@@ -1,0 +1,136 @@
+// A rule's `backfill:` section: the executor to send requests to, the
+// parameters they carry, and how requests are cut, delayed, verified and
+// retried; and, once every rule is loaded, the check that each template
+// variable an executor uses is defined for the rules that send to it. Not
+// thread-safe: part of one ConfigLoader's load.
+#include <array>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "monitor/config/config_loader.h"
+#include "monitor/config/template_config.h"
+#include "rules/time.h"
+
+namespace gapwatch {
+
+namespace {
+
+constexpr std::array<std::string_view, 7> kBackfillKeys{
+    "executor", "params", "max_window", "min_buckets", "not_before", "verify_after",
+    "max_attempts"};
+
+// params: names that neither are invalid nor hide a built-in variable.
+void load_params(YamlReader& reader, KeyReader& keys, BackfillPolicy& policy) {
+  const auto params = keys.field("params");
+  if (!params) {
+    return;
+  }
+  const auto entries = reader.string_map(*params);
+  if (!entries) {
+    keys.fail();
+    return;
+  }
+  for (const auto& [name, value] : *entries) {
+    if (!valid_variable_name(name)) {
+      reader.error(*params, fmt::format("invalid parameter name '{}'", name));
+      keys.fail();
+    } else if (request_variables().contains(name)) {
+      reader.error(*params, fmt::format("parameter '{}' would hide the built-in variable {{{}}}",
+                                        name, name));
+      keys.fail();
+    }
+    policy.params[name] = value;
+  }
+}
+
+}  // namespace
+
+std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& field,
+                                            const Config& config) {
+  const auto map = reader.map(field, kBackfillKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  KeyReader keys(reader, *map);
+  BackfillPolicy policy;
+  if (const auto executor = keys.required("executor")) {
+    const auto name = reader.string(*executor);
+    if (name && config.find_executor(*name) == nullptr) {
+      std::vector<std::string> declared;
+      for (const ExecutorSpec& spec : config.executors) {
+        declared.push_back(spec.name);
+      }
+      report_unknown_name(reader, *executor, "executor", *name, declared);
+      keys.fail();
+    }
+    policy.executor = name.value_or("");
+    if (!name) {
+      keys.fail();
+    }
+  }
+  load_params(reader, keys, policy);
+  keys.duration("max_window", ZeroDuration::refused, policy.max_window);
+  keys.integer("min_buckets", 1, 1000000, policy.min_buckets);
+  if (const auto not_before = keys.field("not_before")) {
+    if (const auto text = reader.string(*not_before)) {
+      auto instant = parse_rfc3339(*text);
+      if (instant) {
+        policy.not_before = *instant;
+      } else {
+        reader.error(*not_before, instant.error().message);
+        keys.fail();
+      }
+    } else {
+      keys.fail();
+    }
+  }
+  keys.duration("verify_after", ZeroDuration::allowed, policy.verify_after);
+  keys.integer("max_attempts", 1, 100, policy.max_attempts);
+  if (!keys.ok()) {
+    return std::nullopt;
+  }
+  return policy;
+}
+
+void check_backfill_variables(YamlReader& reader, const Config& config,
+                              const std::vector<VariableUse>& uses,
+                              const std::vector<std::pair<std::string, Field>>& rule_backfills) {
+  for (const auto& [rule_name, backfill_field] : rule_backfills) {
+    const RuleConfig* rule = config.find_rule(rule_name);
+    if (rule == nullptr || !rule->backfill) {
+      continue;
+    }
+    for (const VariableUse& use : uses) {
+      if (use.executor != rule->backfill->executor ||
+          request_variables().contains(use.variable) ||
+          rule->backfill->params.contains(use.variable)) {
+        continue;
+      }
+      reader.error(use.where, fmt::format("unknown template variable {{{}}}: not a built-in "
+                                          "variable, and rule '{}' defines no such "
+                                          "backfill.params key",
+                                          use.variable, rule_name));
+    }
+  }
+  // Variables of executors no rule uses must still be built-in ones or
+  // defined by some rule, or they are plain typos.
+  std::set<std::string> used_executors;
+  std::set<std::string> all_params;
+  for (const RuleConfig& rule : config.rules) {
+    if (rule.backfill) {
+      used_executors.insert(rule.backfill->executor);
+      for (const auto& [name, value] : rule.backfill->params) {
+        all_params.insert(name);
+      }
+    }
+  }
+  for (const VariableUse& use : uses) {
+    if (!used_executors.contains(use.executor) && !request_variables().contains(use.variable) &&
+        !all_params.contains(use.variable)) {
+      reader.error(use.where, fmt::format("unknown template variable {{{}}}", use.variable));
+    }
+  }
+}
+
+}  // namespace gapwatch

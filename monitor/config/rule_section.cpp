@@ -1,0 +1,529 @@
+// The `rules:` section and the `defaults:` every rule falls back to: each
+// rule's name, warehouse and table, its check and what the check reads, how
+// its results are reported, its thresholds, partition, schedule and backfill.
+// Not thread-safe: part of one ConfigLoader's load.
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "monitor/config/config_loader.h"
+#include "rules/duration.h"
+
+namespace gapwatch {
+
+namespace {
+
+constexpr std::array<std::string_view, 18> kRuleKeys{
+    "name",     "warehouse", "table",   "check",    "timestamp_column", "timestamp_format",
+    "where",    "lookback",  "warn",    "fail",     "severity",         "labels",
+    "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill"};
+constexpr std::array<std::string_view, 4> kPartitionKeys{"every", "lookback", "delay", "timezone"};
+constexpr std::array<std::string_view, 2> kBoundKeys{"min", "max"};
+constexpr std::array<std::string_view, 3> kCheckNames{"freshness", "row_count", "null_rate"};
+constexpr std::array<std::string_view, 4> kFormatNames{"native", "epoch_s", "epoch_ms", "text"};
+constexpr std::array<std::string_view, 3> kSeverityNames{"info", "warning", "critical"};
+// Labels every per-rule metric series already has.
+constexpr std::array<std::string_view, 7> kReservedLabels{
+    "rule", "check", "warehouse", "table", "severity", "status", "result"};
+
+bool valid_label_name(std::string_view name) {
+  if (name.empty() || name.starts_with("__") || (name[0] >= '0' && name[0] <= '9')) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+}  // namespace
+
+std::optional<MapReader> ConfigLoader::load_defaults(const Field& field) {
+  return m_reader->map(field, kRuleKeys);
+}
+
+void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
+  for (const Field& item : m_reader->sequence(field)) {
+    const auto name = raw_name(item.node);
+    const bool duplicate = name && !m_rule_names.insert(*name).second;
+    // Built where it is kept: a rule is large, and moving 10,000 of them
+    // twice was a tenth of `validate`.
+    RuleConfig& rule = m_config.rules.emplace_back();
+    const bool loaded = load_rule(item, defaults, rule);
+    if (duplicate) {
+      m_reader->error(item, fmt::format("duplicate rule name '{}'", *name));
+    }
+    if (duplicate || !loaded) {
+      m_config.rules.pop_back();
+    }
+  }
+}
+
+bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule) {
+  const auto map = m_reader->map(field, kRuleKeys, defaults);
+  if (!map) {
+    return false;
+  }
+  RuleSpec& spec = rule.spec;
+  rule.location = m_reader->location(field.node.Mark());
+  KeyReader keys(*m_reader, *map);
+  load_rule_name(keys, spec);
+  load_rule_warehouse(keys, spec);
+  load_rule_table(keys, spec);
+  if (!load_check(keys, spec)) {
+    return false;  // everything below depends on the kind of check
+  }
+  load_rule_query(keys, spec);
+  load_rule_reporting(keys, spec);
+  load_check_scope(keys, spec);
+  require_timestamp_column(keys, spec);
+  load_thresholds(keys, spec);
+  auto schedule = load_schedule(*map);
+  if (!schedule) {
+    keys.fail();
+  }
+  load_rule_backfill(keys, rule);
+  if (!keys.ok()) {
+    return false;
+  }
+  rule.schedule = std::move(*schedule);
+  return true;
+}
+
+void ConfigLoader::load_rule_name(KeyReader& keys, RuleSpec& spec) {
+  const auto name = keys.required("name");
+  if (!name) {
+    return;
+  }
+  const auto text = m_reader->string(*name);
+  if (text && check_object_name(*m_reader, *name, *text, "rule name")) {
+    spec.name = *text;
+  } else {
+    keys.fail();
+  }
+}
+
+// The warehouse named, or the only one there is.
+void ConfigLoader::load_rule_warehouse(KeyReader& keys, RuleSpec& spec) {
+  const auto warehouse = keys.field("warehouse");
+  if (!warehouse) {
+    if (m_warehouse_entries == 0) {
+      keys.fail();  // no usable warehouses list: reported at `warehouses`
+    } else if (m_warehouse_entries > 1) {
+      m_reader->error(keys.map(), "missing required key 'warehouse'");
+      keys.fail();
+    } else if (m_config.warehouses.empty()) {
+      keys.fail();  // the only warehouse has errors of its own
+    } else {
+      spec.warehouse = m_config.warehouses.front().name;
+    }
+    return;
+  }
+  const auto text = m_reader->string(*warehouse);
+  if (!text) {
+    keys.fail();
+    return;
+  }
+  const bool declared = std::find(m_warehouse_names.begin(), m_warehouse_names.end(), *text) !=
+                        m_warehouse_names.end();
+  if (!declared) {
+    report_unknown_name(*m_reader, *warehouse, "warehouse", *text, m_warehouse_names);
+    keys.fail();
+  } else if (m_config.find_warehouse(*text) == nullptr) {
+    keys.fail();  // the warehouse's own errors say why it is unusable
+  } else {
+    spec.warehouse = *text;
+  }
+}
+
+void ConfigLoader::load_rule_table(KeyReader& keys, RuleSpec& spec) {
+  const auto table = keys.required("table");
+  if (!table) {
+    return;
+  }
+  const auto text = m_reader->string(*table);
+  if (!text) {
+    keys.fail();
+    return;
+  }
+  auto name = parse_qualified_name(*text);
+  if (!name) {
+    m_reader->error(*table, name.error().message);
+    keys.fail();
+    return;
+  }
+  spec.table = std::move(*name);
+}
+
+// The kind of check; false when it is missing or unknown.
+bool ConfigLoader::load_check(KeyReader& keys, RuleSpec& spec) {
+  const auto check = keys.required("check");
+  if (!check) {
+    return false;
+  }
+  const auto name = m_reader->choice(*check, kCheckNames);
+  if (!name) {
+    return false;
+  }
+  spec.check = enum_at<CheckKind>(kCheckNames, *name);
+  return true;
+}
+
+// What the statement reads: the timestamp column and its format, the where
+// predicate and the lookback.
+void ConfigLoader::load_rule_query(KeyReader& keys, RuleSpec& spec) {
+  if (const auto column = keys.field("timestamp_column")) {
+    spec.timestamp_column = identifier(*column);
+    if (!spec.timestamp_column) {
+      keys.fail();
+    }
+  }
+  keys.enumeration("timestamp_format", kFormatNames, spec.timestamp_format);
+  if (const auto where = keys.field("where")) {
+    spec.where = m_reader->string(*where);
+    if (!spec.where) {
+      keys.fail();
+    } else if (spec.where->find(';') != std::string::npos) {
+      m_reader->error(*where, "where must be a single predicate (no ';')");
+      keys.fail();
+    }
+  }
+  if (const auto lookback = keys.field("lookback")) {
+    spec.lookback = m_reader->duration(*lookback, ZeroDuration::refused);
+    if (!spec.lookback) {
+      keys.fail();
+    }
+  }
+}
+
+// How results are reported: the severity, and labels on every metric series.
+void ConfigLoader::load_rule_reporting(KeyReader& keys, RuleSpec& spec) {
+  keys.enumeration("severity", kSeverityNames, spec.severity);
+  const auto labels = keys.field("labels");
+  if (!labels) {
+    return;
+  }
+  const auto entries = m_reader->string_map(*labels);
+  if (!entries) {
+    keys.fail();
+    return;
+  }
+  for (const auto& [key, value] : *entries) {
+    const bool reserved =
+        std::find(kReservedLabels.begin(), kReservedLabels.end(), key) != kReservedLabels.end();
+    if (!valid_label_name(key) || reserved) {
+      m_reader->error(*labels, fmt::format("label '{}' is {}", key,
+                                           reserved ? "reserved by gapwatch"
+                                                    : "not a valid Prometheus label name"));
+      keys.fail();
+    }
+    spec.labels[key] = value;
+  }
+}
+
+// The keys only some checks take: partition (row_count, null_rate), column
+// and min_rows (null_rate).
+void ConfigLoader::load_check_scope(KeyReader& keys, RuleSpec& spec) {
+  if (const auto partition = keys.field("partition")) {
+    if (spec.check == CheckKind::freshness) {
+      m_reader->error(*partition,
+                      "freshness judges the newest row; partition applies to row_count "
+                      "and null_rate");
+      keys.fail();
+    } else {
+      spec.partition = load_partition(*partition);
+      if (!spec.partition) {
+        keys.fail();
+      }
+    }
+  }
+  if (const auto column = keys.field("column")) {
+    if (spec.check != CheckKind::null_rate) {
+      m_reader->error(*column, "column applies to null_rate only");
+      keys.fail();
+    } else {
+      spec.column = identifier(*column);
+      if (!spec.column) {
+        keys.fail();
+      }
+    }
+  } else if (spec.check == CheckKind::null_rate) {
+    m_reader->error(keys.map(),
+                    "missing required key 'column' (the column whose NULLs are "
+                    "counted)");
+    keys.fail();
+  }
+  if (const auto min_rows = keys.field("min_rows")) {
+    if (spec.check != CheckKind::null_rate) {
+      m_reader->error(*min_rows, "min_rows applies to null_rate only");
+      keys.fail();
+    } else if (const auto value =
+                   m_reader->integer(*min_rows, 1, std::numeric_limits<std::int64_t>::max())) {
+      spec.min_rows = *value;
+    } else {
+      keys.fail();
+    }
+  }
+}
+
+// Freshness, a partition and a lookback all select rows by their timestamp.
+void ConfigLoader::require_timestamp_column(KeyReader& keys, const RuleSpec& spec) {
+  const bool needs_timestamp =
+      spec.check == CheckKind::freshness || spec.partition.has_value() || spec.lookback.has_value();
+  if (needs_timestamp && !spec.timestamp_column && !keys.map().has("timestamp_column")) {
+    m_reader->error(keys.map(), fmt::format("missing required key 'timestamp_column' ({} needs it)",
+                                            spec.check == CheckKind::freshness ? "freshness"
+                                            : spec.partition                   ? "partition"
+                                                                               : "lookback"));
+    keys.fail();
+  }
+}
+
+// fail and warn; warn is checked against fail once the rule is otherwise usable.
+void ConfigLoader::load_thresholds(KeyReader& keys, RuleSpec& spec) {
+  if (const auto fail = keys.required("fail")) {
+    auto bound = load_bound(*fail, spec.check);
+    if (!bound) {
+      keys.fail();
+    }
+    spec.thresholds.fail = bound.value_or(Bound{});
+  }
+  if (const auto warn = keys.field("warn")) {
+    spec.thresholds.warn = load_bound(*warn, spec.check);
+    if (!spec.thresholds.warn) {
+      keys.fail();
+    }
+  }
+  if (keys.ok()) {
+    check_thresholds(keys.map(), spec.thresholds);
+  }
+}
+
+// The backfill policy; its template variables are checked once every rule is
+// known (check_backfill_variables).
+void ConfigLoader::load_rule_backfill(KeyReader& keys, RuleConfig& rule) {
+  const auto backfill = keys.field("backfill");
+  if (!backfill) {
+    return;
+  }
+  rule.backfill = load_backfill(*m_reader, *backfill, m_declared_executors);
+  if (!rule.backfill) {
+    keys.fail();
+    return;
+  }
+  if (m_config.find_executor(rule.backfill->executor) == nullptr) {
+    keys.fail();  // the executor's own errors say why it is unusable
+  }
+  m_rule_backfills.emplace_back(rule.spec.name, *backfill);
+}
+
+std::optional<std::string> ConfigLoader::identifier(const Field& field) {
+  auto text = m_reader->string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto valid = validate_identifier(*text);
+  if (!valid) {
+    m_reader->error(field, valid.error().message);
+    return std::nullopt;
+  }
+  return std::move(*valid);
+}
+
+std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
+  const auto map = m_reader->map(field, kPartitionKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  KeyReader keys(*m_reader, *map);
+  PartitionSpec partition;
+  if (const auto every_field = keys.required("every")) {
+    if (const auto every = m_reader->duration(*every_field, ZeroDuration::refused)) {
+      if (!whole_minutes_dividing_day(*every)) {
+        m_reader->error(*every_field,
+                       fmt::format("every must be whole minutes dividing a day (1m … 12h) or 1d, "
+                                   "got {}",
+                                   format_duration(*every)));
+        keys.fail();
+      }
+      partition.every = *every;
+    } else {
+      keys.fail();
+    }
+  }
+  const auto lookback_field = keys.required("lookback");
+  if (lookback_field) {
+    if (const auto lookback = m_reader->duration(*lookback_field, ZeroDuration::refused)) {
+      partition.lookback = *lookback;
+    } else {
+      keys.fail();
+    }
+  }
+  keys.duration("delay", ZeroDuration::allowed, partition.delay);
+  partition.zone = zone(keys.field("timezone"));
+  if (partition.zone == nullptr) {
+    keys.fail();
+  }
+  if (keys.ok() && partition.lookback < partition.delay + partition.every) {
+    m_reader->error(*lookback_field,
+                   fmt::format("lookback ({}) must cover delay ({}) plus at least one bucket ({})",
+                               format_duration(partition.lookback),
+                               format_duration(partition.delay), format_duration(partition.every)));
+    return std::nullopt;
+  }
+  if (!keys.ok()) {
+    return std::nullopt;
+  }
+  return partition;
+}
+
+std::optional<double> ConfigLoader::load_threshold_value(const Field& field, CheckKind check) {
+  switch (check) {
+    case CheckKind::freshness: {
+      const auto age = m_reader->duration(field, ZeroDuration::allowed);
+      if (!age) {
+        return std::nullopt;
+      }
+      return static_cast<double>(age->count());
+    }
+    case CheckKind::row_count: {
+      const auto value = m_reader->number(field);
+      if (value && *value < 0) {
+        m_reader->error(field, "a row count cannot be negative");
+        return std::nullopt;
+      }
+      return value;
+    }
+    case CheckKind::null_rate: {
+      const auto text = m_reader->string(field);
+      if (!text) {
+        return std::nullopt;
+      }
+      const bool percent = !text->empty() && text->back() == '%';
+      const std::string digits = percent ? text->substr(0, text->size() - 1) : *text;
+      double value = 0;
+      const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      if (status != std::errc{} || end != digits.data() + digits.size() ||
+          !std::isfinite(value)) {
+        m_reader->error(field, fmt::format("expected a ratio such as 0.02 or a percentage such as "
+                                          "2%, got '{}'",
+                                          *text));
+        return std::nullopt;
+      }
+      if (percent) {
+        value /= 100.0;
+      }
+      if (value < 0 || value > 1) {
+        m_reader->error(field, fmt::format("a null rate lies between 0 and 1 (0% and 100%), got "
+                                          "'{}'",
+                                          *text));
+        return std::nullopt;
+      }
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind check) {
+  const auto map = m_reader->map(field, kBoundKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  Bound bound;
+  bool ok = true;
+  if (const auto min = map->field("min")) {
+    if (check == CheckKind::freshness) {
+      m_reader->error(*min, "freshness judges the age of the newest row: give max only");
+      ok = false;
+    } else {
+      bound.min = load_threshold_value(*min, check);
+      ok = ok && bound.min.has_value();
+    }
+  }
+  if (const auto max = map->field("max")) {
+    bound.max = load_threshold_value(*max, check);
+    ok = ok && bound.max.has_value();
+  }
+  if (ok && !bound.min && !bound.max) {
+    m_reader->error(field, "give min, max or both");
+    ok = false;
+  }
+  if (ok && bound.min && bound.max && *bound.min > *bound.max) {
+    m_reader->error(field, "min is greater than max: nothing could pass");
+    ok = false;
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return bound;
+}
+
+void ConfigLoader::check_thresholds(const MapReader& rule, const Thresholds& thresholds) {
+  if (!thresholds.warn) {
+    return;
+  }
+  const Field warn = *rule.field("warn");
+  const Bound& fail = thresholds.fail;
+  const Bound& warning = *thresholds.warn;
+  if (warning.max && fail.max && *warning.max >= *fail.max) {
+    m_reader->error(warn, "warn.max must be below fail.max, or warn could never fire before fail");
+  }
+  if (warning.min && fail.min && *warning.min <= *fail.min) {
+    m_reader->error(warn, "warn.min must be above fail.min, or warn could never fire before fail");
+  }
+}
+
+std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {
+  Schedule schedule;
+  schedule.text = "5m";
+  schedule.when = std::chrono::seconds{300};
+  const auto zone_field = rule.field("schedule_timezone");
+  schedule.zone = zone(zone_field);
+  if (schedule.zone == nullptr) {
+    return std::nullopt;
+  }
+  const auto field = rule.field("schedule");
+  if (!field) {
+    if (zone_field) {
+      m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only (the "
+                                  "default schedule is every 5m)");
+      return std::nullopt;
+    }
+    return schedule;
+  }
+  const auto text = m_reader->string(*field);
+  if (!text) {
+    return std::nullopt;
+  }
+  schedule.text = *text;
+  if (text->find(' ') != std::string::npos || text->starts_with("@")) {
+    auto cron = CronExpression::parse(*text);
+    if (!cron) {
+      m_reader->error(*field, cron.error().message);
+      return std::nullopt;
+    }
+    if (!cron->fires_ever()) {
+      m_reader->error(*field, fmt::format("'{}' never fires: no date matches it", *text));
+      return std::nullopt;
+    }
+    schedule.when = std::move(*cron);
+    return schedule;
+  }
+  if (zone_field) {
+    m_reader->error(*zone_field, "schedule_timezone applies to cron schedules only");
+    return std::nullopt;
+  }
+  const auto interval = m_reader->duration(*field, ZeroDuration::refused);
+  if (!interval) {
+    return std::nullopt;
+  }
+  schedule.when = *interval;
+  return schedule;
+}
+
+}  // namespace gapwatch

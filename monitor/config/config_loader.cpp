@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
 
 #include "monitor/config/config.h"
 #include "monitor/config/executor_config.h"
@@ -236,7 +238,7 @@ std::optional<YAML::Mark> find_second_document(const std::string& document) {
 }
 
 // The `name` of a list entry as written, whatever else is wrong with it.
-std::optional<std::string> raw_name(const YAML::Node& entry) {
+std::optional<std::string> raw_name(const YamlNode& entry) {
   if (!entry.IsMap()) {
     return std::nullopt;
   }
@@ -279,7 +281,7 @@ class ConfigLoader {
   const TimeZone* zone(const std::optional<Field>& field);
 
   // The document of one file: parsed, checked for junk, one document only.
-  std::optional<YAML::Node> parse(std::string_view text);
+  std::optional<YamlNode> parse(std::string_view text);
   void load_includes(const Field& field, const MapReader* defaults);
   void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);
 
@@ -304,7 +306,7 @@ class ConfigLoader {
   Config m_declared_executors;
 };
 
-std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
+std::optional<YamlNode> ConfigLoader::parse(std::string_view text) {
   const bool utf8 = read_as_utf8(text);
   if (utf8) {
     if (const auto junk = find_non_text(text)) {
@@ -323,11 +325,11 @@ std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
     document += '#';
   }
   const auto added_line = static_cast<int>(std::count(document.begin(), document.end(), '\n'));
-  YAML::Node root;
+  YamlNode root;
   std::optional<YAML::Mark> second_document;
   try {
-    root = YAML::Load(document);
-    // YAML::Load reads the first document only. Looking for more only where a
+    root = load_yaml(document);
+    // load_yaml reads the first document only. Looking for more only where a
     // line starts with a document marker keeps the common case to one pass.
     if (document.find("\n---") != std::string::npos ||
         document.find("\n...") != std::string::npos) {
@@ -365,11 +367,11 @@ std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
 
 ConfigResult ConfigLoader::load(std::string_view text) {
   m_config.path = m_path;
-  const std::optional<YAML::Node> parsed = parse(text);
+  const std::optional<YamlNode> parsed = parse(text);
   if (!parsed) {
     return std::unexpected(m_reader->take_errors());
   }
-  const YAML::Node& root = *parsed;
+  const YamlNode& root = *parsed;
   const auto top = m_reader->map(Field{root, ""}, kTopKeys);
   if (!top) {
     return std::unexpected(m_reader->take_errors());

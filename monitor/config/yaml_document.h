@@ -2,15 +2,15 @@
 // flat array of nodes (kind, mark, tag, scalar text, children), instead of
 // yaml-cpp's tree of YAML::Node objects. That tree costs several hundred bytes
 // and a handful of allocations per value: on a file of 10,000 rules it was
-// most of `validate`'s time and all but a few MiB of its peak memory.
+// most of `validate`'s time and of its peak memory.
 //
 // The member functions are named as YAML::Node's, which YamlNode replaces, and
 // behave as they did for the documents yaml-cpp's parser yields: the same
 // marks, tags ("?" for a plain scalar, "!" for a quoted one), nulls, duplicate
 // keys kept in order, and an alias is the very node it names (not a copy).
 //
-// A node keeps its document alive. Not thread-safe: a document and its nodes
-// belong to the one thread that loads it.
+// A node keeps its document alive. A document does not change once read, so
+// its nodes may be copied and read on several threads at once.
 #pragma once
 
 #include <cstddef>

@@ -5,7 +5,7 @@ Every file is a pure function of its arguments, so runs are reproducible.
 
   make_configs.py overhead  --connection C --table T --out F
   make_configs.py postgres  --connection C --out F
-  make_configs.py scale     --rules N --tables T --db DB --state S --out F [--split]
+  make_configs.py scale     --rules N --tables T --db DB --state S --out F [--split | --flow]
   make_configs.py dispatch  --db DB --state S --url U --out F
   make_configs.py peer      --connection C --tables T --state S --out F
   make_configs.py exporter  --dsn D --explain F --interval I --out F
@@ -92,16 +92,26 @@ def scale_rule(i, tables):
     return null_rate(f"r{i:05d}_nulls", table, "1d", "7d")
 
 
+def flow_style(rule):
+    """A rule of scale_rule written as one flow mapping on one line, as generated
+    configurations often are: `  - {name: r1, table: t1, check: row_count, ...}`."""
+    entries = [line.strip() for line in rule.splitlines()]
+    entries[0] = entries[0].removeprefix("- ")
+    return "  - {" + ", ".join(entries) + "}\n"
+
+
 def scale(args):
     """N rules over T tables of one SQLite warehouse, every minute; a third of each kind.
     With --split, the main file includes one file of rules per table (rules/tNNN.yaml
-    beside it), as a large deployment would keep them; otherwise all in one file."""
+    beside it), as a large deployment would keep them; otherwise all in one file, each
+    rule in block style, or with --flow each in flow style on one line."""
     out = [header(args.state, "127.0.0.1:0", workers=4), "warehouses:\n",
            warehouse("lake", f"Driver=SQLite3;Database={args.db}", 4),
            "defaults:\n  schedule: 1m\n  labels: {team: data-platform}\n"]
     if not args.split:
         out.append("rules:\n")
-        out += [scale_rule(i, args.tables) for i in range(args.rules)]
+        rules = [scale_rule(i, args.tables) for i in range(args.rules)]
+        out += [flow_style(rule) for rule in rules] if args.flow else rules
         return "".join(out)
     directory = os.path.join(os.path.dirname(os.path.abspath(args.out)), "rules")
     os.makedirs(directory, exist_ok=True)
@@ -180,6 +190,7 @@ def main():
         p.add_argument("--dsn")
         p.add_argument("--explain")
         p.add_argument("--split", action="store_true")
+        p.add_argument("--flow", action="store_true")
     args = parser.parse_args()
     text = globals()[args.kind](args)
     with open(args.out, "w") as f:

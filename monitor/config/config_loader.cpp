@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
 
 #include "rules/time.h"
 
@@ -181,7 +183,7 @@ std::optional<YAML::Mark> find_second_document(const std::string& document) {
 }  // namespace
 
 // The `name` of a list entry as written, whatever else is wrong with it.
-std::optional<std::string> raw_name(const YAML::Node& entry) {
+std::optional<std::string> raw_name(const YamlNode& entry) {
   if (!entry.IsMap()) {
     return std::nullopt;
   }
@@ -193,7 +195,7 @@ std::optional<std::string> raw_name(const YAML::Node& entry) {
   return std::nullopt;
 }
 
-std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
+std::optional<YamlNode> ConfigLoader::parse(std::string_view text) {
   const bool utf8 = read_as_utf8(text);
   if (utf8) {
     if (const auto junk = find_non_text(text)) {
@@ -212,11 +214,11 @@ std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
     document += '#';
   }
   const auto added_line = static_cast<int>(std::count(document.begin(), document.end(), '\n'));
-  YAML::Node root;
+  YamlNode root;
   std::optional<YAML::Mark> second_document;
   try {
-    root = YAML::Load(document);
-    // YAML::Load reads the first document only. Looking for more only where a
+    root = load_yaml(document);
+    // load_yaml reads the first document only. Looking for more only where a
     // line starts with a document marker keeps the common case to one pass.
     if (document.find("\n---") != std::string::npos ||
         document.find("\n...") != std::string::npos) {
@@ -254,11 +256,11 @@ std::optional<YAML::Node> ConfigLoader::parse(std::string_view text) {
 
 ConfigResult ConfigLoader::load(std::string_view text) {
   m_config.path = m_path;
-  const std::optional<YAML::Node> parsed = parse(text);
+  const std::optional<YamlNode> parsed = parse(text);
   if (!parsed) {
     return std::unexpected(m_reader->take_errors());
   }
-  const YAML::Node& root = *parsed;
+  const YamlNode& root = *parsed;
   const auto top = m_reader->map(Field{root, ""}, kTopKeys);
   if (!top) {
     return std::unexpected(m_reader->take_errors());

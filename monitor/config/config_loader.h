@@ -51,7 +51,7 @@ const TimeZone* load_time_zone(YamlReader& reader, const Field& field);
 // minutes dividing a day (1m … 12h), or a day.
 bool whole_minutes_dividing_day(std::chrono::seconds length);
 // The `name` of a list entry as written, whatever else is wrong with it.
-std::optional<std::string> raw_name(const YAML::Node& entry);
+std::optional<std::string> raw_name(const YamlNode& entry);
 
 // The sections that need nothing but their own text.
 
@@ -82,7 +82,7 @@ class ConfigLoader {
  private:
   // The document (config_loader.cpp). parse reads the document of one file:
   // checked for junk, one document only.
-  std::optional<YAML::Node> parse(std::string_view text);
+  std::optional<YamlNode> parse(std::string_view text);
   void load_includes(const Field& field, const MapReader* defaults);
   void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);
   // A time zone key: UTC when absent, null after an error.

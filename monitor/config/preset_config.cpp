@@ -596,13 +596,13 @@ std::span<const std::string_view> keys_set_by_preset() {
 }
 
 bool is_preset_webhook(const Field& webhook) {
-  const YAML::Node& node = webhook.node;
+  const YamlNode& node = webhook.node;
   return node.IsMap() && node["preset"].IsDefined();
 }
 
 std::optional<std::vector<std::string_view>> preset_webhook_keys(YamlReader& reader,
                                                                  const Field& webhook) {
-  const YAML::Node& node = webhook.node;
+  const YamlNode& node = webhook.node;
   const Field preset{node["preset"], webhook.path.empty() ? "preset" : webhook.path + ".preset",
                      webhook.file};
   const auto name = reader.choice(preset, kPresetNames);

@@ -47,7 +47,14 @@ std::optional<MapReader> ConfigLoader::load_defaults(const Field& field) {
 }
 
 void ConfigLoader::load_rules(const Field& field, const MapReader* defaults) {
-  for (const Field& item : m_reader->sequence(field)) {
+  const std::vector<Field> items = m_reader->sequence(field);
+  // Room for the file's rules at once: growing the vector a doubling at a
+  // time moved every rule again, into freshly faulted pages.
+  const std::size_t needed = m_config.rules.size() + items.size();
+  if (needed > m_config.rules.capacity()) {
+    m_config.rules.reserve(std::max(needed, 2 * m_config.rules.capacity()));
+  }
+  for (const Field& item : items) {
     const auto name = raw_name(item.node);
     const bool duplicate = name && !m_rule_names.insert(*name).second;
     // Built where it is kept: a rule is large, and moving 10,000 of them

@@ -55,7 +55,7 @@ std::optional<std::vector<std::pair<std::string, Template>>> load_template_map(
   std::map<std::string, YAML::Mark> seen;
   bool ok = true;
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-    const YAML::Node key = it->first;
+    const YamlNode key = it->first;
     if (!key.IsScalar()) {
       reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
       ok = false;
@@ -112,7 +112,7 @@ std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field
   if (field.node.IsMap()) {
     nlohmann::json object = nlohmann::json::object();
     for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-      const YAML::Node key = it->first;
+      const YamlNode key = it->first;
       if (!key.IsScalar()) {
         reader.error(key.Mark(), fmt::format("{}: keys must be plain words", field.path));
         return std::nullopt;
@@ -134,7 +134,7 @@ std::optional<nlohmann::json> load_json_template(YamlReader& reader, const Field
   if (field.node.IsSequence()) {
     nlohmann::json array = nlohmann::json::array();
     std::size_t index = 0;
-    for (const YAML::Node& item : field.node) {
+    for (const YamlNode& item : field.node) {
       auto value = load_json_template(
           reader, Field{item, fmt::format("{}[{}]", field.path, index++), field.file}, executor,
           uses, depth + 1, values_left);

@@ -41,7 +41,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string_view node_kind(const YAML::Node& node) {
+std::string_view node_kind(const YamlNode& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
       return "nothing";
@@ -171,9 +171,8 @@ std::optional<MapReader> YamlReader::map(const Field& field,
     const auto found = index.find(name);
     return found == index.end() ? std::nullopt : std::optional(found->second);
   };
-  // One entry per step: each `it->` would copy the key and value nodes again.
   for (const auto& entry : field.node) {
-    const YAML::Node& key = entry.first;
+    const YamlNode& key = entry.first;
     if (!key.IsScalar()) {
       error(key.Mark(), field.path.empty()
                             ? std::string("keys must be plain words")
@@ -216,7 +215,7 @@ std::vector<Field> YamlReader::sequence(const Field& field) {
     return items;
   }
   std::size_t index = 0;
-  for (const YAML::Node& item : field.node) {
+  for (const YamlNode& item : field.node) {
     items.push_back(Field{item, fmt::format("{}[{}]", field.path, index++)});
   }
   return items;

@@ -14,16 +14,17 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/mark.h>
 
 #include "monitor/config/config.h"
 #include "monitor/config/env_substitution.h"
+#include "monitor/config/yaml_document.h"
 
 namespace gapwatch {
 
 // A value in the document and its key path, e.g. rules[2].partition.every.
 struct Field {
-  YAML::Node node;
+  YamlNode node;
   std::string path;
   // The file the node comes from when it is not the reader's own (a default
   // from the main file used by a rule in an included file).
@@ -43,14 +44,14 @@ class MapReader {
   std::optional<Field> field(std::string_view key) const;
   bool has(std::string_view key) const { return field(key).has_value(); }
   const std::string& path() const { return m_path; }
-  const YAML::Node& node() const { return m_node; }
+  const YamlNode& node() const { return m_node; }
 
  private:
   friend class YamlReader;
   // Each scalar key with its value, in document order; the views point into
   // the document, which m_node keeps alive.
-  using Entries = std::vector<std::pair<std::string_view, YAML::Node>>;
-  MapReader(const YAML::Node& node, Entries entries, std::string path, const MapReader* fallback,
+  using Entries = std::vector<std::pair<std::string_view, YamlNode>>;
+  MapReader(const YamlNode& node, Entries entries, std::string path, const MapReader* fallback,
             std::string file)
       : m_node(node),
         m_entries(std::move(entries)),
@@ -58,9 +59,9 @@ class MapReader {
         m_fallback(fallback),
         m_file(std::move(file)) {}
 
-  YAML::Node m_node;
-  // Read once: a lookup through yaml-cpp's iterators copies every key and
-  // value node it passes, and a rule looks up some twenty keys.
+  YamlNode m_node;
+  // Read once: a rule looks up some twenty keys, most of them absent, and
+  // each would otherwise walk the mapping again.
   Entries m_entries;
   std::string m_path;
   const MapReader* m_fallback;

@@ -101,8 +101,8 @@ void Daemon::use_generation(std::shared_ptr<Generation> generation) {
     std::lock_guard lock(m_generation_mutex);
     m_generation = std::move(generation);
   }
-  // At start and at every reload: yaml-cpp's tree of the file is freed by
-  // now, but its pages stay resident until something reuses them.
+  // At start and at every reload: the loader's document of the file is freed
+  // by now, but its pages stay resident until something reuses them.
   malloc_trim(0);
 }
 

@@ -7,7 +7,8 @@
 #include <string_view>
 
 #include <doctest/doctest.h>
-#include <yaml-cpp/yaml.h>
+
+#include "monitor/config/yaml_document.h"
 
 namespace gapwatch {
 namespace {
@@ -43,7 +44,7 @@ void read_settings(KeyReader& keys, Settings& settings) {
 
 TEST_CASE("key_reader: keys left out keep the defaults and count no problem") {
   YamlReader reader = reader_without_environment();
-  const auto map = reader.map(Field{YAML::Load("{}"), ""}, kKeys);
+  const auto map = reader.map(Field{load_yaml("{}"), ""}, kKeys);
   REQUIRE(map);
   KeyReader keys(reader, *map);
   Settings settings;
@@ -60,7 +61,7 @@ TEST_CASE("key_reader: keys left out keep the defaults and count no problem") {
 TEST_CASE("key_reader: usable values are read into their fields") {
   YamlReader reader = reader_without_environment();
   const auto map = reader.map(
-      Field{YAML::Load("{timeout: 2m, workers: 8, enabled: false, format: json, level: low}"), ""},
+      Field{load_yaml("{timeout: 2m, workers: 8, enabled: false, format: json, level: low}"), ""},
       kKeys);
   REQUIRE(map);
   KeyReader keys(reader, *map);
@@ -77,7 +78,7 @@ TEST_CASE("key_reader: usable values are read into their fields") {
 TEST_CASE("key_reader: every unusable value is reported and counted, its field left as it was") {
   YamlReader reader = reader_without_environment();
   const auto map =
-      reader.map(Field{YAML::Load("{timeout: 0s, workers: 999, format: xml}"), ""}, kKeys);
+      reader.map(Field{load_yaml("{timeout: 0s, workers: 999, format: xml}"), ""}, kKeys);
   REQUIRE(map);
   KeyReader keys(reader, *map);
   Settings settings;
@@ -91,7 +92,7 @@ TEST_CASE("key_reader: every unusable value is reported and counted, its field l
 
 TEST_CASE("key_reader: a missing required key is reported and counted") {
   YamlReader reader = reader_without_environment();
-  const auto map = reader.map(Field{YAML::Load("{workers: 2}"), ""}, kKeys);
+  const auto map = reader.map(Field{load_yaml("{workers: 2}"), ""}, kKeys);
   REQUIRE(map);
   KeyReader keys(reader, *map);
   CHECK(keys.required("workers").has_value());
@@ -105,7 +106,7 @@ TEST_CASE("key_reader: a missing required key is reported and counted") {
 
 TEST_CASE("key_reader: fail counts a problem the caller found") {
   YamlReader reader = reader_without_environment();
-  const auto map = reader.map(Field{YAML::Load("{}"), ""}, kKeys);
+  const auto map = reader.map(Field{load_yaml("{}"), ""}, kKeys);
   REQUIRE(map);
   KeyReader keys(reader, *map);
   keys.fail();

@@ -136,7 +136,8 @@ int check_command(const CheckOptions& options) {
   }
   QueryWatchdog watchdog;
   Warehouses warehouses(*config, watchdog);
-  Evaluator evaluator(warehouses);
+  const SystemClock clock;
+  Evaluator evaluator(warehouses, clock);
   const std::vector<RuleResult> results = evaluate_all(evaluator, *rules, *now);
   for (const RuleResult& result : results) {
     if (result.verdict.status == Status::error) {
@@ -161,7 +162,8 @@ int explain_command(const CheckOptions& options, bool inline_params) {
   }
   QueryWatchdog watchdog;
   Warehouses warehouses(*config, watchdog);
-  Evaluator evaluator(warehouses);
+  const SystemClock clock;
+  Evaluator evaluator(warehouses, clock);
   int exit_code = 0;
   for (const RuleConfig* rule : *rules) {
     fmt::print("-- rule {}: {} on {}.{} at {}\n", rule->spec.name, to_string(rule->spec.check),

@@ -23,7 +23,7 @@ struct Daemon::Generation {
   Generation(Config loaded, Daemon& daemon)
       : config(std::move(loaded)),
         warehouses(config, daemon.m_watchdog),
-        evaluator(warehouses),
+        evaluator(warehouses, daemon.m_clock),
         incidents(*daemon.m_store, daemon.m_clock, config.monitor.dry_run),
         dispatcher(config, *daemon.m_store, incidents, daemon.m_clock,
                    make_executors(config, daemon.m_clock),
@@ -391,10 +391,14 @@ void Daemon::wait_for_work(Instant now) {
   if (const auto due = m_generation->scheduler.next_due()) {
     until = std::min(until, *due);
   }
-  // Instants have whole seconds: wake at the start of the second that is due.
-  const auto deadline = std::chrono::system_clock::time_point(until.time_since_epoch());
+  // Instants have whole seconds: wake at the start of the second that is
+  // due, as the clock tells. The wait itself is on the system's monotonic
+  // clock and never longer than a second, so that a wall clock set back
+  // cannot hold the loop.
+  const auto timeout = std::clamp<std::chrono::microseconds>(
+      until - m_clock.precise_now(), std::chrono::seconds{0}, std::chrono::seconds{1});
   std::unique_lock lock(m_mutex);
-  m_wake.wait_until(lock, deadline, [&] {
+  m_wake.wait_for(lock, timeout, [&] {
     return m_stop || m_reload || m_state_changed || !m_completed.empty() || !m_reports.empty();
   });
 }
@@ -415,7 +419,7 @@ void Daemon::publish_next_due(std::size_t rule) {
 }
 
 bool Daemon::reopen_state_if_due() {
-  const auto now = std::chrono::steady_clock::now();
+  const SteadyTime now = m_clock.steady_now();
   if (now < m_next_reopen || m_store->unavailable_reason().empty()) {
     return false;
   }
@@ -443,7 +447,7 @@ void Daemon::publish_all_next_due() {
 bool Daemon::read_outbox_if_due(Instant now, bool store_changed) {
   // Not after every result, and not every second: with 100 rules every 5 s,
   // reading it once a second was 4.5% of the daemon's CPU samples.
-  const auto steady_now = std::chrono::steady_clock::now();
+  const SteadyTime steady_now = m_clock.steady_now();
   const bool comes_due = m_outbox_due && *m_outbox_due <= now && now != m_last_outbox_read;
   if (!store_changed && !comes_due && steady_now < m_next_outbox_poll) {
     return false;
@@ -469,7 +473,7 @@ void Daemon::update_gauges(bool store_changed) {
   // The outbox and incident gauges come from the state database: read it when
   // this process changed it, and every few seconds for what operators change
   // from the command line, not after every result.
-  const auto now = std::chrono::steady_clock::now();
+  const SteadyTime now = m_clock.steady_now();
   if (!store_changed && now < m_next_store_read) {
     return;
   }
@@ -506,7 +510,7 @@ int Daemon::run() {
     spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
     return 1;
   }
-  const auto started = std::chrono::steady_clock::now();
+  const SteadyTime started = m_clock.steady_now();
   int exit_code = 0;
   publish_all_next_due();
   while (true) {
@@ -543,7 +547,7 @@ int Daemon::run() {
         break;
       }
       if (m_options.max_runtime.count() > 0 &&
-          std::chrono::steady_clock::now() - started > m_options.max_runtime) {
+          m_clock.steady_now() - started > m_options.max_runtime) {
         spdlog::error("not healthy after {}s; giving up", m_options.max_runtime.count());
         exit_code = 1;
         break;

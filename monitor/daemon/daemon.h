@@ -153,15 +153,15 @@ class Daemon {
   std::vector<PublishedDue> m_published_due;
   static constexpr std::chrono::seconds kStoreGaugeInterval{5};
   static constexpr std::chrono::seconds kStateReopenInterval{5};
-  std::chrono::steady_clock::time_point m_next_reopen;  // control thread
+  SteadyTime m_next_reopen;  // control thread
   // The outbox is read when a pass changed it, when its earliest pending
   // request comes due, and every kOutboxPollInterval for requests enqueued
   // from the command line (control thread).
   static constexpr std::chrono::seconds kOutboxPollInterval{5};
   std::optional<Instant> m_outbox_due;  // earliest pending, as last read
   Instant m_last_outbox_read;            // at most once a second unless changed
-  std::chrono::steady_clock::time_point m_next_outbox_poll;
-  std::chrono::steady_clock::time_point m_next_store_read;  // control thread
+  SteadyTime m_next_outbox_poll;
+  SteadyTime m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;
   std::uint64_t m_opened = 0;

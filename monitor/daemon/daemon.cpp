@@ -46,6 +46,15 @@ struct Daemon::Generation {
   }
 };
 
+Expected<std::unique_ptr<Daemon>> Daemon::start(DaemonOptions options, Config config,
+                                                const Clock& clock) {
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), std::move(config), clock));
+  if (auto started = daemon->start_http(); !started) {
+    return std::unexpected(started.error());
+  }
+  return daemon;
+}
+
 Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
     : m_options(std::move(options)), m_clock(clock) {
   if (m_options.dry_run) {
@@ -67,25 +76,30 @@ Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
   for (int i = 0; i < m_generation->config.monitor.workers; ++i) {
     m_workers.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
   }
+}
+
+Expected<void> Daemon::start_http() {
   const std::string& listen = m_generation->config.monitor.listen;
-  if (listen != "off") {
-    ApiContext context;
-    context.config = [this] { return this->config(); };
-    context.store = m_store.get();
-    context.metrics = &m_metrics;
-    context.board = &m_board;
-    context.clock = &m_clock;
-    context.config_path = m_options.config_path;
-    context.request_reload = [this] { request_reload(); };
-    context.state_changed = [this] { note_state_changed(); };
-    auto server = HttpServer::start(listen, [api = Api(std::move(context))](const HttpRequest& request) {
-      return api.handle(request);
-    });
-    if (!server) {
-      throw std::runtime_error(server.error().message);
-    }
-    m_http = std::move(*server);
+  if (listen == "off") {
+    return {};
   }
+  ApiContext context;
+  context.config = [this] { return this->config(); };
+  context.store = m_store.get();
+  context.metrics = &m_metrics;
+  context.board = &m_board;
+  context.clock = &m_clock;
+  context.config_path = m_options.config_path;
+  context.request_reload = [this] { request_reload(); };
+  context.state_changed = [this] { note_state_changed(); };
+  auto server = HttpServer::start(
+      listen,
+      [api = Api(std::move(context))](const HttpRequest& request) { return api.handle(request); });
+  if (!server) {
+    return std::unexpected(server.error());
+  }
+  m_http = std::move(*server);
+  return {};
 }
 
 std::shared_ptr<const Config> Daemon::config() const {

@@ -49,7 +49,11 @@ struct DaemonOptions {
 
 class Daemon {
  public:
-  Daemon(DaemonOptions options, Config config, const Clock& clock);
+  // Opens the state database (without it, monitoring goes on and it is tried
+  // again), builds the configuration, starts the evaluation workers and the
+  // HTTP server. An error if the server cannot listen.
+  static Expected<std::unique_ptr<Daemon>> start(DaemonOptions options, Config config,
+                                                 const Clock& clock);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -71,6 +75,9 @@ class Daemon {
  private:
   // Everything built from one config; replaced whole on reload.
   struct Generation;
+
+  Daemon(DaemonOptions options, Config config, const Clock& clock);
+  Expected<void> start_http();
 
   struct Completed {
     std::shared_ptr<Generation> generation;

@@ -74,13 +74,14 @@ struct RuleEvaluation {
         rules(std::move(chosen)),
         now(at),
         warehouses(*config, watchdog),
-        evaluator(warehouses) {}
+        evaluator(warehouses, clock) {}
 
   std::unique_ptr<const Config> config;
   std::vector<const RuleConfig*> rules;  // into *config
   Instant now;
   QueryWatchdog watchdog;
   Warehouses warehouses;
+  SystemClock clock;  // measures how long each evaluation takes
   Evaluator evaluator;
 };
 

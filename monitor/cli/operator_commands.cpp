@@ -104,14 +104,13 @@ int run_command(const RunOptions& options) {
   daemon_options.dry_run = options.dry_run;
   daemon_options.until_healthy = options.until_healthy;
   daemon_options.max_runtime = std::chrono::seconds{options.max_runtime_seconds};
-  try {
-    Daemon daemon(daemon_options, std::move(*config), clock);
-    SignalThread signal_thread(daemon);
-    return daemon.run();
-  } catch (const std::exception& error) {
-    spdlog::error("{}", error.what());
+  auto daemon = Daemon::start(daemon_options, std::move(*config), clock);
+  if (!daemon) {
+    spdlog::error("{}", daemon.error().message);
     return 1;
   }
+  SignalThread signal_thread(**daemon);
+  return (*daemon)->run();
 }
 
 int incidents_command(const IncidentsOptions& options) {

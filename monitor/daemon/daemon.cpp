@@ -3,133 +3,123 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "monitor/http/api.h"
 #include "monitor/daemon/logging.h"
+#include "monitor/http/api.h"
 
 namespace gapwatch {
 
-struct Daemon::Generation {
-  Config config;
-  Warehouses warehouses;
-  Evaluator evaluator;
-  IncidentManager incidents;
-  Dispatcher dispatcher;
-  Scheduler scheduler;
+namespace {
 
-  Generation(Config loaded, Daemon& daemon)
-      : config(std::move(loaded)),
-        warehouses(config, daemon.m_watchdog),
-        evaluator(warehouses),
-        incidents(*daemon.m_store, daemon.m_clock, delivery_of(config.monitor)),
-        dispatcher(config, *daemon.m_store, incidents, daemon.m_clock,
-                   make_executors(config, daemon.m_clock),
-                   [&daemon](const DispatchReport& report) {
-                     {
-                       std::lock_guard lock(daemon.m_mutex);
-                       daemon.m_reports.push_back(report);
-                     }
-                     daemon.m_wake.notify_all();
-                   }),
-        scheduler(config.rules, daemon.m_clock.now()) {}
-
-  std::optional<std::size_t> rule_index(const std::string& name) const {
-    for (std::size_t i = 0; i < config.rules.size(); ++i) {
-      if (config.rules[i].spec.name == name) {
-        return i;
-      }
-    }
-    return std::nullopt;
+std::unique_ptr<StateStore> open_state(const std::string& path) {
+  auto store = StateStore::open(path);
+  if (store) {
+    return std::move(*store);
   }
-};
+  // Monitoring goes on without it: evaluations, metrics and the API; what
+  // cannot be recorded (incidents, requests) is not done at all.
+  spdlog::error(
+      "{}; evaluations and metrics go on, but no incident is recorded and nothing "
+      "is dispatched until it opens (tried every {}s)",
+      store.error().message, StorePolling::kReopenInterval.count());
+  return StateStore::unavailable(path, store.error().message);
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Daemon>> Daemon::start(DaemonOptions options, Config config,
+                                                const Clock& clock) {
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), std::move(config), clock));
+  if (auto started = daemon->start_http(); !started) {
+    return std::unexpected(started.error());
+  }
+  return daemon;
+}
 
 Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
-    : m_options(std::move(options)), m_clock(clock) {
+    : m_options(std::move(options)),
+      m_clock(clock),
+      m_store(open_state(config.monitor.state_path)),
+      m_gauges(m_metrics, m_board, *m_store),
+      m_polling(clock),
+      m_pool(config.monitor.workers, clock, [this] { wake_control(); }) {
   if (m_options.dry_run) {
     config.monitor.dry_run = true;
   }
-  auto store = StateStore::open(config.monitor.state_path);
-  if (store) {
-    m_store = std::move(*store);
-  } else {
-    // Monitoring goes on without it: evaluations, metrics and the API; what
-    // cannot be recorded (incidents, requests) is not done at all.
-    spdlog::error("{}; evaluations and metrics go on, but no incident is recorded and nothing "
-                  "is dispatched until it opens (tried every {}s)",
-                  store.error().message, kStateReopenInterval.count());
-    m_store = StateStore::unavailable(config.monitor.state_path, store.error().message);
-  }
   use_generation(build(std::move(config)));
   m_metrics.set_config_reload(true, m_clock.now());
-  for (int i = 0; i < m_generation->config.monitor.workers; ++i) {
-    m_workers.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
-  }
+}
+
+Expected<void> Daemon::start_http() {
   const std::string& listen = m_generation->config.monitor.listen;
-  if (listen != "off") {
-    ApiContext context;
-    context.config = [this] { return this->config(); };
-    context.store = m_store.get();
-    context.metrics = &m_metrics;
-    context.board = &m_board;
-    context.clock = &m_clock;
-    context.config_path = m_options.config_path;
-    context.request_reload = [this] { request_reload(); };
-    context.state_changed = [this] { note_state_changed(); };
-    auto server = HttpServer::start(listen, [api = Api(std::move(context))](const HttpRequest& request) {
-      return api.handle(request);
-    });
-    if (!server) {
-      throw std::runtime_error(server.error().message);
-    }
-    m_http = std::move(*server);
+  if (listen == "off") {
+    return {};
   }
+  ApiContext context;
+  context.config = [this] { return this->config(); };
+  context.store = m_store.get();
+  context.metrics = &m_metrics;
+  context.board = &m_board;
+  context.clock = &m_clock;
+  context.config_path = m_options.config_path;
+  context.request_reload = [this] { request_reload(); };
+  context.state_changed = [this] { note_state_changed(); };
+  auto server = HttpServer::start(
+      listen,
+      [api = Api(std::move(context))](const HttpRequest& request) { return api.handle(request); });
+  if (!server) {
+    return std::unexpected(server.error());
+  }
+  m_http = std::move(*server);
+  return {};
+}
+
+Daemon::~Daemon() {
+  // The HTTP server stops first and the evaluation workers next (members are
+  // destroyed in reverse order), before what they use goes.
+  request_stop();
 }
 
 std::shared_ptr<const Config> Daemon::config() const {
-  std::lock_guard lock(m_generation_mutex);
-  return std::shared_ptr<const Config>(m_generation, &m_generation->config);
+  MutexLock lock(m_config_mutex);
+  return m_config;
+}
+
+std::shared_ptr<Generation> Daemon::build(Config config) {
+  auto generation = std::make_shared<Generation>(std::move(config), *m_store, m_watchdog, m_clock,
+                                                 [this](const DispatchReport& report) {
+                                                   {
+                                                     MutexLock lock(m_mutex);
+                                                     m_reports.push_back(report);
+                                                   }
+                                                   m_wake.notify_all();
+                                                 });
+  m_evaluated.assign(generation->config.rules.size(), false);
+  return generation;
 }
 
 void Daemon::use_generation(std::shared_ptr<Generation> generation) {
   m_metrics.set_rules(generation->config.rules);
   m_board.set_rules(generation->config.rules);
+  m_gauges.use(*generation);
   set_log_secrets(config_secrets(generation->config));
+  m_generation = std::move(generation);
   {
-    std::lock_guard lock(m_generation_mutex);
-    m_generation = std::move(generation);
+    MutexLock lock(m_config_mutex);
+    m_config = std::shared_ptr<const Config>(m_generation, &m_generation->config);
   }
   // At start and at every reload: the loader's document of the file is freed
   // by now, but its pages stay resident until something reuses them.
   malloc_trim(0);
 }
 
-Daemon::~Daemon() {
-  request_stop();
-  {
-    // Under the lock, so that no worker can check its condition, miss the
-    // stop request and then sleep through the notification.
-    std::lock_guard lock(m_mutex);
-    for (std::jthread& worker : m_workers) {
-      worker.request_stop();
-    }
-  }
-  m_work_ready.notify_all();
-  m_workers.clear();
-}
-
-std::unique_ptr<Daemon::Generation> Daemon::build(Config config) {
-  auto generation = std::make_unique<Generation>(std::move(config), *this);
-  m_evaluated.assign(generation->config.rules.size(), false);
-  m_published_due.assign(generation->config.rules.size(), PublishedDue{});
-  return generation;
-}
-
 void Daemon::request_stop() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_stop = true;
   }
   m_wake.notify_all();
@@ -137,7 +127,7 @@ void Daemon::request_stop() {
 
 void Daemon::request_reload() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_reload = true;
   }
   m_wake.notify_all();
@@ -145,45 +135,77 @@ void Daemon::request_reload() {
 
 void Daemon::note_state_changed() {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_state_changed = true;
   }
   m_wake.notify_all();
 }
 
-Daemon::WarehouseQueue* Daemon::runnable_queue() {
-  WarehouseQueue* oldest = nullptr;
-  for (auto& [warehouse, queue] : m_queues) {
-    if (!queue.jobs.empty() && queue.running < queue.max_connections &&
-        (oldest == nullptr || queue.jobs.front().sequence < oldest->jobs.front().sequence)) {
-      oldest = &queue;
-    }
-  }
-  return oldest;
+void Daemon::wake_control() {
+  // Under m_mutex, so that the control thread cannot look for results, miss
+  // this one and then sleep through the notification.
+  MutexLock lock(m_mutex);
+  m_wake.notify_one();
 }
 
-void Daemon::worker_loop(std::stop_token stop) {
+void Daemon::log_start() const {
+  const Config& config = m_generation->config;
+  spdlog::info("gapwatch {} running: {} rule(s) on {} warehouse(s), {} executor(s), state {}{}{}",
+               GAPWATCH_VERSION, config.rules.size(), config.warehouses.size(),
+               config.executors.size(), config.monitor.state_path,
+               m_http
+                   ? fmt::format(", http://{}:{}/",
+                                 config.monitor.listen.substr(0, config.monitor.listen.rfind(':')),
+                                 m_http->port())
+                   : "",
+               config.monitor.dry_run ? " (dry run: nothing is sent)" : "");
+}
+
+int Daemon::run() {
+  log_start();
+  if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
+    spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
+    return 1;
+  }
+  const SteadyTime started = m_clock.steady_now();
+  m_gauges.publish_all_next_due();
   while (true) {
-    Job job;
-    WarehouseQueue* queue = nullptr;
-    {
-      std::unique_lock lock(m_mutex);
-      m_work_ready.wait(lock, [&] {
-        queue = runnable_queue();
-        return stop.stop_requested() || queue != nullptr;
-      });
-      if (queue == nullptr) {
-        return;
-      }
-      job = std::move(queue->jobs.front());
-      queue->jobs.pop_front();
-      ++queue->running;
+    Pass pass = take_requests();  // from the signal thread and the HTTP API
+    if (pass.stop) {
+      break;
     }
-    job.run();
-    // The connection freed here lets at most one more job of this warehouse
-    // run, and this worker looks for it next: no other worker need wake.
-    std::lock_guard lock(m_mutex);
-    --queue->running;
+    reload_if_requested(pass);
+    reopen_state_if_due(pass);
+    const Instant now = m_clock.now();
+    record_verdicts(pass);         // results → incidents → backfill requests
+    schedule_verifications(pass);  // delivery outcomes → extra evaluations
+    start_due_evaluations(now);
+    dispatch_due_requests(now, pass);
+    publish_gauges(pass);
+    release_retired_generations();
+    if (const std::optional<int> exit_code = until_healthy_exit(started)) {
+      return shut_down(*exit_code);
+    }
+    wait_for_work(now);
+  }
+  return shut_down(0);
+}
+
+Daemon::Pass Daemon::take_requests() {
+  Pass pass;
+  MutexLock lock(m_mutex);
+  pass.stop = m_stop;
+  pass.reload = std::exchange(m_reload, false);
+  // A reload reads the gauges afresh; a change through the API reads the
+  // outbox now.
+  pass.store_changed = pass.reload || std::exchange(m_state_changed, false);
+  return pass;
+}
+
+void Daemon::reload_if_requested(const Pass& pass) {
+  if (pass.reload) {
+    reload();
+    m_gauges.publish_all_next_due();
   }
 }
 
@@ -228,152 +250,196 @@ void Daemon::reload() {
                m_generation->config.executors.size());
 }
 
-void Daemon::evaluate_due(Instant now) {
-  std::shared_ptr<Generation> generation = m_generation;
-  std::vector<std::size_t> skipped;
-  const std::vector<std::size_t> due = generation->scheduler.take_due(now, &skipped);
-  for (const std::size_t index : skipped) {
-    const std::string& name = generation->config.rules[index].spec.name;
-    spdlog::warn("rule {}: evaluation skipped: the previous one is still running", name);
-    m_metrics.record_skipped(name);
-    m_board.record_skipped(name);
-    publish_next_due(index);
+void Daemon::reopen_state_if_due(Pass& pass) {
+  // While the state database is a stand-in (it could not be opened), the
+  // file is tried again every few seconds.
+  if (m_store->unavailable_reason().empty() || !m_polling.reopen_due()) {
+    return;
   }
-  bool wake_all_workers = false;
-  for (const std::size_t index : due) {
-    publish_next_due(index);
-    const std::string& warehouse = generation->config.rules[index].spec.warehouse;
-    const WarehouseConfig* found = generation->config.find_warehouse(warehouse);
-    {
-      std::lock_guard lock(m_mutex);
-      ++m_running_jobs;
-      WarehouseQueue& queue = m_queues[warehouse];
-      // A reload may change the cap; jobs already running count against it.
-      // A raised cap can make several waiting jobs runnable at once.
-      const int max_connections = found ? found->max_connections : 1;
-      if (max_connections > queue.max_connections && !queue.jobs.empty()) {
-        wake_all_workers = true;
-      }
-      queue.max_connections = max_connections;
-      queue.jobs.push_back(Job{++m_queued, [this, generation, index] {
-        const RuleConfig& rule = generation->config.rules[index];
-        RuleResult result = generation->evaluator.evaluate(rule, m_clock.now());
-        // The control thread takes results in batches. It is woken for one
-        // that may need acting on (anything but a pass), at the end of a
-        // burst (nothing left queued or running: also what shutdown and
-        // --until-healthy wait for), and otherwise finds passes at its next
-        // wake, at most a second away and always before it takes due rules,
-        // so that a rule never looks still running when it comes due again.
-        // A wake per result cost a context switch per statement.
-        bool wake_control = result.verdict.status != Status::pass;
-        {
-          std::lock_guard inner(m_mutex);
-          m_completed.push_back(Completed{generation, index, std::move(result)});
-          --m_running_jobs;
-          wake_control = wake_control || m_running_jobs == 0 || m_stop;
-        }
-        if (wake_control) {
-          m_wake.notify_one();  // the control thread
-        }
-      }});
-    }
-    m_work_ready.notify_one();
+  m_polling.reopen_trying();
+  auto reopened = m_store->reopen();
+  if (!reopened) {
+    spdlog::debug("{}", reopened.error().message);
+    return;
   }
-  if (wake_all_workers) {
-    m_work_ready.notify_all();
+  spdlog::info("the state database {} is open: incidents and backfills resume", m_store->path());
+  pass.store_changed = true;
+  m_generation->incidents.forget_rules_without_incident();
+  if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
+    spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
   }
 }
 
-bool Daemon::handle_results() {
-  bool store_changed = false;
-  std::deque<Completed> completed;
-  {
-    std::lock_guard lock(m_mutex);
-    completed.swap(m_completed);
-  }
-  for (Completed& item : completed) {
-    if (item.generation != m_generation) {
+void Daemon::record_verdicts(Pass& pass) {
+  for (const CompletedEvaluation& done : m_pool.take_completed()) {
+    if (done.generation != m_generation) {
       continue;  // evaluated under a configuration since replaced
     }
-    Generation& generation = *m_generation;
-    generation.scheduler.finished(item.rule, m_clock.now());
-    publish_next_due(item.rule);
-    const RuleConfig& rule = generation.config.rules[item.rule];
-    const Verdict& verdict = item.result.verdict;
-    ++m_evaluations;
-    m_evaluated[item.rule] = true;
-    // Metrics and the status board first: once the log line is out, what
-    // operators query agrees with it.
-    m_metrics.record_result(item.result);
-    m_board.record(item.result);
-    const auto previous = m_last_status.find(rule.spec.name);
-    if (previous == m_last_status.end() || previous->second != verdict.status) {
-      const auto level = verdict.status == Status::pass   ? spdlog::level::info
-                         : verdict.status == Status::error ? spdlog::level::err
-                                                           : spdlog::level::warn;
-      spdlog::log(level, "rule {}: {} ({})", rule.spec.name, to_string(verdict.status),
-                  verdict.message);
-    } else {
-      spdlog::debug("rule {}: {} ({})", rule.spec.name, to_string(verdict.status),
-                    verdict.message);
-    }
-    m_last_status[rule.spec.name] = verdict.status;
-    auto effects = generation.incidents.record(rule, item.result);
-    if (!effects) {
-      spdlog::error("rule {}: cannot record the result in the state database: {}",
-                    rule.spec.name, effects.error().message);
-      continue;
-    }
-    for (const std::string& line : effects->log) {
-      spdlog::info("{}", line);
-    }
-    store_changed = store_changed || effects->incident_id.has_value();
-    m_opened += effects->opened ? 1U : 0U;
-    if (effects->opened) {
-      m_metrics.record_incident_opened(rule.spec.name);
-    }
-    m_resolved += effects->resolved ? 1U : 0U;
-    if (!effects->new_requests.empty() && generation.config.monitor.dry_run) {
-      spdlog::info("dry run: {} request(s) recorded, none sent", effects->new_requests.size());
-    }
+    record_verdict(done.rule, done.result, pass);
   }
-  return store_changed;
 }
 
-bool Daemon::handle_reports() {
+void Daemon::record_verdict(std::size_t rule, const RuleResult& result, Pass& pass) {
+  Generation& generation = *m_generation;
+  generation.scheduler.finished(rule, m_clock.now());
+  m_gauges.publish_next_due(rule);
+  ++m_evaluations;
+  m_evaluated[rule] = true;
+  // Metrics and the status board first: once the log line is out, what
+  // operators query agrees with it.
+  m_metrics.record_result(result);
+  m_board.record(result);
+  log_verdict(generation.config.rules[rule], result.verdict);
+  record_incident(generation.config.rules[rule], result, pass);
+}
+
+void Daemon::log_verdict(const RuleConfig& rule, const Verdict& verdict) {
+  // A change of status is news; the same status again is for debugging.
+  const auto previous = m_last_status.find(rule.spec.name);
+  if (previous == m_last_status.end() || previous->second != verdict.status) {
+    const auto level = verdict.status == Status::pass    ? spdlog::level::info
+                       : verdict.status == Status::error ? spdlog::level::err
+                                                         : spdlog::level::warn;
+    spdlog::log(level, "rule {}: {} ({})", rule.spec.name, to_string(verdict.status),
+                verdict.message);
+  } else {
+    spdlog::debug("rule {}: {} ({})", rule.spec.name, to_string(verdict.status), verdict.message);
+  }
+  m_last_status[rule.spec.name] = verdict.status;
+}
+
+void Daemon::record_incident(const RuleConfig& rule, const RuleResult& result, Pass& pass) {
+  auto effects = m_generation->incidents.record(rule, result);
+  if (!effects) {
+    spdlog::error("rule {}: cannot record the result in the state database: {}", rule.spec.name,
+                  effects.error().message);
+    return;
+  }
+  for (const std::string& line : effects->log) {
+    spdlog::info("{}", line);
+  }
+  if (effects->incident_id) {
+    pass.store_changed = true;
+  }
+  if (effects->opened) {
+    ++m_opened;
+    m_metrics.record_incident_opened(rule.spec.name);
+  }
+  if (effects->resolved) {
+    ++m_resolved;
+  }
+  if (!effects->new_requests.empty() && m_generation->config.monitor.dry_run) {
+    spdlog::info("dry run: {} request(s) recorded, none sent", effects->new_requests.size());
+  }
+}
+
+void Daemon::schedule_verifications(Pass& pass) {
   std::deque<DispatchReport> reports;
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     reports.swap(m_reports);
+  }
+  if (!reports.empty()) {
+    pass.store_changed = true;
   }
   for (const DispatchReport& report : reports) {
     ++m_requests;
     m_metrics.record_delivery(report.request.executor, report.outcome.kind);
-    const auto index = m_generation->rule_index(report.request.rule);
-    if (!index) {
+    const auto rule = m_generation->rule_index(report.request.rule);
+    if (!rule) {
       continue;
     }
-    if (report.request.verify_by &&
-        (report.request.state == RequestState::succeeded ||
-         report.request.state == RequestState::accepted)) {
+    if (report.request.verify_by && (report.request.state == RequestState::succeeded ||
+                                     report.request.state == RequestState::accepted)) {
       // Verify with an evaluation once the data may be there.
-      m_generation->scheduler.request(*index, *report.request.verify_by);
+      m_generation->scheduler.request(*rule, *report.request.verify_by);
     } else if (report.request.state == RequestState::failed) {
       // Plan the next attempt (or escalate) without waiting for the schedule.
-      m_generation->scheduler.request(*index, m_clock.now());
+      m_generation->scheduler.request(*rule, m_clock.now());
     }
-    publish_next_due(*index);
+    m_gauges.publish_next_due(*rule);
   }
-  return !reports.empty();
+}
+
+void Daemon::start_due_evaluations(Instant now) {
+  Generation& generation = *m_generation;
+  std::vector<std::size_t> skipped;
+  const std::vector<std::size_t> due = generation.scheduler.take_due(now, &skipped);
+  for (const std::size_t rule : skipped) {
+    const std::string& name = generation.config.rules[rule].spec.name;
+    spdlog::warn("rule {}: evaluation skipped: the previous one is still running", name);
+    m_metrics.record_skipped(name);
+    m_board.record_skipped(name);
+    m_gauges.publish_next_due(rule);
+  }
+  for (const std::size_t rule : due) {
+    m_gauges.publish_next_due(rule);
+  }
+  m_pool.submit(m_generation, due);
+}
+
+void Daemon::dispatch_due_requests(Instant now, Pass& pass) {
+  if (m_generation->config.monitor.dry_run) {
+    return;
+  }
+  if (!pass.store_changed && !m_polling.outbox_due(now)) {
+    return;
+  }
+  m_polling.outbox_reading(now);
+  auto started = m_generation->dispatcher.dispatch_due();
+  if (!started) {
+    spdlog::error("cannot read the outbox: {}", started.error().message);
+  }
+  auto next = m_store->next_due();
+  m_polling.set_outbox_pending_due(next ? *next : std::optional<Instant>(now));
+  if (started.value_or(0) > 0) {
+    pass.store_changed = true;
+  }
+}
+
+void Daemon::publish_gauges(const Pass& pass) {
+  m_gauges.publish_in_flight();
+  // The outbox and incident gauges come from the state database: read it when
+  // this process changed it, and every few seconds for what operators change
+  // from the command line, not after every result.
+  if (pass.store_changed || m_polling.gauges_due()) {
+    m_polling.gauges_reading();
+    m_gauges.publish_from_store();
+  }
+}
+
+void Daemon::release_retired_generations() {
+  std::erase_if(m_retired, [](const std::shared_ptr<Generation>& old) {
+    return old->dispatcher.in_flight() == 0 && old.use_count() == 1;
+  });
+}
+
+std::optional<int> Daemon::until_healthy_exit(SteadyTime started) {
+  if (!m_options.until_healthy) {
+    return std::nullopt;
+  }
+  if (healthy()) {
+    spdlog::info("every rule passes and nothing is outstanding");
+    return 0;
+  }
+  if (m_options.max_runtime.count() > 0 && m_clock.steady_now() - started > m_options.max_runtime) {
+    spdlog::error("not healthy after {}s; giving up", m_options.max_runtime.count());
+    return 1;
+  }
+  return std::nullopt;
 }
 
 bool Daemon::healthy() {
   if (std::find(m_evaluated.begin(), m_evaluated.end(), false) != m_evaluated.end()) {
     return false;
   }
+  // Running first: once nothing runs, no result can complete unseen.
+  if (m_pool.running() > 0 || m_pool.has_completed()) {
+    return false;
+  }
   {
-    std::lock_guard lock(m_mutex);
-    if (m_running_jobs > 0 || !m_completed.empty() || !m_reports.empty()) {
+    MutexLock lock(m_mutex);
+    if (!m_reports.empty()) {
       return false;
     }
   }
@@ -386,195 +452,47 @@ bool Daemon::healthy() {
   return active && active->empty() && m_generation->dispatcher.in_flight() == 0;
 }
 
+bool Daemon::work_waiting() const {
+  return m_stop || m_reload || m_state_changed || !m_reports.empty() || m_pool.has_completed();
+}
+
 void Daemon::wait_for_work(Instant now) {
   Instant until = now + std::chrono::seconds{1};
   if (const auto due = m_generation->scheduler.next_due()) {
     until = std::min(until, *due);
   }
-  // Instants have whole seconds: wake at the start of the second that is due.
-  const auto deadline = std::chrono::system_clock::time_point(until.time_since_epoch());
-  std::unique_lock lock(m_mutex);
-  m_wake.wait_until(lock, deadline, [&] {
-    return m_stop || m_reload || m_state_changed || !m_completed.empty() || !m_reports.empty();
-  });
-}
-
-void Daemon::publish_next_due(std::size_t rule) {
-  const Generation& generation = *m_generation;
-  const std::optional<Instant> due =
-      generation.scheduler.running(rule)
-          ? std::nullopt
-          : std::optional<Instant>(generation.scheduler.due_at(rule));
-  PublishedDue& published = m_published_due[rule];
-  if (published.published && published.due == due) {
-    return;
-  }
-  published = PublishedDue{true, due};
-  m_board.set_next_due(generation.config.rules[rule].spec.name, due);
-  m_metrics.set_next_evaluation(generation.config.rules[rule].spec.name, due);
-}
-
-bool Daemon::reopen_state_if_due() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < m_next_reopen || m_store->unavailable_reason().empty()) {
-    return false;
-  }
-  m_next_reopen = now + kStateReopenInterval;
-  auto reopened = m_store->reopen();
-  if (!reopened) {
-    spdlog::debug("{}", reopened.error().message);
-    return false;
-  }
-  spdlog::info("the state database {} is open: incidents and backfills resume",
-               m_store->path());
-  m_generation->incidents.forget_rules_without_incident();
-  if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
-    spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
-  }
-  return true;
-}
-
-void Daemon::publish_all_next_due() {
-  for (std::size_t rule = 0; rule < m_generation->config.rules.size(); ++rule) {
-    publish_next_due(rule);
+  // Instants have whole seconds: wake at the start of the second that is
+  // due, as the clock tells. The wait itself is on the system's monotonic
+  // clock and never longer than a second, so that a wall clock set back
+  // cannot hold the loop.
+  const auto timeout = std::clamp<std::chrono::microseconds>(
+      until - m_clock.precise_now(), std::chrono::seconds{0}, std::chrono::seconds{1});
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(m_mutex);
+  while (!work_waiting() && m_wake.wait_until(m_mutex, deadline)) {
   }
 }
 
-bool Daemon::read_outbox_if_due(Instant now, bool store_changed) {
-  // Not after every result, and not every second: with 100 rules every 5 s,
-  // reading it once a second was 4.5% of the daemon's CPU samples.
-  const auto steady_now = std::chrono::steady_clock::now();
-  const bool comes_due = m_outbox_due && *m_outbox_due <= now && now != m_last_outbox_read;
-  if (!store_changed && !comes_due && steady_now < m_next_outbox_poll) {
-    return false;
-  }
-  m_last_outbox_read = now;
-  m_next_outbox_poll = steady_now + kOutboxPollInterval;
-  auto started_count = m_generation->dispatcher.dispatch_due();
-  if (!started_count) {
-    spdlog::error("cannot read the outbox: {}", started_count.error().message);
-  }
-  // Requests left pending (held back by max_concurrent or an escalated
-  // incident) keep this in the past: the outbox is then read once a second.
-  auto next = m_store->next_due();
-  m_outbox_due = next ? *next : std::optional<Instant>(now);
-  return started_count.value_or(0) > 0;
-}
-
-void Daemon::update_gauges(bool store_changed) {
-  Generation& generation = *m_generation;
-  for (const ExecutorSpec& executor : generation.config.executors) {
-    m_metrics.set_in_flight(executor.name, generation.dispatcher.in_flight(executor.name));
-  }
-  // The outbox and incident gauges come from the state database: read it when
-  // this process changed it, and every few seconds for what operators change
-  // from the command line, not after every result.
-  const auto now = std::chrono::steady_clock::now();
-  if (!store_changed && now < m_next_store_read) {
-    return;
-  }
-  m_next_store_read = now + kStoreGaugeInterval;
-  if (auto pending = m_store->count_requests(RequestState::pending)) {
-    m_metrics.set_outbox_pending(*pending);
-  }
-  if (auto active = m_store->incidents(IncidentFilter::active)) {
-    std::map<std::string, bool> incidents;
-    for (const Incident& incident : *active) {
-      incidents[incident.rule] = incident.state == IncidentState::escalated;
-    }
-    m_metrics.set_incidents(incidents);
-  }
-}
-
-void Daemon::print_summary() {
-  spdlog::info("summary: {} evaluation(s) of {} rule(s); {} incident(s) opened, {} resolved; {} "
-               "delivery outcome(s)",
-               m_evaluations, m_generation->config.rules.size(), m_opened, m_resolved, m_requests);
-}
-
-int Daemon::run() {
-  const Config& config = m_generation->config;
-  spdlog::info("gapwatch {} running: {} rule(s) on {} warehouse(s), {} executor(s), state {}{}{}",
-               GAPWATCH_VERSION, config.rules.size(), config.warehouses.size(),
-               config.executors.size(), config.monitor.state_path,
-               m_http ? fmt::format(", http://{}:{}/", config.monitor.listen.substr(
-                                                           0, config.monitor.listen.rfind(':')),
-                                    m_http->port())
-                      : "",
-               config.monitor.dry_run ? " (dry run: nothing is sent)" : "");
-  if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
-    spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
-    return 1;
-  }
-  const auto started = std::chrono::steady_clock::now();
-  int exit_code = 0;
-  publish_all_next_due();
-  while (true) {
-    bool reload_now = false;
-    bool changed_elsewhere = false;  // by the HTTP API
-    {
-      std::lock_guard lock(m_mutex);
-      if (m_stop) {
-        break;
-      }
-      reload_now = std::exchange(m_reload, false);
-      changed_elsewhere = std::exchange(m_state_changed, false);
-    }
-    bool store_changed = reload_now || changed_elsewhere;
-    if (reload_now) {
-      reload();
-      publish_all_next_due();
-    }
-    store_changed = reopen_state_if_due() || store_changed;
-    const Instant now = m_clock.now();
-    store_changed = handle_results() || store_changed;
-    store_changed = handle_reports() || store_changed;
-    evaluate_due(now);
-    if (!m_generation->config.monitor.dry_run) {
-      store_changed = read_outbox_if_due(now, store_changed) || store_changed;
-    }
-    update_gauges(store_changed);
-    std::erase_if(m_retired, [](const std::shared_ptr<Generation>& old) {
-      return old->dispatcher.in_flight() == 0 && old.use_count() == 1;
-    });
-    if (m_options.until_healthy) {
-      if (healthy()) {
-        spdlog::info("every rule passes and nothing is outstanding");
-        break;
-      }
-      if (m_options.max_runtime.count() > 0 &&
-          std::chrono::steady_clock::now() - started > m_options.max_runtime) {
-        spdlog::error("not healthy after {}s; giving up", m_options.max_runtime.count());
-        exit_code = 1;
-        break;
-      }
-    }
-    wait_for_work(now);
-  }
-  spdlog::info("stopping: waiting up to {}s for running work",
-               m_generation->config.monitor.shutdown_grace.count());
-  {
-    std::unique_lock lock(m_mutex);
-    m_stop = true;
-    // Evaluations not started yet are dropped: they no longer count as running.
-    for (auto& [warehouse, queue] : m_queues) {
-      m_running_jobs -= static_cast<int>(queue.jobs.size());
-      queue.jobs.clear();
-    }
-  }
-  m_wake.notify_all();
-  const auto grace = m_generation->config.monitor.shutdown_grace;
-  {
-    std::unique_lock lock(m_mutex);
-    m_wake.wait_for(lock, grace, [&] { return m_running_jobs == 0; });
-  }
+int Daemon::shut_down(int exit_code) {
+  const std::chrono::seconds grace = m_generation->config.monitor.shutdown_grace;
+  spdlog::info("stopping: waiting up to {}s for running work", grace.count());
+  // Evaluations not started yet are dropped.
+  m_pool.drain(grace);
   m_generation->dispatcher.shutdown(grace);
   for (const auto& old : m_retired) {
     old->dispatcher.shutdown(std::chrono::seconds{0});
   }
-  handle_results();
+  Pass last;
+  record_verdicts(last);
   print_summary();
   return exit_code;
+}
+
+void Daemon::print_summary() {
+  spdlog::info(
+      "summary: {} evaluation(s) of {} rule(s); {} incident(s) opened, {} resolved; {} "
+      "delivery outcome(s)",
+      m_evaluations, m_generation->config.rules.size(), m_opened, m_resolved, m_requests);
 }
 
 }  // namespace gapwatch

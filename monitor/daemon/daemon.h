@@ -1,39 +1,49 @@
-// Daemon: `gapwatch run`. The top-level loop, in one screen:
+// Daemon: `gapwatch run`. Each pass of the control loop (Daemon::run) takes
+// what other threads asked for (stop, reload, a change through the API),
+// reloads or reopens the state database if due, then runs the pipeline:
 //
-//   schedule → evaluate (worker pool) → incidents → backfill requests
-//   (committed to the outbox) → dispatch → verify (an extra evaluation) → resolve
+//   record verdicts → incidents → backfill requests (committed to the outbox)
+//   → schedule verifications → start due evaluations (EvaluationPool)
+//   → dispatch due requests → publish gauges
+//
+// and sleeps until there is work, at most until the next second.
 //
 // SIGTERM/SIGINT stop scheduling, let running work finish within
 // monitor.shutdown_grace and exit 0, leaving unsent requests in the outbox.
 // SIGHUP reloads the config; an invalid config is logged and the old one keeps
 // running.
 //
-// Threads: the control thread (run) owns the scheduler and all decisions;
-// evaluation workers, delivery threads, the query watchdog and a signal thread
-// hand their results back through queues guarded by m_mutex.
+// Threads: the control thread (run) owns the scheduler, the gauges and every
+// decision; members without an annotation are its alone. Evaluation workers
+// leave their results in the EvaluationPool; delivery threads, the HTTP API
+// and the signal thread hand reports and requests over under m_mutex; all of
+// them wake the control thread through m_wake. The HTTP API reads the running
+// configuration through config().
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "monitor/config/config.h"
 #include "monitor/daemon/dispatcher.h"
-#include "monitor/warehouse/evaluator.h"
+#include "monitor/daemon/evaluation_pool.h"
+#include "monitor/daemon/gauges.h"
+#include "monitor/daemon/generation.h"
+#include "monitor/daemon/store_polling.h"
 #include "monitor/http/http_server.h"
-#include "monitor/state/incident_manager.h"
 #include "monitor/http/metrics.h"
-#include "monitor/daemon/scheduler.h"
-#include "monitor/state/state_store.h"
 #include "monitor/http/status_board.h"
+#include "monitor/state/state_store.h"
+#include "monitor/warehouse/query_watchdog.h"
 #include "rules/clock.h"
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -49,7 +59,11 @@ struct DaemonOptions {
 
 class Daemon {
  public:
-  Daemon(DaemonOptions options, Config config, const Clock& clock);
+  // Opens the state database (without it, monitoring goes on and it is tried
+  // again), builds the configuration, starts the evaluation workers and the
+  // HTTP server. An error if the server cannot listen.
+  static Expected<std::unique_ptr<Daemon>> start(DaemonOptions options, Config config,
+                                                 const Clock& clock);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -58,116 +72,99 @@ class Daemon {
   int run();
 
   // Asynchronous requests (signal thread, HTTP API, tests).
-  void request_stop();
-  void request_reload();
+  void request_stop() EXCLUDES(m_mutex);
+  void request_reload() EXCLUDES(m_mutex);
   // The HTTP API wrote to the state database: read the outbox now.
-  void note_state_changed();
+  void note_state_changed() EXCLUDES(m_mutex);
 
   // The running configuration (any thread).
-  std::shared_ptr<const Config> config() const;
+  std::shared_ptr<const Config> config() const EXCLUDES(m_config_mutex);
   // The HTTP server's port, or 0 when it is off.
   int http_port() const { return m_http ? m_http->port() : 0; }
 
  private:
-  // Everything built from one config; replaced whole on reload.
-  struct Generation;
-
-  struct Completed {
-    std::shared_ptr<Generation> generation;
-    std::size_t rule;
-    RuleResult result;
+  // One pass of the control loop: what it was asked, and what its steps did.
+  struct Pass {
+    bool stop = false;
+    bool reload = false;
+    // The state database changed (by this process, or through the API): the
+    // outbox and the gauges drawn from it are read again this pass.
+    bool store_changed = false;
   };
 
-  std::unique_ptr<Generation> build(Config config);
-  void reload();
-  void evaluate_due(Instant now);
-  // Each returns whether the state database changed (incidents, requests).
-  bool handle_results();
-  bool handle_reports();
-  bool healthy();
-  void wait_for_work(Instant now);
-  void worker_loop(std::stop_token stop);
-  void print_summary();
-  // Hands due requests to the dispatcher if the outbox may hold some; true
-  // if any was started.
-  bool read_outbox_if_due(Instant now, bool store_changed);
-  void update_gauges(bool store_changed);
-  // Publishes a rule's next due time to the metrics and status board if it
-  // changed (only rules whose schedule moved are looked at).
-  void publish_next_due(std::size_t rule);
-  void publish_all_next_due();
-  // While the state database is a stand-in (it could not be opened), tries
-  // the file again every kStateReopenInterval; true when it opened now.
-  bool reopen_state_if_due();
-  void use_generation(std::shared_ptr<Generation> generation);
+  Daemon(DaemonOptions options, Config config, const Clock& clock);
+  Expected<void> start_http();
 
-  DaemonOptions m_options;
+  // The steps of a pass, in order.
+  Pass take_requests() EXCLUDES(m_mutex);
+  void reload_if_requested(const Pass& pass);
+  void reopen_state_if_due(Pass& pass);
+  void record_verdicts(Pass& pass);
+  void schedule_verifications(Pass& pass) EXCLUDES(m_mutex);
+  void start_due_evaluations(Instant now);
+  void dispatch_due_requests(Instant now, Pass& pass);
+  void publish_gauges(const Pass& pass);
+  void release_retired_generations();
+  // With --until-healthy: the exit code once healthy (0) or out of time (1).
+  std::optional<int> until_healthy_exit(SteadyTime started) EXCLUDES(m_mutex);
+  void wait_for_work(Instant now) EXCLUDES(m_mutex);
+  int shut_down(int exit_code);
+
+  // What record_verdicts does with one result.
+  void record_verdict(std::size_t rule, const RuleResult& result, Pass& pass);
+  void log_verdict(const RuleConfig& rule, const Verdict& verdict);
+  void record_incident(const RuleConfig& rule, const RuleResult& result, Pass& pass);
+
+  void log_start() const;
+  std::shared_ptr<Generation> build(Config config);
+  void reload();
+  void use_generation(std::shared_ptr<Generation> generation) EXCLUDES(m_config_mutex);
+  bool healthy() EXCLUDES(m_mutex);
+  bool work_waiting() const REQUIRES(m_mutex);
+  // A worker's wake for the control thread (see EvaluationPool).
+  void wake_control() EXCLUDES(m_mutex);
+  void print_summary();
+
+  const DaemonOptions m_options;
   const Clock& m_clock;
+
+  // What other threads hand the control thread.
+  mutable Mutex m_mutex;
+  CondVar m_wake;  // the control thread: results, reports, stop, reload, a change
+  std::deque<DispatchReport> m_reports GUARDED_BY(m_mutex);
+  bool m_stop GUARDED_BY(m_mutex) = false;
+  bool m_reload GUARDED_BY(m_mutex) = false;
+  bool m_state_changed GUARDED_BY(m_mutex) = false;
+
   std::unique_ptr<StateStore> m_store;
   QueryWatchdog m_watchdog;
   Metrics m_metrics;
   StatusBoard m_board;
-  mutable std::mutex m_generation_mutex;
-  std::shared_ptr<Generation> m_generation;  // written by the control thread under m_generation_mutex
-  std::vector<std::shared_ptr<Generation>> m_retired;  // awaiting their deliveries
 
-  std::mutex m_mutex;
-  std::condition_variable m_wake;        // the control thread: results, reports, stop, reload
-  std::condition_variable m_work_ready;  // the workers: a job was queued, or stop
-  // Evaluations waiting for a worker, queued per warehouse. A worker takes the
-  // oldest job of a warehouse that has a connection free (max_connections),
-  // so that a warehouse whose queries hang holds at most its own
-  // connections' worth of workers and the other warehouses' rules keep their
-  // schedules.
-  struct Job {
-    std::uint64_t sequence = 0;  // the order jobs were queued in
-    std::function<void()> run;
-  };
-  struct WarehouseQueue {
-    int max_connections = 1;
-    int running = 0;
-    std::deque<Job> jobs;
-  };
-  // The queue to take a job from, or nullptr; m_mutex held.
-  WarehouseQueue* runnable_queue();
-  std::map<std::string, WarehouseQueue> m_queues;  // guarded by m_mutex
-  std::uint64_t m_queued = 0;                      // guarded by m_mutex: jobs ever queued
-  std::deque<Completed> m_completed;         // guarded by m_mutex
-  std::deque<DispatchReport> m_reports;      // guarded by m_mutex
-  bool m_stop = false;                       // guarded by m_mutex
-  bool m_reload = false;                     // guarded by m_mutex
-  bool m_state_changed = false;              // guarded by m_mutex
-  int m_running_jobs = 0;                    // guarded by m_mutex
-  std::vector<std::jthread> m_workers;
-  std::unique_ptr<HttpServer> m_http;  // last: stopped first
+  // The running configuration as other threads see it (part of m_generation).
+  mutable Mutex m_config_mutex;
+  std::shared_ptr<const Config> m_config GUARDED_BY(m_config_mutex);
+  // The current generation (control thread), and those replaced by a reload
+  // that still have deliveries under way. Declared after m_mutex and
+  // m_reports, which their delivery threads report to until they are gone.
+  std::shared_ptr<Generation> m_generation;
+  std::vector<std::shared_ptr<Generation>> m_retired;
 
-  // Statistics for the log and the summary (control thread only).
+  Gauges m_gauges;
+  StorePolling m_polling;
+
+  // Statistics for the log and the summary (control thread).
   std::vector<bool> m_evaluated;  // per rule of the current generation
-  // What was last published as each rule's next due time (current
-  // generation): only the rules whose schedule moved are published again, as
-  // 10,000 rules made a look at every rule per batch of results costly.
-  struct PublishedDue {
-    bool published = false;
-    std::optional<Instant> due;
-  };
-  std::vector<PublishedDue> m_published_due;
-  static constexpr std::chrono::seconds kStoreGaugeInterval{5};
-  static constexpr std::chrono::seconds kStateReopenInterval{5};
-  std::chrono::steady_clock::time_point m_next_reopen;  // control thread
-  // The outbox is read when a pass changed it, when its earliest pending
-  // request comes due, and every kOutboxPollInterval for requests enqueued
-  // from the command line (control thread).
-  static constexpr std::chrono::seconds kOutboxPollInterval{5};
-  std::optional<Instant> m_outbox_due;  // earliest pending, as last read
-  Instant m_last_outbox_read;            // at most once a second unless changed
-  std::chrono::steady_clock::time_point m_next_outbox_poll;
-  std::chrono::steady_clock::time_point m_next_store_read;  // control thread
   std::map<std::string, Status> m_last_status;
   std::uint64_t m_evaluations = 0;
   std::uint64_t m_opened = 0;
   std::uint64_t m_resolved = 0;
   std::uint64_t m_requests = 0;
-  std::uint64_t m_verified = 0;
+
+  // Declared after what its workers use (the generations they hold, m_mutex
+  // and m_wake), so that it stops first.
+  EvaluationPool m_pool;
+  std::unique_ptr<HttpServer> m_http;  // last: stopped first
 };
 
 }  // namespace gapwatch

@@ -98,7 +98,7 @@ Expected<int> Dispatcher::resume_interrupted() {
 }
 
 int Dispatcher::in_flight() const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   int total = 0;
   for (const auto& [name, count] : m_busy) {
     total += count;
@@ -107,13 +107,12 @@ int Dispatcher::in_flight() const {
 }
 
 int Dispatcher::in_flight(const std::string& executor) const {
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   const auto found = m_busy.find(executor);
   return found == m_busy.end() ? 0 : found->second;
 }
 
 void Dispatcher::reap() {
-  // Join threads that have finished (called with m_mutex held).
   for (auto it = m_threads.begin(); it != m_threads.end();) {
     const auto finished = std::find(m_finished.begin(), m_finished.end(), it->get_id());
     if (finished != m_finished.end()) {
@@ -128,7 +127,7 @@ void Dispatcher::reap() {
 
 Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
   {
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     reap();
   }
   const Instant now = m_clock.now();
@@ -169,7 +168,7 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
       }
       continue;
     }
-    std::lock_guard lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_busy[request.executor] >= spec->max_concurrent) {
       continue;
     }
@@ -229,7 +228,7 @@ void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
   if (!interrupted && m_listener) {
     m_listener(DispatchReport{request, outcome});
   }
-  std::lock_guard lock(m_mutex);
+  MutexLock lock(m_mutex);
   --m_busy[request.executor];
   m_finished.push_back(std::this_thread::get_id());
   m_idle.notify_all();
@@ -323,19 +322,26 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
   return {};
 }
 
+bool Dispatcher::busy() const {
+  return std::any_of(m_busy.begin(), m_busy.end(),
+                     [](const auto& entry) { return entry.second > 0; });
+}
+
 void Dispatcher::shutdown(std::chrono::seconds grace) {
-  std::unique_lock lock(m_mutex);
-  const auto busy = [&] {
-    return std::any_of(m_busy.begin(), m_busy.end(), [](const auto& entry) { return entry.second > 0; });
-  };
-  m_idle.wait_for(lock, grace, [&] { return !busy(); });
-  for (std::jthread& thread : m_threads) {
-    thread.request_stop();
+  // A real wait, on the system's monotonic clock whatever clock is injected.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  std::list<std::jthread> threads;
+  {
+    MutexLock lock(m_mutex);
+    while (busy() && m_idle.wait_until(m_mutex, deadline)) {
+    }
+    for (std::jthread& thread : m_threads) {
+      thread.request_stop();
+    }
+    threads = std::move(m_threads);
+    m_threads.clear();
+    m_finished.clear();
   }
-  std::list<std::jthread> threads = std::move(m_threads);
-  m_threads.clear();
-  m_finished.clear();
-  lock.unlock();
   for (std::jthread& thread : threads) {
     if (thread.joinable()) {
       thread.join();

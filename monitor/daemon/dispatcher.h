@@ -6,7 +6,8 @@
 // max_concurrent deliveries per executor run at once, each on its own thread.
 //
 // Thread-safe: dispatch_due() and the outcome handling run on different
-// threads; the StateStore serialises their writes.
+// threads; the StateStore serialises their writes, and m_mutex guards the
+// deliveries under way.
 #pragma once
 
 #include <atomic>
@@ -14,14 +15,16 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "monitor/config/config.h"
 #include "monitor/state/incident_manager.h"
 #include "monitor/state/state_store.h"
 #include "rules/clock.h"
+#include "rules/mutex.h"
 #include "triggers/executor.h"
 
 namespace gapwatch {
@@ -49,18 +52,21 @@ class Dispatcher {
   // Starts every due request whose executor has room (or only request `only`);
   // returns how many. Requests of an escalated incident wait until an
   // operator retries or resolves it, unless named by `only`.
-  Expected<int> dispatch_due(const std::optional<std::string>& only = std::nullopt);
+  Expected<int> dispatch_due(const std::optional<std::string>& only = std::nullopt)
+      EXCLUDES(m_mutex);
   // Waits up to `grace` for deliveries under way, then stops them (they stay
   // `sending` and are resumed on the next start).
-  void shutdown(std::chrono::seconds grace);
+  void shutdown(std::chrono::seconds grace) EXCLUDES(m_mutex);
 
-  int in_flight() const;
-  int in_flight(const std::string& executor) const;
+  int in_flight() const EXCLUDES(m_mutex);
+  int in_flight(const std::string& executor) const EXCLUDES(m_mutex);
 
  private:
-  void deliver(RequestRecord request, std::stop_token stop);
+  void deliver(RequestRecord request, std::stop_token stop) EXCLUDES(m_mutex);
   Expected<void> settle(RequestRecord& request, const DispatchOutcome& outcome);
-  void reap();
+  // Joins the delivery threads that have finished.
+  void reap() REQUIRES(m_mutex);
+  bool busy() const REQUIRES(m_mutex);
 
   const Config& m_config;
   StateStore& m_store;
@@ -72,11 +78,11 @@ class Dispatcher {
   // receiver may echo a token back).
   const std::vector<std::string> m_secrets;
 
-  mutable std::mutex m_mutex;
-  std::map<std::string, int> m_busy;          // guarded by m_mutex: deliveries per executor
-  std::list<std::jthread> m_threads;          // guarded by m_mutex
-  std::list<std::thread::id> m_finished;      // guarded by m_mutex: threads to join
-  std::condition_variable m_idle;
+  mutable Mutex m_mutex;
+  CondVar m_idle;  // a delivery finished
+  std::map<std::string, int> m_busy GUARDED_BY(m_mutex);  // deliveries per executor
+  std::list<std::jthread> m_threads GUARDED_BY(m_mutex);
+  std::list<std::thread::id> m_finished GUARDED_BY(m_mutex);  // threads to join
 };
 
 // Executors for every configured executor.

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "monitor/config/connection_string.h"
+#include "rules/mutex.h"
 #include "triggers/auth.h"
 #include "triggers/template.h"
 
@@ -18,11 +19,13 @@ namespace gapwatch {
 
 namespace {
 
-std::mutex g_secrets_mutex;
-std::vector<std::string> g_secrets;  // guarded by g_secrets_mutex
+// The secrets every log line is redacted with: set on the control thread,
+// read by whichever thread logs.
+Mutex g_secrets_mutex;
+std::vector<std::string> g_secrets GUARDED_BY(g_secrets_mutex);
 
 std::vector<std::string> current_secrets() {
-  std::lock_guard lock(g_secrets_mutex);
+  MutexLock lock(g_secrets_mutex);
   return g_secrets;
 }
 
@@ -110,9 +113,14 @@ std::optional<std::string_view> rule_of(std::string_view text) {
   return std::nullopt;
 }
 
+enum class LogFormat { text, json };
+
+// spdlog's base_sink holds its own mutex while sink_it_ and flush_ run, so
+// lines from different threads never interleave. It stays a std::mutex: the
+// spdlog library is built with base_sink for std::mutex and null_mutex only.
 class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit RedactingSink(bool json) : m_json(json) {}
+  explicit RedactingSink(LogFormat format) : m_format(format) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& message) override {
@@ -123,7 +131,7 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
     const auto level_view = spdlog::level::to_string_view(message.level);
     const std::string level(level_view.data(), level_view.size());
     std::string line;
-    if (m_json) {
+    if (m_format == LogFormat::json) {
       nlohmann::json object = {{"time", stamp}, {"level", level}, {"message", text}};
       const LogFields fields = log_fields(text);
       if (fields.rule) {
@@ -144,7 +152,7 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
   void flush_() override { std::fflush(stderr); }
 
  private:
-  bool m_json;
+  const LogFormat m_format;
 };
 
 }  // namespace
@@ -164,7 +172,7 @@ LogFields log_fields(std::string_view message) {
 }
 
 void set_log_secrets(std::vector<std::string> secrets) {
-  std::lock_guard lock(g_secrets_mutex);
+  MutexLock lock(g_secrets_mutex);
   g_secrets = std::move(secrets);
 }
 
@@ -213,7 +221,7 @@ std::vector<std::string> config_secrets(const Config& config) {
 }
 
 void configure_logging(const std::string& format, const std::string& level) {
-  auto sink = std::make_shared<RedactingSink>(format == "json");
+  auto sink = std::make_shared<RedactingSink>(format == "json" ? LogFormat::json : LogFormat::text);
   auto logger = std::make_shared<spdlog::logger>("gapwatch", sink);
   logger->set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));
   logger->flush_on(spdlog::level::trace);

@@ -1,8 +1,8 @@
-// SystemClock: the real wall clock, or a fixed instant for `check --now`.
-// Thread-safe.
+// SystemClock: the real clocks — the system's wall clock (UTC) and its
+// monotonic clock. Thread-safe.
 #pragma once
 
-#include <optional>
+#include <chrono>
 
 #include "rules/clock.h"
 
@@ -10,9 +10,10 @@ namespace gapwatch {
 
 class SystemClock final : public Clock {
  public:
-  Instant now() const override {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  PreciseInstant precise_now() const override {
+    return std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
   }
+  SteadyTime steady_now() const override { return std::chrono::steady_clock::now(); }
 };
 
 }  // namespace gapwatch

@@ -45,7 +45,7 @@ Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now) {
 }
 
 RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
-  const auto started = std::chrono::steady_clock::now();
+  const SteadyTime started = m_clock.steady_now();
   RuleResult result{RuleIdentity(rule.spec), rule.spec.labels, now, std::chrono::milliseconds{0},
                     Verdict{}, QueryOutcome::not_run};
 
@@ -74,8 +74,8 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
       return error_verdict(error.message);
     }
   }();
-  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+  result.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.steady_now() - started);
   return result;
 }
 

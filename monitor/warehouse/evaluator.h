@@ -4,7 +4,8 @@
 // nothing here ever turns a warehouse problem into a fail.
 //
 // Thread-safe: evaluations of different rules may run concurrently (each
-// warehouse bounds its own concurrency).
+// warehouse bounds its own concurrency). The result's duration is measured on
+// the clock's monotonic time.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "monitor/warehouse/query_watchdog.h"
 #include "monitor/warehouse/rule_result.h"
 #include "monitor/warehouse/warehouse.h"
+#include "rules/clock.h"
 #include "rules/plan.h"
 #include "rules/verdict.h"
 
@@ -33,7 +35,8 @@ class Warehouses {
 
 class Evaluator {
  public:
-  explicit Evaluator(Warehouses& warehouses) : m_warehouses(warehouses) {}
+  Evaluator(Warehouses& warehouses, const Clock& clock)
+      : m_warehouses(warehouses), m_clock(clock) {}
 
   RuleResult evaluate(const RuleConfig& rule, Instant now);
 
@@ -45,6 +48,7 @@ class Evaluator {
   Expected<QueryPlan> plan_in(Session& session, const RuleConfig& rule, Instant now);
 
   Warehouses& m_warehouses;
+  const Clock& m_clock;
 };
 
 }  // namespace gapwatch

@@ -1,9 +1,31 @@
 // The rule kinds against a real SQLite database through the SQLite3 ODBC driver.
+#include <atomic>
+#include <chrono>
+
 #include <doctest/doctest.h>
 
+#include "rules/clock.h"
 #include "scenarios.h"
 
 namespace gapwatch::testing {
+
+namespace {
+
+// A fixed wall time, and monotonic time that moves 1.5 s at every reading.
+class SteppingClock final : public Clock {
+ public:
+  explicit SteppingClock(Instant now) : m_now(now) {}
+  PreciseInstant precise_now() const override { return m_now; }
+  SteadyTime steady_now() const override {
+    return SteadyTime{std::chrono::milliseconds{1500} * m_readings++};
+  }
+
+ private:
+  Instant m_now;
+  mutable std::atomic<int> m_readings{0};
+};
+
+}  // namespace
 
 TEST_CASE("sqlite: hourly row_count finds exactly the missing and thin hours") {
   scenario_hourly_gaps(*make_sqlite_warehouse());
@@ -55,6 +77,22 @@ TEST_CASE("sqlite: a database that cannot be opened is an error") {
   const RuleResult result = evaluate_rule(config, "count", "2026-11-25T06:00:00Z");
   CHECK(result.verdict.status == Status::error);
   CHECK(result.verdict.message.find("connecting failed") != std::string::npos);
+}
+
+TEST_CASE("sqlite: an evaluation's duration is measured on the clock's monotonic time") {
+  auto warehouse = make_sqlite_warehouse();
+  warehouse->exec("CREATE TABLE events (id INTEGER)");
+  const Config config = load_test_config(config_yaml(
+      warehouse->connection(),
+      "  - name: count\n    table: events\n    check: row_count\n    fail: {min: 0}\n"));
+  const Instant now = parse_rfc3339("2026-11-25T06:00:00Z").value();
+  const SteppingClock clock(now);
+  QueryWatchdog watchdog;
+  Warehouses warehouses(config, watchdog);
+  Evaluator evaluator(warehouses, clock);
+  const RuleResult result = evaluator.evaluate(*config.find_rule("count"), now);
+  CHECK(result.query == QueryOutcome::ok);
+  CHECK(result.duration == std::chrono::milliseconds{1500});  // one step: start to end
 }
 
 }  // namespace gapwatch::testing

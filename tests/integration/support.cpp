@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "monitor/daemon/system_clock.h"
 #include "monitor/warehouse/odbc.h"
 
 namespace gapwatch::testing {
@@ -262,7 +263,8 @@ Config load_test_config(const std::string& yaml) {
 RuleResult evaluate_rule(const Config& config, const std::string& rule, const std::string& now) {
   QueryWatchdog watchdog;
   Warehouses warehouses(config, watchdog);
-  Evaluator evaluator(warehouses);
+  const SystemClock clock;
+  Evaluator evaluator(warehouses, clock);
   const RuleConfig* found = config.find_rule(rule);
   REQUIRE(found != nullptr);
   const auto instant = parse_rfc3339(now);

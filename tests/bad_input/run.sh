@@ -13,9 +13,35 @@
 # test time (huge, deeply nested, a directory, a symlink loop, ...), a sidecar
 # NNN-name.expect with the same fields without '#', and `generate: KIND`.
 #
-# Usage: tests/bad_input/run.sh [CASE-NAME-SUBSTRING...]
+# Usage: tests/bad_input/run.sh [--big | --small] [--shard K/N] [CASE-NAME-SUBSTRING...]
+#   --big        only the big generated cases (megabytes of YAML, nesting
+#                100000 deep: seconds of CPU per command against the 10 s limit)
+#   --small      only the others
+#   --shard K/N  only the K-th of N consecutive slices of the cases selected
+#                so far (and the controls when K is 1, unless --big)
+# ctest runs the big cases alone and the small ones in shards side by side
+# (tests/CMakeLists.txt), every case exactly once.
 # GAPWATCH_BINARY: the binary (default: build/gapwatch in the source tree).
 set -uo pipefail
+
+size=all shard=1 shards=1
+while (($# > 0)); do
+  case $1 in
+    --big) size=big; shift ;;
+    --small) size=small; shift ;;
+    --shard)
+      if ! [[ ${2:-} =~ ^([0-9]+)/([0-9]+)$ ]] ||
+          ((BASH_REMATCH[1] < 1 || BASH_REMATCH[1] > BASH_REMATCH[2])); then
+        echo "bad_input: --shard K/N needs 1 <= K <= N, not '${2:-}'" >&2
+        exit 2
+      fi
+      shard=${BASH_REMATCH[1]} shards=${BASH_REMATCH[2]}
+      shift 2
+      ;;
+    -*) echo "bad_input: unknown option '$1'" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 gapwatch=${GAPWATCH_BINARY:-$here/../../build/gapwatch}
@@ -96,6 +122,10 @@ generate() {
   esac
   echo "$path"
 }
+
+# The generated kinds that take seconds of CPU per command (run.sh --big).
+declare -A big_kinds=([huge-file]=1 [junk-keys]=1 [deep-flow-sequences]=1 [deep-flow-mappings]=1
+                      [deep-block-sequences]=1 [deep-block-mappings]=1 [many-labels]=1)
 
 # field NAME FILE: the value of "NAME: value" in a sidecar, or of
 # "# NAME: value" in a case's leading comment block.
@@ -239,12 +269,28 @@ for file in "$here"/[0-9][0-9][0-9]-*.yaml "$here"/[0-9][0-9][0-9]-*.expect; do
   base=$(basename "$file")
   cases[${base%.*}]=1
 done
+expect_file_of() {  # expect_file_of NAME: the file with the case's expect line
+  if [[ -e $here/$1.expect ]]; then echo "$here/$1.expect"; else echo "$here/$1.yaml"; fi
+}
+is_big() {  # is_big NAME
+  local kind
+  kind=$(field generate "$(expect_file_of "$1")") && [[ -n ${big_kinds[$kind]:-} ]]
+}
+names=()
 for name in $(printf '%s\n' "${!cases[@]}" | sort); do
+  case $size in
+    big) is_big "$name" || continue ;;
+    small) is_big "$name" && continue ;;
+  esac
+  names+=("$name")
+done
+# The shard's cases are chosen by their position before the name filters, so
+# that a case stays in its shard whatever the filters.
+first=$(((shard - 1) * ${#names[@]} / shards))
+last=$((shard * ${#names[@]} / shards))
+for name in "${names[@]:first:last-first}"; do
   selected "$name" || continue
-  case_file=$here/$name.yaml
-  expect_file=$case_file
-  [[ -e $here/$name.expect ]] && expect_file=$here/$name.expect
-  check_case "$name" "$case_file" "$expect_file"
+  check_case "$name" "$here/$name.yaml" "$(expect_file_of "$name")"
 done
 
 # Controls: files that look odd but are valid, pinned so that a change is seen.
@@ -262,7 +308,7 @@ control() {
     failures+=("control: $what")
   fi
 }
-if ((${#filters[@]} == 0)); then
+if ((${#filters[@]} == 0 && shard == 1)) && [[ $size != big ]]; then
   valid_config >"$scratch/plain.yaml"
   control "the base configuration of the generated cases validates" "$scratch/plain.yaml"
   { printf '\xef\xbb\xbf'; valid_config; } >"$scratch/bom.yaml"
@@ -275,7 +321,10 @@ if ((${#filters[@]} == 0)); then
   control "a file without a final line break" "$scratch/no-final-newline.yaml"
 fi
 
-echo "bad_input: $((passed + failed)) case(s): $passed passed, $failed failed," \
+title=bad_input
+[[ $size != all ]] && title+=" --$size"
+((shards > 1)) && title+=" --shard $shard/$shards"
+echo "$title: $((passed + failed)) case(s): $passed passed, $failed failed," \
   "$((controls_passed + controls_failed)) control(s):" \
   "$controls_passed passed, $controls_failed failed"
 if ((failed + controls_failed > 0)); then

@@ -7,6 +7,19 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
 token=api-token-0123456789abcdef
+
+# request METHOD PATH [curl args]: sets $status and writes the body to $dir/body.
+request() {
+  local method=$1 path=$2; shift 2
+  status=$(curl -s -o "$dir/body" -w '%{http_code}' -X "$method" "$@" "$base$path")
+}
+expect() {  # expect STATUS DESCRIPTION
+  if [[ $status == "$1" ]]; then ok "$2 → $1"; else fail "$2: got $status, want $1: $(head -c 300 "$dir/body")"; fi
+}
+body() { json "$dir/body" "$1"; }
+
+# One daemon, asked in turn: reads, writes, bad requests, actions, reload.
+part_requests() {
 dir=$work/api; mkdir -p "$dir"; make_warehouse "$dir"
 # An executor that fails (so the incident stays open to act on).
 write_config "$dir" "  - name: broken
@@ -18,16 +31,6 @@ background_pids+=("$!")
 wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir/log"
 base=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)
 wait_for 30 "the incident to escalate" grep -q "escalated" "$dir/log"
-
-# request METHOD PATH [curl args]: sets $status and writes the body to $dir/body.
-request() {
-  local method=$1 path=$2; shift 2
-  status=$(curl -s -o "$dir/body" -w '%{http_code}' -X "$method" "$@" "$base$path")
-}
-expect() {  # expect STATUS DESCRIPTION
-  if [[ $status == "$1" ]]; then ok "$2 → $1"; else fail "$2: got $status, want $1: $(head -c 300 "$dir/body")"; fi
-}
-body() { json "$dir/body" "$1"; }
 
 echo "== reads"
 request GET /healthz; expect 200 "GET /healthz"
@@ -94,16 +97,21 @@ cp "$dir/good.yaml" "$dir/gapwatch.yaml"
 request POST /-/reload "${auth[@]}"; expect 202 "reload of a good config"
 wait_for 10 "the reload" grep -q "configuration reloaded" "$dir/log"
 
-echo "== no token configured: writes are refused"
-dir2=$work/notoken; mkdir -p "$dir2"; make_warehouse "$dir2"
-write_config "$dir2" "  - name: noop
-    command: {argv: [\"/bin/true\"]}" ""
-"$gapwatch" run -c "$dir2/gapwatch.yaml" 2>"$dir2/log" &
-background_pids+=("$!")
-wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir2/log"
-base=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir2/log" | head -1 | cut -d: -f3)
-request POST /-/reload -H "Authorization: Bearer anything-at-all-123"; expect 403 "a write with no api_token configured"
+}
 
+part_no_token() {
+echo "== no token configured: writes are refused"
+dir=$work/notoken; mkdir -p "$dir"; make_warehouse "$dir"
+write_config "$dir" "  - name: noop
+    command: {argv: [\"/bin/true\"]}" ""
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+background_pids+=("$!")
+wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir/log"
+base=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)
+request POST /-/reload -H "Authorization: Bearer anything-at-all-123"; expect 403 "a write with no api_token configured"
+}
+
+part_secrets() {
 echo "== secrets never reach the log, the API or the status page"
 dir3=$work/secrets; mkdir -p "$dir3"; make_warehouse "$dir3"
 GAPWATCH_QUICKSTART_DB="$dir3/warehouse.db" python3 "$source_dir/tests/integration/webhook_receiver.py" \
@@ -151,5 +159,6 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 assert lines and all({"time", "level", "message"} <= set(l) for l in lines)
 assert any(l.get("rule") == "events_hourly" for l in lines), "no line names the rule"
 ' "$dir3/json.log"
+}
 
-finish
+run_parts "$@"

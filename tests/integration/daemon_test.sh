@@ -15,6 +15,7 @@ reload_executor='  - name: reload
       timeout: 30s
     max_concurrent: 1'
 
+part_heal() {
 echo "== the daemon heals the gap and resolves the incident"
 dir=$work/heal; mkdir -p "$dir"; make_warehouse "$dir"
 write_config "$dir" "$reload_executor" '    backfill: {executor: reload, max_window: 24h}'
@@ -65,7 +66,9 @@ check "a second attempt for the same window has a new id" test \
   "$(sqlite3 "$dir/state.db" "SELECT COUNT(DISTINCT id) || ' ' || MAX(attempt) FROM requests")" = "2 2"
 "$gapwatch" backfill -c "$dir/gapwatch.yaml" --rule events_hourly --from 2026-01-02T00:00:00Z --to 2026-01-01T00:00:00Z 2>"$dir/manual_err"
 check "a reversed window is refused (exit 4)" test $? -eq 4
+}
 
+part_dry_run() {
 echo "== dry run records, sends nothing"
 dir=$work/dry; mkdir -p "$dir"; make_warehouse "$dir"
 write_config "$dir" "${reload_executor//heal/dry}" '    backfill: {executor: reload}'
@@ -75,7 +78,9 @@ check "nothing was backfilled" test "$(missing_rows "$dir")" -eq 60
 "$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
 check "the request is recorded as dry_run" test "$(json "$dir/incident.json" '[r["state"] for r in doc["requests"]]')" = "['dry_run']"
 check "log says nothing is sent" grep -q "dry run" "$dir/log"
+}
 
+part_crash() {
 echo "== kill -9 in the middle of a delivery, restart: same request ids, nothing lost"
 dir=$work/crash; mkdir -p "$dir"; make_warehouse "$dir"
 cat >"$dir/held_backfill.sh" <<SCRIPT
@@ -109,7 +114,9 @@ check "it was delivered again with the same id" test "$(grep -c "^$first_id " "$
 check "three distinct request ids, one per hour" test "$(awk '{print $1}' "$dir/deliveries" | sort -u | wc -l)" -eq 3
 check "four deliveries in all (none lost, none extra)" test "$(wc -l <"$dir/deliveries")" -eq 4
 check "no rows are missing" test "$(missing_rows "$dir")" -eq 0
+}
 
+part_escalate() {
 echo "== failing and hanging commands are retried, then the incident escalates"
 dir=$work/escalate; mkdir -p "$dir"; make_warehouse "$dir"
 cat >"$dir/hang.sh" <<'SCRIPT'
@@ -135,7 +142,9 @@ no_process() { ! pgrep -f "$1" >/dev/null; }
 check "no hung child is left" no_process "$dir/hang.sh"
 "$gapwatch" incidents retry 1 -c "$dir/gapwatch.yaml" >/dev/null
 check "retry reopens an escalated incident" test "$(sqlite3 "$dir/state.db" "SELECT state FROM incidents WHERE id = 1")" = open
+}
 
+part_inject() {
 echo "== template values are data: shell syntax, quotes and newlines pass through argv intact"
 dir=$work/inject; mkdir -p "$dir"; make_warehouse "$dir"
 cat >"$dir/record_argv.py" <<'SCRIPT'
@@ -161,7 +170,9 @@ check "the value arrives as one argv element, byte for byte" test \
   "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[0], end="")' "$dir/argv.log")" = "$expected_note"
 check "--table={table} is one element" test "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[1])' "$dir/argv.log")" = "--table=events"
 check "nothing was executed" bash -c "! compgen -G '$dir/pwned*' && ! compgen -G '$source_dir/pwned*'"
+}
 
+part_signals() {
 echo "== SIGHUP with a broken config keeps the old one; a good one is taken; SIGTERM exits 0"
 dir=$work/signals; mkdir -p "$dir"; make_warehouse "$dir"
 write_config "$dir" "${reload_executor//heal/signals}" ""
@@ -203,5 +214,6 @@ kill -TERM "$daemon"
 wait "$daemon"
 check "SIGTERM exits 0" test $? -eq 0
 check "the log says it stopped" grep -q "SIGTERM: stopping" "$dir/log"
+}
 
-finish
+run_parts "$@"

@@ -13,12 +13,18 @@ metric() {  # metric BASE_URL SERIES-REGEX: prints the value of the first matchi
   curl -sf "$1/metrics" | grep -E "^$2 " | head -1 | awk '{print $2}'
 }
 base_url() { echo "http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$1" | head -1 | cut -d: -f3)"; }
+# start_pg: a private PostgreSQL server in $work/pg (not the shared fixture:
+# the first part stops and starts it), its port in $pg_port; stopped on exit.
+# Already running (all parts in one go), it is kept.
+start_pg() {
+  pg=$work/pg
+  pg_port=$("$source_dir/tests/integration/pg_cluster" start "$pg")
+  trap '"$source_dir/tests/integration/pg_cluster" stop "$pg" >/dev/null 2>&1; cleanup' EXIT
+}
 
+part_postgres_stopped() {
 echo "== PostgreSQL stopped mid-run: error (not fail), nothing dispatched; back within two evaluations"
-pg=$work/pg
-pg_port=$("$source_dir/tests/integration/pg_cluster" start "$pg")
-background_pids+=()
-trap '"$source_dir/tests/integration/pg_cluster" stop "$pg" >/dev/null 2>&1; cleanup' EXIT
+start_pg
 "$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
 CREATE TABLE events (event_time timestamptz NOT NULL);
 INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
@@ -53,9 +59,13 @@ wait_for 20 "the rule to error" grep -q "rule hourly: error" "$dir/log"
 check "gapwatch_warehouse_up is 0" test "$(metric "$url" 'gapwatch_warehouse_up\{warehouse="pg"\}')" = 0
 check "the status is error, never fail" test "$(metric "$url" 'gapwatch_rule_status\{.*status="fail".*\}')" = 0
 check "/readyz says the warehouse is unreachable" bash -c "curl -s '$url/readyz' | grep -q 'warehouse pg is unreachable'"
-errors_before=$(metric "$url" 'gapwatch_rule_evaluations_total\{.*result="error".*\}')
-"$source_dir/tests/integration/pg_cluster" resume "$pg"
+# The log is counted before the restart: only the first pass after an error is
+# logged, and it may come before resume returns.
 lines=$(wc -l <"$dir/log")
+"$source_dir/tests/integration/pg_cluster" resume "$pg"
+# Counted once the server is up again (resume waits for it): evaluations that
+# ran while it was still starting are not errors "after the restart".
+errors_before=$(metric "$url" 'gapwatch_rule_evaluations_total\{.*result="error".*\}')
 wait_for 20 "the rule to pass again" bash -c "tail -n +$((lines + 1)) '$dir/log' | grep -q 'rule hourly: pass'"
 errors_after=$(metric "$url" 'gapwatch_rule_evaluations_total\{.*result="error".*\}')
 check "recovered within two evaluations (at most one more error after the restart: $errors_before → $errors_after)" \
@@ -63,8 +73,11 @@ check "recovered within two evaluations (at most one more error after the restar
 check "gapwatch_warehouse_up is 1 again" test "$(metric "$url" 'gapwatch_warehouse_up\{warehouse="pg"\}')" = 1
 check "nothing was dispatched" test ! -e "$dir/dispatched"
 check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) FROM incidents')" = 0
+}
 
+part_query_timeout() {
 echo "== a query that hangs is cancelled at query_timeout; other rules keep their schedule"
+start_pg
 "$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test -c "CREATE TABLE small (event_time timestamptz); INSERT INTO small VALUES (now());"
 dir=$work/hang; mkdir -p "$dir"
 # Three workers. Warehouse "stuck" (one connection) has two hanging rules:
@@ -122,7 +135,9 @@ check "the rules of the stuck warehouse took turns on its one connection" \
   bash -c "grep -q 'rule stuck_a: error (query timed out' '$dir/log' && grep -q 'rule stuck_b: error (query timed out' '$dir/log'"
 kill -TERM "$daemon"; wait "$daemon"
 check "no pg_sleep is left running on the server" test "$("$source_dir/tests/integration/pg_cluster" psql "$pg" -At -c "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")" = 0
+}
 
+part_sqlite_locked() {
 echo "== a locked SQLite database: given up at query_timeout (the driver would wait 60 s)"
 dir=$work/locked; mkdir -p "$dir"
 sqlite3 "$dir/warehouse.db" "CREATE TABLE events (event_time TEXT); INSERT INTO events VALUES (datetime('now'));"
@@ -153,7 +168,9 @@ started=$SECONDS
 check "check exits 3 (error)" test $? -eq 3
 check "connecting to the locked database timed out" grep -q "connecting timed out after 1s" "$dir/out"
 check "it returned at the timeout, not when the lock went ($((SECONDS - started))s)" test $((SECONDS - started)) -le 5
+}
 
+part_receiver_down() {
 echo "== a webhook receiver down for a while, then up: every request delivered, once per id"
 dir=$work/down; mkdir -p "$dir"; make_warehouse "$dir"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -182,7 +199,9 @@ check "the ids received are the ids recorded" test \
   "$(python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["headers"]["idempotency-key"] for l in open(sys.argv[1]))))' "$dir/received.jsonl")" = \
   "$(sqlite3 "$dir/state.db" "SELECT id FROM requests ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
 check "no rows are missing" test "$(missing_rows "$dir")" -eq 0
+}
 
+part_kill_burst() {
 echo "== kill -9 twenty times during a burst of dispatches"
 dir=$work/burst; mkdir -p "$dir"; make_warehouse "$dir"
 # Move every event of the judged range into the archive, whole hours only (a
@@ -240,7 +259,9 @@ check "PRAGMA integrity_check is ok" test "$(sqlite3 "$dir/state.db" 'PRAGMA int
 check "one incident, resolved (none lost, none doubled)" test "$(sqlite3 "$dir/state.db" "SELECT COUNT(*) || ' ' || GROUP_CONCAT(state) FROM incidents")" = "1 resolved"
 check "no rows are missing in the judged range" test "$(sqlite3 "$dir/warehouse.db" "SELECT COUNT(*) FROM archive_events a WHERE a.event_time >= datetime('now', '-46 hours') AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = a.id)")" -eq 0
 check "restarts resumed interrupted deliveries" grep -q "resumed after restart" "$dir/log"
+}
 
+part_state_disk() {
 echo "== the state database on a read-only file system at start, and on a full one mid-run"
 dir=$work/fullfs; mkdir -p "$dir/state"; make_warehouse "$dir"
 sqlite3 "$dir/warehouse.db" "INSERT INTO events SELECT * FROM archive_events"   # no gap yet
@@ -303,7 +324,9 @@ echo "inner failures: $failed"
 INNER
 sed 's/^/  /' "$dir/inner.out"
 check "full and read-only state database scenarios" grep -q "inner failures: 0" "$dir/inner.out"
+}
 
+part_rogue_command() {
 echo "== a command that ignores SIGTERM, forks and floods its output"
 dir=$work/rogue; mkdir -p "$dir"; make_warehouse "$dir"
 cat >"$dir/rogue.sh" <<'SCRIPT'
@@ -340,5 +363,6 @@ no_child_left() {
   done <"$dir/children"
 }
 check "no orphaned child is left (the two sleep 300 are gone)" no_child_left
+}
 
-finish
+run_parts "$@"

@@ -1,6 +1,7 @@
 # Shared helpers for the shell integration tests: assertions that count
-# failures, waiting for a condition with a deadline (never a fixed sleep), and
-# a quickstart-like warehouse with a three-hour gap in a temporary directory.
+# failures, waiting for a condition with a deadline (never a fixed sleep),
+# running a script's parts one at a time or all, and a quickstart-like
+# warehouse with a three-hour gap in a temporary directory.
 # Source it; it sets $gapwatch, $source_dir and $work (removed on exit).
 
 gapwatch=${GAPWATCH_BINARY:?run through ctest}
@@ -35,6 +36,26 @@ finish() {
     exit 1
   fi
   echo "all checks passed"
+}
+# run_parts [PART]: runs the script's part PART, or every part in order, then
+# finish. A part is a function `part_NAME() {` at the start of a line: a group
+# of scenarios that needs nothing from the others (its own directory, daemon
+# and fakes). tests/CMakeLists.txt finds the parts the same way and registers
+# each as the test SCRIPT/NAME, so that ctest runs them side by side (they
+# mostly wait). Part bodies are not indented: the heredocs and YAML snippets
+# in them depend on their indentation.
+run_parts() {
+  local parts part
+  mapfile -t parts < <(sed -n 's/^part_\([a-z0-9_]*\)() {$/\1/p' "$0")
+  if (($# > 1)) || { (($# == 1)) && ! declare -F "part_$1" >/dev/null; }; then
+    echo "usage: ${0##*/} [PART]; the parts: ${parts[*]}" >&2
+    exit 2
+  fi
+  (($# == 1)) && parts=("$1")
+  for part in "${parts[@]}"; do
+    "part_$part"
+  done
+  finish
 }
 json() {  # json FILE PYTHON-EXPRESSION-OVER-doc
   python3 -c "import json,sys; doc=json.load(open(sys.argv[1])); print($2)" "$1"

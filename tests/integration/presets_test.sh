@@ -70,6 +70,7 @@ check_no_secrets() {
     printf '  leaked: %s\n' "${leaked[@]}" >&2
 }
 
+part_airflow2() {
 echo "== airflow2: basic auth; the answer is lost, the resend gets 409 and counts as accepted"
 dir=$work/airflow2; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest --script lost,ok
@@ -97,7 +98,9 @@ check "the 409 counted as accepted" test "$(request_events "$dir")" = \
   "request_created request_sending request_retry request_sending request_accepted request_verified"
 check "the incident says why" grep -q "already accepted" "$dir/incident.json"
 check_no_secrets "$dir"
+}
 
+part_airflow3() {
 echo "== airflow3: JWT from /auth/token; a revoked token (401) is dropped and a new one fetched"
 dir=$work/airflow3; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest --revoke-first-token
@@ -127,7 +130,9 @@ check "the refusal was retried" grep -q "the access token was refused" "$dir/inc
 check_no_secrets "$dir"
 check "the fake echoed the refused token, and gapwatch stored it as ***" \
   grep -qF 'Invalid JWT token (revoked token): ***' "$dir/state.sql"
+}
 
+part_airflow3_backfill() {
 echo "== airflow3_backfill: POST /api/v2/backfills"
 dir=$work/backfill; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest
@@ -147,7 +152,9 @@ check "reprocess completed runs, at most 3 at once" test \
 check "to_date is the last second of the window" test "$(calls "$dir" '^/api/v2/backfills$' \
   '__import__("datetime").datetime.fromisoformat(body(calls[0])["dag_run_conf"]["window_end"].replace("Z","+00:00")) - __import__("datetime").datetime.fromisoformat(body(calls[0])["to_date"].replace("Z","+00:00"))')" = "0:00:01"
 check_no_secrets "$dir"
+}
 
+part_prefect() {
 echo "== prefect: the answer is lost, the resend with the same idempotency key gets 200"
 dir=$work/prefect; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists 0f7c6a44-deployment --script lost,ok
@@ -166,7 +173,9 @@ check "the idempotency key is the request id" test "$(calls "$dir" $path \
 check "Prefect Cloud's bearer key" test "$(calls "$dir" $path 'calls[0]["headers"]["authorization"] == "Bearer pnu_prefectkey0123456789"')" = True
 check "the duplicate counted as accepted" grep -q "already accepted: flow run" "$dir/incident.json"
 check_no_secrets "$dir"
+}
 
+part_dagster() {
 echo "== dagster: launchPartitionBackfill of the window's partitions, Dagster+ token"
 dir=$work/dagster; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_hourly_partition_set
@@ -187,7 +196,9 @@ check "three hourly partitions named as Dagster names them" test "$(calls "$dir"
 check "the Dagster-Cloud-Api-Token header" test "$(calls "$dir" '^/graphql$' 'calls[0]["headers"]["dagster-cloud-api-token"] == "user:dagstertoken0123456789"')" = True
 check "the backfill id is in the incident" grep -q "backfill [0-9a-f]\{8\} launched" "$dir/incident.json"
 check_no_secrets "$dir"
+}
 
+part_dagster_assets() {
 echo "== dagster: assets, launchPartitionBackfill over a range of asset partitions"
 dir=$work/dagster_assets; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists warehouse/events
@@ -206,7 +217,9 @@ check "one range from the window's first hourly partition to its last" test "$(c
   '[(k, bool(__import__("re").match(r"^\d{4}-\d{2}-\d{2}-\d{2}:00$", v))) for k, v in sorted(body(calls[0])["variables"]["backfillParams"]["partitionsByAssets"][0]["partitions"]["range"].items())]')" = \
   "[('end', True), ('start', True)]"
 check_no_secrets "$dir"
+}
 
+part_dagster_job() {
 echo "== dagster: job, one launchRun per hourly partition with the dagster/partition tag"
 dir=$work/dagster_job; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_job
@@ -228,7 +241,9 @@ check "the job selector and run_config as runConfigData" test "$(calls "$dir" '^
   'body(calls[0])["variables"]["executionParams"]["selector"]["jobName"] + " " + body(calls[0])["variables"]["executionParams"]["runConfigData"]["ops"]["load_events"]["config"]["table"]')" = \
   "events_job events"
 check_no_secrets "$dir"
+}
 
+part_airflow3_lost() {
 echo "== airflow3: the answer is lost, the resend gets 409 and counts as accepted"
 dir=$work/airflow3_lost; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest --script lost,ok
@@ -244,7 +259,9 @@ check "created, then 409 for the same run id" test \
   "$(calls "$dir" '^/api/v2/dags/events_ingest/dagRuns$' '[c["status"] for c in calls]')" = "[200, 409]"
 check "the 409 counted as accepted" grep -q "already accepted" "$dir/incident.json"
 check_no_secrets "$dir"
+}
 
+part_dagster_error() {
 echo "== dagster: an error member with HTTP 200 is a failure, and the incident escalates"
 dir=$work/dagster_error; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir"
@@ -263,7 +280,9 @@ check "failed with the error member's type and message" test \
   "failed: HTTP 200: PartitionSetNotFoundError: Partition set no_such_set could not be found."
 check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
 check_no_secrets "$dir"
+}
 
+part_airflow_404() {
 echo "== airflow3: an unknown DAG (404) fails without retry and escalates"
 dir=$work/airflow_404; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir"
@@ -281,7 +300,9 @@ check "failed with Airflow's message" test \
   "failed: HTTP 404: DAG with dag_id: 'no_such_dag' not found"
 check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
 check_no_secrets "$dir"
+}
 
+part_adf() {
 echo "== adf: Entra ID client credentials; an expired token is refreshed; runId reported"
 dir=$work/adf; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists reload_events --token-lifetime 2 --script 503:3,ok
@@ -313,5 +334,6 @@ check "the documented path and api-version" test "$(calls "$dir" createRun 'call
 check "the body is the pipeline parameters" test "$(calls "$dir" createRun 'sorted(body(calls[-1]))')" = "['table', 'window_end', 'window_start']"
 check "the runId is in the incident" grep -qE "pipeline run [0-9a-f-]{36} created" "$dir/incident.json"
 check_no_secrets "$dir"
+}
 
-finish
+run_parts "$@"

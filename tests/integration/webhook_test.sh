@@ -48,6 +48,7 @@ ${2:-}
 YAML
 }
 
+part_retry() {
 echo "== 500, then 429 with Retry-After, then 200: one request, same id, signed, verified"
 dir=$work/retry; mkdir -p "$dir"; make_warehouse "$dir"
 # Retry-After (5 s) asks for longer than the backoff could ever wait (at most
@@ -79,7 +80,9 @@ check "the request was accepted, then verified" test \
   "$(json "$dir/incident.json" '" ".join(e["kind"] for e in doc["events"] if e["kind"].startswith("request_"))')" = \
   "request_created request_sending request_retry request_sending request_retry request_sending request_accepted request_verified"
 check "no rows are missing" test "$(missing_rows "$dir")" -eq 0
+}
 
+part_reject() {
 echo "== 400: failed without retry; the incident shows why"
 dir=$work/reject; mkdir -p "$dir"; make_warehouse "$dir"
 start_receiver "$dir" "400"
@@ -92,7 +95,9 @@ check "exactly one delivery" test "$(received "$dir" 'len(requests)')" -eq 1
 check "the request failed with HTTP 400" test "$(json "$dir/incident.json" 'doc["requests"][0]["state"] + " " + doc["requests"][0]["last_error"]')" = "failed HTTP 400"
 check "the response body is kept" grep -q '"received"' <(json "$dir/incident.json" 'doc["requests"][0]["output"]')
 check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
+}
 
+part_hang() {
 echo "== a receiver that accepts the connection and hangs: timeout, then retry"
 dir=$work/hang; mkdir -p "$dir"; make_warehouse "$dir"
 start_receiver "$dir" "hang:200,200" --hang 4
@@ -101,7 +106,9 @@ write_config "$dir" "$(webhook_executor "$(cat "$dir/port")")" \
 "$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 30 2>"$dir/log"
 check "healed after the retry (exit 0)" test $? -eq 0
 check "the first delivery timed out" grep -qE "Timeout was reached.*retrying" "$dir/log"
+}
 
+part_inject() {
 echo "== values are data: shell syntax, quotes and newlines reach URL and JSON intact"
 dir=$work/inject; mkdir -p "$dir"; make_warehouse "$dir"
 start_receiver "$dir" "200"
@@ -123,7 +130,9 @@ check "the query parameter decodes to the value" test "$(received "$dir" 'reques
 check "no extra query parameters were injected" test "$(received "$dir" 'sorted(requests[0]["query"])')" = "['note', 'table']"
 check "the JSON string holds the value" test "$(received "$dir" 'json.loads(requests[0]["body"])["note"]')" = "$expected_note"
 check "nothing was executed" bash -c "! compgen -G '$dir/pwned*' && ! compgen -G '$source_dir/pwned*'"
+}
 
+part_tls() {
 echo "== TLS is verified unless turned off per executor"
 dir=$work/tls; mkdir -p "$dir"; make_warehouse "$dir"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
@@ -140,5 +149,6 @@ sed -i 's|body: {table|tls_verify: false, body: {table|' "$dir/gapwatch.yaml"
 rm -f "$dir/state.db"*
 "$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 30 2>"$dir/log"
 check "with tls_verify: false for that executor it is accepted and heals" test $? -eq 0
+}
 
-finish
+run_parts "$@"

@@ -49,13 +49,17 @@ def preprocess_command(entry):
     return out + ["-E", "-P", "-o", "-"]
 
 
-def key_of(entry, tool_key):
+def key_of(entry, tool_key, root):
+    """What clang-tidy's verdict on the entry depends on, with the clone's own
+    path taken out (flags and __FILE__ name it), so that a fresh clone
+    elsewhere finds what an earlier clone checked."""
     text = subprocess.run(preprocess_command(entry), cwd=entry["directory"],
                           capture_output=True, check=False).stdout
     digest = hashlib.sha256(tool_key)
     flags = entry.get("arguments") or shlex.split(entry["command"])
-    digest.update("\0".join(a for a in flags if a != entry["file"]).encode())
-    digest.update(text)
+    flags = "\0".join(a for a in flags if a != entry["file"])
+    digest.update(flags.replace(root, "<root>").encode())
+    digest.update(text.replace(root.encode(), b"<root>"))
     return digest.hexdigest()
 
 
@@ -73,12 +77,13 @@ def main():
     with open(".clang-tidy", "rb") as f:
         tool_key = version + f.read()
     cache = cache_dir()
+    root = os.getcwd()  # the source tree: scripts/lint runs from it
 
     def check(path):
         entry = entries.get(os.path.realpath(path))
         if entry is None:
             return path, None, [f"{path}: error: not in {build}/compile_commands.json"], False
-        key = key_of(entry, tool_key)
+        key = key_of(entry, tool_key, root)
         if os.path.exists(os.path.join(cache, key)):
             return path, key, [], True
         run = subprocess.run(["clang-tidy", "-quiet", "-p", build, path],

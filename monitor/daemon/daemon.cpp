@@ -177,6 +177,7 @@ int Daemon::run() {
     reload_if_requested(pass);
     reopen_state_if_due(pass);
     const Instant now = m_clock.now();
+    m_pool.abandon_overdue();      // evaluations the warehouse stopped answering → error
     record_verdicts(pass);         // results → incidents → backfill requests
     schedule_verifications(pass);  // delivery outcomes → extra evaluations
     start_due_evaluations(now);
@@ -399,6 +400,7 @@ void Daemon::dispatch_due_requests(Instant now, Pass& pass) {
 
 void Daemon::publish_gauges(const Pass& pass) {
   m_gauges.publish_in_flight();
+  m_board.set_running(m_pool.running_evaluations());
   // The outbox and incident gauges come from the state database: read it when
   // this process changed it, and every few seconds for what operators change
   // from the command line, not after every result.

@@ -1,25 +1,70 @@
 #include "monitor/daemon/evaluation_pool.h"
 
+#include <atomic>
 #include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "monitor/daemon/generation.h"
 
 namespace gapwatch {
 
+namespace {
+
+// Abandoned threads whose driver call has not returned, process-wide.
+std::atomic<int> g_threads_stuck{0};
+
+}  // namespace
+
+int EvaluationPool::threads_stuck() {
+  return g_threads_stuck.load();
+}
+
 EvaluationPool::EvaluationPool(int workers, const Clock& clock, std::function<void()> wake_control)
     : m_clock(clock), m_wake_control(std::move(wake_control)) {
+  MutexLock lock(m_mutex);
   for (int i = 0; i < workers; ++i) {
-    m_workers.emplace_back([this] { work(); });
+    start_worker();
   }
 }
 
 EvaluationPool::~EvaluationPool() {
+  std::map<int, std::thread> workers;
   {
     MutexLock lock(m_mutex);
     m_shutdown = true;
+    m_work_ready.notify_all();
+    // Wait for what runs, but not for a call the warehouse never answers.
+    while (!m_in_flight.empty()) {
+      std::optional<SteadyTime> earliest;
+      for (auto it = m_in_flight.begin(); it != m_in_flight.end();) {
+        const auto overdue = it->second.heartbeat->overdue_at();
+        if (overdue && m_clock.steady_now() >= *overdue && it->second.heartbeat->abandon()) {
+          abandon(it++);
+          continue;
+        }
+        if (overdue && (!earliest || *overdue < *earliest)) {
+          earliest = overdue;
+        }
+        ++it;
+      }
+      if (m_in_flight.empty()) {
+        break;
+      }
+      // Real time, a second at most: the clock may be a test's.
+      m_idle.wait_until(m_mutex, std::chrono::steady_clock::now() + std::chrono::seconds{1});
+    }
+    workers.swap(m_workers);
   }
-  m_work_ready.notify_all();
-  m_workers.clear();
+  for (auto& [id, worker] : workers) {
+    worker.join();
+  }
+}
+
+void EvaluationPool::start_worker() {
+  const int id = m_next_worker++;
+  m_workers.emplace(id, std::thread([this, id] { work(id); }));
 }
 
 void EvaluationPool::submit(const std::shared_ptr<Generation>& generation,
@@ -92,13 +137,16 @@ EvaluationPool::WarehouseQueue* EvaluationPool::runnable_queue() {
   return oldest;
 }
 
-std::optional<EvaluationPool::Taken> EvaluationPool::take_job() {
+std::optional<EvaluationPool::Taken> EvaluationPool::take_job(int worker) {
   MutexLock lock(m_mutex);
   while (true) {
     if (WarehouseQueue* queue = runnable_queue()) {
-      Taken taken{std::move(queue->jobs.front()), queue};
+      Taken taken{std::move(queue->jobs.front()), queue, std::make_shared<Heartbeat>(m_clock)};
       queue->jobs.pop_front();
       ++queue->running;
+      m_in_flight.emplace(taken.job.sequence,
+                          Running{taken.job.generation, taken.job.rule, m_clock.now(),
+                                  m_clock.steady_now(), queue, taken.heartbeat, worker});
       return taken;
     }
     if (m_shutdown) {
@@ -108,21 +156,31 @@ std::optional<EvaluationPool::Taken> EvaluationPool::take_job() {
   }
 }
 
-void EvaluationPool::work() {
-  while (std::optional<Taken> taken = take_job()) {
+void EvaluationPool::work(int worker) {
+  while (std::optional<Taken> taken = take_job(worker)) {
     Job& job = taken->job;
+    const std::shared_ptr<Heartbeat> heartbeat = taken->heartbeat;
     const RuleConfig& rule = job.generation->config.rules[job.rule];
-    RuleResult result = job.generation->evaluator.evaluate(rule, m_clock.now());
-    finish(*taken->queue,
+    RuleResult result = job.generation->evaluator.evaluate(rule, m_clock.now(), heartbeat.get());
+    if (!heartbeat->finish()) {
+      // Abandoned: the pool recorded an error in our place, runs a new
+      // thread instead of this one, and may be gone by now.
+      g_threads_stuck.fetch_sub(1);
+      return;
+    }
+    finish(job.sequence,
            CompletedEvaluation{std::move(job.generation), job.rule, std::move(result)});
   }
 }
 
-void EvaluationPool::finish(WarehouseQueue& queue, CompletedEvaluation done) {
+void EvaluationPool::finish(std::uint64_t sequence, CompletedEvaluation done) {
   const bool needs_action = done.result.verdict.status != Status::pass;
   bool idle = false;
   {
     MutexLock lock(m_mutex);
+    const auto running = m_in_flight.find(sequence);
+    WarehouseQueue& queue = *running->second.queue;
+    m_in_flight.erase(running);
     m_completed.push_back(std::move(done));
     --m_running;
     // The connection freed here lets at most one more job of this warehouse
@@ -136,6 +194,68 @@ void EvaluationPool::finish(WarehouseQueue& queue, CompletedEvaluation done) {
   if (needs_action || idle) {
     m_wake_control();
   }
+}
+
+int EvaluationPool::abandon_overdue() {
+  int abandoned = 0;
+  bool idle = false;
+  {
+    MutexLock lock(m_mutex);
+    const SteadyTime now = m_clock.steady_now();
+    for (auto it = m_in_flight.begin(); it != m_in_flight.end();) {
+      const auto overdue = it->second.heartbeat->overdue_at();
+      if (overdue && now >= *overdue && it->second.heartbeat->abandon()) {
+        abandon(it++);
+        ++abandoned;
+        continue;
+      }
+      ++it;
+    }
+    idle = abandoned > 0 && m_running == 0;
+  }
+  if (idle) {
+    m_idle.notify_all();
+  }
+  return abandoned;
+}
+
+void EvaluationPool::abandon(std::map<std::uint64_t, Running>::iterator running) {
+  Running& job = running->second;
+  const RuleConfig& rule = job.generation->config.rules[job.rule];
+  const WarehouseConfig* warehouse = job.generation->config.find_warehouse(rule.spec.warehouse);
+  const auto timeout = warehouse != nullptr ? warehouse->query_timeout : std::chrono::seconds{0};
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.steady_now() - job.started);
+  const std::string message = fmt::format(
+      "warehouse {} did not answer a call for {}s past query_timeout ({}s), not even its "
+      "cancel: the evaluation was abandoned after {:.1f}s and its connection will be closed",
+      rule.spec.warehouse, Heartbeat::kGrace.count(), timeout.count(),
+      static_cast<double>(took.count()) / 1000.0);
+  spdlog::error("rule {}: {}", rule.spec.name, message);
+  RuleResult result{RuleIdentity(rule.spec), rule.spec.labels, job.now, took,
+                    error_verdict(message), QueryOutcome::abandoned};
+  m_completed.push_back(CompletedEvaluation{job.generation, job.rule, std::move(result)});
+  --m_running;
+  --job.queue->running;
+  g_threads_stuck.fetch_add(1);
+  if (const auto worker = m_workers.find(job.worker); worker != m_workers.end()) {
+    worker->second.detach();
+    m_workers.erase(worker);
+  }
+  m_in_flight.erase(running);
+  if (!m_shutdown) {
+    start_worker();
+  }
+  m_work_ready.notify_all();  // the warehouse's queue has room again
+}
+
+std::vector<std::pair<std::string, Instant>> EvaluationPool::running_evaluations() const {
+  std::vector<std::pair<std::string, Instant>> running;
+  MutexLock lock(m_mutex);
+  for (const auto& [sequence, job] : m_in_flight) {
+    running.emplace_back(job.generation->config.rules[job.rule].spec.name, job.now);
+  }
+  return running;
 }
 
 }  // namespace gapwatch

@@ -15,7 +15,16 @@
 // that a rule never looks still running when it comes due again. A wake per
 // result cost a context switch per statement.
 //
-// Thread-safe: the queues, counts and results are guarded by m_mutex.
+// An evaluation stuck in a call the warehouse never answers (see Heartbeat)
+// is abandoned by abandon_overdue(), which the control thread calls on every
+// pass: its rule gets an error result (QueryOutcome::abandoned) at once, its
+// warehouse queue's place is freed, and a new worker thread takes over its
+// share of the work. The stuck thread is detached; when its call returns it
+// ends without touching the pool (Heartbeat::finish decides who owns the
+// result). The destructor abandons what is still stuck once it is overdue
+// rather than wait for it forever.
+//
+// Thread-safe: the queues, counts, results and threads are guarded by m_mutex.
 // wake_control is called on a worker with no lock of the pool held, so its
 // owner may call the pool while holding a lock of its own (the daemon checks
 // for results under its mutex).
@@ -31,8 +40,10 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "monitor/warehouse/heartbeat.h"
 #include "monitor/warehouse/rule_result.h"
 #include "rules/clock.h"
 #include "rules/mutex.h"
@@ -47,6 +58,7 @@ struct CompletedEvaluation {
   std::size_t rule = 0;
   RuleResult result;
 };
+
 
 class EvaluationPool {
  public:
@@ -73,6 +85,16 @@ class EvaluationPool {
   // `grace` for those still running. Their results stay to be taken.
   void drain(std::chrono::seconds grace) EXCLUDES(m_mutex);
 
+  // Gives up on the evaluations stuck in a driver call past its deadline (at
+  // the clock's steady time): each gets an error result, to be taken like any
+  // other, and its thread is replaced. Returns how many were abandoned.
+  int abandon_overdue() EXCLUDES(m_mutex);
+  // The evaluations running now: (rule, since when), oldest first.
+  std::vector<std::pair<std::string, Instant>> running_evaluations() const EXCLUDES(m_mutex);
+  // Worker threads abandoned in a driver call that has not returned yet, in
+  // this process (at exit they are left behind: see main).
+  static int threads_stuck();
+
  private:
   struct Job {
     std::uint64_t sequence = 0;  // the order jobs were queued in
@@ -87,17 +109,32 @@ class EvaluationPool {
   struct Taken {
     Job job;
     WarehouseQueue* queue;
+    std::shared_ptr<Heartbeat> heartbeat;
+  };
+  // An evaluation a worker is running, by job sequence.
+  struct Running {
+    std::shared_ptr<Generation> generation;
+    std::size_t rule = 0;
+    Instant now;         // what it evaluates at
+    SteadyTime started;  // when it started
+    WarehouseQueue* queue = nullptr;
+    std::shared_ptr<Heartbeat> heartbeat;
+    int worker = 0;  // the thread running it
   };
 
-  void work() EXCLUDES(m_mutex);
+  void start_worker() REQUIRES(m_mutex);
+  void work(int worker) EXCLUDES(m_mutex);
   // The next job to evaluate, waiting for one; std::nullopt at shutdown.
-  std::optional<Taken> take_job() EXCLUDES(m_mutex);
+  std::optional<Taken> take_job(int worker) EXCLUDES(m_mutex);
   // Queues one evaluation; true if it raised its warehouse's cap while jobs
   // were waiting (several may be runnable at once).
   bool enqueue(const std::shared_ptr<Generation>& generation, std::size_t rule) REQUIRES(m_mutex);
   // The queue to take a job from, or nullptr.
   WarehouseQueue* runnable_queue() REQUIRES(m_mutex);
-  void finish(WarehouseQueue& queue, CompletedEvaluation done) EXCLUDES(m_mutex);
+  // Records the result of a job whose Heartbeat::finish claim succeeded.
+  void finish(std::uint64_t sequence, CompletedEvaluation done) EXCLUDES(m_mutex);
+  // Abandons one running evaluation (its Heartbeat claim succeeded).
+  void abandon(std::map<std::uint64_t, Running>::iterator running) REQUIRES(m_mutex);
 
   const Clock& m_clock;
   const std::function<void()> m_wake_control;
@@ -111,9 +148,12 @@ class EvaluationPool {
   std::uint64_t m_queued GUARDED_BY(m_mutex) = 0;  // jobs ever queued
   int m_running GUARDED_BY(m_mutex) = 0;
   std::deque<CompletedEvaluation> m_completed GUARDED_BY(m_mutex);
+  std::map<std::uint64_t, Running> m_in_flight GUARDED_BY(m_mutex);
   bool m_shutdown GUARDED_BY(m_mutex) = false;
 
-  std::vector<std::jthread> m_workers;  // last: joined before the rest goes
+  // By worker id; an abandoned worker's thread is detached and erased.
+  std::map<int, std::thread> m_workers GUARDED_BY(m_mutex);
+  int m_next_worker GUARDED_BY(m_mutex) = 0;
 };
 
 }  // namespace gapwatch

@@ -208,6 +208,9 @@ HttpResponse Api::rules() const {
                     {"next_evaluation", status.next_due ? nlohmann::json(format_rfc3339(*status.next_due))
                                                         : nlohmann::json(nullptr)},
                     {"skipped_evaluations", status.skipped},
+                    {"running_since", status.running_since
+                                          ? nlohmann::json(format_rfc3339(*status.running_since))
+                                          : nlohmann::json(nullptr)},
                     {"last_result", status.last ? result_to_json(*status.last) : nlohmann::json(nullptr)}});
   }
   return json_response(200, {{"rules", list}});

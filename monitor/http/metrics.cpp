@@ -244,7 +244,8 @@ void Metrics::record_result(const RuleResult& result) {
     // gone with it, and an up gauge set now would never be cleared.
     return;
   }
-  const bool reached = result.query != QueryOutcome::not_run;
+  const bool reached =
+      result.query != QueryOutcome::not_run && result.query != QueryOutcome::abandoned;
   m_warehouse_up.Add({{"warehouse", result.warehouse}}).Set(reached ? 1 : 0);
   m_warehouses_up[result.warehouse] = reached;
   RuleSeries& series = found->second;

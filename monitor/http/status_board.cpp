@@ -49,9 +49,23 @@ void StatusBoard::record_skipped(const std::string& rule) {
   }
 }
 
+void StatusBoard::set_running(const std::vector<std::pair<std::string, Instant>>& running) {
+  MutexLock lock(m_mutex);
+  m_running.clear();
+  for (const auto& [rule, since] : running) {
+    m_running.emplace(rule, since);
+  }
+}
+
 std::vector<RuleStatus> StatusBoard::snapshot() const {
   MutexLock lock(m_mutex);
-  return m_rules;
+  std::vector<RuleStatus> rules = m_rules;
+  for (const auto& [rule, since] : m_running) {
+    if (const auto found = m_index.find(rule); found != m_index.end()) {
+      rules[found->second].running_since = since;
+    }
+  }
+  return rules;
 }
 
 }  // namespace gapwatch

@@ -36,6 +36,17 @@ std::string ago(Instant then, Instant now) {
   return format_duration(seconds) + " ago";
 }
 
+// The Next column: an evaluation in flight (a hung warehouse shows here
+// until the evaluation is abandoned), else when the next one is due.
+std::string next_text(const RuleStatus& rule, Instant now) {
+  if (rule.running_since) {
+    return fmt::format("evaluating for {} (since {})",
+                       format_duration(std::max(now - *rule.running_since, std::chrono::seconds{0})),
+                       format_rfc3339(*rule.running_since));
+  }
+  return rule.next_due ? ago(*rule.next_due, now) : "—";
+}
+
 std::string observed_text(const RuleStatus& rule) {
   if (!rule.last || !rule.last->verdict.observed) {
     return "—";
@@ -153,8 +164,7 @@ std::string render_status_page(const std::vector<RuleStatus>& rules,
         to_string(rule.check), to_string(rule.severity), html_escape(rule.schedule),
         html_escape(rule.warehouse), html_escape(rule.table), html_escape(observed_text(rule)),
         rule.last ? html_escape(rule.last->verdict.message) : "",
-        rule.last ? ago(rule.last->evaluated_at, now) : "—",
-        rule.next_due ? ago(*rule.next_due, now) : "—");
+        rule.last ? ago(rule.last->evaluated_at, now) : "—", html_escape(next_text(rule, now)));
   }
   html += "</table><p class=\"muted\">JSON: <a href=\"/api/v1/rules\">rules</a> · "
           "<a href=\"/api/v1/incidents?state=all\">incidents</a> · <a href=\"/metrics\">metrics</a>"

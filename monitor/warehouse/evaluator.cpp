@@ -26,8 +26,9 @@ Warehouses::Warehouses(const Config& config, QueryWatchdog& watchdog) {
   }
 }
 
-Expected<QueryPlan> Evaluator::plan_in(Session& session, const RuleConfig& rule, Instant now) {
-  auto encoding = session.time_encoding(rule.spec);
+Expected<QueryPlan> Evaluator::plan_in(Session& session, const RuleConfig& rule, Instant now,
+                                       Probe probe) {
+  auto encoding = session.time_encoding(rule.spec, probe);
   if (!encoding) {
     return std::unexpected(encoding.error());
   }
@@ -44,7 +45,37 @@ Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now) {
   return plan_in(*session, rule, now);
 }
 
-RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
+Expected<Verdict> Evaluator::run_in(Session& session, const RuleConfig& rule, Instant now,
+                                    Expected<QueryPlan>& plan) {
+  plan = plan_in(session, rule, now);
+  auto rows = plan ? session.execute(*plan) : Expected<ResultRows>(std::unexpected(plan.error()));
+  if (!rows) {
+    return std::unexpected(rows.error());
+  }
+  Verdict verdict = judge_rule(rule.spec, *plan, *rows, now);
+  if (verdict.status != Status::fail && verdict.status != Status::warn) {
+    return verdict;
+  }
+  // The encoding the statement was planned with may be stale (the column's
+  // type changed since it was probed): a verdict that may open an incident
+  // rests only on a fresh probe.
+  auto fresh = plan_in(session, rule, now, Probe::fresh);
+  if (!fresh) {
+    return std::unexpected(fresh.error());
+  }
+  if (fresh->encoding == plan->encoding && fresh->sql == plan->sql &&
+      fresh->params == plan->params) {
+    return verdict;
+  }
+  plan = std::move(fresh);
+  rows = session.execute(*plan);
+  if (!rows) {
+    return std::unexpected(rows.error());
+  }
+  return judge_rule(rule.spec, *plan, *rows, now);
+}
+
+RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat) {
   const SteadyTime started = m_clock.steady_now();
   RuleResult result{RuleIdentity(rule.spec), rule.spec.labels, now, std::chrono::milliseconds{0},
                     Verdict{}, QueryOutcome::not_run};
@@ -53,19 +84,20 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now) {
     // A pooled connection may have died while idle (the server restarted):
     // the statement is read-only, so it is retried once on a new connection.
     for (int attempt = 0;; ++attempt) {
-      auto session = m_warehouses.get(rule.spec.warehouse).session();
+      auto session = m_warehouses.get(rule.spec.warehouse).session(heartbeat);
       if (!session) {
         result.query = QueryOutcome::not_run;
         return error_verdict(session.error().message);
       }
-      auto plan = plan_in(*session, rule, now);
-      auto rows =
-          plan ? session->execute(*plan) : Expected<ResultRows>(std::unexpected(plan.error()));
-      if (rows) {
+      Expected<QueryPlan> plan = std::unexpected(Error{});
+      auto verdict = run_in(*session, rule, now, plan);
+      if (verdict) {
         result.query = QueryOutcome::ok;
-        return judge_rule(rule.spec, *plan, *rows, now);
+        return *verdict;
       }
-      const Error& error = rows.error();
+      // Whatever went wrong, the next evaluation learns the column afresh.
+      session->forget_encoding(rule.spec);
+      const Error& error = verdict.error();
       if (lost_connection(error) && session->reused() && attempt == 0) {
         continue;
       }

@@ -38,14 +38,25 @@ class Evaluator {
   Evaluator(Warehouses& warehouses, const Clock& clock)
       : m_warehouses(warehouses), m_clock(clock) {}
 
-  RuleResult evaluate(const RuleConfig& rule, Instant now);
+  // `heartbeat` (may be null) hears of every call that waits on the warehouse,
+  // so that the evaluation pool can abandon one the server never answers.
+  //
+  // A failing or warning verdict is never trusted to a cached column
+  // encoding: the column is probed again and, if its type changed (a table
+  // rebuilt under the daemon), the statement is planned and run again. Any
+  // error drops the cached encoding of the rule's column.
+  RuleResult evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat = nullptr);
 
   // The statement the rule would run at `now` (connects to learn the dialect
   // and the column's encoding, runs nothing else).
   Expected<QueryPlan> plan(const RuleConfig& rule, Instant now);
 
  private:
-  Expected<QueryPlan> plan_in(Session& session, const RuleConfig& rule, Instant now);
+  Expected<QueryPlan> plan_in(Session& session, const RuleConfig& rule, Instant now,
+                              Probe probe = Probe::cached);
+  // One try on one session: the verdict, or the error the warehouse gave.
+  Expected<Verdict> run_in(Session& session, const RuleConfig& rule, Instant now,
+                           Expected<QueryPlan>& plan);
 
   Warehouses& m_warehouses;
   const Clock& m_clock;

@@ -33,15 +33,21 @@ QueryWatchdog::Token QueryWatchdog::arm(Clock::time_point deadline, std::functio
 }
 
 bool QueryWatchdog::disarm(Token token) {
-  MutexLock lock(m_mutex);
-  if (m_entries.erase(token) > 0) {
-    return false;
+  std::shared_ptr<Firing> firing;
+  {
+    MutexLock lock(m_mutex);
+    if (m_entries.erase(token) > 0) {
+      return false;
+    }
+    const auto found = m_fired.find(token);
+    firing = std::move(found->second);
+    m_fired.erase(found);
   }
-  // The cancel action was taken: wait until it has returned.
-  while (!m_fired[token]) {
-    m_fire_done.wait(m_mutex);
+  // The cancel action was started: wait until it has returned.
+  MutexLock lock(firing->mutex);
+  while (!firing->done) {
+    firing->returned.wait(firing->mutex);
   }
-  m_fired.erase(token);
   return true;
 }
 
@@ -69,16 +75,15 @@ void QueryWatchdog::run() {
 }
 
 void QueryWatchdog::fire(std::map<Token, Entry>::iterator entry) {
-  m_wakes_at = Clock::time_point::min();  // firing: awake
-  const Token token = entry->first;
-  std::function<void()> cancel = std::move(entry->second.cancel);
+  auto firing = std::make_shared<Firing>();
+  m_fired[entry->first] = firing;
+  std::thread([cancel = std::move(entry->second.cancel), firing] {
+    cancel();
+    MutexLock lock(firing->mutex);
+    firing->done = true;
+    firing->returned.notify_all();
+  }).detach();
   m_entries.erase(entry);
-  m_fired[token] = false;
-  m_mutex.unlock();
-  cancel();
-  m_mutex.lock();
-  m_fired[token] = true;
-  m_fire_done.notify_all();
 }
 
 }  // namespace gapwatch

@@ -37,6 +37,8 @@ std::string_view to_string(QueryOutcome outcome) {
       return "error";
     case QueryOutcome::timeout:
       return "timeout";
+    case QueryOutcome::abandoned:
+      return "abandoned";
   }
   return "?";
 }

@@ -22,6 +22,8 @@ enum class QueryOutcome {
   ok,        // the statement ran
   error,     // the statement or a metadata call failed
   timeout,   // cancelled at query_timeout
+  abandoned, // a call the warehouse never answered, not even its cancel: the
+             // evaluation was given up (see Heartbeat); the warehouse counts as down
 };
 std::string_view to_string(QueryOutcome outcome);
 

@@ -29,21 +29,34 @@ Session::Session(Session&& other) noexcept
     : m_warehouse(other.m_warehouse),
       m_connection(std::move(other.m_connection)),
       m_dialect(other.m_dialect),
-      m_reused(other.m_reused) {
+      m_reused(other.m_reused),
+      m_heartbeat(other.m_heartbeat) {
   other.m_warehouse = nullptr;
 }
 
 Session::~Session() {
-  if (m_warehouse != nullptr) {
-    m_warehouse->release(std::move(m_connection));
+  if (m_warehouse == nullptr) {
+    return;
   }
+  // The pool gave up on this evaluation while a call hung: whatever the
+  // connection says now, it is not handed to anyone again.
+  if (m_heartbeat != nullptr && m_heartbeat->abandoned()) {
+    m_connection.reset();
+  }
+  m_warehouse->release(std::move(m_connection));
 }
 
-Expected<TimeEncoding> Session::time_encoding(const RuleSpec& spec) {
-  return m_warehouse->probe_encoding(*m_connection, *m_dialect, spec);
+Expected<TimeEncoding> Session::time_encoding(const RuleSpec& spec, Probe probe) {
+  const Heartbeat::Call call(m_heartbeat, m_warehouse->m_config.query_timeout);
+  return m_warehouse->probe_encoding(*m_connection, *m_dialect, spec, probe);
+}
+
+void Session::forget_encoding(const RuleSpec& spec) {
+  m_warehouse->forget_encoding(spec);
 }
 
 Expected<ResultRows> Session::execute(const QueryPlan& plan) {
+  const Heartbeat::Call call(m_heartbeat, m_warehouse->m_config.query_timeout);
   return m_connection->execute(plan.sql, plan.params, m_warehouse->m_config.query_timeout,
                                m_warehouse->m_watchdog);
 }
@@ -55,12 +68,26 @@ Warehouse::Warehouse(WarehouseConfig config, QueryWatchdog& watchdog)
   }
 }
 
-Expected<Session> Warehouse::session() {
+Expected<Session> Warehouse::session(Heartbeat* heartbeat) {
   std::unique_ptr<OdbcConnection> connection;
   {
+    // Every slot may be held by a call the server never answers (the pool
+    // abandoned those evaluations): wait for one no longer than a statement
+    // may take.
+    const auto deadline = std::chrono::steady_clock::now() + m_config.query_timeout;
     MutexLock lock(m_mutex);
-    while (m_in_use >= m_config.max_connections) {
-      m_slot_free.wait(m_mutex);
+    bool timed_out = false;
+    while (m_in_use >= m_config.max_connections && !timed_out) {
+      timed_out = !m_slot_free.wait_until(m_mutex, deadline);
+    }
+    if (m_in_use >= m_config.max_connections) {
+      Error error;
+      error.sqlstate = "08001";
+      error.message = fmt::format(
+          "no connection to warehouse {} came free within {}s: all {} are held by calls the "
+          "warehouse has not answered",
+          m_config.name, m_config.query_timeout.count(), m_config.max_connections);
+      return std::unexpected(std::move(error));
     }
     ++m_in_use;
     if (!m_idle.empty()) {
@@ -69,6 +96,7 @@ Expected<Session> Warehouse::session() {
     }
   }
   const bool reused = connection != nullptr;
+  const Heartbeat::Call call(heartbeat, m_config.query_timeout);
   if (!connection) {
     auto opened = connect();
     if (!opened) {
@@ -89,7 +117,14 @@ Expected<Session> Warehouse::session() {
       return std::unexpected(prepared.error());
     }
   }
-  return Session(this, std::move(connection), *dialect, reused);
+  if (heartbeat != nullptr && heartbeat->abandoned()) {
+    release(nullptr);  // hung while being prepared: never pooled
+    Error error;
+    error.sqlstate = "HYT00";
+    error.message = "abandoned: the warehouse did not answer";
+    return std::unexpected(std::move(error));
+  }
+  return Session(this, std::move(connection), *dialect, reused, heartbeat);
 }
 
 namespace {
@@ -205,7 +240,8 @@ Expected<void> Warehouse::prepare_connection(OdbcConnection& connection, const D
 }
 
 Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
-                                                 const Dialect& dialect, const RuleSpec& spec) {
+                                                 const Dialect& dialect, const RuleSpec& spec,
+                                                 Probe probe) {
   switch (spec.timestamp_format) {
     case TimestampFormat::epoch_s:
       return TimeEncoding::epoch_seconds;
@@ -221,7 +257,7 @@ Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
   }
   const auto key = std::make_tuple(spec.table.display(), *spec.timestamp_column,
                                    spec.timestamp_format);
-  {
+  if (probe == Probe::cached) {
     MutexLock lock(m_mutex);
     if (const auto found = m_encodings.find(key); found != m_encodings.end()) {
       return found->second;
@@ -238,11 +274,22 @@ Expected<TimeEncoding> Warehouse::probe_encoding(OdbcConnection& connection,
                             *spec.timestamp_column, spec.table.display()));
   }
   auto encoding = native_encoding(dialect, **column, spec);
+  MutexLock lock(m_mutex);
   if (encoding) {
-    MutexLock lock(m_mutex);
     m_encodings[key] = *encoding;
+  } else {
+    m_encodings.erase(key);
   }
   return encoding;
+}
+
+void Warehouse::forget_encoding(const RuleSpec& spec) {
+  if (!spec.timestamp_column) {
+    return;
+  }
+  MutexLock lock(m_mutex);
+  m_encodings.erase(std::make_tuple(spec.table.display(), *spec.timestamp_column,
+                                    spec.timestamp_format));
 }
 
 }  // namespace gapwatch

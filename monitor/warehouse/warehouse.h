@@ -2,7 +2,17 @@
 // (at most max_connections in use, so concurrent evaluations queue here),
 // knows the dialect (configured, or detected once from SQLGetInfo), runs the
 // dialect's session setup once on every connection it opens, and caches how
-// each rule's timestamp column encodes time (probed once with SQLColumns).
+// each rule's timestamp column encodes time (probed with SQLColumns, cached;
+// the evaluator probes again before it trusts a failing verdict, and forgets
+// a table's entry on any error, so a table rebuilt with another column type
+// never leaves a stale encoding behind).
+//
+// Every call that waits on the server is bounded: connecting and statements
+// by query_timeout, and each is announced to the evaluation's Heartbeat, so
+// that the pool can abandon an evaluation stuck in a call the server never
+// answers. An abandoned session's connection is dropped, never pooled again;
+// until its call returns it keeps its slot, and an evaluation that finds
+// every slot taken for query_timeout ends with an error instead of waiting.
 //
 // Thread-safe: any number of threads may call session() and the Session
 // methods of the sessions they hold. m_mutex guards the pool and the caches;
@@ -18,6 +28,7 @@
 #include <vector>
 
 #include "monitor/config/config.h"
+#include "monitor/warehouse/heartbeat.h"
 #include "monitor/warehouse/odbc.h"
 #include "monitor/warehouse/query_watchdog.h"
 #include "rules/mutex.h"
@@ -28,6 +39,9 @@ namespace gapwatch {
 
 class Warehouse;
 
+// Whether a probe of a column's encoding may be answered from the cache.
+enum class Probe { cached, fresh };
+
 // A connection leased from the pool; returned when destroyed.
 class Session {
  public:
@@ -36,8 +50,11 @@ class Session {
   ~Session();
 
   const Dialect& dialect() const { return *m_dialect; }
-  // How the rule's timestamp column encodes time (cached per warehouse).
-  Expected<TimeEncoding> time_encoding(const RuleSpec& spec);
+  // How the rule's timestamp column encodes time: cached per warehouse, or
+  // asked of the warehouse again (Probe::fresh), which refreshes the cache.
+  Expected<TimeEncoding> time_encoding(const RuleSpec& spec, Probe probe = Probe::cached);
+  // Drops the cached encoding of the rule's column (after an error on it).
+  void forget_encoding(const RuleSpec& spec);
   Expected<ResultRows> execute(const QueryPlan& plan);
   // True when the connection came from the pool rather than being opened for
   // this session (a pooled connection may have died while idle).
@@ -46,16 +63,18 @@ class Session {
  private:
   friend class Warehouse;
   Session(Warehouse* warehouse, std::unique_ptr<OdbcConnection> connection, const Dialect* dialect,
-          bool reused)
+          bool reused, Heartbeat* heartbeat)
       : m_warehouse(warehouse),
         m_connection(std::move(connection)),
         m_dialect(dialect),
-        m_reused(reused) {}
+        m_reused(reused),
+        m_heartbeat(heartbeat) {}
 
   Warehouse* m_warehouse;
   std::unique_ptr<OdbcConnection> m_connection;
   const Dialect* m_dialect;
   bool m_reused;
+  Heartbeat* m_heartbeat;  // may be null
 };
 
 class Warehouse {
@@ -65,9 +84,10 @@ class Warehouse {
   Warehouse& operator=(const Warehouse&) = delete;
 
   const WarehouseConfig& config() const { return m_config; }
-  // Waits for a free slot, then reuses an idle connection or opens one
-  // (connecting, too, is bounded by query_timeout).
-  Expected<Session> session();
+  // Waits for a free slot (at most query_timeout), then reuses an idle
+  // connection or opens one (connecting, too, is bounded by query_timeout).
+  // `heartbeat` (may be null) hears of every call that waits on the server.
+  Expected<Session> session(Heartbeat* heartbeat = nullptr);
 
  private:
   friend class Session;
@@ -77,7 +97,8 @@ class Warehouse {
   // The dialect's session setup on a newly opened connection.
   Expected<void> prepare_connection(OdbcConnection& connection, const Dialect& dialect);
   Expected<TimeEncoding> probe_encoding(OdbcConnection& connection, const Dialect& dialect,
-                                        const RuleSpec& spec) EXCLUDES(m_mutex);
+                                        const RuleSpec& spec, Probe probe) EXCLUDES(m_mutex);
+  void forget_encoding(const RuleSpec& spec) EXCLUDES(m_mutex);
 
   const WarehouseConfig m_config;
   QueryWatchdog& m_watchdog;

@@ -75,6 +75,126 @@ check "nothing was dispatched" test ! -e "$dir/dispatched"
 check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) FROM incidents')" = 0
 }
 
+part_postgres_frozen() {
+echo "== PostgreSQL frozen (SIGSTOP): the rule is an error within query_timeout + 5 s, not its old verdict"
+start_pg
+"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
+CREATE TABLE events (event_time timestamptz NOT NULL);
+INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
+SQL
+dir=$work/frozen; mkdir -p "$dir"
+cat >"$dir/gapwatch.yaml" <<YAML
+version: 1
+monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: 2s}
+warehouses:
+  - name: pg
+    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
+    query_timeout: 3s
+    max_connections: 2
+executors:
+  - name: record
+    command: {argv: ["/bin/sh", "-c", "echo ran >> $dir/dispatched"]}
+rules:
+  - name: hourly
+    table: events
+    check: row_count
+    timestamp_column: event_time
+    partition: {every: 1h, lookback: 1d, delay: 1h}
+    fail: {min: 1}
+    schedule: 1s
+    backfill: {executor: record}
+YAML
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 20 "the rule to pass" grep -q "rule hourly: pass" "$dir/log"
+url=$(base_url "$dir/log")
+# Pooled connections now exist: the next statement goes to a backend that
+# will never answer, and SQLCancel to a postmaster that will never answer.
+"$source_dir/tests/integration/pg_cluster" freeze "$pg"
+frozen_at=$SECONDS
+wait_for 10 "the page to show the evaluation running" \
+  bash -c "curl -s '$url/' | grep -q 'evaluating for'"
+check "the API says since when it runs" \
+  bash -c "curl -s '$url/api/v1/rules' | python3 -c 'import json,sys; r=json.load(sys.stdin)[\"rules\"][0]; sys.exit(r[\"running_since\"] is None)'"
+wait_for 30 "the rule to error" grep -q "rule hourly: error" "$dir/log"
+elapsed=$((SECONDS - frozen_at))
+# query_timeout 3 s + the 5 s grace + up to 1 s until the next evaluation
+# starts + 1 s for the control thread's pass; 2 s slack for a busy machine.
+check "error ${elapsed}s after the freeze (at most 12 s: query_timeout 3 s + 5 s grace + schedule)" test "$elapsed" -le 12
+check "the log says the evaluation was abandoned" grep -q "the evaluation was abandoned" "$dir/log"
+check "gapwatch_warehouse_up is 0" test "$(metric "$url" 'gapwatch_warehouse_up\{warehouse="pg"\}')" = 0
+check "/readyz says the warehouse is unreachable" bash -c "curl -s '$url/readyz' | grep -q 'warehouse pg is unreachable'"
+check "the abandoned statement is counted" \
+  test "$(metric "$url" 'gapwatch_queries_total\{.*result="abandoned".*\}' | cut -d. -f1)" -ge 1
+# The verdict keeps moving while the server stays frozen: every evaluation
+# ends, as an error, within query_timeout + grace.
+errors=$(metric "$url" 'gapwatch_rule_evaluations_total\{.*result="error".*\}')
+wait_for 20 "two more errors while frozen" bash -c \
+  "[[ \$(curl -sf '$url/metrics' | grep -E '^gapwatch_rule_evaluations_total\\{.*result=\"error\".*\\} ' | awk '{print int(\$2)}') -ge $((${errors%.*} + 2)) ]]"
+check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) FROM incidents')" = 0
+"$source_dir/tests/integration/pg_cluster" thaw "$pg"
+lines=$(wc -l <"$dir/log")
+wait_for 30 "the rule to pass again after the thaw" bash -c "tail -n +$((lines + 1)) '$dir/log' | grep -q 'rule hourly: pass'"
+check "gapwatch_warehouse_up is 1 again" test "$(metric "$url" 'gapwatch_warehouse_up\{warehouse="pg"\}')" = 1
+check "nothing was dispatched" test ! -e "$dir/dispatched"
+kill -TERM "$daemon"
+wait_for 15 "the daemon to stop" bash -c "! kill -0 $daemon 2>/dev/null"
+}
+
+part_column_rebuilt() {
+echo "== a table rebuilt under the daemon with its column now timestamp, not timestamptz: no false fail"
+# The server's own zone is not UTC, so that the two encodings of the column
+# read different instants.
+PG_TIMEZONE=Europe/Berlin start_pg
+"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
+CREATE TABLE events (event_time timestamptz NOT NULL);
+INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
+SQL
+dir=$work/rebuilt; mkdir -p "$dir"
+cat >"$dir/gapwatch.yaml" <<YAML
+version: 1
+monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: 2s}
+warehouses:
+  - name: pg
+    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
+    query_timeout: 5s
+executors:
+  - name: record
+    command: {argv: ["/bin/sh", "-c", "echo ran >> $dir/dispatched"]}
+rules:
+  - name: hourly
+    table: events
+    check: row_count
+    timestamp_column: event_time
+    partition: {every: 1h, lookback: 1d, delay: 1h}
+    fail: {min: 1}
+    schedule: 1s
+    backfill: {executor: record}
+YAML
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 20 "the rule to pass" grep -q "rule hourly: pass" "$dir/log"
+url=$(base_url "$dir/log")
+# One transaction: the same rows, their UTC wall-clock times in a timestamp
+# column (how a loader rewritten to "naive UTC" would leave it).
+"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
+BEGIN;
+CREATE TABLE events_new (event_time timestamp NOT NULL);
+INSERT INTO events_new SELECT event_time AT TIME ZONE 'UTC' FROM events;
+DROP TABLE events;
+ALTER TABLE events_new RENAME TO events;
+COMMIT;
+SQL
+evaluations() { curl -sf "$url/metrics" | grep -E '^gapwatch_rule_evaluations_total\{' | awk '{s += $2} END {print int(s)}'; }
+before=$(evaluations)
+wait_for 30 "four evaluations after the rebuild" bash -c "[[ \$(curl -sf '$url/metrics' | grep -E '^gapwatch_rule_evaluations_total\\{' | awk '{s += \$2} END {print int(s)}') -ge $((before + 4)) ]]"
+check "no fail after the rebuild" bash -c "! grep -q 'rule hourly: fail' '$dir/log'"
+check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) FROM incidents')" = 0
+check "nothing was dispatched" test ! -e "$dir/dispatched"
+check "gapwatch check agrees: pass" bash -c "'$gapwatch' check -c '$dir/gapwatch.yaml' | grep -q pass"
+kill -TERM "$daemon"; wait "$daemon"
+}
+
 part_query_timeout() {
 echo "== a query that hangs is cancelled at query_timeout; other rules keep their schedule"
 start_pg

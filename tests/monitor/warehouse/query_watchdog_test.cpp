@@ -85,5 +85,26 @@ TEST_CASE("query watchdog: disarm returns only after the cancel action has retur
   CHECK(finished_when_disarmed);
 }
 
+// SQLCancel on a server stopped with SIGSTOP never returns: before each cancel
+// had a thread of its own, one such cancel held up every later deadline.
+TEST_CASE("query watchdog: a cancel action that never returns does not hold up another") {
+  QueryWatchdog watchdog;
+  std::promise<void> stuck_started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  const auto stuck = watchdog.arm(SteadyClock::now() - 2s, [&] {
+    stuck_started.set_value();
+    released.wait();
+  });
+  REQUIRE(stuck_started.get_future().wait_for(kBound) == std::future_status::ready);
+  std::promise<void> other_cancelled;
+  const auto other = watchdog.arm(SteadyClock::now() - 1s, [&] { other_cancelled.set_value(); });
+  const bool in_time = other_cancelled.get_future().wait_for(kBound) == std::future_status::ready;
+  release.set_value();  // lets the first cancel return, however the check went
+  CHECK(in_time);
+  CHECK(watchdog.disarm(other));
+  CHECK(watchdog.disarm(stuck));
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -24,22 +24,28 @@ Expected<QueryPlan> plan_freshness(const RuleSpec& spec, const PlanContext& cont
   plan.warehouse_zone = context.warehouse_zone;
   const std::string column = dialect.quote_identifier(*spec.timestamp_column);
   const std::string newest = fmt::format("MAX({})", column);
-  // The raw maximum tells "no rows" apart from "a value that is not a time".
-  plan.sql = fmt::format("SELECT {}, {} FROM {}", newest,
-                         dialect.epoch_seconds(newest, context.encoding),
-                         dialect.quote_name(spec.table));
-  std::vector<std::string> predicates;
+  const std::string table = dialect.quote_name(spec.table);
   const std::string placeholder = dialect.time_placeholder(context.encoding);
+  plan.range_end = context.now + spec.future_tolerance;
+  const Param range_end =
+      dialect.time_param(*plan.range_end, context.encoding, context.warehouse_zone);
+  // The raw maximum tells "no rows" apart from "a value that is not a time".
+  // The rows left out for being too far ahead are counted by a subquery that
+  // an index on the column answers as cheaply as the maximum.
+  plan.sql = fmt::format("SELECT {}, {}, (SELECT COUNT(*) FROM {} WHERE {} >= {}{}) FROM {}",
+                         newest, dialect.epoch_seconds(newest, context.encoding), table, column,
+                         placeholder, spec.where ? fmt::format(" AND ({})", *spec.where) : "",
+                         table);
+  plan.params.push_back(range_end);
+  std::vector<std::string> predicates;
   if (spec.lookback) {
     plan.range_start = context.now - *spec.lookback;
     predicates.push_back(fmt::format("{} >= {}", column, placeholder));
     plan.params.push_back(
         dialect.time_param(*plan.range_start, context.encoding, context.warehouse_zone));
   }
-  plan.range_end = context.now + kFutureTolerance;
   predicates.push_back(fmt::format("{} < {}", column, placeholder));
-  plan.params.push_back(
-      dialect.time_param(*plan.range_end, context.encoding, context.warehouse_zone));
+  plan.params.push_back(range_end);
   if (spec.where) {
     predicates.push_back(fmt::format("({})", *spec.where));
   }
@@ -51,11 +57,21 @@ Expected<QueryPlan> plan_freshness(const RuleSpec& spec, const PlanContext& cont
 
 Verdict judge_freshness(const RuleSpec& spec, const QueryPlan& plan, const ResultRows& rows,
                         Instant now) {
-  if (rows.size() != 1 || rows.front().size() != 2) {
+  if (rows.size() != 1 || rows.front().size() != 3) {
     return error_verdict("the warehouse returned an unexpected result shape for max()");
   }
   const Cell& raw = rows.front()[0];
   const Cell& epoch_cell = rows.front()[1];
+  const std::optional<std::int64_t> counted_ahead = parse_integer(rows.front()[2]);
+  if (!counted_ahead || *counted_ahead < 0) {
+    return error_verdict("the warehouse returned an unexpected result shape for max()");
+  }
+  const std::int64_t ahead = *counted_ahead;
+  const std::string ahead_note =
+      ahead == 0 ? std::string()
+                 : fmt::format("; {} {} dated more than {} in the future and left out",
+                               ahead, ahead == 1 ? "row" : "rows",
+                               format_duration(spec.future_tolerance));
   Verdict verdict;
   if (!raw) {
     verdict.status = Status::fail;
@@ -64,6 +80,7 @@ Verdict judge_freshness(const RuleSpec& spec, const QueryPlan& plan, const Resul
             ? fmt::format("no rows with a {} in the last {}", *spec.timestamp_column,
                           format_duration(*spec.lookback))
             : fmt::format("no rows with a non-NULL {}", *spec.timestamp_column);
+    verdict.message += ahead_note;
     if (plan.range_start) {
       verdict.windows.push_back(Window{*plan.range_start, now, Status::fail});
     }
@@ -96,6 +113,7 @@ Verdict judge_freshness(const RuleSpec& spec, const QueryPlan& plan, const Resul
     verdict.message += fmt::format(" (warn above {})", format_age(*spec.thresholds.warn->max));
   }
   verdict.message += future_note;
+  verdict.message += ahead_note;
   if (verdict.status != Status::pass) {
     verdict.windows.push_back(Window{newest, now, verdict.status});
   }

@@ -58,6 +58,9 @@ struct RuleSpec {
   std::optional<std::string> column;  // null_rate: the column whose NULLs are counted
   std::optional<std::string> where;   // raw SQL predicate from trusted config
   std::optional<std::chrono::seconds> lookback;
+  // freshness: rows dated further ahead of now than this are left out (and
+  // counted): clock skew is minutes, a row hours ahead is a wrong timestamp.
+  std::chrono::seconds future_tolerance{300};
   Thresholds thresholds;
   Severity severity = Severity::warning;
   std::map<std::string, std::string> labels;

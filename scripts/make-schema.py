@@ -55,6 +55,7 @@ RULE_PROPERTIES = {
     "timestamp_format": {"enum": ["native", "epoch_s", "epoch_ms", "text"]},
     "where": {"type": "string", "description": "a raw SQL predicate, ANDed (trusted config)"},
     "lookback": DURATION,
+    "future_tolerance": DURATION,
     "warn": BOUND,
     "fail": BOUND,
     "severity": {"enum": ["info", "warning", "critical"]},

@@ -3,9 +3,13 @@
 #include <malloc.h>
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
+
 #include "monitor/cli/cli.h"
+#include "monitor/daemon/evaluation_pool.h"
 
 int main(int argc, char** argv) {
   // Large transient buffers (a /metrics body of tens of megabytes at 10,000
@@ -27,5 +31,15 @@ int main(int argc, char** argv) {
   // process-wide mutex unless told not to: with several workers querying at
   // once, they queued on that mutex. Must come before SQLite is first used.
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  return gapwatch::run_cli(argc, argv);
+  const int exit_code = gapwatch::run_cli(argc, argv);
+  // An evaluation abandoned in a driver call the warehouse never answered may
+  // still be inside the driver (the daemon and its state database are closed
+  // by now): running static destructors under it would race with it, so
+  // leave without them.
+  if (gapwatch::EvaluationPool::threads_stuck() > 0) {
+    spdlog::shutdown();
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
+  }
+  return exit_code;
 }

@@ -18,10 +18,11 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 18> kRuleKeys{
+constexpr std::array<std::string_view, 19> kRuleKeys{
     "name",     "warehouse", "table",   "check",    "timestamp_column", "timestamp_format",
     "where",    "lookback",  "warn",    "fail",     "severity",         "labels",
-    "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill"};
+    "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill",
+    "future_tolerance"};
 constexpr std::array<std::string_view, 4> kPartitionKeys{"every", "lookback", "delay", "timezone"};
 constexpr std::array<std::string_view, 2> kBoundKeys{"min", "max"};
 constexpr std::array<std::string_view, 3> kCheckNames{"freshness", "row_count", "null_rate"};
@@ -233,8 +234,18 @@ void ConfigLoader::load_rule_reporting(KeyReader& keys, RuleSpec& spec) {
 }
 
 // The keys only some checks take: partition (row_count, null_rate), column
-// and min_rows (null_rate).
+// and min_rows (null_rate), future_tolerance (freshness).
 void ConfigLoader::load_check_scope(KeyReader& keys, RuleSpec& spec) {
+  if (const auto tolerance = keys.field("future_tolerance")) {
+    if (spec.check != CheckKind::freshness) {
+      m_reader->error(*tolerance, "future_tolerance applies to freshness rules only");
+      keys.fail();
+    } else if (const auto value = m_reader->duration(*tolerance, ZeroDuration::allowed)) {
+      spec.future_tolerance = *value;
+    } else {
+      keys.fail();
+    }
+  }
   if (const auto partition = keys.field("partition")) {
     if (spec.check == CheckKind::freshness) {
       m_reader->error(*partition,

@@ -271,10 +271,19 @@ void scenario_freshness(TestWarehouse& warehouse) {
 
   CHECK(evaluate_rule(config, "fresh", "2026-11-25T07:00:00Z").verdict.status == Status::fail);
   CHECK(evaluate_rule(config, "fresh", "2026-11-25T05:00:00Z").verdict.status == Status::pass);
-  const RuleResult future = evaluate_rule(config, "fresh", "2026-11-25T04:00:00Z");
-  CHECK(future.verdict.status == Status::pass);
-  CHECK(future.verdict.observed == 0.0);
-  CHECK(future.verdict.message.find("in the future") != std::string::npos);
+  // The newest row 3 minutes ahead (clock skew): age 0.
+  const RuleResult skewed = evaluate_rule(config, "fresh", "2026-11-25T04:27:00Z");
+  CHECK(skewed.verdict.status == Status::pass);
+  CHECK(skewed.verdict.observed == 0.0);
+  CHECK(skewed.verdict.message.find("in the future") != std::string::npos);
+  // 30 minutes ahead, past the default future_tolerance of 5m: left out and
+  // counted, so the real newest row (five days old) fails the rule. One row
+  // dated 20 h ahead once passed such a rule through a real outage.
+  const RuleResult ahead = evaluate_rule(config, "fresh", "2026-11-25T04:00:00Z");
+  CHECK(ahead.verdict.status == Status::fail);
+  CHECK(ahead.verdict.newest_row == at("2026-11-20T00:00:00Z"));
+  CHECK(ahead.verdict.message.find("1 row dated more than 5m in the future and left out") !=
+        std::string::npos);
 }
 
 void scenario_null_rate_daily_dst(TestWarehouse& warehouse) {

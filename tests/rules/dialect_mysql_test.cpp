@@ -101,22 +101,24 @@ TEST_CASE("mysql golden SQL: freshness with lookback and where") {
   const QueryPlan plan =
       value_of(plan_freshness(orders_fresh(), context(mysql, TimeEncoding::instant)));
   CHECK(plan.sql ==
-        "SELECT MAX(`updated_at`), UNIX_TIMESTAMP(MAX(`updated_at`)) FROM `sales`.`orders` "
-        "WHERE `updated_at` >= CAST(? AS DATETIME) AND `updated_at` < CAST(? AS DATETIME) AND "
-        "(status <> 'test')");
-  CHECK(plan.params ==
-        std::vector<Param>{text("2026-11-24 06:00:00"), text("2026-11-26 06:00:00")});
+        "SELECT MAX(`updated_at`), UNIX_TIMESTAMP(MAX(`updated_at`)), (SELECT COUNT(*) FROM "
+        "`sales`.`orders` WHERE `updated_at` >= CAST(? AS DATETIME) AND (status <> 'test')) FROM "
+        "`sales`.`orders` WHERE `updated_at` >= CAST(? AS DATETIME) AND `updated_at` < CAST(? AS "
+        "DATETIME) AND (status <> 'test')");
+  CHECK(plan.params == std::vector<Param>{text("2026-11-25 06:05:00"), text("2026-11-24 06:00:00"),
+                                          text("2026-11-25 06:05:00")});
 }
 
 TEST_CASE("mysql golden SQL: freshness of a DATETIME column in the warehouse zone") {
   const QueryPlan plan = value_of(plan_freshness(
       orders_fresh(), context(mysql, TimeEncoding::wall_clock, zone("America/New_York"))));
   CHECK(plan.sql ==
-        "SELECT MAX(`updated_at`), TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', MAX(`updated_at`)) "
-        "FROM `sales`.`orders` WHERE `updated_at` >= CAST(? AS DATETIME) AND `updated_at` < "
-        "CAST(? AS DATETIME) AND (status <> 'test')");
-  CHECK(plan.params ==
-        std::vector<Param>{text("2026-11-24 01:00:00"), text("2026-11-26 01:00:00")});
+        "SELECT MAX(`updated_at`), TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', MAX(`updated_at`)), "
+        "(SELECT COUNT(*) FROM `sales`.`orders` WHERE `updated_at` >= CAST(? AS DATETIME) AND "
+        "(status <> 'test')) FROM `sales`.`orders` WHERE `updated_at` >= CAST(? AS DATETIME) AND "
+        "`updated_at` < CAST(? AS DATETIME) AND (status <> 'test')");
+  CHECK(plan.params == std::vector<Param>{text("2026-11-25 01:05:00"), text("2026-11-24 01:00:00"),
+                                          text("2026-11-25 01:05:00")});
 }
 
 TEST_CASE("mysql golden SQL: partitioned row_count, one grouped statement") {

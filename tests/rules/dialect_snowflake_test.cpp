@@ -110,11 +110,14 @@ TEST_CASE("snowflake golden SQL: freshness with lookback and where") {
   const QueryPlan plan =
       value_of(plan_freshness(orders_fresh(), context(snowflake, TimeEncoding::instant)));
   CHECK(plan.sql == std::string("SELECT MAX(\"UPDATED_AT\"), DATE_PART(EPOCH_SECOND, "
-                                "MAX(\"UPDATED_AT\")) FROM \"SALES\".\"ORDERS\" WHERE "
-                                "\"UPDATED_AT\" >= ") +
-                        kInstant + " AND \"UPDATED_AT\" < " + kInstant + " AND (status <> 'test')");
-  CHECK(plan.params ==
-        std::vector<Param>{text("2026-11-24T06:00:00+00:00"), text("2026-11-26T06:00:00+00:00")});
+                                "MAX(\"UPDATED_AT\")), (SELECT COUNT(*) FROM \"SALES\".\"ORDERS\" "
+                                "WHERE \"UPDATED_AT\" >= ") +
+                        kInstant + " AND (status <> 'test')) FROM \"SALES\".\"ORDERS\" WHERE "
+                        "\"UPDATED_AT\" >= " + kInstant + " AND \"UPDATED_AT\" < " + kInstant +
+                        " AND (status <> 'test')");
+  CHECK(plan.params == std::vector<Param>{text("2026-11-25T06:05:00+00:00"),
+                                          text("2026-11-24T06:00:00+00:00"),
+                                          text("2026-11-25T06:05:00+00:00")});
 }
 
 TEST_CASE("snowflake golden SQL: partitioned row_count") {

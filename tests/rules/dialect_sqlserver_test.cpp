@@ -102,10 +102,12 @@ TEST_CASE("sqlserver golden SQL: freshness with lookback and where") {
   const QueryPlan plan =
       value_of(plan_freshness(orders_fresh(), context(sqlserver, TimeEncoding::instant)));
   CHECK(plan.sql == std::string("SELECT MAX([updated_at]), ") + kNewestEpoch +
-                        " FROM [sales].[orders] WHERE [updated_at] >= CAST(? AS DATETIMEOFFSET) "
-                        "AND [updated_at] < CAST(? AS DATETIMEOFFSET) AND (status <> 'test')");
-  CHECK(plan.params ==
-        std::vector<Param>{text("2026-11-24T06:00:00Z"), text("2026-11-26T06:00:00Z")});
+                        ", (SELECT COUNT(*) FROM [sales].[orders] WHERE [updated_at] >= CAST(? AS "
+                        "DATETIMEOFFSET) AND (status <> 'test')) FROM [sales].[orders] WHERE "
+                        "[updated_at] >= CAST(? AS DATETIMEOFFSET) AND [updated_at] < CAST(? AS "
+                        "DATETIMEOFFSET) AND (status <> 'test')");
+  CHECK(plan.params == std::vector<Param>{text("2026-11-25T06:05:00Z"), text("2026-11-24T06:00:00Z"),
+                                          text("2026-11-25T06:05:00Z")});
 }
 
 TEST_CASE("sqlserver golden SQL: partitioned row_count groups by the repeated expression") {

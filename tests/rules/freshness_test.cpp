@@ -44,9 +44,10 @@ PlanContext context(const Dialect& dialect, TimeEncoding encoding,
   return plan_context;
 }
 
-// The row max() returns: the raw newest value and its epoch seconds.
-ResultRows newest(Cell raw, Cell epoch_seconds) {
-  return {{std::move(raw), std::move(epoch_seconds)}};
+// The row max() returns: the raw newest value, its epoch seconds, and how
+// many rows lie too far ahead to be read.
+ResultRows newest(Cell raw, Cell epoch_seconds, Cell ahead = Cell{"0"}) {
+  return {{std::move(raw), std::move(epoch_seconds), std::move(ahead)}};
 }
 
 ResultRows newest_at(std::string_view rfc3339) {
@@ -60,25 +61,30 @@ TEST_CASE("plan_freshness: postgres, lookback and where") {
   const QueryPlan plan =
       value_of(plan_freshness(spec, context(postgres_dialect(), TimeEncoding::instant)));
   CHECK(plan.sql ==
-        "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")) FROM "
-        "\"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMPTZ) AND "
-        "\"updated_at\" < CAST(? AS TIMESTAMPTZ) AND (status <> 'test')");
-  // Rows more than a day ahead (junk such as 9999-12-31) are not read.
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-10-26T06:00:00Z")},
-                                          Param{std::string("2026-11-26T06:00:00Z")}});
+        "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")), (SELECT COUNT(*) "
+        "FROM \"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMPTZ) AND "
+        "(status <> 'test')) FROM \"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS "
+        "TIMESTAMPTZ) AND \"updated_at\" < CAST(? AS TIMESTAMPTZ) AND (status <> 'test')");
+  // Rows more than future_tolerance (5m) ahead are not read, only counted:
+  // one row hours ahead, or junk such as 9999-12-31, must not hide an outage.
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-25T06:05:00Z")},
+                                          Param{std::string("2026-10-26T06:00:00Z")},
+                                          Param{std::string("2026-11-25T06:05:00Z")}});
   CHECK(plan.range_start == at("2026-10-26T06:00:00Z"));
-  CHECK(plan.range_end == at("2026-11-26T06:00:00Z"));
+  CHECK(plan.range_end == at("2026-11-25T06:05:00Z"));
   CHECK(plan.encoding == TimeEncoding::instant);
   CHECK(plan.buckets.empty());
 }
 
-TEST_CASE("plan_freshness: without lookback or where the whole table is read, up to a day ahead") {
+TEST_CASE("plan_freshness: without lookback or where the whole table is read, up to 5m ahead") {
   const QueryPlan plan =
       value_of(plan_freshness(orders_fresh(), context(postgres_dialect(), TimeEncoding::instant)));
   CHECK(plan.sql ==
-        "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")) FROM "
+        "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")), (SELECT COUNT(*) "
+        "FROM \"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMPTZ)) FROM "
         "\"public\".\"orders\" WHERE \"updated_at\" < CAST(? AS TIMESTAMPTZ)");
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-26T06:00:00Z")}});
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-25T06:05:00Z")},
+                                          Param{std::string("2026-11-25T06:05:00Z")}});
   CHECK_FALSE(plan.range_start.has_value());
 }
 
@@ -88,9 +94,10 @@ TEST_CASE("plan_freshness: where without lookback") {
   const QueryPlan plan =
       value_of(plan_freshness(spec, context(sqlite_dialect(), TimeEncoding::wall_clock_text)));
   CHECK(plan.sql ==
-        "SELECT MAX(\"updated_at\"), CAST(strftime('%s', MAX(\"updated_at\")) AS INTEGER) FROM "
-        "\"public\".\"orders\" WHERE \"updated_at\" < ? AND (region = 'eu')");
-  CHECK(plan.params.size() == 1);
+        "SELECT MAX(\"updated_at\"), CAST(strftime('%s', MAX(\"updated_at\")) AS INTEGER), "
+        "(SELECT COUNT(*) FROM \"public\".\"orders\" WHERE \"updated_at\" >= ? AND (region = "
+        "'eu')) FROM \"public\".\"orders\" WHERE \"updated_at\" < ? AND (region = 'eu')");
+  CHECK(plan.params.size() == 2);
 }
 
 TEST_CASE("plan_freshness: postgres zone-less column binds the warehouse wall clock") {
@@ -100,11 +107,13 @@ TEST_CASE("plan_freshness: postgres zone-less column binds the warehouse wall cl
   const QueryPlan plan =
       value_of(plan_freshness(spec, context(postgres_dialect(), TimeEncoding::wall_clock, berlin)));
   CHECK(plan.sql ==
-        "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")) FROM "
+        "SELECT MAX(\"updated_at\"), EXTRACT(EPOCH FROM MAX(\"updated_at\")), (SELECT COUNT(*) "
+        "FROM \"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMP)) FROM "
         "\"public\".\"orders\" WHERE \"updated_at\" >= CAST(? AS TIMESTAMP) AND \"updated_at\" < "
         "CAST(? AS TIMESTAMP)");
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-24 07:00:00")},
-                                          Param{std::string("2026-11-26 07:00:00")}});
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-25 07:05:00")},
+                                          Param{std::string("2026-11-24 07:00:00")},
+                                          Param{std::string("2026-11-25 07:05:00")}});
   CHECK(plan.warehouse_zone == berlin);
   CHECK(plan.encoding == TimeEncoding::wall_clock);
 }
@@ -116,10 +125,12 @@ TEST_CASE("plan_freshness: sqlite text timestamps") {
   const QueryPlan plan = value_of(plan_freshness(
       spec, context(sqlite_dialect(), TimeEncoding::wall_clock_text, zone("Europe/Berlin"))));
   CHECK(plan.sql ==
-        "SELECT MAX(\"updated_at\"), CAST(strftime('%s', MAX(\"updated_at\")) AS INTEGER) FROM "
-        "\"orders\" WHERE \"updated_at\" >= ? AND \"updated_at\" < ?");
-  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-10-26 07:00:00")},
-                                          Param{std::string("2026-11-26 07:00:00")}});
+        "SELECT MAX(\"updated_at\"), CAST(strftime('%s', MAX(\"updated_at\")) AS INTEGER), "
+        "(SELECT COUNT(*) FROM \"orders\" WHERE \"updated_at\" >= ?) FROM \"orders\" WHERE "
+        "\"updated_at\" >= ? AND \"updated_at\" < ?");
+  CHECK(plan.params == std::vector<Param>{Param{std::string("2026-11-25 07:05:00")},
+                                          Param{std::string("2026-10-26 07:00:00")},
+                                          Param{std::string("2026-11-25 07:05:00")}});
 }
 
 TEST_CASE("plan_freshness: epoch columns bind integers") {
@@ -129,25 +140,30 @@ TEST_CASE("plan_freshness: epoch columns bind integers") {
     const QueryPlan plan = value_of(
         plan_freshness(spec, context(postgres_dialect(), TimeEncoding::epoch_milliseconds)));
     CHECK(plan.sql ==
-          "SELECT MAX(\"updated_at\"), (MAX(\"updated_at\")) / 1000.0 FROM \"public\".\"orders\" "
+          "SELECT MAX(\"updated_at\"), (MAX(\"updated_at\")) / 1000.0, (SELECT COUNT(*) FROM "
+          "\"public\".\"orders\" WHERE \"updated_at\" >= ?) FROM \"public\".\"orders\" "
           "WHERE \"updated_at\" >= ? AND \"updated_at\" < ?");
-    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795582800000}},
-                                            Param{std::int64_t{1795672800000}}});
+    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795586700000}},
+                                            Param{std::int64_t{1795582800000}},
+                                            Param{std::int64_t{1795586700000}}});
   }
   SUBCASE("sqlite seconds") {
     const QueryPlan plan =
         value_of(plan_freshness(spec, context(sqlite_dialect(), TimeEncoding::epoch_seconds)));
     CHECK(plan.sql ==
-          "SELECT MAX(\"updated_at\"), MAX(\"updated_at\") FROM \"public\".\"orders\" WHERE "
+          "SELECT MAX(\"updated_at\"), MAX(\"updated_at\"), (SELECT COUNT(*) FROM "
+          "\"public\".\"orders\" WHERE \"updated_at\" >= ?) FROM \"public\".\"orders\" WHERE "
           "\"updated_at\" >= ? AND \"updated_at\" < ?");
-    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795582800}},
-                                            Param{std::int64_t{1795672800}}});
+    CHECK(plan.params == std::vector<Param>{Param{std::int64_t{1795586700}},
+                                            Param{std::int64_t{1795582800}},
+                                            Param{std::int64_t{1795586700}}});
   }
   SUBCASE("sqlite milliseconds") {
     const QueryPlan plan =
         value_of(plan_freshness(spec, context(sqlite_dialect(), TimeEncoding::epoch_milliseconds)));
     CHECK(plan.sql ==
-          "SELECT MAX(\"updated_at\"), (MAX(\"updated_at\")) / 1000 FROM \"public\".\"orders\" "
+          "SELECT MAX(\"updated_at\"), (MAX(\"updated_at\")) / 1000, (SELECT COUNT(*) FROM "
+          "\"public\".\"orders\" WHERE \"updated_at\" >= ?) FROM \"public\".\"orders\" "
           "WHERE \"updated_at\" >= ? AND \"updated_at\" < ?");
   }
 }
@@ -221,6 +237,38 @@ TEST_CASE("judge_freshness: a newest row in the future counts as age 0") {
   CHECK(verdict.windows.empty());
 }
 
+// One row dated 20 h ahead once made such a rule pass through a real outage;
+// now the statement leaves it out and the message counts it.
+TEST_CASE("judge_freshness: rows too far ahead were left out, and the message says how many") {
+  const RuleSpec spec = orders_fresh();
+  SUBCASE("the newest row read is old: fail") {
+    const Verdict verdict =
+        judge_freshness(spec, instant_plan(spec),
+                        newest("2026-11-23T03:00:00Z", std::to_string(epoch("2026-11-23T03:00:00Z")), "1"),
+                        kNow);
+    CHECK(verdict.status == Status::fail);
+    CHECK(verdict.message ==
+          "newest row 2026-11-23T03:00:00Z is 2d3h old (fail above 2h); 1 row dated more than 5m "
+          "in the future and left out");
+  }
+  SUBCASE("nothing else: fail, no rows") {
+    const Verdict verdict =
+        judge_freshness(spec, instant_plan(spec), newest(std::nullopt, std::nullopt, "3"), kNow);
+    CHECK(verdict.status == Status::fail);
+    CHECK(verdict.message ==
+          "no rows with a non-NULL updated_at; 3 rows dated more than 5m in the future and left out");
+  }
+  SUBCASE("a configured tolerance is named") {
+    RuleSpec tolerant = spec;
+    tolerant.future_tolerance = std::chrono::minutes{30};
+    const QueryPlan plan = instant_plan(tolerant);
+    CHECK(plan.range_end == at("2026-11-25T06:30:00Z"));
+    const Verdict verdict = judge_freshness(tolerant, plan, newest_at("2026-11-25T05:30:00Z"), kNow);
+    CHECK(verdict.status == Status::pass);
+    CHECK(verdict.message == "newest row 2026-11-25T05:30:00Z is 30m old");
+  }
+}
+
 TEST_CASE("judge_freshness: no rows fail, with observed empty, never pass") {
   SUBCASE("within the lookback: the window is [now - lookback, now)") {
     RuleSpec spec = orders_fresh();
@@ -281,8 +329,15 @@ TEST_CASE("judge_freshness: malformed results are errors") {
   SUBCASE("one column") {
     CHECK(judge_freshness(spec, plan, {{Cell{"1795584600"}}}, kNow).status == Status::error);
   }
-  SUBCASE("three columns") {
-    CHECK(judge_freshness(spec, plan, {{Cell{"a"}, Cell{"1795584600"}, Cell{"b"}}}, kNow).status ==
+  SUBCASE("four columns") {
+    CHECK(judge_freshness(spec, plan, {{Cell{"a"}, Cell{"1795584600"}, Cell{"0"}, Cell{"b"}}},
+                          kNow)
+              .status == Status::error);
+  }
+  SUBCASE("a count of rows ahead that is not a count") {
+    CHECK(judge_freshness(spec, plan, newest("a", "1795584600", "b"), kNow).status ==
+          Status::error);
+    CHECK(judge_freshness(spec, plan, newest("a", "1795584600", "-1"), kNow).status ==
           Status::error);
   }
 }

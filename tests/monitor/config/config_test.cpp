@@ -538,7 +538,26 @@ TEST_CASE("config: an unknown rule key without a near match lists the rule keys"
 )")) == "gapwatch.yaml:10:5: error: rules[0].owner: unknown key 'owner' (expected one of: "
         "name, warehouse, table, check, timestamp_column, timestamp_format, where, lookback, "
         "warn, fail, severity, labels, schedule, schedule_timezone, partition, column, "
-        "min_rows, backfill)");
+        "min_rows, backfill, future_tolerance)");
+}
+
+TEST_CASE("config: future_tolerance, freshness only, 5m unless set") {
+  const std::string freshness = R"(    table: t
+    check: freshness
+    timestamp_column: ts
+    fail: {max: 1h}
+)";
+  CHECK(load(one_rule(freshness)).rules.front().spec.future_tolerance == std::chrono::minutes{5});
+  CHECK(load(one_rule(freshness + "    future_tolerance: 30m\n")).rules.front().spec.future_tolerance ==
+        std::chrono::minutes{30});
+  CHECK(load(one_rule(freshness + "    future_tolerance: 0s\n")).rules.front().spec.future_tolerance ==
+        std::chrono::seconds{0});
+  CHECK(errors_of(one_rule(R"(    table: t
+    check: row_count
+    fail: {min: 1}
+    future_tolerance: 5m
+)")) == "gapwatch.yaml:10:23: error: rules[0].future_tolerance: future_tolerance applies to "
+        "freshness rules only");
 }
 
 TEST_CASE("config: an unknown partition key is reported with or without a suggestion") {

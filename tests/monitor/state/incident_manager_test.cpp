@@ -1249,7 +1249,7 @@ TEST_CASE("dispatcher: an escalated incident dispatches nothing more until retri
 }
 
 TEST_CASE("incident manager: manual requests for several windows are made together, due at once") {
-  DispatchFixture f;
+  DispatchFixture f(3);
   const IncidentEffects opened = f.record("pf");
   // Attempt 1 of hour 1 failed: the incident's own next attempt would wait.
   f.deliver(opened.new_requests.at(0).id, RequestState::succeeded, seconds{1});

@@ -168,6 +168,25 @@ struct Fixture {
   std::vector<RequestRecord> in_state(RequestState state) {
     return value_of(store->requests_in_state(state));
   }
+  // "pf" opens an incident; its attempt 1 runs without bringing the data, and
+  // the evaluation 30 s later fails it and queues attempt 2. That evaluation.
+  IncidentEffects first_attempt_fails() {
+    const IncidentEffects opened = record("pf");
+    REQUIRE(opened.new_requests.size() == 1);
+    deliver(opened.new_requests[0].id, RequestState::succeeded, seconds{1});
+    clock.advance(seconds{30});
+    IncidentEffects effects = record("pf");
+    REQUIRE(effects.new_requests.size() == 1);
+    return effects;
+  }
+  // The latest event of `kind` in the incident's history.
+  EventRecord last_event(std::int64_t incident, std::string_view kind) {
+    const std::vector<EventRecord> events = value_of(store->events_for_incident(incident));
+    const auto found = std::find_if(events.rbegin(), events.rend(),
+                                    [&](const EventRecord& event) { return event.kind == kind; });
+    REQUIRE(found != events.rend());
+    return *found;
+  }
   // What the dispatcher does when the executor reports `state` for request
   // `id`: claim it, then record the outcome with a deadline for verification.
   void deliver(const std::string& id, RequestState state, seconds verify_in) {
@@ -629,40 +648,23 @@ TEST_CASE("incident manager: the escalation is a warning that says why") {
 
 TEST_CASE("incident manager: the next attempt's wait is in its request_created event") {
   Fixture f;
-  const IncidentEffects opened = f.record("pf");
-  f.deliver(opened.new_requests.at(0).id, RequestState::succeeded, seconds{1});
-  f.clock.advance(seconds{30});
-  const IncidentEffects effects = f.record("pf");
-  REQUIRE(effects.new_requests.size() == 1);
-  const std::vector<EventRecord> events = value_of(f.store->events_for_incident(*opened.incident_id));
-  const auto created = std::find_if(events.rbegin(), events.rend(), [](const EventRecord& event) {
-    return event.kind == "request_created";
-  });
-  REQUIRE(created != events.rend());
-  CHECK(created->detail ==
+  const IncidentEffects effects = f.first_attempt_fails();
+  CHECK(f.last_event(*effects.incident_id, "request_created").detail ==
         "queued window 2026-03-02T01:00:00Z .. 2026-03-02T02:00:00Z attempt 2 for reload, due "
         "2026-03-03T12:05:30Z (backfill.attempt_backoff after the last failed attempt)");
 }
 
 TEST_CASE("incident manager: an operator retry sends what waits out a backoff at once") {
   Fixture f;
-  const IncidentEffects opened = f.record("pf");
-  f.deliver(opened.new_requests.at(0).id, RequestState::succeeded, seconds{1});
-  f.clock.advance(seconds{30});
-  const IncidentEffects effects = f.record("pf");
-  REQUIRE(effects.new_requests.size() == 1);
+  const IncidentEffects effects = f.first_attempt_fails();
   const std::string waiting = effects.new_requests[0].id;
   REQUIRE(value_of(f.store->due_requests(f.clock.now())).empty());
 
-  REQUIRE(f.manager.retry(*opened.incident_id, "alice").has_value());
+  REQUIRE(f.manager.retry(*effects.incident_id, "alice").has_value());
   CHECK(f.request(waiting).next_attempt_at == f.clock.now());
   CHECK(value_of(f.store->due_requests(f.clock.now())).size() == 1);
-  const std::vector<EventRecord> events = value_of(f.store->events_for_incident(*opened.incident_id));
-  const auto retried = std::find_if(events.begin(), events.end(), [](const EventRecord& event) {
-    return event.kind == "retried";
-  });
-  REQUIRE(retried != events.end());
-  CHECK(retried->detail == "retried by alice: attempts count afresh; 1 waiting request(s) due now");
+  CHECK(f.last_event(*effects.incident_id, "retried").detail ==
+        "retried by alice: attempts count afresh; 1 waiting request(s) due now");
 }
 
 TEST_CASE("incident manager: operators acknowledge, resolve and retry") {
@@ -1250,11 +1252,8 @@ TEST_CASE("dispatcher: an escalated incident dispatches nothing more until retri
 
 TEST_CASE("incident manager: manual requests for several windows are made together, due at once") {
   DispatchFixture f(3);
-  const IncidentEffects opened = f.record("pf");
-  // Attempt 1 of hour 1 failed: the incident's own next attempt would wait.
-  f.deliver(opened.new_requests.at(0).id, RequestState::succeeded, seconds{1});
-  f.clock.advance(seconds{30});
-  REQUIRE(f.record("pf").new_requests.size() == 1);
+  // Attempt 1 of hour 1 failed: the incident's own next attempt waits.
+  const IncidentEffects opened = f.first_attempt_fails();
 
   const std::vector<RequestRecord> made = value_of(
       f.manager.manual_requests(f.rule(), "reload", {window(0, 1), window(1, 2), window(2, 3)}));

@@ -167,6 +167,7 @@ int Daemon::run() {
     spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
     return 1;
   }
+  close_removed_rules();
   const SteadyTime started = m_clock.steady_now();
   m_gauges.publish_all_next_due();
   while (true) {
@@ -249,6 +250,21 @@ void Daemon::reload() {
   spdlog::info("configuration reloaded: {} rule(s), {} warehouse(s), {} executor(s)",
                m_generation->config.rules.size(), m_generation->config.warehouses.size(),
                m_generation->config.executors.size());
+  close_removed_rules();
+}
+
+void Daemon::close_removed_rules() {
+  if (!m_store->unavailable_reason().empty()) {
+    return;  // done when the state database opens
+  }
+  auto closed = m_generation->incidents.close_removed_rules(m_generation->config);
+  if (!closed) {
+    spdlog::error("cannot close the incidents of removed rules: {}", closed.error().message);
+    return;
+  }
+  for (const std::string& line : *closed) {
+    spdlog::warn("{}", line);
+  }
 }
 
 void Daemon::reopen_state_if_due(Pass& pass) {
@@ -269,6 +285,7 @@ void Daemon::reopen_state_if_due(Pass& pass) {
   if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
     spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
   }
+  close_removed_rules();
 }
 
 void Daemon::record_verdicts(Pass& pass) {
@@ -318,6 +335,9 @@ void Daemon::record_incident(const RuleConfig& rule, const RuleResult& result, P
   }
   for (const std::string& line : effects->log) {
     spdlog::info("{}", line);
+  }
+  for (const std::string& line : effects->warnings) {
+    spdlog::warn("{}", line);
   }
   if (effects->incident_id) {
     pass.store_changed = true;

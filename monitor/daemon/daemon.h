@@ -118,6 +118,9 @@ class Daemon {
   void log_start() const;
   std::shared_ptr<Generation> build(Config config);
   void reload();
+  // Resolves the incidents of rules the running configuration no longer has
+  // (at start, after a reload, once the state database opens) and logs each.
+  void close_removed_rules();
   void use_generation(std::shared_ptr<Generation> generation) EXCLUDES(m_config_mutex);
   bool healthy() EXCLUDES(m_mutex);
   bool work_waiting() const REQUIRES(m_mutex);

@@ -68,6 +68,8 @@ request POST /api/v1/incidents/1/ack "${auth[@]}" -d '{"by": 42}'; expect 400 "a
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly"}'; expect 400 "a backfill without from/to"
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "nope", "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}'; expect 404 "a backfill for an unknown rule"
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly", "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}'; expect 400 "a reversed window"
+request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly", "from": "1970-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}'; expect 400 "a backfill of 130 years"
+check "the error says the bound" grep -q "a manual backfill makes at most 1000" <(body 'doc["error"]')
 request DELETE /api/v1/incidents/1 "${auth[@]}"; expect 405 "a wrong method"
 request GET /api/v1/incidents/1/resolve; expect 405 "GET on a write endpoint"
 request GET "/../../../etc/passwd" --path-as-is; expect 404 "a path traversal attempt"

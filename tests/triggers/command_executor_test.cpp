@@ -44,8 +44,15 @@ BackfillRequest request(std::string note = "a note") {
   return request;
 }
 
+// Each test's runs keep their locks and results here.
+struct Runs {
+  testing::TemporaryDirectory directory;
+  RunDirectory runs{directory.file("state.db.runs")};
+};
+
 DispatchOutcome run(CommandSpec spec, const BackfillRequest& backfill = request()) {
-  CommandExecutor executor(std::move(spec));
+  Runs where;
+  CommandExecutor executor(std::move(spec), where.runs);
   std::stop_source never;
   return executor.dispatch(backfill, never.get_token());
 }
@@ -121,7 +128,8 @@ TEST_CASE("command executor: megabytes of output are cut to the last 16 KiB") {
 }
 
 TEST_CASE("command executor: a shutdown stops a running command and says why") {
-  CommandExecutor executor(command({"/bin/sh", "-c", "echo started; exec sleep 300"}));
+  Runs where;
+  CommandExecutor executor(command({"/bin/sh", "-c", "echo started; exec sleep 300"}), where.runs);
   std::stop_source shutdown;
   shutdown.request_stop();
   const DispatchOutcome outcome = executor.dispatch(request(), shutdown.get_token());

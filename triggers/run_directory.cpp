@@ -17,24 +17,10 @@ namespace {
 
 constexpr std::string_view kResultHeader = "gapwatch run result 1\n";
 
-std::string_view to_text(DispatchOutcome::Kind kind) {
-  switch (kind) {
-    case DispatchOutcome::Kind::ran:
-      return "ran";
-    case DispatchOutcome::Kind::accepted:
-      return "accepted";
-    case DispatchOutcome::Kind::retry:
-      return "retry";
-    case DispatchOutcome::Kind::rejected:
-      return "rejected";
-  }
-  return "retry";
-}
-
 std::optional<DispatchOutcome::Kind> kind_from(std::string_view text) {
   for (const auto kind : {DispatchOutcome::Kind::ran, DispatchOutcome::Kind::accepted,
                           DispatchOutcome::Kind::retry, DispatchOutcome::Kind::rejected}) {
-    if (text == to_text(kind)) {
+    if (text == to_string(kind)) {
       return kind;
     }
   }
@@ -70,7 +56,7 @@ Error system_error(std::string_view what, const std::string& path) {
 
 std::string format_run_result(const RunResult& result) {
   std::string text(kResultHeader);
-  text += fmt::format("outcome {}\n", to_text(result.outcome.kind));
+  text += fmt::format("outcome {}\n", to_string(result.outcome.kind));
   text += fmt::format("end {}\n", result.end == RunEnd::interrupted ? "interrupted" : "finished");
   text += fmt::format("detail {}\n\n", one_line(result.outcome.detail));
   text += result.outcome.output;

@@ -110,8 +110,9 @@ touch "$dir/hold"
 daemon=$!; background_pids+=("$daemon")
 wait_for 30 "the first delivery to start" test -s "$dir/deliveries"
 kill -9 "$daemon"; wait "$daemon" 2>/dev/null
-# The delivery dies with the daemon (its process group is killed too).
-kill -9 -- "-$(awk '{print $4}' "$dir/deliveries" | head -1)" 2>/dev/null
+# The delivery dies with the daemon: its supervisor sees the lifeline close.
+loader_gone() { ! kill -0 "$(awk '{print $4}' "$dir/deliveries" | head -1)" 2>/dev/null; }
+wait_for 10 "the loader to be stopped after its daemon died" loader_gone
 first_id=$(awk 'NR==1 {print $1}' "$dir/deliveries")
 check "three requests were committed before the crash" test "$(sqlite3 "$dir/state.db" "SELECT COUNT(*) FROM requests")" -eq 3
 check "the interrupted one is left in state sending" test "$(sqlite3 "$dir/state.db" "SELECT state FROM requests WHERE id = '$first_id'")" = sending

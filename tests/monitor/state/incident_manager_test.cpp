@@ -828,11 +828,34 @@ class Gate {
 
 // An executor that answers from a script, synchronously; when the script runs
 // out every request has "ran". Optionally held at a gate, and with a hook that
-// runs first (to look at the state database from inside a delivery).
+// runs first (to look at the state database from inside a delivery). Runs an
+// earlier process left are scripted too (earlier_run), and awaited at a gate
+// of their own.
 class FakeExecutor final : public Executor {
  public:
   std::function<void(const BackfillRequest&)> on_dispatch;
   Gate* gate = nullptr;
+  Gate* earlier_gate = nullptr;
+
+  // A run of `id` that an earlier process left, and how it ended (nullopt:
+  // it was cut short).
+  void earlier_run(const std::string& id, std::optional<DispatchOutcome> outcome) {
+    std::lock_guard lock(m_mutex);
+    m_earlier.insert_or_assign(id, std::move(outcome));
+  }
+  Expected<bool> has_earlier_run(const BackfillRequest& request) override {
+    std::lock_guard lock(m_mutex);
+    return m_earlier.contains(request.id);
+  }
+  std::optional<DispatchOutcome> await_earlier_run(const BackfillRequest& request,
+                                                   std::stop_token stop) override {
+    if (earlier_gate != nullptr && !earlier_gate->pass(stop)) {
+      return std::nullopt;
+    }
+    std::lock_guard lock(m_mutex);
+    const auto found = m_earlier.find(request.id);
+    return found == m_earlier.end() ? std::nullopt : found->second;
+  }
 
   void script(DispatchOutcome outcome) {
     std::lock_guard lock(m_mutex);
@@ -875,6 +898,7 @@ class FakeExecutor final : public Executor {
 
  private:
   mutable std::mutex m_mutex;
+  std::map<std::string, std::optional<DispatchOutcome>> m_earlier;
   std::deque<DispatchOutcome> m_script;
   std::vector<std::string> m_seen;
   int m_active = 0;
@@ -1119,6 +1143,90 @@ TEST_CASE("dispatcher: resume_interrupted sends a request left sending again wit
   CHECK(f.fake->seen() == std::vector<std::string>{id});
   CHECK(f.request(id).deliveries == 2);
   CHECK(f.request(id).state == RequestState::succeeded);
+}
+
+TEST_CASE("dispatcher: after a crash, a run still under way is awaited in a slot, not doubled") {
+  DispatchFixture f;  // max_concurrent 1
+  const IncidentEffects opened = f.record("pfpf");
+  REQUIRE(opened.new_requests.size() == 2);
+  const std::string alive = opened.new_requests[0].id;
+  const std::string next = opened.new_requests[1].id;
+  // The crash came after the claim; its run lives on under its supervisor.
+  REQUIRE(value_of(f.store->claim_request(alive, f.clock.now())));
+  f.fake->earlier_gate = &f.gate;
+  f.fake->earlier_run(alive, DispatchOutcome{DispatchOutcome::Kind::ran, "exit status 0",
+                                             "loaded\n", std::nullopt});
+
+  CHECK(value_of(f.dispatcher().resume_interrupted()) == 1);
+  REQUIRE(f.gate.wait_for_waiting(1));
+  CHECK(f.dispatcher().in_flight("reload") == 1);
+  CHECK(value_of(f.dispatcher().dispatch_due()) == 0);  // max_concurrent counts it
+  CHECK(f.request(alive).state == RequestState::sending);
+  CHECK(value_of(f.dispatcher().resume_interrupted()) == 0);  // not awaited twice
+
+  f.gate.open();
+  f.dispatcher().shutdown(seconds{60});
+  CHECK(f.request(alive).state == RequestState::succeeded);
+  CHECK(f.request(alive).output == "loaded\n");
+  CHECK(f.fake->seen().empty());  // its outcome was recorded, nothing sent again
+  CHECK(f.dispatch_and_wait() == 1);
+  CHECK(f.fake->seen() == std::vector<std::string>{next});
+}
+
+TEST_CASE("dispatcher: after a crash, a run cut short is sent again unless its incident resolved") {
+  DispatchFixture f;
+  const IncidentEffects opened = f.record("pf");
+  const std::string id = opened.new_requests.at(0).id;
+  REQUIRE(value_of(f.store->claim_request(id, f.clock.now())));
+  bool resolved = false;
+  SUBCASE("its supervisor stopped it when gapwatch died") {
+    f.fake->earlier_run(id, std::nullopt);
+  }
+  SUBCASE("stopped, and the incident resolved meanwhile") {
+    f.fake->earlier_run(id, std::nullopt);
+    resolved = true;
+  }
+  SUBCASE("no trace of a run (the crash came before it started), the incident resolved") {
+    resolved = true;
+  }
+  if (resolved) {
+    // Resolving leaves a delivery under way to finish on its own.
+    REQUIRE(f.record("pp").resolved);
+    REQUIRE(f.request(id).state == RequestState::sending);
+  }
+  CHECK(value_of(f.dispatcher().resume_interrupted()) == 1);
+  f.dispatcher().shutdown(seconds{60});  // the awaiting thread, if any, is done
+  const std::vector<std::string> kinds = event_kinds(*f.store, *opened.incident_id);
+  if (resolved) {
+    CHECK(f.request(id).state == RequestState::cancelled);
+    CHECK(contains(kinds, "request_cancelled"));
+    CHECK(f.dispatch_and_wait() == 0);
+    CHECK(f.fake->seen().empty());
+  } else {
+    CHECK(f.request(id).state == RequestState::pending);
+    CHECK(contains(kinds, "request_resumed"));
+    CHECK(f.dispatch_and_wait() == 1);
+    CHECK(f.fake->seen() == std::vector<std::string>{id});
+  }
+}
+
+TEST_CASE("dispatcher: a pending request of a resolved incident is cancelled, not sent") {
+  DispatchFixture f;
+  const IncidentEffects opened = f.record("pf");
+  RequestRecord request = opened.new_requests.at(0);
+  REQUIRE(value_of(f.store->claim_request(request.id, f.clock.now())));
+  REQUIRE(f.record("pp").resolved);
+  // As an older gapwatch left it: resumed to pending after its incident resolved.
+  request = f.request(request.id);
+  request.state = RequestState::pending;
+  REQUIRE(f.store->update_request(request).has_value());
+  SUBCASE("by the dispatcher's own schedule") { CHECK(f.dispatch_and_wait() == 0); }
+  SUBCASE("named by an operator") {
+    CHECK(value_of(f.dispatcher().dispatch_due(request.id)) == 0);
+  }
+  CHECK(f.fake->seen().empty());
+  CHECK(f.request(request.id).state == RequestState::cancelled);
+  CHECK(contains(event_kinds(*f.store, *opened.incident_id), "request_cancelled"));
 }
 
 TEST_CASE("dispatcher: shutdown leaves an interrupted delivery sending for the next start") {

@@ -97,7 +97,7 @@ int run_command(const RunOptions& options) {
   }
   configure_logging(config->monitor.log_format,
                     options.verbose ? "debug" : config->monitor.log_level);
-  set_log_secrets(config_secrets(*config));
+  set_log_redactor(config_redactor(*config));
   SystemClock clock;
   DaemonOptions daemon_options;
   daemon_options.config_path = options.config_path;
@@ -259,6 +259,10 @@ int backfill_command(const BackfillOptions& options) {
     fmt::print(stderr, "error: {}\n", store.error().message);
     return 1;
   }
+  // What this command logs, stores and prints is masked as the daemon's is.
+  const std::shared_ptr<const Redactor> redactor = config_redactor(*config);
+  set_log_redactor(redactor);
+  (*store)->set_redactor(redactor);
   SystemClock clock;
   IncidentManager manager(**store, clock, delivery_of(config->monitor));
   auto request = manager.manual_request(*rule, rule->backfill->executor, *from, *to);
@@ -287,7 +291,7 @@ int backfill_command(const BackfillOptions& options) {
     return 0;
   }
   fmt::print("request {}: {} ({})\n", report->request.id, to_string(report->request.state),
-             report->outcome.detail);
+             redactor->redact(report->outcome.detail));
   return report->request.state == RequestState::failed ? 1 : 0;
 }
 

@@ -242,7 +242,7 @@ executors:
       body: {key: "${BODY_KEY}", table: "{table}"}
   - name: loader
     command:
-      argv: ["/bin/loader", "${ARGV_KEY}", "{start}"]
+      argv: ["/bin/loader", "${ARGV_KEY}", "{window_start}"]
       env: {LOADER_TOKEN: "${LOADER_TOKEN}", SHORT: "${SHORT}"}
 rules:
   - name: orders_fresh

@@ -98,7 +98,7 @@ int run_command(const RunOptions& options) {
   }
   configure_logging(config->monitor.log_format,
                     options.verbose ? "debug" : config->monitor.log_level);
-  set_log_secrets(config_secrets(*config));
+  set_log_redactor(config_redactor(*config));
   SystemClock clock;
   DaemonOptions daemon_options;
   daemon_options.config_path = options.config_path;
@@ -273,6 +273,10 @@ int backfill_command(const BackfillOptions& options) {
     fmt::print(stderr, "error: {}\n", store.error().message);
     return 1;
   }
+  // What this command logs, stores and prints is masked as the daemon's is.
+  const std::shared_ptr<const Redactor> redactor = config_redactor(*config);
+  set_log_redactor(redactor);
+  (*store)->set_redactor(redactor);
   SystemClock clock;
   IncidentManager manager(**store, clock, delivery_of(config->monitor));
   auto requests = manager.manual_requests(*rule, rule->backfill->executor, *windows);
@@ -308,7 +312,7 @@ int backfill_command(const BackfillOptions& options) {
       continue;
     }
     fmt::print("request {}: {} ({})\n", report->request.id, to_string(report->request.state),
-               report->outcome.detail);
+               redactor->redact(report->outcome.detail));
     if (report->request.state == RequestState::failed) {
       exit_code = 1;
     }

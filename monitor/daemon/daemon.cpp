@@ -106,7 +106,12 @@ void Daemon::use_generation(std::shared_ptr<Generation> generation) {
   m_metrics.set_rules(generation->config.rules);
   m_board.set_rules(generation->config.rules);
   m_gauges.use(*generation);
-  set_log_secrets(config_secrets(generation->config));
+  // One Redactor for every sink: the log, the state database, what the
+  // status board serves.
+  m_redactor = config_redactor(generation->config);
+  set_log_redactor(m_redactor);
+  m_store->set_redactor(m_redactor);
+  warn_about_unmasked_values(generation->config);
   m_generation = std::move(generation);
   {
     MutexLock lock(m_config_mutex);
@@ -297,8 +302,9 @@ void Daemon::record_verdicts(Pass& pass) {
   }
 }
 
-void Daemon::record_verdict(std::size_t rule, const RuleResult& result, Pass& pass) {
+void Daemon::record_verdict(std::size_t rule, const RuleResult& evaluated, Pass& pass) {
   Generation& generation = *m_generation;
+  const RuleResult result = redacted(evaluated, *m_redactor);
   generation.scheduler.finished(rule, m_clock.now());
   m_gauges.publish_next_due(rule);
   ++m_evaluations;

@@ -66,7 +66,7 @@ Dispatcher::Dispatcher(const Config& config, StateStore& store, IncidentManager&
       m_clock(clock),
       m_executors(std::move(executors)),
       m_listener(std::move(listener)),
-      m_secrets(config_secrets(config)) {}
+      m_redactor(config_secrets(config)) {}
 
 Dispatcher::~Dispatcher() { shutdown(std::chrono::seconds{0}); }
 
@@ -336,7 +336,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
   const ExecutorSpec& spec = *m_config.find_executor(request.executor);
   const RuleConfig* rule = m_config.find_rule(request.rule);
   std::string kind;
-  std::string detail = redact(outcome.detail, m_secrets);
+  std::string detail = m_redactor.redact(outcome.detail);
   auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
     std::optional<Incident> incident;
     if (request.incident_id) {
@@ -347,7 +347,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
       incident = *found;
     }
     const bool incident_closed = incident && incident->state == IncidentState::resolved;
-    request.output = redact(outcome.output, m_secrets);
+    request.output = m_redactor.redact(outcome.output);
     request.updated_at = now;
     switch (outcome.kind) {
       case DispatchOutcome::Kind::ran:

@@ -33,6 +33,7 @@
 #include "rules/clock.h"
 #include "rules/mutex.h"
 #include "triggers/executor.h"
+#include "triggers/redaction.h"
 
 namespace gapwatch {
 
@@ -97,9 +98,9 @@ class Dispatcher {
   const Clock& m_clock;
   std::map<std::string, std::unique_ptr<Executor>> m_executors;
   Listener m_listener;
-  // Secrets of the configuration, masked in stored output and errors (a
-  // receiver may echo a token back).
-  const std::vector<std::string> m_secrets;
+  // Masks the configuration's secrets in output and errors before they are
+  // cut for the log or stored (a receiver may echo a token back).
+  const Redactor m_redactor;
 
   mutable Mutex m_mutex;
   CondVar m_idle;  // a delivery finished

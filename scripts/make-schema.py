@@ -75,6 +75,7 @@ RULE_PROPERTIES = {
         "not_before": {"type": "string", "description": "RFC 3339"},
         "verify_after": DURATION,
         "max_attempts": integer(1, 100),
+        "attempt_backoff": DURATION,
     }, required=["executor"]),
 }
 TEMPLATE = {"type": "string", "description": "a template: {rule} {table} {window_start} … and backfill.params keys"}

@@ -7,7 +7,12 @@
 // pieces no longer than max_window on bucket boundaries. Each piece's attempt
 // is one more than the highest earlier attempt that overlapped it; once
 // max_attempts requests for a piece have failed (counted from the last
-// operator retry) the incident escalates instead.
+// operator retry) the incident escalates instead. A piece with counted
+// failures waits before it is sent: attempt_backoff after the latest of them,
+// doubling with each failure, at most kMaxAttemptBackoff.
+//
+// A manual backfill's range is cut the same way (plan_manual_backfill), and
+// refused when it would make more than kMaxManualWindows requests.
 #pragma once
 
 #include <chrono>
@@ -16,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/error.h"
 #include "rules/verdict.h"
 
 namespace gapwatch {
@@ -28,7 +34,17 @@ struct BackfillPolicy {
   std::optional<Instant> not_before;
   std::chrono::seconds verify_after{600};
   int max_attempts = 3;
+  // The wait after a failed attempt before the next (0: none).
+  std::chrono::seconds attempt_backoff{300};
 };
+
+// The longest wait between two attempts for a window, however many failed.
+inline constexpr std::chrono::seconds kMaxAttemptBackoff{7200};
+
+// How long the next attempt waits after `failures` counted failed attempts:
+// none for the first attempt, `backoff` before the second, twice that before
+// the third, and so on, at most kMaxAttemptBackoff.
+std::chrono::seconds attempt_wait(std::chrono::seconds backoff, int failures);
 
 enum class RequestProgress {
   outstanding,  // pending, sending, accepted or run, not yet verified
@@ -43,11 +59,18 @@ struct PastRequest {
   // Whether a failure counts against max_attempts: made for the current
   // incident since its last operator retry.
   bool counts = true;
+  // For a failed request: when it failed (kept in the state database, so a
+  // wait survives a restart), and why.
+  std::optional<Instant> failed_at;
+  std::string error;
 };
 
 struct PlannedRequest {
   Window window;
   int attempt = 1;
+  // Not to be sent before this (attempt_backoff after the last failure);
+  // empty: at once.
+  std::optional<Instant> not_before;
   friend bool operator==(const PlannedRequest&, const PlannedRequest&) = default;
 };
 
@@ -65,6 +88,17 @@ struct PlanningInput {
 };
 
 BackfillPlan plan_backfill(const PlanningInput& input, const BackfillPolicy& policy);
+
+// The most requests one manual backfill makes: a longer range is refused
+// rather than queued (documented in docs/backfill.md).
+inline constexpr int kMaxManualWindows = 1000;
+
+// The windows of a manual backfill of `range`: clipped at not_before and cut
+// into pieces of at most max_window from its start. An error (for the
+// operator) when nothing is left after not_before, or when there would be
+// more than kMaxManualWindows pieces.
+Expected<std::vector<Window>> plan_manual_backfill(const Window& range,
+                                                   const BackfillPolicy& policy);
 
 // The failing units of a verdict: its fail buckets, or its fail windows when
 // it has no buckets.

@@ -19,9 +19,10 @@ std::string_view to_string(DispatchOutcome::Kind kind) {
   return "?";
 }
 
-std::unique_ptr<Executor> make_executor(const ExecutorSpec& spec, const Clock& clock) {
+std::unique_ptr<Executor> make_executor(const ExecutorSpec& spec, const Clock& clock,
+                                        const RunDirectory& runs) {
   if (const auto* command = std::get_if<CommandSpec>(&spec.kind)) {
-    return std::make_unique<CommandExecutor>(*command);
+    return std::make_unique<CommandExecutor>(*command, runs);
   }
   return std::make_unique<WebhookExecutor>(std::get<WebhookSpec>(spec.kind), clock);
 }

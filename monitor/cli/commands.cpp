@@ -14,6 +14,7 @@
 #include "monitor/cli/report.h"
 #include "monitor/config/config.h"
 #include "monitor/config/yaml_reader.h"
+#include "monitor/daemon/logging.h"
 #include "monitor/daemon/system_clock.h"
 #include "monitor/warehouse/evaluator.h"
 
@@ -93,6 +94,8 @@ std::unique_ptr<RuleEvaluation> prepare_evaluation(const CheckOptions& options) 
     return nullptr;
   }
   auto config = std::make_unique<const Config>(std::move(*loaded));
+  set_log_redactor(config_redactor(*config));
+  warn_about_unmasked_values(*config);
   auto rules = select_rules(*config, options.rules);
   const auto now = resolve_now(options.now);
   if (!rules || !now) {
@@ -161,8 +164,11 @@ int check_command(const CheckOptions& options) {
     return kExitInvalid;
   }
   const Instant now = evaluation->now;
-  const std::vector<RuleResult> results =
-      evaluate_all(evaluation->evaluator, evaluation->rules, now);
+  std::vector<RuleResult> results = evaluate_all(evaluation->evaluator, evaluation->rules, now);
+  const Redactor redactor(config_secrets(*evaluation->config));
+  for (RuleResult& result : results) {
+    result = redacted(std::move(result), redactor);
+  }
   for (const RuleResult& result : results) {
     if (result.verdict.status == Status::error) {
       spdlog::debug("rule {}: {}", result.rule, result.verdict.message);

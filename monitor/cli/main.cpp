@@ -10,8 +10,15 @@
 
 #include "monitor/cli/cli.h"
 #include "monitor/daemon/evaluation_pool.h"
+#include "triggers/run_supervisor.h"
 
 int main(int argc, char** argv) {
+  // The command executor runs each command under this binary in its
+  // supervise-run mode; that mode must see the environment the executor built
+  // for the command, untouched (so before the setenv below).
+  if (gapwatch::is_supervise_run(argc, argv)) {
+    return gapwatch::supervise_run(argc, argv);
+  }
   // Large transient buffers (a /metrics body of tens of megabytes at 10,000
   // rules) are mapped and unmapped on their own. glibc's default threshold
   // rises after the first such buffer is freed, so the next ones came from the

@@ -21,6 +21,7 @@
 #include "monitor/daemon/logging.h"
 #include "monitor/state/state_store.h"
 #include "monitor/daemon/system_clock.h"
+#include "triggers/backfill_planner.h"
 
 namespace gapwatch {
 
@@ -97,7 +98,7 @@ int run_command(const RunOptions& options) {
   }
   configure_logging(config->monitor.log_format,
                     options.verbose ? "debug" : config->monitor.log_level);
-  set_log_secrets(config_secrets(*config));
+  set_log_redactor(config_redactor(*config));
   SystemClock clock;
   DaemonOptions daemon_options;
   daemon_options.config_path = options.config_path;
@@ -191,15 +192,21 @@ int incidents_command(const IncidentsOptions& options) {
                format_rfc3339(shown.opened_at), format_rfc3339(shown.updated_at),
                optional_time(shown.resolved_at), optional_time(shown.acknowledged_at));
     fmt::print("last verdict: {}\n", shown.message);
+    if (const std::optional<Instant> next = next_attempt_at(*requests)) {
+      fmt::print("next attempt due {}\n", format_rfc3339(*next));
+    }
     for (const Window& window : shown.windows) {
       fmt::print("failing window {} .. {}\n", format_rfc3339(window.start),
                  format_rfc3339(window.end));
     }
     fmt::print("\nrequests:\n");
     for (const RequestRecord& request : *requests) {
-      fmt::print("  {}  {} .. {}  attempt {}  {:<9}  deliveries {}  via {}{}\n", request.id,
+      fmt::print("  {}  {} .. {}  attempt {}  {:<9}  deliveries {}  via {}{}{}\n", request.id,
                  format_rfc3339(request.window.start), format_rfc3339(request.window.end),
                  request.attempt, to_string(request.state), request.deliveries, request.executor,
+                 request.state == RequestState::pending
+                     ? "  due " + format_rfc3339(request.next_attempt_at)
+                     : "",
                  request.last_error.empty() ? "" : "  (" + request.last_error + ")");
     }
     fmt::print("\nhistory:\n");
@@ -254,41 +261,63 @@ int backfill_command(const BackfillOptions& options) {
     fmt::print(stderr, "error: --to must be after --from\n");
     return kExitInvalid;
   }
+  // Cut at max_window and clipped at not_before as automatic requests are,
+  // and refused beyond kMaxManualWindows.
+  const auto windows = plan_manual_backfill(Window{*from, *to, Status::fail}, *rule->backfill);
+  if (!windows) {
+    fmt::print(stderr, "error: {}\n", windows.error().message);
+    return kExitInvalid;
+  }
   auto store = StateStore::open(config->monitor.state_path);
   if (!store) {
     fmt::print(stderr, "error: {}\n", store.error().message);
     return 1;
   }
+  // What this command logs, stores and prints is masked as the daemon's is.
+  const std::shared_ptr<const Redactor> redactor = config_redactor(*config);
+  set_log_redactor(redactor);
+  (*store)->set_redactor(redactor);
   SystemClock clock;
   IncidentManager manager(**store, clock, delivery_of(config->monitor));
-  auto request = manager.manual_request(*rule, rule->backfill->executor, *from, *to);
-  if (!request) {
-    fmt::print(stderr, "error: {}\n", request.error().message);
+  auto requests = manager.manual_requests(*rule, rule->backfill->executor, *windows);
+  if (!requests) {
+    fmt::print(stderr, "error: {}\n", requests.error().message);
     return 1;
   }
-  fmt::print("request {} queued: {} {} .. {} via {}\n", request->id, rule->spec.name,
-             format_rfc3339(*from), format_rfc3339(*to), request->executor);
+  for (const RequestRecord& request : *requests) {
+    fmt::print("request {} queued: {} {} .. {} via {}\n", request.id, rule->spec.name,
+               format_rfc3339(request.window.start), format_rfc3339(request.window.end),
+               request.executor);
+  }
   if (options.enqueue_only || config->monitor.dry_run) {
     return 0;
   }
-  // Send it now through the same outbox path the daemon uses. If a daemon is
-  // running it may claim it first; then this command leaves it to the daemon.
+  // Send them now, one after another, through the same outbox path the
+  // daemon uses. If a daemon is running it may claim one first; then this
+  // command leaves that one to the daemon.
   std::optional<DispatchReport> report;
   Dispatcher dispatcher(*config, **store, manager, clock, make_executors(*config, clock),
                         [&](const DispatchReport& done) { report = done; });
-  auto started = dispatcher.dispatch_due(request->id);
-  if (!started) {
-    fmt::print(stderr, "error: {}\n", started.error().message);
-    return 1;
+  int exit_code = 0;
+  for (const RequestRecord& request : *requests) {
+    report.reset();
+    auto started = dispatcher.dispatch_due(request.id);
+    if (!started) {
+      fmt::print(stderr, "error: {}\n", started.error().message);
+      return 1;
+    }
+    dispatcher.shutdown(std::chrono::hours{24});
+    if (!report) {
+      fmt::print("request {}: the running daemon took it; see gapwatch incidents\n", request.id);
+      continue;
+    }
+    fmt::print("request {}: {} ({})\n", report->request.id, to_string(report->request.state),
+               redactor->redact(report->outcome.detail));
+    if (report->request.state == RequestState::failed) {
+      exit_code = 1;
+    }
   }
-  dispatcher.shutdown(std::chrono::hours{24});
-  if (!report) {
-    fmt::print("the running daemon took the request; see gapwatch incidents\n");
-    return 0;
-  }
-  fmt::print("request {}: {} ({})\n", report->request.id, to_string(report->request.state),
-             report->outcome.detail);
-  return report->request.state == RequestState::failed ? 1 : 0;
+  return exit_code;
 }
 
 }  // namespace gapwatch

@@ -10,15 +10,16 @@
 
 #include "monitor/config/config_loader.h"
 #include "monitor/config/template_config.h"
+#include "rules/duration.h"
 #include "rules/time.h"
 
 namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kBackfillKeys{
-    "executor", "params", "max_window", "min_buckets", "not_before", "verify_after",
-    "max_attempts"};
+constexpr std::array<std::string_view, 8> kBackfillKeys{
+    "executor",     "params",       "max_window", "min_buckets", "not_before",
+    "verify_after", "max_attempts", "attempt_backoff"};
 
 // params: names that neither are invalid nor hide a built-in variable.
 void load_params(YamlReader& reader, KeyReader& keys, BackfillPolicy& policy) {
@@ -87,6 +88,16 @@ std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& fie
   }
   keys.duration("verify_after", ZeroDuration::allowed, policy.verify_after);
   keys.integer("max_attempts", 1, 100, policy.max_attempts);
+  if (const auto backoff = keys.field("attempt_backoff")) {
+    // A wait longer than the cap would be shortened without a word: refused.
+    keys.duration("attempt_backoff", ZeroDuration::allowed, policy.attempt_backoff);
+    if (policy.attempt_backoff > kMaxAttemptBackoff) {
+      reader.error(*backoff, fmt::format("attempt_backoff must be at most {} (the longest wait "
+                                         "between two attempts)",
+                                         format_duration(kMaxAttemptBackoff)));
+      keys.fail();
+    }
+  }
   if (!keys.ok()) {
     return std::nullopt;
   }

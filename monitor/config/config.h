@@ -77,6 +77,9 @@ struct Config {
   std::vector<WarehouseConfig> warehouses;
   std::vector<ExecutorSpec> executors;
   std::vector<RuleConfig> rules;
+  // Every value a ${VAR} put into a text value, with its key: each is a
+  // secret, masked wherever gapwatch writes or serves text (docs/security.md).
+  std::vector<EnvironmentValue> from_environment;
 
   const WarehouseConfig* find_warehouse(std::string_view name) const;
   const ExecutorSpec* find_executor(std::string_view name) const;

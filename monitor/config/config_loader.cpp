@@ -297,7 +297,15 @@ ConfigResult ConfigLoader::load(std::string_view text) {
                   std::make_move_iterator(m_include_errors.end()));
     return std::unexpected(std::move(errors));
   }
+  take_from_environment();
   return std::move(m_config);
+}
+
+void ConfigLoader::take_from_environment() {
+  std::vector<EnvironmentValue> taken = m_reader->take_from_environment();
+  m_config.from_environment.insert(m_config.from_environment.end(),
+                                   std::make_move_iterator(taken.begin()),
+                                   std::make_move_iterator(taken.end()));
 }
 
 void ConfigLoader::load_includes(const Field& field, const MapReader* defaults) {
@@ -368,6 +376,7 @@ void ConfigLoader::load_included_file(const std::string& file, const Field& from
   std::vector<ConfigError> errors = m_reader->take_errors();
   m_include_errors.insert(m_include_errors.end(), std::make_move_iterator(errors.begin()),
                           std::make_move_iterator(errors.end()));
+  take_from_environment();
   m_reader = main;
 }
 

@@ -85,6 +85,9 @@ class ConfigLoader {
   std::optional<YamlNode> parse(std::string_view text);
   void load_includes(const Field& field, const MapReader* defaults);
   void load_included_file(const std::string& file, const Field& from, const MapReader* defaults);
+  // Moves what the current reader's file took from the environment into the
+  // config.
+  void take_from_environment();
   // A time zone key: UTC when absent, null after an error.
   const TimeZone* zone(const std::optional<Field>& field);
 

@@ -35,6 +35,13 @@ EnvironmentLookup process_environment() {
 
 Expected<std::string> substitute_environment(std::string_view text,
                                              const EnvironmentLookup& lookup) {
+  std::vector<EnvironmentValue> taken;
+  return substitute_environment(text, lookup, taken);
+}
+
+Expected<std::string> substitute_environment(std::string_view text,
+                                             const EnvironmentLookup& lookup,
+                                             std::vector<EnvironmentValue>& taken) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -69,6 +76,7 @@ Expected<std::string> substitute_environment(std::string_view text,
     // As in the shell, ${NAME:-default} also replaces a NAME that is set but empty.
     if (auto value = lookup(name); value && !(has_default && value->empty())) {
       out += *value;
+      taken.push_back(EnvironmentValue{name, std::move(*value), {}});
     } else if (has_default) {
       out += reference.substr(separator + 2);
     } else {

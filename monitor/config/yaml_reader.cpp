@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -221,21 +222,36 @@ std::vector<Field> YamlReader::sequence(const Field& field) {
   return items;
 }
 
+std::vector<EnvironmentValue> YamlReader::take_from_environment() {
+  return std::exchange(m_from_environment, {});
+}
+
 std::optional<std::string> YamlReader::string(const Field& field) {
+  return substituted(field, Secrecy::text);
+}
+
+std::optional<std::string> YamlReader::substituted(const Field& field, Secrecy secrecy) {
   if (!field.node.IsScalar()) {
     error(field, fmt::format("expected a text value, found {}", node_kind(field.node)));
     return std::nullopt;
   }
-  auto substituted = substitute_environment(field.node.Scalar(), m_environment);
-  if (!substituted) {
-    error(field, substituted.error().message);
+  std::vector<EnvironmentValue> taken;
+  auto text = substitute_environment(field.node.Scalar(), m_environment, taken);
+  if (!text) {
+    error(field, text.error().message);
     return std::nullopt;
   }
-  return std::move(*substituted);
+  if (secrecy == Secrecy::text) {
+    for (EnvironmentValue& value : taken) {
+      value.path = field.path;
+      m_from_environment.push_back(std::move(value));
+    }
+  }
+  return std::move(*text);
 }
 
 std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, ZeroDuration zero) {
-  const auto text = string(field);
+  const auto text = substituted(field, Secrecy::not_secret);
   if (!text) {
     return std::nullopt;
   }
@@ -264,7 +280,7 @@ std::optional<std::chrono::seconds> YamlReader::duration(const Field& field, Zer
 
 std::optional<std::int64_t> YamlReader::integer(const Field& field, std::int64_t min,
                                                 std::int64_t max) {
-  const auto text = string(field);
+  const auto text = substituted(field, Secrecy::not_secret);
   if (!text) {
     return std::nullopt;
   }
@@ -282,7 +298,7 @@ std::optional<std::int64_t> YamlReader::integer(const Field& field, std::int64_t
 }
 
 std::optional<double> YamlReader::number(const Field& field) {
-  const auto text = string(field);
+  const auto text = substituted(field, Secrecy::not_secret);
   if (!text) {
     return std::nullopt;
   }
@@ -296,7 +312,7 @@ std::optional<double> YamlReader::number(const Field& field) {
 }
 
 std::optional<bool> YamlReader::boolean(const Field& field) {
-  const auto text = string(field);
+  const auto text = substituted(field, Secrecy::not_secret);
   if (!text) {
     return std::nullopt;
   }
@@ -312,7 +328,7 @@ std::optional<bool> YamlReader::boolean(const Field& field) {
 
 std::optional<std::string> YamlReader::choice(const Field& field,
                                               std::span<const std::string_view> choices) {
-  auto text = string(field);
+  auto text = substituted(field, Secrecy::not_secret);
   if (!text) {
     return std::nullopt;
   }

@@ -1,7 +1,9 @@
 // YamlReader: typed access to a parsed YAML document that records every
 // problem with its file:line:column and key path instead of stopping at the
 // first. Mappings are read through MapReader, which rejects unknown keys (with
-// a did-you-mean) and duplicate keys. Scalars pass through ${VAR} substitution.
+// a did-you-mean) and duplicate keys. Scalars pass through ${VAR} substitution;
+// the reader keeps what the environment put into text values (not into
+// numbers, durations, booleans or choices), as secrets of the configuration.
 // Not thread-safe; one reader per load.
 #pragma once
 
@@ -79,6 +81,8 @@ class YamlReader {
   bool has_errors() const { return !m_errors.empty(); }
   std::vector<ConfigError> take_errors();
   SourceLocation location(const YAML::Mark& mark) const;
+  // Every value the environment put into a text value so far, with its key.
+  std::vector<EnvironmentValue> take_from_environment();
 
   // A mapping whose keys must be among `keys` or `unlisted`; only `keys` are
   // named in "expected one of" (the caller refuses `unlisted` ones itself,
@@ -106,9 +110,15 @@ class YamlReader {
   std::optional<Field> required(const MapReader& map, std::string_view key);
 
  private:
+  // Whether a scalar's values from the environment are kept as secrets: a
+  // number, a duration, a boolean or one of fixed choices is not one.
+  enum class Secrecy { text, not_secret };
+  std::optional<std::string> substituted(const Field& field, Secrecy secrecy);
+
   std::string m_file;
   EnvironmentLookup m_environment;
   std::vector<ConfigError> m_errors;
+  std::vector<EnvironmentValue> m_from_environment;
 };
 
 // The closest of `candidates` to `word` if it is plausibly a typo of it.

@@ -106,7 +106,12 @@ void Daemon::use_generation(std::shared_ptr<Generation> generation) {
   m_metrics.set_rules(generation->config.rules);
   m_board.set_rules(generation->config.rules);
   m_gauges.use(*generation);
-  set_log_secrets(config_secrets(generation->config));
+  // One Redactor for every sink: the log, the state database, what the
+  // status board serves.
+  m_redactor = config_redactor(generation->config);
+  set_log_redactor(m_redactor);
+  m_store->set_redactor(m_redactor);
+  warn_about_unmasked_values(generation->config);
   m_generation = std::move(generation);
   {
     MutexLock lock(m_config_mutex);
@@ -167,6 +172,7 @@ int Daemon::run() {
     spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
     return 1;
   }
+  close_removed_rules();
   const SteadyTime started = m_clock.steady_now();
   m_gauges.publish_all_next_due();
   while (true) {
@@ -249,6 +255,21 @@ void Daemon::reload() {
   spdlog::info("configuration reloaded: {} rule(s), {} warehouse(s), {} executor(s)",
                m_generation->config.rules.size(), m_generation->config.warehouses.size(),
                m_generation->config.executors.size());
+  close_removed_rules();
+}
+
+void Daemon::close_removed_rules() {
+  if (!m_store->unavailable_reason().empty()) {
+    return;  // done when the state database opens
+  }
+  auto closed = m_generation->incidents.close_removed_rules(m_generation->config);
+  if (!closed) {
+    spdlog::error("cannot close the incidents of removed rules: {}", closed.error().message);
+    return;
+  }
+  for (const std::string& line : *closed) {
+    spdlog::warn("{}", line);
+  }
 }
 
 void Daemon::reopen_state_if_due(Pass& pass) {
@@ -269,6 +290,7 @@ void Daemon::reopen_state_if_due(Pass& pass) {
   if (auto resumed = m_generation->dispatcher.resume_interrupted(); !resumed) {
     spdlog::error("cannot resume interrupted requests: {}", resumed.error().message);
   }
+  close_removed_rules();
 }
 
 void Daemon::record_verdicts(Pass& pass) {
@@ -280,8 +302,9 @@ void Daemon::record_verdicts(Pass& pass) {
   }
 }
 
-void Daemon::record_verdict(std::size_t rule, const RuleResult& result, Pass& pass) {
+void Daemon::record_verdict(std::size_t rule, const RuleResult& evaluated, Pass& pass) {
   Generation& generation = *m_generation;
+  const RuleResult result = redacted(evaluated, *m_redactor);
   generation.scheduler.finished(rule, m_clock.now());
   m_gauges.publish_next_due(rule);
   ++m_evaluations;
@@ -318,6 +341,9 @@ void Daemon::record_incident(const RuleConfig& rule, const RuleResult& result, P
   }
   for (const std::string& line : effects->log) {
     spdlog::info("{}", line);
+  }
+  for (const std::string& line : effects->warnings) {
+    spdlog::warn("{}", line);
   }
   if (effects->incident_id) {
     pass.store_changed = true;

@@ -111,13 +111,16 @@ class Daemon {
   int shut_down(int exit_code);
 
   // What record_verdicts does with one result.
-  void record_verdict(std::size_t rule, const RuleResult& result, Pass& pass);
+  void record_verdict(std::size_t rule, const RuleResult& evaluated, Pass& pass);
   void log_verdict(const RuleConfig& rule, const Verdict& verdict);
   void record_incident(const RuleConfig& rule, const RuleResult& result, Pass& pass);
 
   void log_start() const;
   std::shared_ptr<Generation> build(Config config);
   void reload();
+  // Resolves the incidents of rules the running configuration no longer has
+  // (at start, after a reload, once the state database opens) and logs each.
+  void close_removed_rules();
   void use_generation(std::shared_ptr<Generation> generation) EXCLUDES(m_config_mutex);
   bool healthy() EXCLUDES(m_mutex);
   bool work_waiting() const REQUIRES(m_mutex);
@@ -149,6 +152,9 @@ class Daemon {
   // m_reports, which their delivery threads report to until they are gone.
   std::shared_ptr<Generation> m_generation;
   std::vector<std::shared_ptr<Generation>> m_retired;
+  // Masks the current configuration's secrets (control thread; the log and
+  // the state store share it).
+  std::shared_ptr<const Redactor> m_redactor = std::make_shared<const Redactor>();
 
   Gauges m_gauges;
   StorePolling m_polling;

@@ -49,8 +49,9 @@ BackfillRequest to_request(const RequestRecord& record) {
 std::map<std::string, std::unique_ptr<Executor>> make_executors(const Config& config,
                                                                 const Clock& clock) {
   std::map<std::string, std::unique_ptr<Executor>> executors;
+  const RunDirectory runs = RunDirectory::beside(config.monitor.state_path);
   for (const ExecutorSpec& spec : config.executors) {
-    executors.emplace(spec.name, make_executor(spec, clock));
+    executors.emplace(spec.name, make_executor(spec, clock, runs));
   }
   return executors;
 }
@@ -65,7 +66,7 @@ Dispatcher::Dispatcher(const Config& config, StateStore& store, IncidentManager&
       m_clock(clock),
       m_executors(std::move(executors)),
       m_listener(std::move(listener)),
-      m_secrets(config_secrets(config)) {}
+      m_redactor(config_secrets(config)) {}
 
 Dispatcher::~Dispatcher() { shutdown(std::chrono::seconds{0}); }
 
@@ -74,27 +75,72 @@ Expected<int> Dispatcher::resume_interrupted() {
   if (!sending) {
     return std::unexpected(sending.error());
   }
-  const Instant now = m_clock.now();
+  int found = 0;
   for (RequestRecord& request : *sending) {
-    auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
-      request.state = RequestState::pending;
-      request.next_attempt_at = now;
-      request.updated_at = now;
-      if (auto updated = transaction.update_request(request); !updated) {
-        return updated;
+    {
+      MutexLock lock(m_mutex);
+      if (m_delivering.contains(request.id)) {
+        continue;  // this process's own delivery (the database was reopened)
       }
-      return transaction.add_event({0, now, request.incident_id, request.id, "request_resumed",
-                                    "a delivery was under way when gapwatch stopped; sending it "
-                                    "again with the same request id"});
-    });
-    if (!done) {
-      return std::unexpected(done.error());
     }
-    spdlog::info("request {} for {} resumed after restart (same id, window {} .. {})", request.id,
-                 request.rule, format_rfc3339(request.window.start),
-                 format_rfc3339(request.window.end));
+    ++found;
+    // A run that a killed gapwatch started lives on until its supervisor has
+    // stopped it, and may have finished unseen: it is awaited, never doubled.
+    if (const auto executor = m_executors.find(request.executor); executor != m_executors.end()) {
+      auto earlier = executor->second->has_earlier_run(to_request(request));
+      if (!earlier) {
+        spdlog::warn("request {}: cannot tell whether its run from before the restart is alive: {}",
+                     request.id, earlier.error().message);
+      } else if (*earlier) {
+        spdlog::info("request {} for {}: its run from before the restart is still under way or "
+                     "ended unrecorded; waiting for it (window {} .. {})",
+                     request.id, request.rule, format_rfc3339(request.window.start),
+                     format_rfc3339(request.window.end));
+        MutexLock lock(m_mutex);
+        ++m_busy[request.executor];
+        m_delivering.insert(request.id);
+        m_threads.emplace_back(
+            [this, request](std::stop_token stop) { await_earlier_run(request, stop); });
+        continue;
+      }
+    }
+    if (auto sent = send_again(request, "a delivery was under way when gapwatch stopped"); !sent) {
+      return std::unexpected(sent.error());
+    }
   }
-  return static_cast<int>(sending->size());
+  return found;
+}
+
+Expected<void> Dispatcher::send_again(RequestRecord& request, const std::string& why) {
+  const Instant now = m_clock.now();
+  bool resolved = false;
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    if (request.incident_id) {
+      auto incident = transaction.incident(*request.incident_id);
+      if (!incident) {
+        return std::unexpected(incident.error());
+      }
+      resolved = *incident && (*incident)->state == IncidentState::resolved;
+    }
+    request.state = resolved ? RequestState::cancelled : RequestState::pending;
+    request.next_attempt_at = now;
+    request.updated_at = now;
+    if (auto updated = transaction.update_request(request); !updated) {
+      return updated;
+    }
+    return transaction.add_event(
+        {0, now, request.incident_id, request.id,
+         resolved ? "request_cancelled" : "request_resumed",
+         why + (resolved ? "; not sent again: the incident has resolved"
+                         : "; sending it again with the same request id")});
+  });
+  if (!done) {
+    return done;
+  }
+  spdlog::info("request {} for {} {} after restart (same id, window {} .. {})", request.id,
+               request.rule, resolved ? "cancelled, its incident resolved," : "resumed",
+               format_rfc3339(request.window.start), format_rfc3339(request.window.end));
+  return {};
 }
 
 int Dispatcher::in_flight() const {
@@ -140,31 +186,36 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     if (only && request.id != *only) {
       continue;
     }
-    if (request.incident_id && !only) {
-      // An escalated incident sends nothing more until an operator retries
-      // or resolves it; an explicitly named request is the operator's own.
+    if (request.incident_id) {
       auto incident = m_store.incident(*request.incident_id);
       if (!incident) {
         return std::unexpected(incident.error());
       }
-      if (*incident && (*incident)->state == IncidentState::escalated) {
+      const auto state = *incident ? std::optional((*incident)->state) : std::nullopt;
+      if (state == IncidentState::resolved) {
+        // Nothing starts for a resolved incident. Resolving cancels the
+        // pending requests in the same transaction, so this is one that a
+        // crash left behind.
+        if (auto closed = close_unsent(request, RequestState::cancelled, "request_cancelled",
+                                       "not sent: the incident has resolved", now);
+            !closed) {
+          return std::unexpected(closed.error());
+        }
+        continue;
+      }
+      // An escalated incident sends nothing more until an operator retries
+      // or resolves it; an explicitly named request is the operator's own.
+      if (state == IncidentState::escalated && !only) {
         continue;
       }
     }
     const ExecutorSpec* spec = m_config.find_executor(request.executor);
     if (spec == nullptr || !m_executors.contains(request.executor)) {
-      auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
-        request.state = RequestState::failed;
-        request.last_error = fmt::format("executor '{}' is not configured", request.executor);
-        request.updated_at = now;
-        if (auto updated = transaction.update_request(request); !updated) {
-          return updated;
-        }
-        return transaction.add_event(
-            {0, now, request.incident_id, request.id, "request_failed", request.last_error});
-      });
-      if (!done) {
-        return std::unexpected(done.error());
+      if (auto closed =
+              close_unsent(request, RequestState::failed, "request_failed",
+                           fmt::format("executor '{}' is not configured", request.executor), now);
+          !closed) {
+        return std::unexpected(closed.error());
       }
       continue;
     }
@@ -203,10 +254,27 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     ++request.deliveries;
     request.state = RequestState::sending;
     ++m_busy[request.executor];
+    m_delivering.insert(request.id);
     ++started;
     m_threads.emplace_back([this, request](std::stop_token stop) { deliver(request, stop); });
   }
   return started;
+}
+
+Expected<void> Dispatcher::close_unsent(RequestRecord& request, RequestState state,
+                                        const std::string& kind, const std::string& why,
+                                        Instant now) {
+  return m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    request.state = state;
+    if (state == RequestState::failed) {
+      request.last_error = why;
+    }
+    request.updated_at = now;
+    if (auto updated = transaction.update_request(request); !updated) {
+      return updated;
+    }
+    return transaction.add_event({0, now, request.incident_id, request.id, kind, why});
+  });
 }
 
 void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
@@ -216,6 +284,30 @@ void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
                request.executor);
   const DispatchOutcome outcome =
       m_executors.at(request.executor)->dispatch(to_request(request), stop);
+  conclude(request, outcome, stop);
+}
+
+void Dispatcher::await_earlier_run(RequestRecord request, std::stop_token stop) {
+  const std::optional<DispatchOutcome> outcome =
+      m_executors.at(request.executor)->await_earlier_run(to_request(request), stop);
+  if (outcome) {
+    conclude(request, *outcome, stop);
+    return;
+  }
+  if (stop.stop_requested()) {
+    spdlog::warn("request {} still waits for its run from before the restart; it stays sending "
+                 "for the next start",
+                 request.id);
+  } else if (auto sent = send_again(request, "its run was stopped when gapwatch went away");
+             !sent) {
+    spdlog::error("request {}: cannot record that it is to be sent again: {}", request.id,
+                  sent.error().message);
+  }
+  free_slot(request);
+}
+
+void Dispatcher::conclude(RequestRecord& request, const DispatchOutcome& outcome,
+                          std::stop_token stop) {
   const bool interrupted = stop.stop_requested() && outcome.kind == DispatchOutcome::Kind::retry;
   if (interrupted) {
     // Left `sending`: the next start resumes it with the same id.
@@ -228,8 +320,13 @@ void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
   if (!interrupted && m_listener) {
     m_listener(DispatchReport{request, outcome});
   }
+  free_slot(request);
+}
+
+void Dispatcher::free_slot(const RequestRecord& request) {
   MutexLock lock(m_mutex);
   --m_busy[request.executor];
+  m_delivering.erase(request.id);
   m_finished.push_back(std::this_thread::get_id());
   m_idle.notify_all();
 }
@@ -239,7 +336,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
   const ExecutorSpec& spec = *m_config.find_executor(request.executor);
   const RuleConfig* rule = m_config.find_rule(request.rule);
   std::string kind;
-  std::string detail = redact(outcome.detail, m_secrets);
+  std::string detail = m_redactor.redact(outcome.detail);
   auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
     std::optional<Incident> incident;
     if (request.incident_id) {
@@ -250,7 +347,7 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
       incident = *found;
     }
     const bool incident_closed = incident && incident->state == IncidentState::resolved;
-    request.output = redact(outcome.output, m_secrets);
+    request.output = m_redactor.redact(outcome.output);
     request.updated_at = now;
     switch (outcome.kind) {
       case DispatchOutcome::Kind::ran:

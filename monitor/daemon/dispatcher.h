@@ -5,6 +5,12 @@
 // executor's retry.max_attempts; rejected or out of retries → failed. At most
 // max_concurrent deliveries per executor run at once, each on its own thread.
 //
+// After a crash: a request left `sending` whose run may outlive the process
+// that started it (a command's run, until its supervisor has stopped it) is
+// not sent again beside that run: a delivery thread awaits it, counted
+// against max_concurrent like any delivery, and records what it came to.
+// Nothing is sent for an incident that has resolved.
+//
 // Thread-safe: dispatch_due() and the outcome handling run on different
 // threads; the StateStore serialises their writes, and m_mutex guards the
 // deliveries under way.
@@ -16,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +33,7 @@
 #include "rules/clock.h"
 #include "rules/mutex.h"
 #include "triggers/executor.h"
+#include "triggers/redaction.h"
 
 namespace gapwatch {
 
@@ -47,8 +55,11 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Requests left in `sending` by a crash go back to pending, keeping their id.
-  Expected<int> resume_interrupted();
+  // Requests left in `sending` by a crash (returns how many): one whose run
+  // may still be alive or ended unseen (Executor::has_earlier_run) is awaited
+  // on a delivery thread and its outcome recorded; the others go back to
+  // pending, keeping their id, or are cancelled if their incident resolved.
+  Expected<int> resume_interrupted() EXCLUDES(m_mutex);
   // Starts every due request whose executor has room (or only request `only`);
   // returns how many. Requests of an escalated incident wait until an
   // operator retries or resolves it, unless named by `only`.
@@ -63,6 +74,19 @@ class Dispatcher {
 
  private:
   void deliver(RequestRecord request, std::stop_token stop) EXCLUDES(m_mutex);
+  // The delivery thread of a request whose run an earlier process started.
+  void await_earlier_run(RequestRecord request, std::stop_token stop) EXCLUDES(m_mutex);
+  // Records `outcome` and tells the listener, or leaves the request sending
+  // when `stop` cut the delivery short; then frees its slot.
+  void conclude(RequestRecord& request, const DispatchOutcome& outcome, std::stop_token stop)
+      EXCLUDES(m_mutex);
+  void free_slot(const RequestRecord& request) EXCLUDES(m_mutex);
+  // A delivery cut short by a crash: pending again with the same id, or
+  // cancelled if its incident has resolved meanwhile.
+  Expected<void> send_again(RequestRecord& request, const std::string& why);
+  // Closes a request that will not be sent, with an event `kind` saying why.
+  Expected<void> close_unsent(RequestRecord& request, RequestState state, const std::string& kind,
+                              const std::string& why, Instant now);
   Expected<void> settle(RequestRecord& request, const DispatchOutcome& outcome);
   // Joins the delivery threads that have finished.
   void reap() REQUIRES(m_mutex);
@@ -74,18 +98,20 @@ class Dispatcher {
   const Clock& m_clock;
   std::map<std::string, std::unique_ptr<Executor>> m_executors;
   Listener m_listener;
-  // Secrets of the configuration, masked in stored output and errors (a
-  // receiver may echo a token back).
-  const std::vector<std::string> m_secrets;
+  // Masks the configuration's secrets in output and errors before they are
+  // cut for the log or stored (a receiver may echo a token back).
+  const Redactor m_redactor;
 
   mutable Mutex m_mutex;
   CondVar m_idle;  // a delivery finished
   std::map<std::string, int> m_busy GUARDED_BY(m_mutex);  // deliveries per executor
   std::list<std::jthread> m_threads GUARDED_BY(m_mutex);
   std::list<std::thread::id> m_finished GUARDED_BY(m_mutex);  // threads to join
+  std::set<std::string> m_delivering GUARDED_BY(m_mutex);     // request ids under way
 };
 
-// Executors for every configured executor.
+// Executors for every configured executor; command runs keep their locks and
+// results in the state database's run directory (RunDirectory::beside).
 std::map<std::string, std::unique_ptr<Executor>> make_executors(const Config& config,
                                                                 const Clock& clock);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -19,46 +20,59 @@ namespace gapwatch {
 
 namespace {
 
-// The secrets every log line is redacted with: set on the control thread,
-// read by whichever thread logs.
-Mutex g_secrets_mutex;
-std::vector<std::string> g_secrets GUARDED_BY(g_secrets_mutex);
+// What every log line is redacted with: replaced on the control thread, used
+// by whichever thread logs (which keeps the one it took for the whole line).
+Mutex g_redactor_mutex;
+std::shared_ptr<const Redactor> g_redactor GUARDED_BY(g_redactor_mutex) =
+    std::make_shared<const Redactor>();
 
-std::vector<std::string> current_secrets() {
-  MutexLock lock(g_secrets_mutex);
-  return g_secrets;
-}
-
-// A secret as it travels: as written, and in the encodings it is sent in
-// (percent-encoded in a form, escaped in JSON), which an endpoint echoing the
-// request would show.
-void add_encoded_secret(const std::string& secret, std::vector<std::string>& out) {
-  out.push_back(secret);
-  out.push_back(percent_encode(secret));
-  const std::string json = nlohmann::json(secret).dump(-1, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace);
-  out.push_back(json.substr(1, json.size() - 2));
+std::shared_ptr<const Redactor> current_redactor() {
+  MutexLock lock(g_redactor_mutex);
+  return g_redactor;
 }
 
 // The secrets of a webhook's credentials, and the header values built from
-// them. Tokens obtained at run time are not known here; the executor keeps
-// them out of what it reports.
+// them (the Redactor adds their percent-encoded and JSON forms). Tokens
+// obtained at run time are not known here; the executor keeps them out of
+// what it reports.
 void credential_secrets(const AuthSpec& auth, std::vector<std::string>& out) {
   if (const auto* basic = std::get_if<BasicAuth>(&auth)) {
-    add_encoded_secret(basic->password, out);
+    out.push_back(basic->password);
     const std::string header = basic_authorization(basic->username, basic->password);
     out.push_back(header);
     out.push_back(header.substr(header.find(' ') + 1));
   } else if (const auto* bearer = std::get_if<BearerAuth>(&auth)) {
     out.push_back(bearer->token);
   } else if (const auto* oauth2 = std::get_if<OAuth2ClientCredentials>(&auth)) {
-    add_encoded_secret(oauth2->client_secret, out);
+    out.push_back(oauth2->client_secret);
     const std::string header = basic_authorization(percent_encode(oauth2->client_id),
                                                    percent_encode(oauth2->client_secret));
     out.push_back(header.substr(header.find(' ') + 1));
   } else if (const auto* login = std::get_if<AirflowLogin>(&auth)) {
-    add_encoded_secret(login->password, out);
+    out.push_back(login->password);
   }
+}
+
+// `text` with every control character escaped (\n, \r, \t, \xNN), so that
+// a line of the log is one event whatever a command printed or a driver said.
+std::string escape_control_characters(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -113,8 +127,6 @@ std::optional<std::string_view> rule_of(std::string_view text) {
   return std::nullopt;
 }
 
-enum class LogFormat { text, json };
-
 // spdlog's base_sink holds its own mutex while sink_it_ and flush_ run, so
 // lines from different threads never interleave. It stays a std::mutex: the
 // spdlog library is built with base_sink for std::mutex and null_mutex only.
@@ -124,29 +136,11 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& message) override {
-    const std::string text =
-        redact(std::string(message.payload.data(), message.payload.size()), current_secrets());
-    const auto time = date::floor<std::chrono::milliseconds>(message.time);
-    const std::string stamp = date::format("%Y-%m-%dT%H:%M:%SZ", time);
-    const auto level_view = spdlog::level::to_string_view(message.level);
-    const std::string level(level_view.data(), level_view.size());
-    std::string line;
-    if (m_format == LogFormat::json) {
-      nlohmann::json object = {{"time", stamp}, {"level", level}, {"message", text}};
-      const LogFields fields = log_fields(text);
-      if (fields.rule) {
-        object["rule"] = *fields.rule;
-      }
-      if (fields.incident) {
-        object["incident"] = *fields.incident;
-      }
-      if (fields.request) {
-        object["request"] = *fields.request;
-      }
-      line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    } else {
-      line = fmt::format("{} {} {}\n", stamp, level, text);
-    }
+    const auto level = spdlog::level::to_string_view(message.level);
+    const std::string line =
+        log_line(m_format, message.time, std::string_view(level.data(), level.size()),
+                 std::string_view(message.payload.data(), message.payload.size()),
+                 *current_redactor());
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }
@@ -156,6 +150,30 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+std::string log_line(LogFormat format, std::chrono::system_clock::time_point time,
+                     std::string_view level, std::string_view message,
+                     const Redactor& redactor) {
+  const std::string text = redactor.redact(std::string(message));
+  const std::string stamp =
+      date::format("%Y-%m-%dT%H:%M:%SZ", date::floor<std::chrono::milliseconds>(time));
+  if (format == LogFormat::text) {
+    return fmt::format("{} {} {}\n", stamp, level, escape_control_characters(text));
+  }
+  // JSON escapes control characters itself.
+  nlohmann::json object = {{"time", stamp}, {"level", level}, {"message", text}};
+  const LogFields fields = log_fields(text);
+  if (fields.rule) {
+    object["rule"] = *fields.rule;
+  }
+  if (fields.incident) {
+    object["incident"] = *fields.incident;
+  }
+  if (fields.request) {
+    object["request"] = *fields.request;
+  }
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
 
 LogFields log_fields(std::string_view message) {
   LogFields fields;
@@ -171,13 +189,31 @@ LogFields log_fields(std::string_view message) {
   return fields;
 }
 
-void set_log_secrets(std::vector<std::string> secrets) {
-  MutexLock lock(g_secrets_mutex);
-  g_secrets = std::move(secrets);
+void set_log_redactor(std::shared_ptr<const Redactor> redactor) {
+  MutexLock lock(g_redactor_mutex);
+  g_redactor = std::move(redactor);
+}
+
+std::shared_ptr<const Redactor> config_redactor(const Config& config) {
+  return std::make_shared<const Redactor>(config_secrets(config));
+}
+
+void warn_about_unmasked_values(const Config& config) {
+  for (const EnvironmentValue& value : config.from_environment) {
+    if (!value.value.empty() && value.value.size() < kShortestSecret) {
+      spdlog::warn("{}: the value of ${{{}}} has fewer than {} characters: it is not masked in "
+                   "the log, the state database or the API",
+                   value.path, value.name, kShortestSecret);
+    }
+  }
 }
 
 std::vector<std::string> config_secrets(const Config& config) {
   std::vector<std::string> secrets;
+  // Whatever came from the environment, wherever it went (docs/security.md).
+  for (const EnvironmentValue& value : config.from_environment) {
+    secrets.push_back(value.value);
+  }
   for (const WarehouseConfig& warehouse : config.warehouses) {
     const std::vector<std::string> found = connection_string_secrets(warehouse.connection);
     secrets.insert(secrets.end(), found.begin(), found.end());

@@ -14,6 +14,7 @@
 #include "monitor/state/incident_manager.h"
 #include "monitor/warehouse/rule_result.h"
 #include "monitor/http/status_page.h"
+#include "triggers/backfill_planner.h"
 
 namespace gapwatch {
 
@@ -310,13 +311,25 @@ HttpResponse Api::backfill(const HttpRequest& request) const {
   if (*to <= *from) {
     return error_response(400, "to must be after from");
   }
+  // Cut at max_window and clipped at not_before as automatic requests are,
+  // and refused beyond kMaxManualWindows.
+  const auto windows = plan_manual_backfill(Window{*from, *to, Status::fail}, *rule->backfill);
+  if (!windows) {
+    return error_response(400, windows.error().message);
+  }
   IncidentManager manager(*m_context.store, *m_context.clock, delivery_of(config->monitor));
-  auto request_record = manager.manual_request(*rule, rule->backfill->executor, *from, *to);
-  if (!request_record) {
-    return error_response(500, request_record.error().message);
+  auto made = manager.manual_requests(*rule, rule->backfill->executor, *windows);
+  if (!made) {
+    return error_response(500, made.error().message);
   }
   note_state_changed();
-  return json_response(201, request_json(*request_record));
+  // The first request, as when there was always one, and every request made.
+  nlohmann::json answer = request_json(made->front());
+  answer["requests"] = nlohmann::json::array();
+  for (const RequestRecord& record : *made) {
+    answer["requests"].push_back(request_json(record));
+  }
+  return json_response(201, answer);
 }
 
 void Api::note_state_changed() const {

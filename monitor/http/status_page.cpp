@@ -133,10 +133,14 @@ std::string render_status_page(const std::vector<RuleStatus>& rules,
       std::string attempts;
       if (const auto found = requests.find(incident.id); found != requests.end()) {
         for (const RequestRecord& request : found->second) {
+          // A request waiting out attempt_backoff says when it goes.
+          const bool waiting =
+              request.state == RequestState::pending && request.next_attempt_at > now;
           attempts += fmt::format(
-              "<code>{} → {}</code> attempt {} via {}: <b>{}</b>{}<br>",
+              "<code>{} → {}</code> attempt {} via {}: <b>{}</b>{}{}<br>",
               format_rfc3339(request.window.start), format_rfc3339(request.window.end),
               request.attempt, html_escape(request.executor), to_string(request.state),
+              waiting ? ", due " + ago(request.next_attempt_at, now) : "",
               request.last_error.empty() ? "" : " — " + html_escape(request.last_error));
         }
       }

@@ -54,10 +54,22 @@ nlohmann::json event_json(const EventRecord& event) {
           {"detail", event.detail}};
 }
 
+std::optional<Instant> next_attempt_at(const std::vector<RequestRecord>& requests) {
+  std::optional<Instant> earliest;
+  for (const RequestRecord& request : requests) {
+    if (request.state == RequestState::pending &&
+        (!earliest || request.next_attempt_at < *earliest)) {
+      earliest = request.next_attempt_at;
+    }
+  }
+  return earliest;
+}
+
 nlohmann::json incident_detail_json(const Incident& incident,
                                     const std::vector<RequestRecord>& requests,
                                     const std::vector<EventRecord>& events) {
   nlohmann::json document = incident_json(incident);
+  document["next_attempt_at"] = optional_time(next_attempt_at(requests));
   document["requests"] = nlohmann::json::array();
   for (const RequestRecord& request : requests) {
     document["requests"].push_back(request_json(request));

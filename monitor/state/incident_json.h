@@ -2,6 +2,7 @@
 // incidents --output json` and the HTTP API. Pure.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -13,7 +14,10 @@ namespace gapwatch {
 nlohmann::json incident_json(const Incident& incident);
 nlohmann::json request_json(const RequestRecord& request);
 nlohmann::json event_json(const EventRecord& event);
-// An incident with its requests and history.
+// When the earliest unsent request of `requests` is due (one waiting out
+// attempt_backoff may be hours away); empty when none is pending.
+std::optional<Instant> next_attempt_at(const std::vector<RequestRecord>& requests);
+// An incident with its requests, history and next_attempt_at.
 nlohmann::json incident_detail_json(const Incident& incident,
                                     const std::vector<RequestRecord>& requests,
                                     const std::vector<EventRecord>& events);

@@ -257,8 +257,18 @@ Expected<void> IncidentManager::plan_requests(StateStore::Transaction& transacti
   for (const RequestRecord& request : history) {
     const bool counts = request.incident_id == incident.id &&
                         (!incident.retried_at || request.created_at >= *incident.retried_at);
-    input.history.push_back(
-        PastRequest{request.window, request.attempt, progress_of(request.state), counts});
+    PastRequest past;
+    past.window = request.window;
+    past.attempt = request.attempt;
+    past.progress = progress_of(request.state);
+    past.counts = counts;
+    if (request.state == RequestState::failed) {
+      // Nothing writes a failed request again: updated_at is when it failed,
+      // which the next attempt's wait counts from, across restarts.
+      past.failed_at = request.updated_at;
+      past.error = request.last_error;
+    }
+    input.history.push_back(std::move(past));
   }
   const BackfillPlan plan = plan_backfill(input, *rule.backfill);
   if (plan.escalate) {
@@ -278,8 +288,10 @@ Expected<void> IncidentManager::escalate(StateStore::Transaction& transaction, I
   incident.state = IncidentState::escalated;
   incident.updated_at = now;
   effects.escalated = true;
-  effects.log.push_back(
-      fmt::format("incident #{} for {} escalated: {}", incident.id, incident.rule, reason));
+  effects.warnings.push_back(fmt::format(
+      "incident #{} for {} escalated: {}; nothing more is sent until an operator retries or "
+      "resolves it",
+      incident.id, incident.rule, reason));
   if (auto updated = transaction.update_incident(incident); !updated) {
     return updated;
   }
@@ -292,13 +304,18 @@ Expected<void> IncidentManager::queue_request(StateStore::Transaction& transacti
                                               IncidentEffects& effects) {
   RequestRecord request =
       new_request(rule, rule.backfill->executor, incident.id, planned.window, planned.attempt);
+  const bool dry_run = m_delivery == Delivery::dry_run;
+  std::string detail =
+      fmt::format("{} window {} attempt {} for {}", dry_run ? "dry run, not sent:" : "queued",
+                  describe(request.window), request.attempt, request.executor);
+  if (planned.not_before && *planned.not_before > now && !dry_run) {
+    request.next_attempt_at = *planned.not_before;
+    detail += fmt::format(", due {} (backfill.attempt_backoff after the last failed attempt)",
+                          format_rfc3339(request.next_attempt_at));
+  }
   if (auto inserted = transaction.insert_request(request); !inserted) {
     return inserted;
   }
-  const bool dry_run = m_delivery == Delivery::dry_run;
-  const std::string detail =
-      fmt::format("{} window {} attempt {} for {}", dry_run ? "dry run, not sent:" : "queued",
-                  describe(request.window), request.attempt, request.executor);
   if (auto added = transaction.add_event({0, now, incident.id, request.id,
                                           dry_run ? "request_dry_run" : "request_created", detail});
       !added) {
@@ -381,27 +398,24 @@ Expected<void> IncidentManager::close_incident(StateStore::Transaction& transact
   for (RequestRecord& request : *requests) {
     // A delivery under way finishes on its own; the dispatcher settles it.
     if (request.state == RequestState::pending || request.state == RequestState::dry_run) {
-      request.state = RequestState::cancelled;
-      if (auto added =
-              transaction.add_event({0, now, incident.id, request.id, "request_cancelled",
-                                     fmt::format("window {} .. {}: not sent, the incident is {}",
-                                                 format_rfc3339(request.window.start),
-                                                 format_rfc3339(request.window.end), kind)});
-          !added) {
-        return added;
+      if (auto cancelled = cancel_unsent(transaction, request,
+                                         fmt::format("the incident is {}", kind), now);
+          !cancelled) {
+        return cancelled;
       }
-    } else if (awaiting_verification(request.state)) {
-      request.state = outstanding_to;
-      if (auto added = transaction.add_event(
-              {0, now, incident.id, request.id,
-               outstanding_to == RequestState::verified ? "request_verified" : "request_cancelled",
-               fmt::format("window {} .. {}", format_rfc3339(request.window.start),
-                           format_rfc3339(request.window.end))});
-          !added) {
-        return added;
-      }
-    } else {
       continue;
+    }
+    if (!awaiting_verification(request.state)) {
+      continue;
+    }
+    request.state = outstanding_to;
+    if (auto added = transaction.add_event(
+            {0, now, incident.id, request.id,
+             outstanding_to == RequestState::verified ? "request_verified" : "request_cancelled",
+             fmt::format("window {} .. {}", format_rfc3339(request.window.start),
+                         format_rfc3339(request.window.end))});
+        !added) {
+      return added;
     }
     request.updated_at = now;
     if (auto updated = transaction.update_request(request); !updated) {
@@ -415,6 +429,71 @@ Expected<void> IncidentManager::close_incident(StateStore::Transaction& transact
     return updated;
   }
   return transaction.add_event({0, now, incident.id, std::nullopt, kind, detail});
+}
+
+Expected<void> IncidentManager::cancel_unsent(StateStore::Transaction& transaction,
+                                              RequestRecord& request, const std::string& why,
+                                              Instant now) {
+  request.state = RequestState::cancelled;
+  request.updated_at = now;
+  if (auto updated = transaction.update_request(request); !updated) {
+    return updated;
+  }
+  return transaction.add_event(
+      {0, now, request.incident_id, request.id, "request_cancelled",
+       fmt::format("window {}: not sent, {}", describe(request.window), why)});
+}
+
+Expected<std::vector<std::string>> IncidentManager::close_removed_rules(const Config& config) {
+  std::vector<std::string> closed;
+  auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    closed.clear();
+    const Instant now = m_clock.now();
+    auto active = transaction.incidents(IncidentFilter::active);
+    if (!active) {
+      return std::unexpected(active.error());
+    }
+    for (Incident& incident : *active) {
+      if (config.find_rule(incident.rule) != nullptr) {
+        continue;
+      }
+      const IncidentState was = incident.state;
+      if (auto done_closing = close_incident(transaction, incident, "resolved",
+                                             "rule removed from the configuration",
+                                             RequestState::cancelled);
+          !done_closing) {
+        return done_closing;
+      }
+      closed.push_back(fmt::format(
+          "incident #{} for {} resolved: rule removed from the configuration (it was {}); "
+          "its unsent requests are cancelled",
+          incident.id, incident.rule, to_string(was)));
+    }
+    // What is left unsent of those rules, such as a manual request made while
+    // no incident was open: nothing could verify it any more.
+    auto pending = transaction.requests_in_state(RequestState::pending);
+    if (!pending) {
+      return std::unexpected(pending.error());
+    }
+    for (RequestRecord& request : *pending) {
+      if (config.find_rule(request.rule) != nullptr) {
+        continue;
+      }
+      if (auto cancelled = cancel_unsent(transaction, request,
+                                         "the rule was removed from the configuration", now);
+          !cancelled) {
+        return cancelled;
+      }
+      closed.push_back(fmt::format("request {} for {} cancelled unsent: rule removed from the "
+                                   "configuration",
+                                   request.id, request.rule));
+    }
+    return {};
+  });
+  if (!done) {
+    return std::unexpected(done.error());
+  }
+  return closed;
 }
 
 Expected<void> IncidentManager::refresh_state(std::int64_t incident_id) {
@@ -511,9 +590,30 @@ Expected<void> IncidentManager::retry(std::int64_t incident_id, const std::strin
     if (auto updated = transaction.update_incident(*incident); !updated) {
       return updated;
     }
+    // The operator asks for another try now: what waits out a backoff goes
+    // at once.
+    auto requests = transaction.requests_for_incident(incident->id);
+    if (!requests) {
+      return std::unexpected(requests.error());
+    }
+    int hurried = 0;
+    for (RequestRecord& request : *requests) {
+      if (request.state != RequestState::pending || request.next_attempt_at <= now) {
+        continue;
+      }
+      request.next_attempt_at = now;
+      request.updated_at = now;
+      if (auto updated = transaction.update_request(request); !updated) {
+        return updated;
+      }
+      ++hurried;
+    }
+    std::string detail = fmt::format("retried by {}: attempts count afresh", who);
+    if (hurried > 0) {
+      detail += fmt::format("; {} waiting request(s) due now", hurried);
+    }
     if (auto added =
-            transaction.add_event({0, now, incident->id, std::nullopt, "retried",
-                                   fmt::format("retried by {}: attempts count afresh", who)});
+            transaction.add_event({0, now, incident->id, std::nullopt, "retried", detail});
         !added) {
       return added;
     }
@@ -524,8 +624,18 @@ Expected<void> IncidentManager::retry(std::int64_t incident_id, const std::strin
 Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
                                                         const std::string& executor,
                                                         Instant start, Instant end) {
-  RequestRecord request;
+  auto requests = manual_requests(rule, executor, {Window{start, end, Status::fail}});
+  if (!requests) {
+    return std::unexpected(requests.error());
+  }
+  return std::move(requests->front());
+}
+
+Expected<std::vector<RequestRecord>> IncidentManager::manual_requests(
+    const RuleConfig& rule, const std::string& executor, const std::vector<Window>& windows) {
+  std::vector<RequestRecord> made;
   auto done = m_store.transaction([&](StateStore::Transaction& transaction) -> Expected<void> {
+    made.clear();
     auto active = transaction.active_incident(rule.spec.name);
     if (!active) {
       return std::unexpected(active.error());
@@ -534,31 +644,37 @@ Expected<RequestRecord> IncidentManager::manual_request(const RuleConfig& rule,
     if (!history) {
       return std::unexpected(history.error());
     }
-    const Window window{start, end, Status::fail};
-    int attempt = 1;
-    for (const RequestRecord& past : *history) {
-      if (overlaps(past.window, window)) {
-        attempt = std::max(attempt, past.attempt + 1);
-      }
-    }
     const std::optional<std::int64_t> incident_id =
         *active ? std::optional((*active)->id) : std::nullopt;
-    request = new_request(rule, executor, incident_id, window, attempt);
-    if (auto inserted = transaction.insert_request(request); !inserted) {
-      return inserted;
-    }
-    if (auto added = transaction.add_event(
-            {0, request.created_at, incident_id, request.id, "request_manual",
-             fmt::format("manual request for window {} via {}", describe(window), executor)});
-        !added) {
-      return added;
+    for (const Window& requested : windows) {
+      const Window window{requested.start, requested.end, Status::fail};
+      int attempt = 1;
+      for (const RequestRecord& past : *history) {
+        if (overlaps(past.window, window)) {
+          attempt = std::max(attempt, past.attempt + 1);
+        }
+      }
+      RequestRecord request = new_request(rule, executor, incident_id, window, attempt);
+      if (auto inserted = transaction.insert_request(request); !inserted) {
+        return inserted;
+      }
+      if (auto added = transaction.add_event(
+              {0, request.created_at, incident_id, request.id, "request_manual",
+               fmt::format("manual request for window {} via {}", describe(window), executor)});
+          !added) {
+        return added;
+      }
+      made.push_back(std::move(request));
     }
     return incident_id ? refresh_state(transaction, *incident_id) : Expected<void>{};
   });
   if (!done) {
     return std::unexpected(done.error());
   }
-  return request;
+  if (made.empty()) {
+    return fail("no window to request");
+  }
+  return made;
 }
 
 }  // namespace gapwatch

@@ -1,9 +1,11 @@
 // IncidentManager: what an evaluation means for incidents and backfills. A
 // fail opens the rule's incident (or updates it), verifies or fails the
 // requests already made, plans new requests for the windows still missing and
-// commits them to the outbox; a pass (or warn) resolves it; an error changes
-// nothing. Also the operator actions: acknowledge, resolve, retry, and manual
-// backfill requests.
+// commits them to the outbox (a window's next attempt due attempt_backoff
+// after its last failure, as the planner says); a pass (or warn) resolves it;
+// an error changes nothing. Also the operator actions: acknowledge, resolve,
+// retry, and manual backfill requests; and resolving the incidents of rules
+// the configuration no longer has.
 //
 // Every decision is one transaction on the StateStore, which is the only state
 // beside a note of the rules lately seen without an incident (guarded by
@@ -31,7 +33,8 @@ struct IncidentEffects {
   bool resolved = false;
   bool escalated = false;
   std::vector<RequestRecord> new_requests;  // committed to the outbox
-  std::vector<std::string> log;             // what happened, for the daemon's log
+  std::vector<std::string> log;             // what happened, for the daemon's log (info)
+  std::vector<std::string> warnings;        // what an operator must hear of (warning)
 };
 
 // Whether the requests the manager makes are sent, or only recorded as
@@ -64,10 +67,23 @@ class IncidentManager {
   Expected<void> resolve(std::int64_t incident_id, const std::string& who);
   Expected<void> retry(std::int64_t incident_id, const std::string& who);
 
-  // A request for [start, end) of `rule` through its executor, outside any
-  // evaluation; attached to the rule's active incident if there is one.
+  // Requests for `windows` of `rule` through `executor`, outside any
+  // evaluation (plan_manual_backfill cuts an operator's range into them),
+  // committed together; attached to the rule's active incident if there is
+  // one. They are due at once: an operator's request does not wait out
+  // attempt_backoff. manual_request is the same for one window.
+  Expected<std::vector<RequestRecord>> manual_requests(const RuleConfig& rule,
+                                                       const std::string& executor,
+                                                       const std::vector<Window>& windows);
   Expected<RequestRecord> manual_request(const RuleConfig& rule, const std::string& executor,
                                          Instant start, Instant end);
+
+  // Resolves the active incidents of rules that `config` no longer has (a
+  // reload removed them, or the daemon started without them): nothing would
+  // ever evaluate, verify or resolve them. Their unsent requests are
+  // cancelled, and so are unsent manual requests of those rules. Returns one
+  // line per incident or request closed, for the log.
+  Expected<std::vector<std::string>> close_removed_rules(const Config& config);
 
  private:
   // The steps of record().
@@ -111,6 +127,9 @@ class IncidentManager {
   RequestRecord new_request(const RuleConfig& rule, const std::string& executor,
                             std::optional<std::int64_t> incident_id, const Window& window,
                             int attempt) const;
+  // Cancels a request that was never sent, with an event saying why.
+  Expected<void> cancel_unsent(StateStore::Transaction& transaction, RequestRecord& request,
+                               const std::string& why, Instant now);
 
   StateStore& m_store;
   const Clock& m_clock;

@@ -535,7 +535,7 @@ Expected<void> StateStore::run_transaction(const Work& work) {
     note_write_failure(begun.error());
     return begun;
   }
-  Transaction transaction(*m_db);
+  Transaction transaction(*m_db, *m_redactor);
   auto result = work(transaction);
   if (!result) {
     note_write_failure(result.error());
@@ -608,7 +608,7 @@ Expected<std::int64_t> StateStore::Transaction::insert_incident(const Incident& 
        std::string(to_string(incident.severity)), seconds(incident.opened_at),
        seconds(incident.updated_at), optional_seconds(incident.resolved_at),
        optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
-       incident.message, windows_json(incident.windows)});
+       m_redactor.redact(incident.message), windows_json(incident.windows)});
   if (!inserted) {
     return std::unexpected(inserted.error());
   }
@@ -622,7 +622,8 @@ Expected<void> StateStore::Transaction::update_incident(const Incident& incident
                  {std::string(to_string(incident.state)), std::string(to_string(incident.severity)),
                   seconds(incident.updated_at), optional_seconds(incident.resolved_at),
                   optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
-                  incident.message, windows_json(incident.windows), incident.id});
+                  m_redactor.redact(incident.message), windows_json(incident.windows),
+                  incident.id});
 }
 
 Expected<void> StateStore::Transaction::insert_request(const RequestRecord& request) {
@@ -635,7 +636,8 @@ Expected<void> StateStore::Transaction::insert_request(const RequestRecord& requ
        seconds(request.window.start), seconds(request.window.end), std::int64_t{request.attempt},
        std::string(to_string(request.state)), std::int64_t{request.deliveries},
        seconds(request.next_attempt_at), optional_seconds(request.verify_by),
-       seconds(request.created_at), seconds(request.updated_at), request.last_error, request.output,
+       seconds(request.created_at), seconds(request.updated_at),
+       m_redactor.redact(request.last_error), m_redactor.redact(request.output),
        request.values_json});
 }
 
@@ -645,7 +647,8 @@ Expected<void> StateStore::Transaction::update_request(const RequestRecord& requ
                  "verify_by = ?, updated_at = ?, last_error = ?, output = ? WHERE id = ?",
                  {std::string(to_string(request.state)), std::int64_t{request.deliveries},
                   seconds(request.next_attempt_at), optional_seconds(request.verify_by),
-                  seconds(request.updated_at), request.last_error, request.output, request.id});
+                  seconds(request.updated_at), m_redactor.redact(request.last_error),
+                  m_redactor.redact(request.output), request.id});
 }
 
 Expected<std::optional<RequestRecord>> StateStore::Transaction::request(const std::string& id) {
@@ -721,7 +724,8 @@ Expected<void> StateStore::Transaction::add_event(const EventRecord& event) {
       "INSERT INTO events (at, incident_id, request_id, kind, detail) VALUES (?, ?, ?, "
       "?, ?)",
       {seconds(event.at), optional_id(event.incident_id),
-       event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind, event.detail});
+       event.request_id ? Value{*event.request_id} : Value{nullptr}, event.kind,
+       m_redactor.redact(event.detail)});
 }
 
 Expected<std::vector<EventRecord>> StateStore::Transaction::events_for_incident(
@@ -732,12 +736,17 @@ Expected<std::vector<EventRecord>> StateStore::Transaction::events_for_incident(
                     {incident_id}, read_event);
 }
 
+void StateStore::set_redactor(std::shared_ptr<const Redactor> redactor) {
+  MutexLock lock(m_mutex);
+  m_redactor = std::move(redactor);
+}
+
 // StateStore: each operation alone.
 
 template <auto Operation, class... Args>
 auto StateStore::alone(const Args&... args) {
   MutexLock lock(m_mutex);
-  Transaction transaction(*m_db);
+  Transaction transaction(*m_db, *m_redactor);
   return (transaction.*Operation)(args...);
 }
 

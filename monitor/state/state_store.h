@@ -12,6 +12,10 @@
 // Thread-safe: one connection, held under m_mutex for the whole of an
 // operation or a transaction. The mutex is not recursive: inside `work`, use
 // the Transaction, never the store (a call on the store would wait for itself).
+//
+// Secrets never reach the file: the free text a write stores (an incident's
+// message, a request's error and output, an event's detail) passes through
+// the configuration's Redactor first, so no later reader can see them.
 // Other processes (the `gapwatch incidents` commands) may use the same file at
 // the same time; the database is the source of truth, nothing is cached here.
 #pragma once
@@ -28,6 +32,7 @@
 #include "rules/mutex.h"
 #include "rules/rule_spec.h"
 #include "rules/verdict.h"
+#include "triggers/redaction.h"
 
 struct sqlite3;
 
@@ -154,6 +159,10 @@ class StateStore {
 
   const std::string& path() const { return m_path; }
 
+  // What masks secrets in the text written from now on (at start and on
+  // every reload); a new store masks nothing.
+  void set_redactor(std::shared_ptr<const Redactor> redactor) EXCLUDES(m_mutex);
+
  private:
   StateStore(sqlite3* db, std::string path);
   Expected<void> migrate() EXCLUDES(m_mutex);
@@ -173,6 +182,9 @@ class StateStore {
   const std::string m_path;
   // Set while this is a stand-in for a file that could not be opened.
   std::string m_unavailable GUARDED_BY(m_mutex);
+  // Never null. A transaction keeps the one it started with.
+  std::shared_ptr<const Redactor> m_redactor GUARDED_BY(m_mutex) =
+      std::make_shared<const Redactor>();
 };
 
 // The operations on the state, valid inside one StateStore call: the work of
@@ -213,9 +225,10 @@ class StateStore::Transaction {
 
  private:
   friend class StateStore;
-  explicit Transaction(StateDatabase& db) : m_db(db) {}
+  Transaction(StateDatabase& db, const Redactor& redactor) : m_db(db), m_redactor(redactor) {}
 
   StateDatabase& m_db;
+  const Redactor& m_redactor;  // applied to the free text each write stores
 };
 
 }  // namespace gapwatch

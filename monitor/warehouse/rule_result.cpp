@@ -82,4 +82,12 @@ nlohmann::json result_to_json(const RuleResult& result) {
   return json;
 }
 
+RuleResult redacted(RuleResult result, const Redactor& redactor) {
+  result.verdict.message = redactor.redact(std::move(result.verdict.message));
+  if (result.verdict.error) {
+    result.verdict.error = redactor.redact(std::move(*result.verdict.error));
+  }
+  return result;
+}
+
 }  // namespace gapwatch

@@ -13,6 +13,7 @@
 
 #include "rules/rule_spec.h"
 #include "rules/verdict.h"
+#include "triggers/redaction.h"
 
 namespace gapwatch {
 
@@ -48,5 +49,9 @@ struct RuleResult : RuleIdentity {
 };
 
 nlohmann::json result_to_json(const RuleResult& result);
+
+// `result` with secrets masked in its verdict's message and error: a driver's
+// message may quote what the configuration gave it.
+RuleResult redacted(RuleResult result, const Redactor& redactor);
 
 }  // namespace gapwatch

@@ -68,6 +68,8 @@ request POST /api/v1/incidents/1/ack "${auth[@]}" -d '{"by": 42}'; expect 400 "a
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly"}'; expect 400 "a backfill without from/to"
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "nope", "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}'; expect 404 "a backfill for an unknown rule"
 request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly", "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}'; expect 400 "a reversed window"
+request POST /api/v1/backfills "${auth[@]}" -d '{"rule": "events_hourly", "from": "1970-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}'; expect 400 "a backfill of 130 years"
+check "the error says the bound" grep -q "a manual backfill makes at most 1000" <(body 'doc["error"]')
 request DELETE /api/v1/incidents/1 "${auth[@]}"; expect 405 "a wrong method"
 request GET /api/v1/incidents/1/resolve; expect 405 "GET on a write endpoint"
 request GET "/../../../etc/passwd" --path-as-is; expect 404 "a path traversal attempt"
@@ -159,6 +161,74 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 assert lines and all({"time", "level", "message"} <= set(l) for l in lines)
 assert any(l.get("rule") == "events_hourly" for l in lines), "no line names the rule"
 ' "$dir3/json.log"
+}
+
+part_environment_secrets() {
+echo "== every value taken from the environment is masked in the log, the API, the page, the metrics and the state database"
+dir=$work/envsecrets; mkdir -p "$dir"; make_warehouse "$dir"
+python3 "$source_dir/tests/integration/webhook_receiver.py" \
+  --port-file "$dir/port" --log "$dir/received.jsonl" --script 400 --echo &
+background_pids+=("$!")
+wait_for 10 "the receiver" test -s "$dir/port"
+# A loader that prints what it was given (argv, environment) over several
+# lines, keeps a ledger (so that the checks below mean something) and fails.
+cat >"$dir/loader" <<LOADER
+#!/bin/sh
+echo "\$LOADER_TOKEN \$1" >>"$dir/ledger"
+echo "loader argv: \$*"
+printf 'LOADER_TOKEN=%s\nPGPASSWORD=%s\r\nend of output\n' "\$LOADER_TOKEN" "\$PGPASSWORD"
+exit 1
+LOADER
+chmod +x "$dir/loader"
+export GW_URL_KEY='url-Key-4711abcd' GW_HEADER_KEY='header-Key-0815wxyz' GW_BODY_KEY='body-Key-"quoted"/1'
+export GW_LOADER_TOKEN='loader-Token-2342qrst' GW_ARGV_KEY='argv-Key-7777mnop' GW_DB_USER='db-User-5151klmn'
+export GW_PGPASSWORD='pg-Password-9191efgh'
+secrets=("$GW_URL_KEY" "$GW_HEADER_KEY" "body-Key-" "$GW_LOADER_TOKEN" "$GW_ARGV_KEY" "$GW_DB_USER" "$GW_PGPASSWORD")
+write_config "$dir" "  - name: hook
+    webhook:
+      url: \"http://127.0.0.1:$(cat "$dir/port")/run?apikey=\${GW_URL_KEY}\"
+      headers: {X-Api-Key: \"\${GW_HEADER_KEY}\"}
+      body: {table: \"{table}\", key: \"\${GW_BODY_KEY}\"}
+    retry: {max_attempts: 1}
+  - name: loader
+    command:
+      argv: [\"$dir/loader\", \"\${GW_ARGV_KEY}\", \"{window_start}\"]
+      env: {LOADER_TOKEN: \"\${GW_LOADER_TOKEN}\", PGPASSWORD: \"\${GW_PGPASSWORD}\"}
+    retry: {max_attempts: 1}" "    backfill: {executor: hook, max_attempts: 1}" "  - name: events_loaded
+    table: events
+    check: row_count
+    timestamp_column: event_time
+    partition: {every: 1h, lookback: 2d, delay: 1h}
+    fail: {min: 10}
+    schedule: 1s
+    backfill: {executor: loader, max_attempts: 1}"
+sed -i "s|Database=$dir/warehouse.db\"|Database=$dir/warehouse.db;Uid=\${GW_DB_USER}\"|" "$dir/gapwatch.yaml"
+"$gapwatch" -v run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+daemon=$!; background_pids+=("$daemon")
+wait_for 20 "the webhook delivery to fail" grep -q "for events_hourly: failed" "$dir/log"
+wait_for 20 "the loader to fail" grep -q "for events_loaded: failed" "$dir/log"
+base=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)
+for path in /api/v1/incidents/1 /api/v1/incidents/2 "/api/v1/incidents?state=all" /api/v1/rules /metrics /; do
+  curl -s "$base$path" >>"$dir/http"
+done
+kill -TERM "$daemon"; wait "$daemon"
+sqlite3 "$dir/state.db" .dump >"$dir/stored"
+check "the receiver got the URL, header and body keys (so the checks below mean something)" \
+  bash -c "grep -q '$GW_URL_KEY' '$dir/received.jsonl' && grep -q '$GW_HEADER_KEY' '$dir/received.jsonl' && grep -q 'body-Key-' '$dir/received.jsonl'"
+check "the loader got its token and argument (so the checks below mean something)" grep -q "$GW_LOADER_TOKEN $GW_ARGV_KEY" "$dir/ledger"
+check "the echoed response and the loader's output were stored" \
+  bash -c "grep -q '\"headers\"' '$dir/stored' && grep -q 'end of output' '$dir/stored'"
+check "the API served the echoed response and the loader's output" \
+  bash -c "grep -q 'headers' '$dir/http' && grep -q 'end of output' '$dir/http'"
+for secret in "${secrets[@]}"; do
+  check "the log does not contain $secret" bash -c "! grep -qF -- '$secret' '$dir/log'"
+  check "the API, the page and the metrics do not contain $secret" bash -c "! grep -qF -- '$secret' '$dir/http'"
+  check "the state database does not contain $secret" bash -c "! grep -qF -- '$secret' '$dir/stored'"
+done
+check "the log is one line per event: the loader's output lines are escaped, not split" \
+  bash -c "! grep -qvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z ' '$dir/log'"
+check "the loader's output is in the log, masked, its line breaks written as \\n and \\r" \
+  grep -qF 'LOADER_TOKEN=***\nPGPASSWORD=***\r\nend of output' "$dir/log"
 }
 
 run_parts "$@"

@@ -2,8 +2,9 @@
 # `gapwatch run` end to end with real processes on a real SQLite warehouse:
 # healing the quickstart gap, dry run, kill -9 in the middle of a delivery and
 # resume with the same request ids, command failures and timeouts escalating,
-# values that look like shell passing through argv as data, SIGHUP with a
-# broken config, SIGTERM.
+# a failed attempt waiting attempt_backoff (across a restart) and a removed
+# rule's incident resolved by a reload, values that look like shell passing
+# through argv as data, SIGHUP with a broken config, SIGTERM.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$source_dir"   # executors' argv paths are relative to the source tree
@@ -66,6 +67,14 @@ check "a second attempt for the same window has a new id" test \
   "$(sqlite3 "$dir/state.db" "SELECT COUNT(DISTINCT id) || ' ' || MAX(attempt) FROM requests")" = "2 2"
 "$gapwatch" backfill -c "$dir/gapwatch.yaml" --rule events_hourly --from 2026-01-02T00:00:00Z --to 2026-01-01T00:00:00Z 2>"$dir/manual_err"
 check "a reversed window is refused (exit 4)" test $? -eq 4
+requests_before=$(sqlite3 "$dir/state.db" "SELECT COUNT(*) FROM requests")
+"$gapwatch" backfill -c "$dir/gapwatch.yaml" --rule events_hourly --from 1970-01-01T00:00:00Z --to 2100-01-01T00:00:00Z --enqueue-only 2>"$dir/manual_err"
+check "1970 .. 2100 is refused (exit 4)" test $? -eq 4
+check "and says why" grep -q "would make 47482 requests of at most 1d (backfill.max_window); a manual backfill makes at most 1000" "$dir/manual_err"
+check "nothing was queued" test "$(sqlite3 "$dir/state.db" "SELECT COUNT(*) FROM requests")" -eq "$requests_before"
+"$gapwatch" backfill -c "$dir/gapwatch.yaml" --rule events_hourly --from 2026-01-01T00:00:00Z --to 2026-01-03T12:00:00Z --enqueue-only >"$dir/manual"
+check "60 hours are queued as three requests of at most max_window (24h)" test \
+  "$(grep -c '^request .* queued: events_hourly' "$dir/manual")" -eq 3
 }
 
 part_dry_run() {
@@ -101,8 +110,9 @@ touch "$dir/hold"
 daemon=$!; background_pids+=("$daemon")
 wait_for 30 "the first delivery to start" test -s "$dir/deliveries"
 kill -9 "$daemon"; wait "$daemon" 2>/dev/null
-# The delivery dies with the daemon (its process group is killed too).
-kill -9 -- "-$(awk '{print $4}' "$dir/deliveries" | head -1)" 2>/dev/null
+# The delivery dies with the daemon: its supervisor sees the lifeline close.
+loader_gone() { ! kill -0 "$(awk '{print $4}' "$dir/deliveries" | head -1)" 2>/dev/null; }
+wait_for 10 "the loader to be stopped after its daemon died" loader_gone
 first_id=$(awk 'NR==1 {print $1}' "$dir/deliveries")
 check "three requests were committed before the crash" test "$(sqlite3 "$dir/state.db" "SELECT COUNT(*) FROM requests")" -eq 3
 check "the interrupted one is left in state sending" test "$(sqlite3 "$dir/state.db" "SELECT state FROM requests WHERE id = '$first_id'")" = sending
@@ -128,9 +138,14 @@ chmod +x "$dir/hang.sh"
 write_config "$dir" "  - name: hang
     command: {argv: [\"$dir/hang.sh\"], timeout: 1s}
     retry: {max_attempts: 2, initial_backoff: 1s, max_backoff: 1s}" \
-  '    backfill: {executor: hang, max_attempts: 2}'
+  '    backfill: {executor: hang, max_attempts: 2, attempt_backoff: 1s}'
 "$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 20 2>"$dir/log"
 check "never healthy (exit 1)" test $? -eq 1
+check "attempt 2 was first sent attempt_backoff (1s) or more after attempt 1 failed" test "$(sqlite3 "$dir/state.db" \
+  "SELECT MIN(s.at) - MAX(f.at) FROM events s JOIN requests b ON s.request_id = b.id, events f JOIN requests a ON f.request_id = a.id
+   WHERE b.attempt = 2 AND s.kind = 'request_sending' AND a.attempt = 1 AND f.kind = 'request_failed'")" -ge 1
+check "the escalation is a warning with the reason" grep -qE \
+  " warn(ing)? incident #1 for events_hourly escalated: .* still fails after 2 failed attempt\(s\); the last: timed out after 1s" "$dir/log"
 "$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
 check "the incident escalated" test "$(json "$dir/incident.json" 'doc["state"]')" = escalated
 check "two attempts, both failed after two deliveries each" test \
@@ -142,6 +157,47 @@ no_process() { ! pgrep -f "$1" >/dev/null; }
 check "no hung child is left" no_process "$dir/hang.sh"
 "$gapwatch" incidents retry 1 -c "$dir/gapwatch.yaml" >/dev/null
 check "retry reopens an escalated incident" test "$(sqlite3 "$dir/state.db" "SELECT state FROM incidents WHERE id = 1")" = open
+}
+
+part_backoff() {
+echo "== a loader that exits 0 without the data: attempt 2 waits attempt_backoff, across a restart"
+dir=$work/backoff; mkdir -p "$dir"; make_warehouse "$dir"
+write_config "$dir" "  - name: noop
+    command: {argv: [\"/bin/true\"]}" '    backfill: {executor: noop}'
+cp "$dir/gapwatch.yaml" "$dir/with_rule.yaml"
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log1" &
+daemon=$!; background_pids+=("$daemon")
+attempt_two() { sqlite3 "$dir/state.db" "SELECT state FROM requests WHERE attempt = 2" 2>/dev/null; }
+attempt_two_is() { test "$(attempt_two)" = "$1"; }
+wait_for 30 "attempt 1 to fail and attempt 2 to be queued" attempt_two_is pending
+check "attempt 2 is due 5m (the default attempt_backoff) after attempt 1 failed" test "$(sqlite3 "$dir/state.db" \
+  "SELECT b.next_attempt_at - a.updated_at FROM requests a, requests b WHERE a.attempt = 1 AND a.state = 'failed' AND b.attempt = 2")" -eq 300
+due=$(sqlite3 "$dir/state.db" "SELECT next_attempt_at FROM requests WHERE attempt = 2")
+"$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" >"$dir/show"
+check "incidents show says when the next attempt is due" grep -q "^next attempt due $(date -u -d "@$due" +%Y-%m-%dT%H:%M:%SZ)" "$dir/show"
+kill -TERM "$daemon"; wait "$daemon"
+# -v: each evaluation is logged, so that the second one proves a whole pass
+# (record, plan, dispatch what is due) ran after the restart.
+"$gapwatch" -v run -c "$dir/gapwatch.yaml" 2>"$dir/log2" &
+daemon=$!; background_pids+=("$daemon")
+evaluated_twice() { test "$(grep -c 'rule events_hourly: fail' "$dir/log2")" -ge 2; }
+wait_for 20 "the restarted daemon to evaluate twice" evaluated_twice
+check "after the restart attempt 2 still waits, due at the same time" test \
+  "$(sqlite3 "$dir/state.db" "SELECT state || ' ' || next_attempt_at FROM requests WHERE attempt = 2")" = "pending $due"
+check "one delivery in all (attempt 1)" test "$(cat "$dir/log1" "$dir/log2" | grep -c 'sending window')" -eq 1
+
+echo "== the rule removed by a reload: its incident is resolved, its waiting request never sent"
+sed -n '1,/^rules:/p' "$dir/with_rule.yaml" | sed 's/^rules:$/rules: []/' >"$dir/gapwatch.yaml"
+kill -HUP "$daemon"
+wait_for 10 "the reload" grep -q "configuration reloaded: 0 rule(s)" "$dir/log2"
+check "the log warns, naming the rule and the incident" grep -qE \
+  " warn(ing)? incident #1 for events_hourly resolved: rule removed from the configuration \(it was backfilling\)" "$dir/log2"
+check "the incident is resolved" test "$(sqlite3 "$dir/state.db" "SELECT state FROM incidents WHERE id = 1")" = resolved
+check "its history says why" test "$(sqlite3 "$dir/state.db" \
+  "SELECT kind || ': ' || detail FROM events WHERE incident_id = 1 ORDER BY id DESC LIMIT 1")" = "resolved: rule removed from the configuration"
+check "the waiting request is cancelled" attempt_two_is cancelled
+kill -TERM "$daemon"; wait "$daemon"
+check "still one delivery in all" test "$(cat "$dir/log1" "$dir/log2" | grep -c 'sending window')" -eq 1
 }
 
 part_inject() {

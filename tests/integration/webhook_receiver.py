@@ -63,7 +63,7 @@ def main():
     parser.add_argument("--delay", type=float, default=0.0,
                         help="seconds to wait before answering each request")
     parser.add_argument("--echo", action="store_true",
-                        help="answer with the request's headers and body, as some servers do")
+                        help="answer with the request's path, headers and body, as some servers do")
     args = parser.parse_args()
 
     script = args.script.split(",")
@@ -124,8 +124,9 @@ def main():
                 item = item[len("hang:"):]
             code, _, retry_after = item.partition(":")
             code = int(code)
+            echoed = {"path": self.path, "headers": headers, "body": entry["body"]}
             reply = json.dumps({"received": entry["headers"].get("idempotency-key")}
-                               if not args.echo else {"headers": headers, "body": entry["body"]}).encode()
+                               if not args.echo else echoed).encode()
             self.send_response(code)
             if retry_after:
                 self.send_header("Retry-After", retry_after)

@@ -1,10 +1,14 @@
 // Helpers shared by the rules unit tests: instants from fixed RFC 3339 text (no
 // test reads the real clock), zones by IANA name, and unwrapping Expected
-// values with the error shown when it is unexpectedly there.
+// values with the error shown when it is unexpectedly there, and a temporary
+// directory.
 #pragma once
+
+#include <stdlib.h>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,5 +53,28 @@ std::string error_of(const Expected<T>& expected) {
   REQUIRE_FALSE(expected.has_value());
   return expected.error().message;
 }
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() {
+    const std::filesystem::path base = std::filesystem::temp_directory_path();
+    std::string pattern = (base / "gapwatch-test-XXXXXX").string();
+    REQUIRE_MESSAGE(mkdtemp(pattern.data()) != nullptr, pattern);
+    m_path = pattern;
+  }
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(m_path, ignored);
+  }
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+
+  const std::filesystem::path& path() const { return m_path; }
+  std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+ private:
+  std::filesystem::path m_path;
+};
 
 }  // namespace gapwatch::testing

@@ -16,7 +16,9 @@ struct StringMaker<std::vector<gapwatch::PlannedRequest>> {
   static String convert(const std::vector<gapwatch::PlannedRequest>& requests) {
     return gapwatch::testing::join(requests, [](const gapwatch::PlannedRequest& request) {
       return gapwatch::testing::describe(request.window.start, request.window.end) + " attempt " +
-             std::to_string(request.attempt);
+             std::to_string(request.attempt) +
+             (request.not_before ? " not before " + gapwatch::format_rfc3339(*request.not_before)
+                                 : "");
     });
   }
 };
@@ -50,11 +52,16 @@ std::vector<Window> hourly(int from_hour, int to_hour) {
 }
 
 PastRequest past(Window window, int attempt, RequestProgress progress, bool counts = true) {
-  return PastRequest{window, attempt, progress, counts};
+  PastRequest request;
+  request.window = window;
+  request.attempt = attempt;
+  request.progress = progress;
+  request.counts = counts;
+  return request;
 }
 
 PlannedRequest request(Window window, int attempt = 1) {
-  return PlannedRequest{window, attempt};
+  return PlannedRequest{window, attempt, std::nullopt};
 }
 
 BackfillPlan plan(std::vector<Window> units, std::vector<PastRequest> history = {},
@@ -254,6 +261,76 @@ TEST_CASE("escalation happens exactly when counted failures reach max_attempts")
   }
 }
 
+PastRequest failed_at(Window window, int attempt, Instant when, std::string error = "",
+                      bool counts = true) {
+  PastRequest request = past(window, attempt, RequestProgress::failed, counts);
+  request.failed_at = when;
+  request.error = std::move(error);
+  return request;
+}
+
+BackfillPolicy with_attempt_backoff(std::chrono::seconds backoff, int max_attempts = 10) {
+  BackfillPolicy policy;
+  policy.attempt_backoff = backoff;
+  policy.max_attempts = max_attempts;
+  return policy;
+}
+
+TEST_CASE("attempt_wait: none for a first attempt, then attempt_backoff doubling up to 2h") {
+  CHECK(attempt_wait(minutes{5}, 0) == minutes{0});
+  CHECK(attempt_wait(minutes{5}, 1) == minutes{5});
+  CHECK(attempt_wait(minutes{5}, 2) == minutes{10});
+  CHECK(attempt_wait(minutes{5}, 3) == minutes{20});
+  CHECK(attempt_wait(minutes{5}, 5) == minutes{80});
+  CHECK(attempt_wait(minutes{5}, 6) == hours{2});
+  CHECK(attempt_wait(minutes{5}, 100) == hours{2});  // no overflow however many failed
+  CHECK(attempt_wait(hours{2}, 1) == hours{2});
+  CHECK(attempt_wait(std::chrono::seconds{0}, 3) == minutes{0});  // 0s: today's behaviour
+}
+
+TEST_CASE("a piece with counted failures waits attempt_backoff after the latest of them") {
+  const Instant first = base() + hours{10};
+  const Instant second = base() + hours{11};
+  SUBCASE("one failure: attempt_backoff after it") {
+    CHECK(plan({span(0, 1)}, {failed_at(span(0, 1), 1, first)}, with_attempt_backoff(minutes{5}))
+              .requests == std::vector{PlannedRequest{span(0, 1), 2, first + minutes{5}}});
+  }
+  SUBCASE("two failures: twice that, after the later one") {
+    CHECK(plan({span(0, 1)}, {failed_at(span(0, 1), 2, second), failed_at(span(0, 1), 1, first)},
+               with_attempt_backoff(minutes{5}))
+              .requests == std::vector{PlannedRequest{span(0, 1), 3, second + minutes{10}}});
+  }
+  SUBCASE("failures before an operator retry (or of another incident) do not make it wait") {
+    CHECK(plan({span(0, 1)}, {failed_at(span(0, 1), 1, first, "", false)},
+               with_attempt_backoff(minutes{5}))
+              .requests == std::vector{request(span(0, 1), 2)});
+  }
+  SUBCASE("attempt_backoff 0s: at once") {
+    CHECK(plan({span(0, 1)}, {failed_at(span(0, 1), 1, first)},
+               with_attempt_backoff(std::chrono::seconds{0}))
+              .requests == std::vector{request(span(0, 1), 2)});
+  }
+  SUBCASE("a piece without failures goes at once beside one that waits") {
+    CHECK(plan({span(0, 1), span(5, 6)}, {failed_at(span(5, 6), 1, first)},
+               with_attempt_backoff(minutes{5}))
+              .requests == std::vector{request(span(0, 1), 1),
+                                       PlannedRequest{span(5, 6), 2, first + minutes{5}}});
+  }
+}
+
+TEST_CASE("the escalation's reason carries the last failure's error") {
+  const BackfillPlan result =
+      plan({span(0, 1)},
+           {failed_at(span(0, 1), 1, base() + hours{1}, "exit status 1"),
+            failed_at(span(0, 1), 2, base() + hours{2}, "the backfill was delivered but the window "
+                                                         "still fails")},
+           with_attempt_backoff(minutes{5}, 2));
+  CHECK(result.escalate);
+  CHECK(result.reason ==
+        "window 2026-11-25T00:00:00Z .. 2026-11-25T01:00:00Z still fails after 2 failed "
+        "attempt(s); the last: the backfill was delivered but the window still fails");
+}
+
 TEST_CASE("one escalating piece escalates the whole plan") {
   const std::vector<PastRequest> history{past(span(5, 6), 1, RequestProgress::failed),
                                          past(span(5, 6), 2, RequestProgress::failed)};
@@ -338,6 +415,51 @@ TEST_CASE("failing_units of a passing verdict is empty") {
   Verdict verdict;
   verdict.status = Status::pass;
   CHECK(failing_units(verdict).empty());
+}
+
+// ---------------------------------------------------------------------------
+// Manual backfills
+
+TEST_CASE("a manual range is cut into max_window pieces from its start") {
+  const auto windows = plan_manual_backfill(span(0, 60), with_max_window(hours{24}));
+  REQUIRE(windows.has_value());
+  CHECK(*windows == std::vector{span(0, 24), span(24, 48), span(48, 60)});
+  const auto short_range = plan_manual_backfill(span(3, 5), with_max_window(hours{24}));
+  REQUIRE(short_range.has_value());
+  CHECK(*short_range == std::vector{span(3, 5)});
+}
+
+TEST_CASE("a manual range is clipped at not_before, and refused when it lies before it") {
+  const auto clipped = plan_manual_backfill(span(0, 10), with_not_before(base() + hours{4}));
+  REQUIRE(clipped.has_value());
+  CHECK(*clipped == std::vector{span(4, 10)});
+  const auto before = plan_manual_backfill(span(0, 4), with_not_before(base() + hours{4}));
+  REQUIRE_FALSE(before.has_value());
+  CHECK(before.error().message ==
+        "the range 2026-11-25T00:00:00Z .. 2026-11-25T04:00:00Z lies before the rule's "
+        "backfill.not_before (2026-11-25T04:00:00Z)");
+}
+
+TEST_CASE("a manual range of more than kMaxManualWindows pieces is refused") {
+  SUBCASE("exactly the bound is accepted") {
+    const auto windows = plan_manual_backfill(span(0, kMaxManualWindows), with_max_window(hours{1}));
+    REQUIRE(windows.has_value());
+    CHECK(windows->size() == static_cast<std::size_t>(kMaxManualWindows));
+  }
+  SUBCASE("one second more is not") {
+    const Window range{base(), base() + hours{kMaxManualWindows} + std::chrono::seconds{1},
+                       Status::fail};
+    CHECK_FALSE(plan_manual_backfill(range, with_max_window(hours{1})).has_value());
+  }
+  SUBCASE("1970 to 2100 with the default max_window (24h)") {
+    const auto refused = plan_manual_backfill(
+        Window{at("1970-01-01T00:00:00Z"), at("2100-01-01T00:00:00Z"), Status::fail}, {});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message ==
+          "the range 1970-01-01T00:00:00Z .. 2100-01-01T00:00:00Z would make 47482 requests of "
+          "at most 1d (backfill.max_window); a manual backfill makes at most 1000: request a "
+          "shorter range, or several");
+  }
 }
 
 }  // namespace

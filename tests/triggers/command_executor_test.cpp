@@ -1,10 +1,18 @@
 // CommandExecutor with real child processes (/bin/sh, env, printf from the
-// base system): what the child's environment holds and what it does not, argv
-// elements arriving intact, exit statuses, bounded output, and a shutdown
-// that stops a running command. No test waits on a timer.
+// base system), each under its supervisor (this test binary again): what the
+// child's environment holds and what it does not, argv elements arriving
+// intact, exit statuses, bounded output, a shutdown that stops a running
+// command, and a run left by a gapwatch that went away: stopped, never
+// doubled, its outcome reported to the next one. No test waits on a timer.
 #include "triggers/command_executor.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -12,6 +20,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/rules/support.h"
+#include "triggers/run_supervisor.h"
 
 namespace gapwatch {
 namespace {
@@ -44,8 +53,15 @@ BackfillRequest request(std::string note = "a note") {
   return request;
 }
 
+// Each test's runs keep their locks and results here.
+struct Runs {
+  testing::TemporaryDirectory directory;
+  RunDirectory runs{directory.file("state.db.runs")};
+};
+
 DispatchOutcome run(CommandSpec spec, const BackfillRequest& backfill = request()) {
-  CommandExecutor executor(std::move(spec));
+  Runs where;
+  CommandExecutor executor(std::move(spec), where.runs);
   std::stop_source never;
   return executor.dispatch(backfill, never.get_token());
 }
@@ -121,12 +137,107 @@ TEST_CASE("command executor: megabytes of output are cut to the last 16 KiB") {
 }
 
 TEST_CASE("command executor: a shutdown stops a running command and says why") {
-  CommandExecutor executor(command({"/bin/sh", "-c", "echo started; exec sleep 300"}));
+  Runs where;
+  CommandExecutor executor(command({"/bin/sh", "-c", "echo started; exec sleep 300"}), where.runs);
   std::stop_source shutdown;
   shutdown.request_stop();
   const DispatchOutcome outcome = executor.dispatch(request(), shutdown.get_token());
   CHECK(outcome.kind == DispatchOutcome::Kind::retry);
   CHECK(outcome.detail == "stopped: gapwatch is shutting down");
+}
+
+// A run started as a gapwatch process would have started it, outside any
+// executor: under its supervisor, holding the request's lock, with this test
+// as the gapwatch whose end of the lifeline it watches.
+SupervisorProcess start_as_gapwatch_would(const RunDirectory& runs,
+                                          std::vector<std::string> command) {
+  const std::optional<RunDirectory::Lock> lock = value_of(runs.try_lock(request().id));
+  REQUIRE(lock.has_value());
+  SupervisedRun run;
+  run.result_path = runs.result_path(request().id);
+  run.timeout = std::chrono::seconds{60};
+  run.command = std::move(command);
+  run.environment = {"PATH=/usr/bin:/bin"};
+  return value_of(start_supervisor(CommandExecutor::kThisExecutable, run, lock->descriptor()));
+}
+
+int exit_status_of(pid_t pid) {
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+TEST_CASE("command executor: a run whose gapwatch went away is stopped, never doubled") {
+  Runs where;
+  const std::string started = where.directory.file("started");
+  REQUIRE(mkfifo(started.c_str(), 0600) == 0);
+  const SupervisorProcess earlier = start_as_gapwatch_would(
+      where.runs, {"/bin/sh", "-c", "echo started >\"$0\"; exec sleep 300", started});
+  std::string word;
+  std::ifstream(started) >> word;  // returns once the command has written
+  REQUIRE(word == "started");
+
+  // The next gapwatch process finds it alive and does not start another:
+  // a delivery would wait for it (here, told to stop, it gives up at once).
+  CommandExecutor executor(command({"/bin/sh", "-c", "echo second run"}), where.runs);
+  CHECK(value_of(executor.has_earlier_run(request())));
+  std::stop_source shutdown;
+  shutdown.request_stop();
+  const DispatchOutcome refused = executor.dispatch(request(), shutdown.get_token());
+  CHECK(refused.kind == DispatchOutcome::Kind::retry);
+  CHECK(refused.detail == "stopped: gapwatch is shutting down");
+  CHECK(refused.output.empty());
+
+  // Its gapwatch dies: the lifeline closes, the supervisor stops the command.
+  close(earlier.lifeline);
+  std::stop_source never;
+  CHECK_FALSE(executor.await_earlier_run(request(), never.get_token()).has_value());
+  CHECK(exit_status_of(earlier.pid) == 0);
+  CHECK_FALSE(value_of(executor.has_earlier_run(request())));
+  CHECK(std::filesystem::is_empty(where.runs.path()));
+  // Now it may run again.
+  const DispatchOutcome again = executor.dispatch(request(), never.get_token());
+  CHECK(again.kind == DispatchOutcome::Kind::ran);
+  CHECK(again.output == "second run\n");
+}
+
+TEST_CASE("command executor: a run that ended while no gapwatch was there is reported next time") {
+  Runs where;
+  std::string script = "echo loaded; exit 0";
+  DispatchOutcome::Kind kind = DispatchOutcome::Kind::ran;
+  std::string detail = "exit status 0";
+  SUBCASE("it ran") {}
+  SUBCASE("it failed: a delivery that failed, not one to send again as if never made") {
+    script = "echo loaded; exit 3";
+    kind = DispatchOutcome::Kind::retry;
+    detail = "exit status 3";
+  }
+  const SupervisorProcess earlier =
+      start_as_gapwatch_would(where.runs, {"/bin/sh", "-c", script});
+  CHECK(exit_status_of(earlier.pid) == 0);
+  close(earlier.lifeline);  // its gapwatch is gone before anyone read the outcome
+
+  CommandExecutor executor(command({"/bin/sh", "-c", "echo second run"}), where.runs);
+  CHECK(value_of(executor.has_earlier_run(request())));
+  std::stop_source never;
+  const std::optional<DispatchOutcome> outcome =
+      executor.await_earlier_run(request(), never.get_token());
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->kind == kind);
+  CHECK(outcome->detail == detail);
+  CHECK(outcome->output == "loaded\n");
+  CHECK_FALSE(value_of(executor.has_earlier_run(request())));
+  CHECK(std::filesystem::is_empty(where.runs.path()));
+}
+
+TEST_CASE("command executor: the command gets no descriptor beyond stdin, stdout and stderr") {
+  const DispatchOutcome outcome = run(command(
+      {"/bin/sh", "-c",
+       "for fd in 3 4 5 6 7 8 9 10 11 12; do [ -e /proc/$$/fd/$fd ] && echo \"open: $fd\"; done; "
+       "readlink /proc/$$/fd/0"}));
+  REQUIRE(outcome.kind == DispatchOutcome::Kind::ran);
+  CHECK(outcome.output == "/dev/null\n");
 }
 
 }  // namespace

@@ -694,6 +694,39 @@ TEST_CASE("config: a zero, negative or garbled duration is an error") {
 )")) == "gapwatch.yaml:10:15: error: rules[0].lookback: must be longer than 0s");
 }
 
+// A rule `orders` with an executor `reload` and `backfill` given as written
+// (on line 14).
+std::string backfilled_rule(std::string_view backfill) {
+  return std::string(kOneWarehouse) + R"(executors:
+  - name: reload
+    command: {argv: ["/bin/true"]}
+rules:
+  - name: orders
+    table: t
+    check: freshness
+    timestamp_column: ts
+    fail: {max: 1h}
+)" + std::string(backfill);
+}
+
+TEST_CASE("config: backfill.attempt_backoff defaults to 5m, may be 0s and is at most 2h") {
+  const auto backoff_of = [](std::string_view backfill) {
+    const Config config = load(backfilled_rule(backfill));
+    REQUIRE(config.rules.front().backfill.has_value());
+    return config.rules.front().backfill->attempt_backoff;
+  };
+  CHECK(backoff_of("    backfill: {executor: reload}\n") == seconds{300});
+  CHECK(backoff_of("    backfill: {executor: reload, attempt_backoff: 90s}\n") == seconds{90});
+  CHECK(backoff_of("    backfill: {executor: reload, attempt_backoff: 0s}\n") == seconds{0});
+  CHECK(backoff_of("    backfill: {executor: reload, attempt_backoff: 2h}\n") == seconds{7200});
+  CHECK(errors_of(backfilled_rule("    backfill: {executor: reload, attempt_backoff: 2h1s}\n")) ==
+        "gapwatch.yaml:14:51: error: rules[0].backfill.attempt_backoff: attempt_backoff must be "
+        "at most 2h (the longest wait between two attempts)");
+  CHECK(errors_of(backfilled_rule("    backfill: {executor: reload, attempt_backoff: -1m}\n")) ==
+        "gapwatch.yaml:14:51: error: rules[0].backfill.attempt_backoff: a duration cannot be "
+        "negative (got '-1m')");
+}
+
 TEST_CASE("config: a partition delay may be zero but not negative") {
   const std::string prefix = "    table: t\n    check: row_count\n    timestamp_column: ts\n";
   const Config config = load(one_rule(

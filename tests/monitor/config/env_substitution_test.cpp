@@ -121,5 +121,19 @@ TEST_CASE("env: only referenced names are looked up") {
   CHECK(asked == std::vector<std::string>{"B", "D"});
 }
 
+TEST_CASE("env: every value taken from the environment is reported, defaults are not") {
+  std::vector<EnvironmentValue> taken;
+  const Expected<std::string> result = substitute_environment(
+      "key=${KEY}&user=${USER:-anonymous}&empty=${EMPTY:-none}&again=${KEY}",
+      lookup_in({{"KEY", "k-123"}, {"EMPTY", ""}}), taken);
+  REQUIRE(result.has_value());
+  CHECK(*result == "key=k-123&user=anonymous&empty=none&again=k-123");
+  REQUIRE(taken.size() == 2);
+  CHECK(taken[0].name == "KEY");
+  CHECK(taken[0].value == "k-123");
+  CHECK(taken[0].path.empty());
+  CHECK(taken[1].value == "k-123");
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -404,7 +404,8 @@ rules:
 )",
                                                "gapwatch.yaml", lookup_in({}));
   REQUIRE_MESSAGE(result.has_value(), (result ? std::string() : joined(result.error())));
-  const std::vector<std::string> secrets = config_secrets(*result);
+  // As masked: the Redactor adds the encoded forms.
+  const std::vector<std::string> secrets = Redactor(config_secrets(*result)).secrets();
   const auto has = [&](std::string_view secret) {
     return std::find(secrets.begin(), secrets.end(), secret) != secrets.end();
   };

@@ -1,6 +1,7 @@
 #include "monitor/daemon/logging.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "monitor/config/config.h"
 #include "monitor/config/connection_string.h"
@@ -220,6 +222,120 @@ TEST_CASE("logging: config_secrets and redact together scrub a line naming every
     CHECK_MESSAGE(scrubbed.find(secret) == std::string::npos, scrubbed);
   }
   CHECK(scrubbed.starts_with("echo: Authorization: ***, X-Api-Key: ***, pwd ***"));
+}
+
+// ---------------------------------------------------------------------------
+// values from the environment
+
+constexpr std::string_view kEnvironmentConfig = R"(version: 1
+monitor:
+  workers: ${WORKERS}
+  shutdown_grace: ${GRACE}
+warehouses:
+  - name: shop
+    connection: "Driver=X;Server=${DB_HOST};Uid=${DB_USER}"
+executors:
+  - name: hook
+    webhook:
+      url: "http://127.0.0.1:9/run?apikey=${URL_KEY}"
+      headers: {X-Key: "${HEADER_KEY}"}
+      body: {key: "${BODY_KEY}", table: "{table}"}
+  - name: loader
+    command:
+      argv: ["/bin/loader", "${ARGV_KEY}", "{window_start}"]
+      env: {LOADER_TOKEN: "${LOADER_TOKEN}", SHORT: "${SHORT}"}
+rules:
+  - name: orders_fresh
+    warehouse: shop
+    table: orders
+    check: freshness
+    timestamp_column: updated_at
+    fail: {max: 2h}
+    backfill: {executor: loader}
+)";
+
+const std::map<std::string, std::string> kEnvironment = {
+    {"WORKERS", "3"},           {"GRACE", "12345s"},        {"DB_HOST", "db.internal"},
+    {"DB_USER", "loader-user"}, {"URL_KEY", "url-key-1"},   {"HEADER_KEY", "header-key-2"},
+    {"BODY_KEY", "body-key-3"}, {"ARGV_KEY", "argv-key-4"}, {"LOADER_TOKEN", "loader-token-5"},
+    {"SHORT", "ab"}};
+
+TEST_CASE("logging: every value from the environment in a text value is a secret") {
+  const Config config = load(kEnvironmentConfig, kEnvironment);
+  const Secrets secrets = config_secrets(config);
+  for (const std::string_view value :
+       {"db.internal", "loader-user", "url-key-1", "header-key-2", "body-key-3", "argv-key-4",
+        "loader-token-5"}) {
+    CHECK_MESSAGE(contains(secrets, value), value);
+  }
+  SUBCASE("but not one put into a number or a duration") {
+    CHECK_FALSE(contains(secrets, "12345s"));
+    CHECK_FALSE(contains(secrets, "3"));
+  }
+  SUBCASE("each with its variable and key") {
+    const auto key_of = [&](std::string_view value) {
+      for (const EnvironmentValue& taken : config.from_environment) {
+        if (taken.value == value) {
+          return taken.name + " " + taken.path;
+        }
+      }
+      return std::string();
+    };
+    CHECK(key_of("url-key-1") == "URL_KEY executors[0].webhook.url");
+    CHECK(key_of("loader-token-5") == "LOADER_TOKEN executors[1].command.env.LOADER_TOKEN");
+    CHECK(key_of("argv-key-4") == "ARGV_KEY executors[1].command.argv[1]");
+    CHECK(key_of("loader-user") == "DB_USER warehouses[0].connection");
+  }
+}
+
+TEST_CASE("logging: a reload's secrets replace the previous ones") {
+  const Secrets first = config_secrets(load(kEnvironmentConfig, kEnvironment));
+  std::map<std::string, std::string> rotated = kEnvironment;
+  rotated["URL_KEY"] = "url-key-rotated";
+  const Secrets second = config_secrets(load(kEnvironmentConfig, rotated));
+  CHECK(contains(first, "url-key-1"));
+  CHECK_FALSE(contains(second, "url-key-1"));
+  CHECK(contains(second, "url-key-rotated"));
+}
+
+TEST_CASE("logging: a value from the environment too short to mask stays in clear") {
+  const Config config = load(kEnvironmentConfig, kEnvironment);
+  const Redactor redactor(config_secrets(config));
+  CHECK(redactor.redact("SHORT=ab LOADER_TOKEN=loader-token-5") == "SHORT=ab LOADER_TOKEN=***");
+}
+
+// ---------------------------------------------------------------------------
+// log_line
+
+const auto kLogTime = std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + std::chrono::hours{10};
+
+TEST_CASE("logging: a text log line is one line whatever the message holds") {
+  const std::string line = log_line(LogFormat::text, kLogTime, "warning",
+                                    "output: first\nsecond\r\nthird\tfourth\x01\x7f end", Redactor());
+  CHECK(line == "2026-03-02T10:00:00.000Z warning output: first\\nsecond\\r\\nthird\\tfourth\\x01\\x7f end\n");
+  CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+}
+
+TEST_CASE("logging: a text log line keeps UTF-8 as it is") {
+  CHECK(log_line(LogFormat::text, kLogTime, "info", "Grüße […]", Redactor()) ==
+        "2026-03-02T10:00:00.000Z info Grüße […]\n");
+}
+
+TEST_CASE("logging: a JSON log line is one line, its message escaped by JSON") {
+  const std::string line =
+      log_line(LogFormat::json, kLogTime, "info", "rule orders: a\nb", Redactor());
+  REQUIRE(line.ends_with("\n"));
+  CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+  const nlohmann::json object = nlohmann::json::parse(line);
+  CHECK(object["message"] == "rule orders: a\nb");
+  CHECK(object["rule"] == "orders");
+  CHECK(object["time"] == "2026-03-02T10:00:00.000Z");
+}
+
+TEST_CASE("logging: a log line is redacted before it is escaped") {
+  const Redactor redactor({"tok\nen-1"});
+  CHECK(log_line(LogFormat::text, kLogTime, "info", "got tok\nen-1 and tok-2", redactor) ==
+        "2026-03-02T10:00:00.000Z info got *** and tok-2\n");
 }
 
 // ---------------------------------------------------------------------------

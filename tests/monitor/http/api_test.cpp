@@ -698,6 +698,42 @@ TEST_CASE("api: a backfill window that is reversed or empty answers 400") {
   CHECK(value_of(fixture.store->requests_for_rule("events_hourly")).empty());
 }
 
+// Issue 14, item 7: 1970 .. 2100 was accepted as one request over 130 years.
+TEST_CASE("api: a backfill longer than max_window is cut into windows, as automatic ones are") {
+  ApiFixture fixture;  // events_hourly: max_window 24h
+  const HttpResponse response = fixture.post(
+      "/api/v1/backfills",
+      R"({"rule": "events_hourly", "from": "2026-03-01T00:00:00Z", "to": "2026-03-03T12:00:00Z"})");
+  CHECK(response.status == 201);
+  const json body = json_of(response);
+  REQUIRE(body["requests"].is_array());
+  REQUIRE(body["requests"].size() == 3);
+  CHECK(body["requests"][0]["window"] ==
+        json{{"start", "2026-03-01T00:00:00Z"}, {"end", "2026-03-02T00:00:00Z"}});
+  CHECK(body["requests"][1]["window"] ==
+        json{{"start", "2026-03-02T00:00:00Z"}, {"end", "2026-03-03T00:00:00Z"}});
+  CHECK(body["requests"][2]["window"] ==
+        json{{"start", "2026-03-03T00:00:00Z"}, {"end", "2026-03-03T12:00:00Z"}});
+  CHECK(body["id"] == body["requests"][0]["id"]);  // the first, as before
+  CHECK(value_of(fixture.store->requests_for_rule("events_hourly")).size() == 3);
+}
+
+TEST_CASE("api: a backfill beyond the bound on windows answers 400 and queues nothing") {
+  ApiFixture fixture;
+  const std::string message = error_of(fixture.post("/api/v1/backfills", R"({"rule": "events_hourly",
+      "from": "1970-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"})"),
+                                       400);
+  CHECK(contains(message, "47482 requests"));
+  CHECK(contains(message, "at most 1000"));
+  CHECK(value_of(fixture.store->requests_for_rule("events_hourly")).empty());
+  // 1000 windows of 24h are still accepted.
+  CHECK(fixture
+            .post("/api/v1/backfills", R"({"rule": "events_hourly",
+      "from": "2020-01-01T00:00:00Z", "to": "2022-09-27T00:00:00Z"})")
+            .status == 201);
+  CHECK(value_of(fixture.store->requests_for_rule("events_hourly")).size() == 1000);
+}
+
 // ---------------------------------------------------------------------------
 // Reload
 

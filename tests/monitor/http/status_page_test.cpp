@@ -201,6 +201,15 @@ TEST_CASE("status page: an open incident shows its windows and backfill attempts
   CHECK(html.find("acknowledged") == std::string::npos);
 }
 
+TEST_CASE("status page: a request waiting out attempt_backoff says when it is due") {
+  const Incident incident = incident_for("events_hourly");
+  RequestRecord waiting = request_for(incident, 2, RequestState::pending);
+  waiting.next_attempt_at = kNow + minutes{5};
+  const std::string html = page({evaluated("events_hourly", Status::fail)}, {incident},
+                                {{incident.id, {waiting}}});
+  CHECK(html.find("attempt 2 via reload: <b>pending</b>, due in 5m<br>") != std::string::npos);
+}
+
 TEST_CASE("status page: an incident without requests or windows says so") {
   Incident incident = incident_for("events_hourly");
   incident.windows.clear();

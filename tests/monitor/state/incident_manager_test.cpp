@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "monitor/daemon/dispatcher.h"
@@ -166,6 +167,25 @@ struct Fixture {
   }
   std::vector<RequestRecord> in_state(RequestState state) {
     return value_of(store->requests_in_state(state));
+  }
+  // "pf" opens an incident; its attempt 1 runs without bringing the data, and
+  // the evaluation 30 s later fails it and queues attempt 2. That evaluation.
+  IncidentEffects first_attempt_fails() {
+    const IncidentEffects opened = record("pf");
+    REQUIRE(opened.new_requests.size() == 1);
+    deliver(opened.new_requests[0].id, RequestState::succeeded, seconds{1});
+    clock.advance(seconds{30});
+    IncidentEffects effects = record("pf");
+    REQUIRE(effects.new_requests.size() == 1);
+    return effects;
+  }
+  // The latest event of `kind` in the incident's history.
+  EventRecord last_event(std::int64_t incident, std::string_view kind) {
+    const std::vector<EventRecord> events = value_of(store->events_for_incident(incident));
+    const auto found = std::find_if(events.rbegin(), events.rend(),
+                                    [&](const EventRecord& event) { return event.kind == kind; });
+    REQUIRE(found != events.rend());
+    return *found;
   }
   // What the dispatcher does when the executor reports `state` for request
   // `id`: claim it, then record the outcome with a deadline for verification.
@@ -516,6 +536,137 @@ TEST_CASE("incident manager: after max_attempts failed attempts the incident esc
   }
 }
 
+// Issue 14, item 6: a loader that exits 0 without bringing the data had
+// attempts 1, 2 and 3 and the escalation within 3 seconds.
+TEST_CASE("incident manager: a failed attempt waits attempt_backoff, doubling, before the next") {
+  Fixture f;  // backfill.attempt_backoff left at its default, 5m
+  IncidentEffects effects = f.record("pf");
+  REQUIRE(effects.new_requests.size() == 1);
+  CHECK(effects.new_requests[0].next_attempt_at == kNow);  // the first attempt goes at once
+  const std::string first = effects.new_requests[0].id;
+
+  // The loader ran, the data is still missing: attempt 1 failed at +30s.
+  f.deliver(first, RequestState::succeeded, seconds{1});
+  f.clock.advance(seconds{30});
+  const Instant first_failed = f.clock.now();
+  effects = f.record("pf");
+  CHECK(f.request(first).state == RequestState::failed);
+  REQUIRE(effects.new_requests.size() == 1);
+  const RequestRecord second = effects.new_requests[0];
+  CHECK(second.attempt == 2);
+  CHECK(second.next_attempt_at == first_failed + minutes{5});
+  CHECK(f.request(second.id).next_attempt_at == first_failed + minutes{5});
+  CHECK(value_of(f.store->due_requests(f.clock.now())).empty());
+  CHECK(value_of(f.store->due_requests(first_failed + minutes{5} - seconds{1})).empty());
+  CHECK(value_of(f.store->due_requests(first_failed + minutes{5})).size() == 1);
+
+  // Evaluations while it waits plan nothing more for the window.
+  f.clock.advance(minutes{1});
+  CHECK(f.record("pf").new_requests.empty());
+
+  // Attempt 2 runs when due and fails too: attempt 3 waits twice as long.
+  f.clock.set(second.next_attempt_at);
+  f.deliver(second.id, RequestState::succeeded, seconds{1});
+  f.clock.advance(seconds{20});
+  const Instant second_failed = f.clock.now();
+  effects = f.record("pf");
+  REQUIRE(effects.new_requests.size() == 1);
+  const RequestRecord third = effects.new_requests[0];
+  CHECK(third.attempt == 3);
+  CHECK(third.next_attempt_at == second_failed + minutes{10});
+
+  // Attempt 3 fails: max_attempts (3) is reached and the incident escalates.
+  f.clock.set(third.next_attempt_at);
+  f.deliver(third.id, RequestState::succeeded, seconds{1});
+  f.clock.advance(seconds{20});
+  effects = f.record("pf");
+  CHECK(effects.escalated);
+  CHECK(effects.new_requests.empty());
+  // From the first failure to the escalation: 5m + 10m and the loader's runs.
+  CHECK(f.clock.now() - first_failed == minutes{15} + seconds{40});
+}
+
+TEST_CASE("incident manager: the wait counts from the failure on record, so a restart keeps it") {
+  Fixture f;
+  const IncidentEffects opened = f.record("pf");
+  REQUIRE(opened.new_requests.size() == 1);
+  // The dispatcher gave up on attempt 1 (the loader exited 1) at kNow.
+  REQUIRE(value_of(f.store->claim_request(opened.new_requests[0].id, kNow)));
+  RequestRecord failed = f.request(opened.new_requests[0].id);
+  failed.state = RequestState::failed;
+  failed.last_error = "exit status 1";
+  failed.updated_at = kNow;
+  REQUIRE(f.store->update_request(failed).has_value());
+
+  // gapwatch restarts two minutes later: a new manager on a new connection.
+  f.clock.advance(minutes{2});
+  const std::unique_ptr<StateStore> reopened = open_store(f.directory.file("state.db"));
+  IncidentManager restarted{*reopened, f.clock, Delivery::send};
+  const IncidentEffects effects =
+      value_of(restarted.record(f.rule(), result_of("pf", f.clock.now())));
+  REQUIRE(effects.new_requests.size() == 1);
+  CHECK(effects.new_requests[0].attempt == 2);
+  CHECK(effects.new_requests[0].next_attempt_at == kNow + minutes{5});
+}
+
+TEST_CASE("incident manager: attempt_backoff 0s sends the next attempt at once, as before") {
+  Fixture f;
+  f.config.rules.front().backfill->attempt_backoff = seconds{0};
+  const IncidentEffects opened = f.record("pf");
+  f.deliver(opened.new_requests.at(0).id, RequestState::succeeded, seconds{1});
+  f.clock.advance(seconds{2});
+  const IncidentEffects effects = f.record("pf");
+  REQUIRE(effects.new_requests.size() == 1);
+  CHECK(effects.new_requests[0].attempt == 2);
+  CHECK(effects.new_requests[0].next_attempt_at == f.clock.now());
+  CHECK(value_of(f.store->due_requests(f.clock.now())).size() == 1);
+}
+
+TEST_CASE("incident manager: the escalation is a warning that says why") {
+  Fixture f;
+  f.config.rules.front().backfill->attempt_backoff = seconds{0};
+  IncidentEffects effects = f.record("pf");
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    REQUIRE(effects.new_requests.size() == 1);
+    CHECK(effects.warnings.empty());
+    f.deliver(effects.new_requests[0].id, RequestState::succeeded, seconds{1});
+    f.clock.advance(seconds{2});
+    effects = f.record("pf");
+  }
+  REQUIRE(effects.escalated);
+  REQUIRE(effects.warnings.size() == 1);
+  CHECK(effects.warnings[0] ==
+        fmt::format("incident #{} for events_hourly escalated: window 2026-03-02T01:00:00Z .. "
+                    "2026-03-02T02:00:00Z still fails after 3 failed attempt(s); the last: the "
+                    "backfill was delivered but the window still fails; nothing more is sent "
+                    "until an operator retries or resolves it",
+                    *effects.incident_id));
+  const std::vector<EventRecord> events = value_of(f.store->events_for_incident(*effects.incident_id));
+  CHECK(events.back().kind == "escalated");
+  CHECK(events.back().detail.find("the last: the backfill was delivered") != std::string::npos);
+}
+
+TEST_CASE("incident manager: the next attempt's wait is in its request_created event") {
+  Fixture f;
+  const IncidentEffects effects = f.first_attempt_fails();
+  CHECK(f.last_event(*effects.incident_id, "request_created").detail ==
+        "queued window 2026-03-02T01:00:00Z .. 2026-03-02T02:00:00Z attempt 2 for reload, due "
+        "2026-03-03T12:05:30Z (backfill.attempt_backoff after the last failed attempt)");
+}
+
+TEST_CASE("incident manager: an operator retry sends what waits out a backoff at once") {
+  Fixture f;
+  const IncidentEffects effects = f.first_attempt_fails();
+  const std::string waiting = effects.new_requests[0].id;
+  REQUIRE(value_of(f.store->due_requests(f.clock.now())).empty());
+
+  REQUIRE(f.manager.retry(*effects.incident_id, "alice").has_value());
+  CHECK(f.request(waiting).next_attempt_at == f.clock.now());
+  CHECK(value_of(f.store->due_requests(f.clock.now())).size() == 1);
+  CHECK(f.last_event(*effects.incident_id, "retried").detail ==
+        "retried by alice: attempts count afresh; 1 waiting request(s) due now");
+}
+
 TEST_CASE("incident manager: operators acknowledge, resolve and retry") {
   Fixture f;
   const IncidentEffects opened = f.record("pfpf");
@@ -677,11 +828,34 @@ class Gate {
 
 // An executor that answers from a script, synchronously; when the script runs
 // out every request has "ran". Optionally held at a gate, and with a hook that
-// runs first (to look at the state database from inside a delivery).
+// runs first (to look at the state database from inside a delivery). Runs an
+// earlier process left are scripted too (earlier_run), and awaited at a gate
+// of their own.
 class FakeExecutor final : public Executor {
  public:
   std::function<void(const BackfillRequest&)> on_dispatch;
   Gate* gate = nullptr;
+  Gate* earlier_gate = nullptr;
+
+  // A run of `id` that an earlier process left, and how it ended (nullopt:
+  // it was cut short).
+  void earlier_run(const std::string& id, std::optional<DispatchOutcome> outcome) {
+    std::lock_guard lock(m_mutex);
+    m_earlier.insert_or_assign(id, std::move(outcome));
+  }
+  Expected<bool> has_earlier_run(const BackfillRequest& request) override {
+    std::lock_guard lock(m_mutex);
+    return m_earlier.contains(request.id);
+  }
+  std::optional<DispatchOutcome> await_earlier_run(const BackfillRequest& request,
+                                                   std::stop_token stop) override {
+    if (earlier_gate != nullptr && !earlier_gate->pass(stop)) {
+      return std::nullopt;
+    }
+    std::lock_guard lock(m_mutex);
+    const auto found = m_earlier.find(request.id);
+    return found == m_earlier.end() ? std::nullopt : found->second;
+  }
 
   void script(DispatchOutcome outcome) {
     std::lock_guard lock(m_mutex);
@@ -724,6 +898,7 @@ class FakeExecutor final : public Executor {
 
  private:
   mutable std::mutex m_mutex;
+  std::map<std::string, std::optional<DispatchOutcome>> m_earlier;
   std::deque<DispatchOutcome> m_script;
   std::vector<std::string> m_seen;
   int m_active = 0;
@@ -970,6 +1145,90 @@ TEST_CASE("dispatcher: resume_interrupted sends a request left sending again wit
   CHECK(f.request(id).state == RequestState::succeeded);
 }
 
+TEST_CASE("dispatcher: after a crash, a run still under way is awaited in a slot, not doubled") {
+  DispatchFixture f;  // max_concurrent 1
+  const IncidentEffects opened = f.record("pfpf");
+  REQUIRE(opened.new_requests.size() == 2);
+  const std::string alive = opened.new_requests[0].id;
+  const std::string next = opened.new_requests[1].id;
+  // The crash came after the claim; its run lives on under its supervisor.
+  REQUIRE(value_of(f.store->claim_request(alive, f.clock.now())));
+  f.fake->earlier_gate = &f.gate;
+  f.fake->earlier_run(alive, DispatchOutcome{DispatchOutcome::Kind::ran, "exit status 0",
+                                             "loaded\n", std::nullopt});
+
+  CHECK(value_of(f.dispatcher().resume_interrupted()) == 1);
+  REQUIRE(f.gate.wait_for_waiting(1));
+  CHECK(f.dispatcher().in_flight("reload") == 1);
+  CHECK(value_of(f.dispatcher().dispatch_due()) == 0);  // max_concurrent counts it
+  CHECK(f.request(alive).state == RequestState::sending);
+  CHECK(value_of(f.dispatcher().resume_interrupted()) == 0);  // not awaited twice
+
+  f.gate.open();
+  f.dispatcher().shutdown(seconds{60});
+  CHECK(f.request(alive).state == RequestState::succeeded);
+  CHECK(f.request(alive).output == "loaded\n");
+  CHECK(f.fake->seen().empty());  // its outcome was recorded, nothing sent again
+  CHECK(f.dispatch_and_wait() == 1);
+  CHECK(f.fake->seen() == std::vector<std::string>{next});
+}
+
+TEST_CASE("dispatcher: after a crash, a run cut short is sent again unless its incident resolved") {
+  DispatchFixture f;
+  const IncidentEffects opened = f.record("pf");
+  const std::string id = opened.new_requests.at(0).id;
+  REQUIRE(value_of(f.store->claim_request(id, f.clock.now())));
+  bool resolved = false;
+  SUBCASE("its supervisor stopped it when gapwatch died") {
+    f.fake->earlier_run(id, std::nullopt);
+  }
+  SUBCASE("stopped, and the incident resolved meanwhile") {
+    f.fake->earlier_run(id, std::nullopt);
+    resolved = true;
+  }
+  SUBCASE("no trace of a run (the crash came before it started), the incident resolved") {
+    resolved = true;
+  }
+  if (resolved) {
+    // Resolving leaves a delivery under way to finish on its own.
+    REQUIRE(f.record("pp").resolved);
+    REQUIRE(f.request(id).state == RequestState::sending);
+  }
+  CHECK(value_of(f.dispatcher().resume_interrupted()) == 1);
+  f.dispatcher().shutdown(seconds{60});  // the awaiting thread, if any, is done
+  const std::vector<std::string> kinds = event_kinds(*f.store, *opened.incident_id);
+  if (resolved) {
+    CHECK(f.request(id).state == RequestState::cancelled);
+    CHECK(contains(kinds, "request_cancelled"));
+    CHECK(f.dispatch_and_wait() == 0);
+    CHECK(f.fake->seen().empty());
+  } else {
+    CHECK(f.request(id).state == RequestState::pending);
+    CHECK(contains(kinds, "request_resumed"));
+    CHECK(f.dispatch_and_wait() == 1);
+    CHECK(f.fake->seen() == std::vector<std::string>{id});
+  }
+}
+
+TEST_CASE("dispatcher: a pending request of a resolved incident is cancelled, not sent") {
+  DispatchFixture f;
+  const IncidentEffects opened = f.record("pf");
+  RequestRecord request = opened.new_requests.at(0);
+  REQUIRE(value_of(f.store->claim_request(request.id, f.clock.now())));
+  REQUIRE(f.record("pp").resolved);
+  // As an older gapwatch left it: resumed to pending after its incident resolved.
+  request = f.request(request.id);
+  request.state = RequestState::pending;
+  REQUIRE(f.store->update_request(request).has_value());
+  SUBCASE("by the dispatcher's own schedule") { CHECK(f.dispatch_and_wait() == 0); }
+  SUBCASE("named by an operator") {
+    CHECK(value_of(f.dispatcher().dispatch_due(request.id)) == 0);
+  }
+  CHECK(f.fake->seen().empty());
+  CHECK(f.request(request.id).state == RequestState::cancelled);
+  CHECK(contains(event_kinds(*f.store, *opened.incident_id), "request_cancelled"));
+}
+
 TEST_CASE("dispatcher: shutdown leaves an interrupted delivery sending for the next start") {
   TemporaryDirectory directory;
   const std::string path = directory.file("state.db");
@@ -1097,6 +1356,82 @@ TEST_CASE("dispatcher: an escalated incident dispatches nothing more until retri
   REQUIRE(f.manager.retry(incident, "alice").has_value());
   CHECK(f.dispatch_and_wait() == 1);
   CHECK(f.fake->seen() == std::vector<std::string>{waiting});
+}
+
+TEST_CASE("incident manager: manual requests for several windows are made together, due at once") {
+  DispatchFixture f(3);
+  // Attempt 1 of hour 1 failed: the incident's own next attempt waits.
+  const IncidentEffects opened = f.first_attempt_fails();
+
+  const std::vector<RequestRecord> made = value_of(
+      f.manager.manual_requests(f.rule(), "reload", {window(0, 1), window(1, 2), window(2, 3)}));
+  REQUIRE(made.size() == 3);
+  CHECK(windows_of(made) == std::vector{window(0, 1), window(1, 2), window(2, 3)});
+  CHECK(made[0].attempt == 1);
+  CHECK(made[1].attempt == 3);  // hour 1 had attempts 1 and 2
+  CHECK(made[2].attempt == 1);
+  for (const RequestRecord& request : made) {
+    CHECK(request.incident_id == opened.incident_id);
+    CHECK(request.next_attempt_at == f.clock.now());
+  }
+  CHECK(f.dispatch_and_wait() == 3);
+}
+
+// Issue 14, item 7: a rule removed by a reload left its escalated incident
+// on the page forever, without a word in the log.
+TEST_CASE("incident manager: incidents of a rule removed from the configuration are resolved") {
+  DispatchFixture f;
+  // A manual request of the rule made while no incident was open.
+  const RequestRecord manual =
+      value_of(f.manager.manual_request(f.rule(), "reload", hour(20), hour(21)));
+  REQUIRE_FALSE(manual.incident_id.has_value());
+  // Then events_hourly escalates, with hour 3's request waiting out a backoff.
+  f.config.rules.front().backfill->max_attempts = 1;
+  IncidentEffects effects = f.record("pfpf");
+  REQUIRE(effects.new_requests.size() == 2);
+  const std::int64_t incident = *effects.incident_id;
+  const std::string waiting = effects.new_requests[1].id;
+  RequestRecord held = f.request(waiting);
+  held.next_attempt_at = kNow + hours{1};
+  REQUIRE(f.store->update_request(held).has_value());
+  f.deliver(effects.new_requests[0].id, RequestState::succeeded, seconds{1});
+  f.clock.advance(seconds{30});
+  REQUIRE(f.record("pfpf").escalated);
+  // Another rule's incident, which stays.
+  Incident other;
+  other.rule = "orders_fresh";
+  other.opened_at = kNow;
+  other.updated_at = kNow;
+  const std::int64_t kept = value_of(f.store->insert_incident(other));
+
+  Config reloaded = make_config();
+  reloaded.rules.front().spec.name = "orders_fresh";  // events_hourly is gone
+  const std::vector<std::string> closed = value_of(f.manager.close_removed_rules(reloaded));
+
+  CHECK(closed == std::vector<std::string>{
+                      fmt::format("incident #{} for events_hourly resolved: rule removed from the "
+                                  "configuration (it was escalated); its unsent requests are "
+                                  "cancelled",
+                                  incident),
+                      fmt::format("request {} for events_hourly cancelled unsent: rule removed "
+                                  "from the configuration",
+                                  manual.id)});
+  const Incident resolved = f.incident(incident);
+  CHECK(resolved.state == IncidentState::resolved);
+  CHECK(resolved.resolved_at == f.clock.now());
+  const std::vector<EventRecord> events = value_of(f.store->events_for_incident(incident));
+  CHECK(events.back().kind == "resolved");
+  CHECK(events.back().detail == "rule removed from the configuration");
+  CHECK(f.request(waiting).state == RequestState::cancelled);
+  CHECK(f.request(manual.id).state == RequestState::cancelled);
+  CHECK(f.incident(kept).state == IncidentState::open);
+
+  // Nothing of the removed rule is sent afterwards, whenever it was due.
+  f.clock.advance(hours{2});
+  CHECK(f.dispatch_and_wait() == 0);
+  CHECK(f.fake->seen() == std::vector<std::string>{});
+  // Done once: a second pass finds nothing.
+  CHECK(value_of(f.manager.close_removed_rules(reloaded)).empty());
 }
 
 }  // namespace

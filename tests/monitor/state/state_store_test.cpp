@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -606,6 +607,45 @@ TEST_CASE("state store: a stand-in for a file that cannot be opened reads empty 
     CHECK(value_of(store->incident(id)).has_value());
     CHECK(std::filesystem::exists(path));
   }
+}
+
+TEST_CASE("state store: secrets are masked before they are written, so no reader sees them") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto store = open_store(path);
+  store->set_redactor(std::make_shared<const Redactor>(std::vector<std::string>{"tok-12345"}));
+  Incident incident = make_incident("events_hourly");
+  incident.message = "driver said: login tok-12345 refused";
+  const std::int64_t id = value_of(store->insert_incident(incident));
+  RequestRecord request = make_request("r1", id, kNow);
+  request.values_json = R"({"table":"tok-12345"})";  // sent again as is on a resend
+  REQUIRE(store->insert_request(request).has_value());
+  request.last_error = "HTTP 400 from /run?apikey=tok-12345";
+  request.output = "echo: {\"key\": \"tok-12345\"}\nLOADER_TOKEN=tok-12345";
+  REQUIRE(store->update_request(request).has_value());
+  REQUIRE(store->add_event({0, kNow, id, std::string("r1"), "request_failed",
+                            "exit status 1: tok-12345"})
+              .has_value());
+  incident.id = id;
+  incident.message = "still tok-12345";
+  REQUIRE(store->update_incident(incident).has_value());
+  store.reset();
+
+  RawDatabase raw(path);
+  CHECK(raw.scalar("SELECT message FROM incidents") == "still ***");
+  CHECK(raw.scalar("SELECT last_error FROM requests") == "HTTP 400 from /run?apikey=***");
+  CHECK(raw.scalar("SELECT output FROM requests") == "echo: {\"key\": \"***\"}\nLOADER_TOKEN=***");
+  CHECK(raw.scalar("SELECT detail FROM events") == "exit status 1: ***");
+  CHECK(raw.scalar("SELECT template_values FROM requests") == R"({"table":"tok-12345"})");
+}
+
+TEST_CASE("state store: a new store masks nothing") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  Incident incident = make_incident("events_hourly");
+  incident.message = "tok-12345";
+  const std::int64_t id = value_of(store->insert_incident(incident));
+  CHECK(value_of(store->incident(id))->message == "tok-12345");
 }
 
 }  // namespace

@@ -99,6 +99,23 @@ wait_for 10 "the reload" grep -q "configuration reloaded" "$dir/log"
 
 }
 
+part_slow_clients() {
+echo "== 200 idle and incomplete connections do not silence /healthz and /metrics"
+dir=$work/slow; mkdir -p "$dir"; make_warehouse "$dir"
+write_config "$dir" "  - name: noop
+    command: {argv: [\"/bin/true\"]}" ""
+"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+background_pids+=("$!")
+wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir/log"
+port=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)
+# Answers within 1 s while they are open; each closed by the 5 s header timeout.
+check "/healthz and /metrics answer within 1 s; every slow connection is closed within 10 s" \
+  python3 "$source_dir/tests/integration/slow_clients.py" "$port" --connections 200 \
+  --answer-within 1 --closed-within 10
+base=http://127.0.0.1:$port
+request GET /healthz; expect 200 "GET /healthz afterwards"
+}
+
 part_no_token() {
 echo "== no token configured: writes are refused"
 dir=$work/notoken; mkdir -p "$dir"; make_warehouse "$dir"

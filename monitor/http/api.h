@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "monitor/config/config.h"
 #include "monitor/http/http_server.h"
@@ -29,6 +30,10 @@ struct ApiContext {
   const Clock* clock = nullptr;
   std::string config_path;
   std::function<void()> request_reload;
+  // Called when POST /-/reload is refused because the configuration is
+  // invalid, so that it is logged and counted as a refused SIGHUP is. May be
+  // empty.
+  std::function<void(const std::vector<ConfigError>&)> reload_rejected;
   // Called after a write to the state database (a manual request, an
   // incident action), so that the daemon reads its outbox now. May be empty.
   std::function<void()> state_changed;

@@ -92,6 +92,12 @@ cp "$dir/gapwatch.yaml" "$dir/good.yaml"
 printf 'version: 1\nrules: {\n' >"$dir/gapwatch.yaml"
 request POST /-/reload "${auth[@]}"; expect 400 "reload of a broken config"
 check "the problems are listed with their location" grep -q 'gapwatch.yaml:3:1: error' "$dir/body"
+# Logged as a refused SIGHUP is: each problem with its place, then the verdict.
+check "the refused reload is logged with its problem" grep -q 'error .*gapwatch.yaml:3:1: error' "$dir/log"
+check "and as refused, the running configuration kept" \
+  grep -q 'error reload rejected: 1 problem(s); the previous configuration keeps running' "$dir/log"
+request GET /metrics
+check "the metrics count it as a failed reload" grep -q '^gapwatch_config_last_reload_successful 0' "$dir/body"
 request POST /-/reload; expect 401 "reload without a token"
 cp "$dir/good.yaml" "$dir/gapwatch.yaml"
 request POST /-/reload "${auth[@]}"; expect 202 "reload of a good config"

@@ -206,6 +206,7 @@ TEST_CASE("http server: an incomplete request is closed after the header timeout
   HttpServer::Limits limits;
   limits.header_timeout = milliseconds{500};
   const auto server = start_server(limits);
+  const auto opened = Clock::now();
   const Socket silent(server->port());
   silent.send("GET /healthz HTTP/1.1\r\n");
   const Socket trickling(server->port());
@@ -221,6 +222,9 @@ TEST_CASE("http server: an incomplete request is closed after the header timeout
     trickler_closed = trickling.closed_by(Clock::now() + milliseconds{100});
   }
   CHECK(trickler_closed);
+  MESSAGE("a trickling header closed after ",
+          std::chrono::duration_cast<milliseconds>(Clock::now() - opened).count(),
+          " ms (header timeout 500 ms)");
   CHECK(silent.closed_by(deadline));
   CHECK(ask(server->port(), get("/healthz"), milliseconds{1000}));
 }
@@ -278,9 +282,13 @@ TEST_CASE("http server: a client that stops reading a streamed body is dropped a
   limits.idle_timeout = std::chrono::seconds{1};
   EndlessStream endless(limits);
   auto written = endless.finished.get_future();
+  const auto asked = Clock::now();
   const Socket reader(endless.server->port());
   reader.send(get("/metrics"));  // and never reads
   REQUIRE(written.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  MESSAGE("a reader that stopped was dropped after ",
+          std::chrono::duration_cast<milliseconds>(Clock::now() - asked).count(),
+          " ms (idle timeout 1 s)");
   CHECK(written.get() < 1024);
   CHECK(ask(endless.server->port(), get("/healthz"), milliseconds{1000}));
 }
@@ -291,6 +299,7 @@ TEST_CASE("http server: a client that reads a streamed body too slowly is cut of
   limits.exchange_timeout = milliseconds{1000};
   EndlessStream endless(limits);
   auto written = endless.finished.get_future();
+  const auto asked = Clock::now();
   const Socket reader(endless.server->port());
   reader.send(get("/metrics"));
   // 1 KiB every 20 ms: never idle for long, and a GiB would take 6 hours.
@@ -303,6 +312,9 @@ TEST_CASE("http server: a client that reads a streamed body too slowly is cut of
     }
   }
   REQUIRE(written.wait_for(std::chrono::seconds{1}) == std::future_status::ready);
+  MESSAGE("a reader at 50 KiB/s was cut off after ",
+          std::chrono::duration_cast<milliseconds>(Clock::now() - asked).count(),
+          " ms (exchange timeout 1 s)");
   CHECK(written.get() < 1024);
 }
 

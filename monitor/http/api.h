@@ -30,13 +30,13 @@ struct ApiContext {
   const Clock* clock = nullptr;
   std::string config_path;
   std::function<void()> request_reload;
+  // Called after a write to the state database (a manual request, an
+  // incident action), so that the daemon reads its outbox now. May be empty.
+  std::function<void()> state_changed;
   // Called when POST /-/reload is refused because the configuration is
   // invalid, so that it is logged and counted as a refused SIGHUP is. May be
   // empty.
   std::function<void(const std::vector<ConfigError>&)> reload_rejected;
-  // Called after a write to the state database (a manual request, an
-  // incident action), so that the daemon reads its outbox now. May be empty.
-  std::function<void()> state_changed;
 };
 
 class Api {

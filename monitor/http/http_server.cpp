@@ -351,6 +351,7 @@ class HttpServer::Engine {
     }
     HttpRequest request;
     bool head = false;
+    bool body_too_large = false;  // loop thread only
     Stage stage = Stage::receiving;  // loop thread only
     Mutex mutex;
     MHD_Response* prepared GUARDED_BY(mutex) = nullptr;
@@ -562,13 +563,22 @@ MHD_Result HttpServer::Engine::answer(void* self, MHD_Connection* connection, co
   switch (exchange->stage) {
     case Exchange::Stage::receiving:
       if (*upload_data_size > 0) {
+        // A chunked body gives no length up front. libmicrohttpd 0.9.75
+        // takes no response while a body arrives: past 1 MiB the rest is
+        // dropped as it comes (the exchange timeout bounds how long), and
+        // the 413 goes at the end.
         if (exchange->request.body.size() + *upload_data_size > kMaxBody) {
-          *upload_data_size = 0;
-          return refuse(connection, *exchange, too_large());
+          exchange->body_too_large = true;
+          std::string().swap(exchange->request.body);
         }
-        exchange->request.body.append(upload_data, *upload_data_size);
+        if (!exchange->body_too_large) {
+          exchange->request.body.append(upload_data, *upload_data_size);
+        }
         *upload_data_size = 0;
         return MHD_YES;
+      }
+      if (exchange->body_too_large) {
+        return refuse(connection, *exchange, too_large());
       }
       // The whole request is in: a worker answers it while the loop goes on.
       exchange->stage = Exchange::Stage::handling;

@@ -67,6 +67,9 @@ Expected<void> Daemon::start_http() {
   context.clock = &m_clock;
   context.config_path = m_options.config_path;
   context.request_reload = [this] { request_reload(); };
+  context.reload_rejected = [this](const std::vector<ConfigError>& errors) {
+    reject_reload(errors);
+  };
   context.state_changed = [this] { note_state_changed(); };
   auto server = HttpServer::start(
       listen,
@@ -220,12 +223,7 @@ void Daemon::reload() {
   spdlog::info("reloading {}", m_options.config_path);
   auto config = load_config_file(m_options.config_path, process_environment());
   if (!config) {
-    for (const ConfigError& error : config.error()) {
-      spdlog::error("{}", error.format());
-    }
-    spdlog::error("reload rejected: {} problem(s); the previous configuration keeps running",
-                  config.error().size());
-    m_metrics.set_config_reload(false, m_clock.now());
+    reject_reload(config.error());
     return;
   }
   if (m_options.dry_run) {
@@ -270,6 +268,15 @@ void Daemon::close_removed_rules() {
   for (const std::string& line : *closed) {
     spdlog::warn("{}", line);
   }
+}
+
+void Daemon::reject_reload(const std::vector<ConfigError>& errors) {
+  for (const ConfigError& error : errors) {
+    spdlog::error("{}", error.format());
+  }
+  spdlog::error("reload rejected: {} problem(s); the previous configuration keeps running",
+                errors.size());
+  m_metrics.set_config_reload(false, m_clock.now());
 }
 
 void Daemon::reopen_state_if_due(Pass& pass) {

@@ -10,8 +10,8 @@
 //
 // SIGTERM/SIGINT stop scheduling, let running work finish within
 // monitor.shutdown_grace and exit 0, leaving unsent requests in the outbox.
-// SIGHUP reloads the config; an invalid config is logged and the old one keeps
-// running.
+// SIGHUP (and POST /-/reload) reloads the config; an invalid config is logged,
+// alike for both, and the old one keeps running.
 //
 // Threads: the control thread (run) owns the scheduler, the gauges and every
 // decision; members without an annotation are its alone. Evaluation workers
@@ -121,6 +121,10 @@ class Daemon {
   // Resolves the incidents of rules the running configuration no longer has
   // (at start, after a reload, once the state database opens) and logs each.
   void close_removed_rules();
+  // Logs a configuration a reload refused, each problem with its place, and
+  // records the failure in the metrics: SIGHUP and POST /-/reload alike.
+  // Any thread (the HTTP API's too).
+  void reject_reload(const std::vector<ConfigError>& errors);
   void use_generation(std::shared_ptr<Generation> generation) EXCLUDES(m_config_mutex);
   bool healthy() EXCLUDES(m_mutex);
   bool work_waiting() const REQUIRES(m_mutex);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "monitor/state/incident_json.h"
 #include "monitor/state/incident_manager.h"
@@ -339,8 +340,12 @@ void Api::note_state_changed() const {
 }
 
 HttpResponse Api::reload() const {
+  spdlog::info("POST /-/reload: reloading the configuration");  // as SIGHUP's
   auto loaded = load_config_file(m_context.config_path, process_environment());
   if (!loaded) {
+    if (m_context.reload_rejected) {
+      m_context.reload_rejected(loaded.error());
+    }
     nlohmann::json errors = nlohmann::json::array();
     for (const ConfigError& error : loaded.error()) {
       errors.push_back(error.format());

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "monitor/config/config.h"
 #include "monitor/http/http_server.h"
@@ -32,6 +33,10 @@ struct ApiContext {
   // Called after a write to the state database (a manual request, an
   // incident action), so that the daemon reads its outbox now. May be empty.
   std::function<void()> state_changed;
+  // Called when POST /-/reload is refused because the configuration is
+  // invalid, so that it is logged and counted as a refused SIGHUP is. May be
+  // empty.
+  std::function<void(const std::vector<ConfigError>&)> reload_rejected;
 };
 
 class Api {

@@ -1,10 +1,22 @@
-// HttpServer: the one embedded HTTP server (civetweb), bound to
+// HttpServer: the one embedded HTTP server (GNU libmicrohttpd), bound to
 // monitor.listen (127.0.0.1:9464 by default). It turns each request into an
 // HttpRequest for a handler and writes the HttpResponse back; bodies over
-// 1 MiB are refused before they are read. The handler runs on civetweb's
-// threads and must be thread-safe.
+// 1 MiB are refused before they are read.
+//
+// What a client can hold is bounded (see Limits): one event loop thread
+// reads and writes every socket, so an idle or half-sent request costs a
+// socket and a few KiB, never a thread; requests whose headers are not in
+// within `header_timeout` are closed; at most `max_connections` are open at
+// once (more wait in the kernel's listen queue until one closes). Handlers
+// run on kWorkers threads of their own, and a streamed body is produced on
+// the worker while the loop sends it.
+//
+// Thread safety: the handler runs on the worker threads, several at once,
+// and must be thread-safe. start() and the destructor are called from one
+// thread; the destructor waits for handlers and streams in progress.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,9 +24,6 @@
 #include <string_view>
 
 #include "rules/error.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace gapwatch {
 
@@ -42,13 +51,39 @@ struct HttpResponse {
 // The whole body of a response, streamed or not (tests and fuzzing).
 std::string body_of(const HttpResponse& response);
 
+// What one client may hold. The defaults are the daemon's; tests shorten
+// them.
+struct HttpServerLimits {
+  // Connections open at once, idle ones included; more wait, not
+  // accepted, in the kernel's listen queue until one closes.
+  unsigned max_connections = 256;
+  // From the connection's accept to the end of the request's headers,
+  // however the client trickles them.
+  std::chrono::milliseconds header_timeout{5000};
+  // A connection on which nothing was received or sent for this long is
+  // closed (a client that stopped sending its body or reading the reply).
+  std::chrono::seconds idle_timeout{10};
+  // From the end of the headers to the end of the response (a scraper
+  // that reads a long body too slowly is cut off).
+  std::chrono::milliseconds exchange_timeout{60'000};
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
   static constexpr std::size_t kMaxBody = std::size_t{1024} * 1024;
+  // Threads that run the handler (and produce streamed bodies).
+  static constexpr int kWorkers = 8;
+  // Streamed bodies in progress at once (each holds a worker and a piece of
+  // a few hundred KiB); one more is answered 503. The other workers stay
+  // free for /healthz and the API however slowly scrapers read.
+  static constexpr int kMaxStreams = kWorkers / 2;
+
+  using Limits = HttpServerLimits;
 
   // `listen` is "host:port" (port 0 picks a free one).
-  static Expected<std::unique_ptr<HttpServer>> start(const std::string& listen, Handler handler);
+  static Expected<std::unique_ptr<HttpServer>> start(const std::string& listen, Handler handler,
+                                                     Limits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -56,11 +91,10 @@ class HttpServer {
   int port() const { return m_port; }
 
  private:
-  explicit HttpServer(Handler handler) : m_handler(std::move(handler)) {}
-  static int handle(::mg_connection* connection, void* self);
+  class Engine;  // libmicrohttpd, the event loop and the workers
+  HttpServer() = default;
 
-  Handler m_handler;
-  mg_context* m_context = nullptr;
+  std::unique_ptr<Engine> m_engine;
   int m_port = 0;
 };
 

@@ -87,7 +87,7 @@ class Fixture {
     m_metrics.set_rules(m_config->rules);
     m_api = std::make_unique<Api>(ApiContext{
         [config = m_config] { return config; }, m_store.get(), &m_metrics, &m_board, &m_clock,
-        config_path, [] {}, [] {}});
+        config_path, [] {}, [] {}, {}});
   }
 
   ~Fixture() {

@@ -17,6 +17,17 @@ expect() {  # expect STATUS DESCRIPTION
   if [[ $status == "$1" ]]; then ok "$2 → $1"; else fail "$2: got $status, want $1: $(head -c 300 "$dir/body")"; fi
 }
 body() { json "$dir/body" "$1"; }
+# start_idle_daemon: a daemon for $dir whose executor does nothing; sets $port and $base.
+start_idle_daemon() {
+  make_warehouse "$dir"
+  write_config "$dir" "  - name: noop
+    command: {argv: [\"/bin/true\"]}" ""
+  "$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+  background_pids+=("$!")
+  wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir/log"
+  port=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)
+  base=http://127.0.0.1:$port
+}
 
 # One daemon, asked in turn: reads, writes, bad requests, actions, reload.
 part_requests() {
@@ -94,6 +105,12 @@ cp "$dir/gapwatch.yaml" "$dir/good.yaml"
 printf 'version: 1\nrules: {\n' >"$dir/gapwatch.yaml"
 request POST /-/reload "${auth[@]}"; expect 400 "reload of a broken config"
 check "the problems are listed with their location" grep -q 'gapwatch.yaml:3:1: error' "$dir/body"
+# Logged as a refused SIGHUP is: each problem with its place, then the verdict.
+check "the refused reload is logged with its problem" grep -q 'error .*gapwatch.yaml:3:1: error' "$dir/log"
+check "and as refused, the running configuration kept" \
+  grep -q 'error reload rejected: 1 problem(s); the previous configuration keeps running' "$dir/log"
+request GET /metrics
+check "the metrics count it as a failed reload" grep -q '^gapwatch_config_last_reload_successful 0' "$dir/body"
 request POST /-/reload; expect 401 "reload without a token"
 cp "$dir/good.yaml" "$dir/gapwatch.yaml"
 request POST /-/reload "${auth[@]}"; expect 202 "reload of a good config"
@@ -101,15 +118,21 @@ wait_for 10 "the reload" grep -q "configuration reloaded" "$dir/log"
 
 }
 
+part_slow_clients() {
+echo "== 200 idle and incomplete connections do not silence /healthz and /metrics"
+dir=$work/slow; mkdir -p "$dir"
+start_idle_daemon
+# Answers within 1 s while they are open; each closed by the 5 s header timeout.
+check "/healthz and /metrics answer within 1 s; every slow connection is closed within 10 s" \
+  python3 "$source_dir/tests/integration/slow_clients.py" "$port" --connections 200 \
+  --answer-within 1 --closed-within 10
+request GET /healthz; expect 200 "GET /healthz afterwards"
+}
+
 part_no_token() {
 echo "== no token configured: writes are refused"
-dir=$work/notoken; mkdir -p "$dir"; make_warehouse "$dir"
-write_config "$dir" "  - name: noop
-    command: {argv: [\"/bin/true\"]}" ""
-"$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
-background_pids+=("$!")
-wait_for 20 "gapwatch to listen" grep -q "http://127.0.0.1:" "$dir/log"
-base=http://127.0.0.1:$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1 | cut -d: -f3)
+dir=$work/notoken; mkdir -p "$dir"
+start_idle_daemon
 request POST /-/reload -H "Authorization: Bearer anything-at-all-123"; expect 403 "a write with no api_token configured"
 }
 

@@ -137,6 +137,7 @@ class ApiFixture {
   std::shared_ptr<const Config> config;
   std::string config_path;
   int reloads = 0;
+  std::vector<std::string> rejected;  // the problems of refused reloads, as reported
   int state_changes = 0;  // writes the daemon is told of
   Api api;
 
@@ -150,6 +151,11 @@ class ApiFixture {
     context.clock = &clock;
     context.config_path = config_path;
     context.request_reload = [this] { ++reloads; };
+    context.reload_rejected = [this](const std::vector<ConfigError>& errors) {
+      for (const ConfigError& error : errors) {
+        rejected.push_back(error.format());
+      }
+    };
     context.state_changed = [this] { ++state_changes; };
     return context;
   }
@@ -747,6 +753,7 @@ TEST_CASE("api: reload of a missing config file answers 400 and does not reload"
   REQUIRE_FALSE(body["problems"].empty());
   CHECK(contains(body["problems"][0].get<std::string>(), fixture.config_path));
   CHECK(fixture.reloads == 0);
+  CHECK(fixture.rejected == body["problems"].get<std::vector<std::string>>());
 }
 
 TEST_CASE("api: reload of a broken config file answers 400 with every problem") {
@@ -771,6 +778,8 @@ rules:
     CHECK(contains(problem.get<std::string>(), fixture.config_path + ":"));
   }
   CHECK(fixture.reloads == 0);
+  // Reported for the log, as a refused SIGHUP is: every problem, nothing more.
+  CHECK(fixture.rejected == body["problems"].get<std::vector<std::string>>());
 }
 
 TEST_CASE("api: reload of a good config file answers 202 and requests one reload") {
@@ -779,6 +788,7 @@ TEST_CASE("api: reload of a good config file answers 202 and requests one reload
   const HttpResponse response = fixture.post("/-/reload");
   CHECK(response.status == 202);
   CHECK(json_of(response) == json{{"status", "reload requested"}});
+  CHECK(fixture.rejected.empty());
   CHECK(fixture.reloads == 1);
 }
 

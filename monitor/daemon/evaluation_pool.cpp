@@ -141,12 +141,13 @@ std::optional<EvaluationPool::Taken> EvaluationPool::take_job(int worker) {
   MutexLock lock(m_mutex);
   while (true) {
     if (WarehouseQueue* queue = runnable_queue()) {
-      Taken taken{std::move(queue->jobs.front()), queue, std::make_shared<Heartbeat>(m_clock)};
+      auto heartbeat = std::make_shared<Heartbeat>(m_clock);
+      Running running{queue->jobs.front().generation, queue->jobs.front().rule, m_clock.now(),
+                      m_clock.steady_now(), queue, heartbeat, worker};
+      m_in_flight.emplace(queue->jobs.front().sequence, std::move(running));
+      Taken taken{std::move(queue->jobs.front()), queue, std::move(heartbeat)};
       queue->jobs.pop_front();
       ++queue->running;
-      m_in_flight.emplace(taken.job.sequence,
-                          Running{taken.job.generation, taken.job.rule, m_clock.now(),
-                                  m_clock.steady_now(), queue, taken.heartbeat, worker});
       return taken;
     }
     if (m_shutdown) {

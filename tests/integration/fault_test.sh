@@ -23,21 +23,27 @@ start_pg() {
   trap '"$source_dir/tests/integration/pg_cluster" stop "$pg" >/dev/null 2>&1; cleanup' EXIT
 }
 
-part_postgres_stopped() {
-echo "== PostgreSQL stopped mid-run: error (not fail), nothing dispatched; back within two evaluations"
-start_pg
+# pg_events_table: table events on the private server, a row every 5 minutes
+# for the last 3 days.
+pg_events_table() {
 "$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
 CREATE TABLE events (event_time timestamptz NOT NULL);
 INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
 SQL
-dir=$work/pgdown; mkdir -p "$dir"
+}
+# pg_hourly_rule DIR QUERY_TIMEOUT SHUTDOWN_GRACE [MAX_CONNECTIONS]: DIR/gapwatch.yaml
+# with one hourly row_count rule on events, every second, whose backfill
+# appends to DIR/dispatched.
+pg_hourly_rule() {
+local dir=$1 max_connections=${4:+"    max_connections: $4"}
 cat >"$dir/gapwatch.yaml" <<YAML
 version: 1
-monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: 5s}
+monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: $3}
 warehouses:
   - name: pg
     connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
-    query_timeout: 5s
+    query_timeout: $2
+$max_connections
 executors:
   - name: record
     command: {argv: ["/bin/sh", "-c", "echo ran >> $dir/dispatched"]}
@@ -51,6 +57,14 @@ rules:
     schedule: 1s
     backfill: {executor: record}
 YAML
+}
+
+part_postgres_stopped() {
+echo "== PostgreSQL stopped mid-run: error (not fail), nothing dispatched; back within two evaluations"
+start_pg
+pg_events_table
+dir=$work/pgdown; mkdir -p "$dir"
+pg_hourly_rule "$dir" 5s 5s
 "$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
 background_pids+=("$!")
 wait_for 20 "the rule to pass" grep -q "rule hourly: pass" "$dir/log"
@@ -79,32 +93,9 @@ check "no incident was opened" test "$(sqlite3 "$dir/state.db" 'SELECT COUNT(*) 
 part_postgres_frozen() {
 echo "== PostgreSQL frozen (SIGSTOP): the rule is an error within query_timeout + 5 s, not its old verdict"
 start_pg
-"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
-CREATE TABLE events (event_time timestamptz NOT NULL);
-INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
-SQL
+pg_events_table
 dir=$work/frozen; mkdir -p "$dir"
-cat >"$dir/gapwatch.yaml" <<YAML
-version: 1
-monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: 2s}
-warehouses:
-  - name: pg
-    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
-    query_timeout: 3s
-    max_connections: 2
-executors:
-  - name: record
-    command: {argv: ["/bin/sh", "-c", "echo ran >> $dir/dispatched"]}
-rules:
-  - name: hourly
-    table: events
-    check: row_count
-    timestamp_column: event_time
-    partition: {every: 1h, lookback: 1d, delay: 1h}
-    fail: {min: 1}
-    schedule: 1s
-    backfill: {executor: record}
-YAML
+pg_hourly_rule "$dir" 3s 2s 2
 "$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
 daemon=$!; background_pids+=("$daemon")
 wait_for 20 "the rule to pass" grep -q "rule hourly: pass" "$dir/log"
@@ -157,31 +148,9 @@ echo "== a table rebuilt under the daemon with its column now timestamp, not tim
 # The server's own zone is not UTC, so that the two encodings of the column
 # read different instants.
 PG_TIMEZONE=Europe/Berlin start_pg
-"$source_dir/tests/integration/pg_cluster" psql "$pg" -d gapwatch_test <<'SQL'
-CREATE TABLE events (event_time timestamptz NOT NULL);
-INSERT INTO events SELECT g FROM generate_series(now() - interval '3 days', now(), interval '5 minutes') g;
-SQL
+pg_events_table
 dir=$work/rebuilt; mkdir -p "$dir"
-cat >"$dir/gapwatch.yaml" <<YAML
-version: 1
-monitor: {state: $dir/state.db, listen: "127.0.0.1:0", shutdown_grace: 2s}
-warehouses:
-  - name: pg
-    connection: "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=$pg_port;Database=gapwatch_test;Uid=gapwatch;Pwd=x"
-    query_timeout: 5s
-executors:
-  - name: record
-    command: {argv: ["/bin/sh", "-c", "echo ran >> $dir/dispatched"]}
-rules:
-  - name: hourly
-    table: events
-    check: row_count
-    timestamp_column: event_time
-    partition: {every: 1h, lookback: 1d, delay: 1h}
-    fail: {min: 1}
-    schedule: 1s
-    backfill: {executor: record}
-YAML
+pg_hourly_rule "$dir" 5s 2s
 "$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
 daemon=$!; background_pids+=("$daemon")
 wait_for 20 "the rule to pass" grep -q "rule hourly: pass" "$dir/log"

@@ -63,7 +63,9 @@ def main():
     parser.add_argument("--delay", type=float, default=0.0,
                         help="seconds to wait before answering each request")
     parser.add_argument("--echo", action="store_true",
-                        help="answer with the request's path, headers and body, as some servers do")
+                        help="answer with the request's path, headers and body, as some servers do "
+                             "(an adversary for secret masking, not a fake of any orchestrator: "
+                             "no upstream API is modelled here)")
     args = parser.parse_args()
 
     script = args.script.split(",")

@@ -23,6 +23,14 @@ Expected<TimeEncoding> native_encoding(const Dialect& dialect, const ColumnDescr
       *spec.timestamp_column, spec.table.display(), column.type_name));
 }
 
+// What a call of an evaluation the pool abandoned gets instead of an answer.
+Error abandoned_error() {
+  Error error;
+  error.sqlstate = "HYT00";
+  error.message = "abandoned: the warehouse did not answer";
+  return error;
+}
+
 }  // namespace
 
 Session::Session(Session&& other) noexcept
@@ -46,7 +54,19 @@ Session::~Session() {
   m_warehouse->release(std::move(m_connection));
 }
 
+// An abandoned evaluation whose call has returned asks nothing more of the
+// warehouse: its result is dropped anyway.
+Expected<void> Session::still_wanted() const {
+  if (m_heartbeat != nullptr && m_heartbeat->abandoned()) {
+    return std::unexpected(abandoned_error());
+  }
+  return {};
+}
+
 Expected<TimeEncoding> Session::time_encoding(const RuleSpec& spec, Probe probe) {
+  if (auto wanted = still_wanted(); !wanted) {
+    return std::unexpected(wanted.error());
+  }
   const Heartbeat::Call call(m_heartbeat, m_warehouse->m_config.query_timeout);
   return m_warehouse->probe_encoding(*m_connection, *m_dialect, spec, probe);
 }
@@ -56,6 +76,9 @@ void Session::forget_encoding(const RuleSpec& spec) {
 }
 
 Expected<ResultRows> Session::execute(const QueryPlan& plan) {
+  if (auto wanted = still_wanted(); !wanted) {
+    return std::unexpected(wanted.error());
+  }
   const Heartbeat::Call call(m_heartbeat, m_warehouse->m_config.query_timeout);
   return m_connection->execute(plan.sql, plan.params, m_warehouse->m_config.query_timeout,
                                m_warehouse->m_watchdog);
@@ -119,10 +142,7 @@ Expected<Session> Warehouse::session(Heartbeat* heartbeat) {
   }
   if (heartbeat != nullptr && heartbeat->abandoned()) {
     release(nullptr);  // hung while being prepared: never pooled
-    Error error;
-    error.sqlstate = "HYT00";
-    error.message = "abandoned: the warehouse did not answer";
-    return std::unexpected(std::move(error));
+    return std::unexpected(abandoned_error());
   }
   return Session(this, std::move(connection), *dialect, reused, heartbeat);
 }

@@ -62,6 +62,8 @@ class Session {
 
  private:
   friend class Warehouse;
+  // An error once the pool abandoned the evaluation.
+  Expected<void> still_wanted() const;
   Session(Warehouse* warehouse, std::unique_ptr<OdbcConnection> connection, const Dialect* dialect,
           bool reused, Heartbeat* heartbeat)
       : m_warehouse(warehouse),

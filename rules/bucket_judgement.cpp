@@ -1,34 +1,283 @@
 #include "rules/bucket_judgement.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+
 #include <fmt/format.h>
 
+#include "rules/baseline.h"
 #include "rules/buckets.h"
-#include "rules/counts.h"
 
 namespace gapwatch {
 
-Verdict judge_buckets(const RuleSpec& spec, std::vector<BucketVerdict> buckets,
+namespace {
+
+bool overlaps(const Window& window, Instant start, Instant end) {
+  return window.start < end && start < window.end;
+}
+
+// The values a rule with a baseline learns from, by season: the kept history,
+// the history this statement read, and the judged buckets as they pass.
+class Comparables {
+ public:
+  Comparables(const RuleSpec& spec, const QueryPlan& plan, const std::vector<CountedBucket>& read,
+              const std::vector<BucketVerdict>& judged, const BucketMeasure& measure)
+      : m_spec(spec),
+        m_seasonality(effective_seasonality(*spec.baseline, *spec.partition)),
+        m_measure(measure),
+        m_first_rows(first_with_rows(plan, read, judged)) {
+    if (plan.history != nullptr) {
+      m_excluded = plan.history->excluded;
+      // What this statement read again replaces what was kept of it.
+      const Instant kept_until = !read.empty()          ? read.front().start
+                                 : !plan.buckets.empty() ? plan.buckets.front().start
+                                                         : Instant{};
+      for (const CountedBucket& bucket : plan.history->buckets) {
+        if (bucket.start < kept_until) {
+          learn(bucket.start, bucket.end, bucket.rows, bucket.nulls);
+        }
+      }
+    }
+    for (const CountedBucket& bucket : read) {
+      learn(bucket.start, bucket.end, bucket.rows, bucket.nulls);
+    }
+  }
+
+
+
+  // A judged bucket that did not fail: later buckets learn from it.
+  void learn(const BucketVerdict& bucket) {
+    if (bucket.value && bucket.start >= m_first_rows && !excluded(bucket.start, bucket.end)) {
+      m_by_season[season_of(m_seasonality, bucket.start, m_spec.partition->zone)].push_back(
+          Learned{bucket.start, *bucket.value});
+    }
+  }
+
+  // The values of the bucket's season in the history before it.
+  std::vector<double> before(const BucketVerdict& bucket) const {
+    std::vector<double> values;
+    const auto season =
+        m_by_season.find(season_of(m_seasonality, bucket.start, m_spec.partition->zone));
+    if (season == m_by_season.end()) {
+      return values;
+    }
+    const Instant oldest = bucket.start - m_spec.baseline->history;
+    for (const Learned& learned : season->second) {
+      if (learned.start >= oldest && learned.start < bucket.start) {
+        values.push_back(learned.value);
+      }
+    }
+    return values;
+  }
+
+ private:
+  struct Learned {
+    Instant start;
+    double value = 0;
+  };
+
+  void learn(Instant start, Instant end, std::int64_t rows, std::int64_t nulls) {
+    BucketVerdict bucket;
+    bucket.start = start;
+    bucket.end = end;
+    bucket.rows = rows;
+    bucket.nulls = nulls;
+    bucket.value = m_measure.value_of(bucket);
+    learn(bucket);
+  }
+
+  // Buckets before the first one with rows are from before the table had
+  // data (a new table), not from an outage: they are not learned from.
+  static Instant first_with_rows(const QueryPlan& plan, const std::vector<CountedBucket>& read,
+                                 const std::vector<BucketVerdict>& judged) {
+    const auto has_rows = [](const auto& bucket) { return bucket.rows > 0; };
+    if (plan.history != nullptr) {
+      const auto& kept = plan.history->buckets;
+      const auto first = std::find_if(kept.begin(), kept.end(), has_rows);
+      if (first != kept.end() && (read.empty() || first->start < read.front().start)) {
+        return first->start;
+      }
+    }
+    if (const auto first = std::find_if(read.begin(), read.end(), has_rows); first != read.end()) {
+      return first->start;
+    }
+    if (const auto first = std::find_if(judged.begin(), judged.end(), has_rows);
+        first != judged.end()) {
+      return first->start;
+    }
+    return Instant::max();
+  }
+
+  bool excluded(Instant start, Instant end) const {
+    return std::any_of(m_excluded.begin(), m_excluded.end(),
+                       [&](const Window& window) { return overlaps(window, start, end); });
+  }
+
+  const RuleSpec& m_spec;
+  Seasonality m_seasonality;
+  const BucketMeasure& m_measure;
+  std::vector<Window> m_excluded;
+  Instant m_first_rows;
+  std::map<std::int64_t, std::vector<Learned>> m_by_season;
+};
+
+// Whether a bound's drop or rise fires for `value` against `expectation`.
+bool changed_beyond(const Bound& bound, double value, const Expectation& expectation,
+                    Change change) {
+  const double expected = expectation.expected;
+  if (bound.drop && value < expectation.lower) {
+    const double limit =
+        change == Change::fraction ? expected * (1.0 - *bound.drop) : expected - *bound.drop;
+    if (value <= limit) {
+      return true;
+    }
+  }
+  if (bound.rise && value > expectation.upper) {
+    const double limit =
+        change == Change::fraction ? expected * (1.0 + *bound.rise) : expected + *bound.rise;
+    if (value >= limit) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status judge_bucket(const Thresholds& thresholds, double value,
+                    const std::optional<Expectation>& expectation, Change change) {
+  const auto violates = [&](const Bound& bound) {
+    return bound.violated_by(value) ||
+           (expectation && changed_beyond(bound, value, *expectation, change));
+  };
+  if (violates(thresholds.fail)) {
+    return Status::fail;
+  }
+  if (thresholds.warn && violates(*thresholds.warn)) {
+    return Status::warn;
+  }
+  return Status::pass;
+}
+
+// "at least 50% below the expected value", "at least 5 points above the
+// expected value".
+std::string describe_change(const Bound& bound, Change change) {
+  const auto amount = [&](double value) {
+    return change == Change::fraction ? format_percent(value)
+                                      : fmt::format("{} points", format_number(value * 100.0));
+  };
+  std::vector<std::string> parts;
+  if (bound.drop) {
+    parts.push_back(fmt::format("at least {} below", amount(*bound.drop)));
+  }
+  if (bound.rise) {
+    parts.push_back(fmt::format("at least {} above", amount(*bound.rise)));
+  }
+  return fmt::format("{} the expected value", fmt::join(parts, " or "));
+}
+
+std::string describe_bound(const Bound& bound, const BucketMeasure& measure) {
+  std::vector<std::string> parts;
+  if (bound.has_static()) {
+    parts.push_back(describe_violation(bound, measure.format, measure.unit));
+  }
+  if (bound.has_relative()) {
+    parts.push_back(describe_change(bound, measure.change));
+  }
+  return fmt::format("{}", fmt::join(parts, " or "));
+}
+
+// How far a bucket lies outside its band, in band half-widths (0 inside).
+double distance_outside(const BucketVerdict& bucket) {
+  if (!bucket.expected || !bucket.value) {
+    return 0.0;
+  }
+  const double value = *bucket.value;
+  if (value < *bucket.lower) {
+    return (*bucket.lower - value) / std::max(*bucket.expected - *bucket.lower, 1e-12);
+  }
+  if (value > *bucket.upper) {
+    return (value - *bucket.upper) / std::max(*bucket.upper - *bucket.expected, 1e-12);
+  }
+  return 0.0;
+}
+
+bool worse_bucket(const BucketVerdict& bucket, const BucketVerdict* worst,
+                  const BucketMeasure& measure) {
+  if (worst == nullptr || static_cast<int>(*bucket.status) > static_cast<int>(*worst->status)) {
+    return true;
+  }
+  if (*bucket.status != *worst->status) {
+    return false;
+  }
+  const double outside = distance_outside(bucket), worst_outside = distance_outside(*worst);
+  if (outside != worst_outside) {
+    return outside > worst_outside;
+  }
+  return measure.lower_is_worse ? *bucket.value < *worst->value : *bucket.value > *worst->value;
+}
+
+// "17 rows, expected 129 (band 94..164)".
+std::string describe_bucket(const BucketVerdict& bucket, const BucketMeasure& measure) {
+  std::string text = fmt::format("{} {}", measure.format(*bucket.value), measure.unit);
+  if (bucket.expected) {
+    // Counts are whole: the band holds the whole numbers ceil(lower)..floor(upper).
+    const double lower = std::max(*bucket.lower, 0.0);
+    const double upper = *bucket.upper;
+    text += fmt::format(", expected {} (band {}..{})", measure.format(*bucket.expected),
+                        measure.format(measure.whole ? std::ceil(lower) : lower),
+                        measure.format(measure.whole ? std::floor(upper) : upper));
+  }
+  return text;
+}
+
+}  // namespace
+
+Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp rolled,
                       const BucketMeasure& measure) {
+  std::vector<BucketVerdict>& buckets = rolled.judged;
   Verdict verdict;
   verdict.status = Status::pass;
+  std::optional<Comparables> comparables;
+  if (spec.baseline) {
+    comparables.emplace(spec, plan, rolled.history, buckets, measure);
+  }
   const BucketVerdict* worst = nullptr;
-  std::size_t judged = 0, failing = 0, warning = 0;
+  std::size_t judged = 0, failing = 0, warning = 0, learning = 0;
+  int fewest_comparables = spec.baseline ? spec.baseline->min_history : 0;
   for (BucketVerdict& bucket : buckets) {
     bucket.value = measure.value_of(bucket);
     if (!bucket.value) {
       continue;
     }
     ++judged;
-    const Status status = judge_value(spec.thresholds, *bucket.value);
+    std::optional<Expectation> expectation;
+    if (comparables) {
+      std::vector<double> values = comparables->before(bucket);
+      if (std::cmp_less(values.size(), spec.baseline->min_history)) {
+        bucket.learning = static_cast<int>(values.size());
+        fewest_comparables = std::min(fewest_comparables, *bucket.learning);
+        ++learning;
+      } else {
+        expectation = expect(values, spec.baseline->sensitivity, 0.0);
+        const double floor = measure.band_floor(expectation->expected, bucket.rows,
+                                                spec.baseline->sensitivity);
+        const double half_width = std::max(expectation->upper - expectation->expected, floor);
+        expectation->lower = expectation->expected - half_width;
+        expectation->upper = expectation->expected + half_width;
+        bucket.expected = expectation->expected;
+        bucket.lower = expectation->lower;
+        bucket.upper = expectation->upper;
+      }
+    }
+    const Status status = judge_bucket(spec.thresholds, *bucket.value, expectation, measure.change);
     bucket.status = status;
+    if (comparables && status != Status::fail) {
+      comparables->learn(bucket);
+    }
     failing += status == Status::fail ? 1 : 0;
     warning += status == Status::warn ? 1 : 0;
     verdict.status = worse(verdict.status, status);
-    const bool worse_bucket =
-        worst == nullptr || static_cast<int>(status) > static_cast<int>(*worst->status) ||
-        (status == *worst->status &&
-         (measure.lower_is_worse ? *bucket.value < *worst->value : *bucket.value > *worst->value));
-    if (worse_bucket) {
+    if (worse_bucket(bucket, worst, measure)) {
       worst = &bucket;
     }
   }
@@ -38,21 +287,27 @@ Verdict judge_buckets(const RuleSpec& spec, std::vector<BucketVerdict> buckets,
   const std::string adjective = bucket_adjective(spec.partition->every);
   const std::string total = fmt::format("{} {} buckets", buckets.size(), adjective);
   if (failing > 0) {
-    verdict.message = fmt::format("{} of {} {}", failing, total,
-                                  describe_violation(spec.thresholds.fail, measure.format,
-                                                     measure.unit));
+    verdict.message =
+        fmt::format("{} of {} {}", failing, total, describe_bound(spec.thresholds.fail, measure));
   } else if (warning > 0) {
-    verdict.message = fmt::format("{} of {} {}", warning, total,
-                                  describe_violation(*spec.thresholds.warn, measure.format,
-                                                     measure.unit));
+    verdict.message =
+        fmt::format("{} of {} {}", warning, total, describe_bound(*spec.thresholds.warn, measure));
   } else if (worst != nullptr) {
-    verdict.message = fmt::format("{} {} buckets pass; worst {} {}", judged, adjective,
-                                  measure.format(*worst->value), measure.unit);
+    verdict.message = fmt::format("{} {} buckets pass; worst {}", judged, adjective,
+                                  describe_bucket(*worst, measure));
   }
   if (failing > 0 && warning > 0) {
-    verdict.message += fmt::format("; {} more {}", warning,
-                                   describe_violation(*spec.thresholds.warn, measure.format,
-                                                      measure.unit));
+    verdict.message +=
+        fmt::format("; {} more {}", warning, describe_bound(*spec.thresholds.warn, measure));
+  }
+  if ((failing > 0 || warning > 0) && worst != nullptr && worst->expected) {
+    verdict.message += fmt::format("; worst {}", describe_bucket(*worst, measure));
+  }
+  if (learning > 0) {
+    verdict.message +=
+        fmt::format(" (learning: {} of {} comparable buckets{})", fewest_comparables,
+                    spec.baseline->min_history,
+                    learning < judged ? fmt::format(" for {} of them", learning) : "");
   }
   if (judged < buckets.size() && worst != nullptr) {
     verdict.message += fmt::format(" ({} not judged: fewer than {} rows)", buckets.size() - judged,
@@ -60,6 +315,10 @@ Verdict judge_buckets(const RuleSpec& spec, std::vector<BucketVerdict> buckets,
   }
   verdict.windows = merge_windows(buckets);
   verdict.buckets = std::move(buckets);
+  if (!plan.history_buckets.empty()) {
+    verdict.history_read_from = plan.history_buckets.front().start;
+  }
+  verdict.history_read = std::move(rolled.history);
   return verdict;
 }
 

@@ -1,7 +1,8 @@
 // Judging the buckets of a partitioned rule: each bucket's value against the
-// thresholds, the rule's status (its worst bucket's), the observed value (the
-// worst bucket's), the windows and a one-line summary. Shared by row_count and
-// null_rate. Pure; thread-safe.
+// thresholds (and, with a baseline, against what its comparable buckets lead
+// to expect: rules/baseline.h), the rule's status (its worst bucket's), the
+// observed value (the worst bucket's), the windows and a one-line summary.
+// Shared by row_count and null_rate. Pure; thread-safe.
 #pragma once
 
 #include <functional>
@@ -9,10 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "rules/counts.h"
+#include "rules/plan.h"
 #include "rules/rule_spec.h"
 #include "rules/verdict.h"
 
 namespace gapwatch {
+
+// How drop and rise measure a change from the expected value.
+enum class Change {
+  fraction,  // of the expected value (row counts: drop 50%)
+  points,    // of the ratio itself (null rates: rise 5 points)
+};
 
 struct BucketMeasure {
   // The value judged for a bucket, or empty when the bucket is not judged.
@@ -23,9 +32,13 @@ struct BucketMeasure {
   // Among equally bad buckets, the lowest value is the worst (row counts) or
   // the highest (null rates).
   bool lower_is_worse = true;
+  Change change = Change::fraction;
+  bool whole = false;  // values are whole numbers (row counts)
+  // The least half-width of a baseline's band for a bucket of `rows` rows.
+  double (*band_floor)(double expected, std::int64_t rows, double sensitivity) = nullptr;
 };
 
-Verdict judge_buckets(const RuleSpec& spec, std::vector<BucketVerdict> buckets,
+Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp rolled,
                       const BucketMeasure& measure);
 
 }  // namespace gapwatch

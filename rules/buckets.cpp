@@ -49,9 +49,7 @@ std::vector<Instant> aligned_boundaries(date::local_days first_day, date::local_
 
 }  // namespace
 
-std::vector<Bucket> judged_buckets(const PartitionSpec& partition, Instant now) {
-  const Instant low = now - partition.lookback;
-  const Instant high = now - partition.delay;
+std::vector<Bucket> buckets_within(const PartitionSpec& partition, Instant low, Instant high) {
   std::vector<Bucket> buckets;
   if (high <= low) {
     return buckets;
@@ -68,6 +66,10 @@ std::vector<Bucket> judged_buckets(const PartitionSpec& partition, Instant now) 
     }
   }
   return buckets;
+}
+
+std::vector<Bucket> judged_buckets(const PartitionSpec& partition, Instant now) {
+  return buckets_within(partition, now - partition.lookback, now - partition.delay);
 }
 
 std::string bucket_adjective(std::chrono::seconds every) {

@@ -25,6 +25,8 @@ struct Bucket {
   friend bool operator==(const Bucket&, const Bucket&) = default;
 };
 
+// The buckets wholly inside [low, high), oldest first.
+std::vector<Bucket> buckets_within(const PartitionSpec& partition, Instant low, Instant high);
 // The buckets wholly inside [now - lookback, now - delay), oldest first.
 std::vector<Bucket> judged_buckets(const PartitionSpec& partition, Instant now);
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "rules/baseline.h"
 #include "rules/buckets.h"
 
 namespace gapwatch {
@@ -53,8 +54,20 @@ Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context
           "partition.lookback",
           bucket_adjective(spec.partition->every), format_rfc3339(context.now - spec.partition->lookback)));
     }
-    plan.granules = choose_granules(plan.buckets, context.encoding, context.warehouse_zone);
-    add_range(plan.buckets.front().start, plan.buckets.back().end);
+    Instant range_start = plan.buckets.front().start;
+    if (spec.baseline) {
+      plan.history = context.history;
+      if (const auto from = history_read_from(spec, context.history, range_start, context.now)) {
+        plan.history_buckets = buckets_within(*spec.partition, *from, range_start);
+      }
+      if (!plan.history_buckets.empty()) {
+        range_start = plan.history_buckets.front().start;
+      }
+    }
+    std::vector<Bucket> read = plan.history_buckets;
+    read.insert(read.end(), plan.buckets.begin(), plan.buckets.end());
+    plan.granules = choose_granules(read, context.encoding, context.warehouse_zone);
+    add_range(range_start, plan.buckets.back().end);
     if (spec.where) {
       predicates.push_back(user_predicate(spec));
     }
@@ -79,12 +92,14 @@ Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context
   return plan;
 }
 
-Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
-                                                    Counted counted) {
+Expected<RolledUp> roll_up_counts(const QueryPlan& plan, const ResultRows& rows, Counted counted) {
   const bool with_nulls = counted == Counted::rows_and_non_nulls;
+  // The history buckets (if any) come first: together they are the range read.
+  std::vector<Bucket> read = plan.history_buckets;
+  read.insert(read.end(), plan.buckets.begin(), plan.buckets.end());
   std::vector<BucketVerdict> buckets;
-  buckets.reserve(plan.buckets.size());
-  for (const Bucket& bucket : plan.buckets) {
+  buckets.reserve(read.size());
+  for (const Bucket& bucket : read) {
     BucketVerdict verdict;
     verdict.start = bucket.start;
     verdict.end = bucket.end;
@@ -113,14 +128,14 @@ Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const
       continue;
     }
     const auto granule = parse_number(row[0]);
-    // Granules of the judged range are small non-negative numbers; anything
+    // Granules of the range read are small non-negative numbers; anything
     // else (and anything too large to convert) is not one of ours.
     if (!granule || *granule < -1.0 || *granule > 1e12) {
       return fail(fmt::format("the warehouse returned a granule '{}' that is not a number",
                               *row[0]));
     }
     const Instant start = plan.granules.start_of(static_cast<std::int64_t>(std::floor(*granule)));
-    const std::ptrdiff_t index = find_bucket(plan.buckets, start);
+    const std::ptrdiff_t index = find_bucket(read, start);
     if (index < 0) {
       continue;  // a wall-clock row in a repeated hour mapped just outside the range
     }
@@ -136,7 +151,14 @@ Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const
         "(text timestamps must look like 'YYYY-MM-DD HH:MM:SS')",
         unreadable));
   }
-  return buckets;
+  RolledUp rolled;
+  const auto judged_from = buckets.begin() + static_cast<std::ptrdiff_t>(plan.history_buckets.size());
+  rolled.history.reserve(plan.history_buckets.size());
+  for (auto bucket = buckets.begin(); bucket != judged_from; ++bucket) {
+    rolled.history.push_back(CountedBucket{bucket->start, bucket->end, bucket->rows, bucket->nulls});
+  }
+  rolled.judged.assign(std::make_move_iterator(judged_from), std::make_move_iterator(buckets.end()));
+  return rolled;
 }
 
 Expected<TotalCounts> read_total_counts(const ResultRows& rows, Counted counted) {

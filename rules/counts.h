@@ -25,10 +25,14 @@ Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context
 // COUNT(column) of a null_column too (plan_counts with a null_column).
 enum class Counted { rows, rows_and_non_nulls };
 
-// Rolls the partitioned statement's rows up into the plan's buckets (rows and
-// nulls filled in, nothing judged yet).
-Expected<std::vector<BucketVerdict>> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
-                                                    Counted counted);
+// The partitioned statement's rows rolled up into the plan's buckets: the
+// judged ones (rows and nulls filled in, nothing judged yet) and the history
+// buckets read before them (a rule with a baseline).
+struct RolledUp {
+  std::vector<BucketVerdict> judged;
+  std::vector<CountedBucket> history;
+};
+Expected<RolledUp> roll_up_counts(const QueryPlan& plan, const ResultRows& rows, Counted counted);
 
 struct TotalCounts {
   std::int64_t rows = 0;

@@ -1,5 +1,8 @@
 #include "rules/null_rate.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "rules/bucket_judgement.h"
@@ -26,6 +29,14 @@ Verdict too_few_rows_verdict(const RuleSpec& spec, std::int64_t rows) {
       *spec.column, rows, spec.min_rows));
 }
 
+// A share's binomial noise over the bucket's rows: sensitivity ×
+// sqrt(p (1 - p) / n), and never under one row's worth (1 / n).
+double share_band_floor(double expected, std::int64_t rows, double sensitivity) {
+  const double n = static_cast<double>(std::max<std::int64_t>(rows, 1));
+  const double p = std::clamp(expected, 0.0, 1.0);
+  return std::max(1.0 / n, sensitivity * std::sqrt(p * (1.0 - p) / n));
+}
+
 }  // namespace
 
 Expected<QueryPlan> plan_null_rate(const RuleSpec& spec, const PlanContext& context) {
@@ -35,10 +46,11 @@ Expected<QueryPlan> plan_null_rate(const RuleSpec& spec, const PlanContext& cont
 Verdict judge_null_rate(const RuleSpec& spec, const QueryPlan& plan, const ResultRows& rows) {
   const std::string unit = fmt::format("NULL in {}", *spec.column);
   if (spec.partition) {
-    auto buckets = roll_up_counts(plan, rows, Counted::rows_and_non_nulls);
-    if (!buckets) {
-      return error_verdict(buckets.error().message);
+    auto rolled = roll_up_counts(plan, rows, Counted::rows_and_non_nulls);
+    if (!rolled) {
+      return error_verdict(rolled.error().message);
     }
+    std::vector<BucketVerdict>* buckets = &rolled->judged;
     std::int64_t total_rows = 0;
     bool any_judged = false;
     for (const BucketVerdict& bucket : *buckets) {
@@ -68,8 +80,10 @@ Verdict judge_null_rate(const RuleSpec& spec, const QueryPlan& plan, const Resul
         .format = format_percent,
         .unit = unit,
         .lower_is_worse = false,
+        .change = Change::points,
+        .band_floor = share_band_floor,
     };
-    return judge_buckets(spec, std::move(*buckets), measure);
+    return judge_buckets(spec, plan, std::move(*rolled), measure);
   }
 
   auto totals = read_total_counts(rows, Counted::rows_and_non_nulls);

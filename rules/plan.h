@@ -14,6 +14,8 @@
 
 namespace gapwatch {
 
+struct BaselineHistory;
+
 using Cell = std::optional<std::string>;  // empty: SQL NULL
 using ResultRow = std::vector<Cell>;
 using ResultRows = std::vector<ResultRow>;
@@ -24,6 +26,9 @@ struct PlanContext {
   TimeEncoding encoding = TimeEncoding::instant;  // of the rule's timestamp column
   const TimeZone* warehouse_zone = nullptr;       // zone of wall-clock columns
   Instant now;
+  // A rule with a baseline: what the monitor kept of its history (null: nothing
+  // kept, as for `check`). Decides how far back the statement reads.
+  const BaselineHistory* history = nullptr;
 };
 
 struct QueryPlan {
@@ -37,6 +42,11 @@ struct QueryPlan {
   // index in each result row maps to an instant.
   std::vector<Bucket> buckets;
   GranuleMap granules;
+  // A rule with a baseline: the buckets before the judged ones that the
+  // statement reads too (history not kept yet), oldest first, and the kept
+  // history the judgement learns from (owned by the caller).
+  std::vector<Bucket> history_buckets;
+  const BaselineHistory* history = nullptr;
   // How to read times returned by the statement.
   TimeEncoding encoding = TimeEncoding::instant;
   const TimeZone* warehouse_zone = nullptr;

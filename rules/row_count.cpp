@@ -1,5 +1,8 @@
 #include "rules/row_count.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "rules/bucket_judgement.h"
@@ -7,6 +10,16 @@
 #include "rules/duration.h"
 
 namespace gapwatch {
+
+namespace {
+
+// A count's Poisson noise: sensitivity × sqrt(expected), and never under one
+// row.
+double count_band_floor(double expected, std::int64_t /*rows*/, double sensitivity) {
+  return std::max(1.0, sensitivity * std::sqrt(std::max(expected, 0.0)));
+}
+
+}  // namespace
 
 Expected<QueryPlan> plan_row_count(const RuleSpec& spec, const PlanContext& context) {
   return plan_counts(spec, context, std::nullopt);
@@ -24,9 +37,13 @@ Verdict judge_row_count(const RuleSpec& spec, const QueryPlan& plan, const Resul
         },
         .format = format_number,
         .unit = "rows",
-        .lower_is_worse = spec.thresholds.fail.min.has_value(),
+        .lower_is_worse = spec.thresholds.fail.min.has_value() ||
+                          spec.thresholds.fail.drop.has_value(),
+        .change = Change::fraction,
+        .whole = true,
+        .band_floor = count_band_floor,
     };
-    return judge_buckets(spec, std::move(*buckets), measure);
+    return judge_buckets(spec, plan, std::move(*buckets), measure);
   }
 
   auto totals = read_total_counts(rows, Counted::rows);

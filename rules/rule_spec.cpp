@@ -40,4 +40,18 @@ std::string_view to_string(Severity severity) {
   return "?";
 }
 
+std::string_view to_string(Seasonality seasonality) {
+  switch (seasonality) {
+    case Seasonality::none:
+      return "none";
+    case Seasonality::hour_of_day:
+      return "hour_of_day";
+    case Seasonality::day_of_week:
+      return "day_of_week";
+    case Seasonality::hour_of_week:
+      return "hour_of_week";
+  }
+  return "?";
+}
+
 }  // namespace gapwatch

@@ -16,22 +16,38 @@
 namespace gapwatch {
 
 enum class CheckKind { freshness, row_count, null_rate };
+enum class Seasonality { none, hour_of_day, day_of_week, hour_of_week };
 enum class TimestampFormat { native, epoch_s, epoch_ms, text };
 enum class Severity { info, warning, critical };
 
 std::string_view to_string(CheckKind kind);
 std::string_view to_string(TimestampFormat format);
 std::string_view to_string(Severity severity);
+std::string_view to_string(Seasonality seasonality);
 
 // One side of a threshold: a value outside [min, max] violates it. Freshness
 // values are ages in seconds, row_count values are rows, null_rate ratios 0..1.
+//
+// With a baseline, `drop` and `rise` compare a bucket with its expected value:
+// row_count as a fraction of it (drop 0.5: at least 50% below), null_rate in
+// points of the ratio (rise 0.05: the share of NULLs 5 points above). They
+// fire only for a bucket outside the baseline's band (rules/baseline.h).
 struct Bound {
+  Bound() = default;
+  Bound(std::optional<double> min_value, std::optional<double> max_value)
+      : min(min_value), max(max_value) {}
+
   std::optional<double> min;
   std::optional<double> max;
+  std::optional<double> drop;
+  std::optional<double> rise;
 
+  // The static part: min and max.
   bool violated_by(double value) const {
     return (min && value < *min) || (max && value > *max);
   }
+  bool has_static() const { return min.has_value() || max.has_value(); }
+  bool has_relative() const { return drop.has_value() || rise.has_value(); }
 };
 
 struct Thresholds {
@@ -46,6 +62,17 @@ struct PartitionSpec {
   std::chrono::seconds lookback{86400};
   std::chrono::seconds delay{0};
   const TimeZone* zone = nullptr;
+};
+
+// What a partitioned rule learns its expectations from (rules/baseline.h).
+struct BaselineSpec {
+  std::chrono::seconds history{std::chrono::seconds{28 * 86400}};
+  // Empty: hour_of_week for buckets under a day, day_of_week for daily ones.
+  std::optional<Seasonality> seasonality;
+  double sensitivity = 3.0;
+  int min_history = 3;
+  // How often the kept counts are read again in full from the warehouse.
+  std::chrono::seconds refresh{std::chrono::seconds{86400}};
 };
 
 struct RuleSpec {
@@ -65,6 +92,7 @@ struct RuleSpec {
   Severity severity = Severity::warning;
   std::map<std::string, std::string> labels;
   std::optional<PartitionSpec> partition;
+  std::optional<BaselineSpec> baseline;  // row_count and null_rate with a partition
   std::int64_t min_rows = 1;  // null_rate: buckets with fewer rows are not judged
 };
 

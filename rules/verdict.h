@@ -32,6 +32,21 @@ struct BucketVerdict {
   std::int64_t nulls = 0;
   std::optional<double> value;    // rows for row_count, null ratio for null_rate
   std::optional<Status> status;   // empty: not judged (null_rate with too few rows)
+  // With a baseline: the expected value and its band, when enough comparable
+  // buckets were known; else how many were (the bucket is still learning).
+  std::optional<double> expected;
+  std::optional<double> lower;
+  std::optional<double> upper;
+  std::optional<int> learning;
+};
+
+// The counts of one bucket, as read from the warehouse (baseline history).
+struct CountedBucket {
+  Instant start;
+  Instant end;
+  std::int64_t rows = 0;
+  std::int64_t nulls = 0;
+  friend bool operator==(const CountedBucket&, const CountedBucket&) = default;
 };
 
 struct Window {
@@ -48,6 +63,11 @@ struct Verdict {
   std::vector<Window> windows;
   std::vector<BucketVerdict> buckets;
   std::optional<Instant> newest_row;  // freshness: the newest timestamp read
+  // With a baseline: the buckets before the judged range that this
+  // evaluation's statement read (from history_read_from on), for the monitor
+  // to keep.
+  std::optional<Instant> history_read_from;
+  std::vector<CountedBucket> history_read;
   std::optional<std::string> error;   // set when status is error
 };
 

@@ -116,8 +116,11 @@ class ConfigLoader {
   void load_thresholds(KeyReader& keys, RuleSpec& spec);
   void load_rule_backfill(KeyReader& keys, RuleConfig& rule);
   std::optional<PartitionSpec> load_partition(const Field& field);
-  std::optional<Bound> load_bound(const Field& field, CheckKind check);
+  void load_baseline(KeyReader& keys, RuleSpec& spec);
+  std::optional<BaselineSpec> load_baseline_spec(const Field& field, const PartitionSpec& partition);
+  std::optional<Bound> load_bound(const Field& field, const RuleSpec& spec, bool baseline_given);
   std::optional<double> load_threshold_value(const Field& field, CheckKind check);
+  std::optional<double> load_change(const Field& field, std::string_view key, CheckKind check);
   void check_thresholds(const MapReader& rule, const Thresholds& thresholds);
   std::optional<Schedule> load_schedule(const MapReader& rule);
   std::optional<std::string> identifier(const Field& field);

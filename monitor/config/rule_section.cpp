@@ -12,19 +12,26 @@
 #include <fmt/format.h>
 
 #include "monitor/config/config_loader.h"
+#include "rules/buckets.h"
 #include "rules/duration.h"
 
 namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 19> kRuleKeys{
+constexpr std::array<std::string_view, 20> kRuleKeys{
     "name",     "warehouse", "table",   "check",    "timestamp_column", "timestamp_format",
     "where",    "lookback",  "warn",    "fail",     "severity",         "labels",
     "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill",
-    "future_tolerance"};
+    "future_tolerance", "baseline"};
 constexpr std::array<std::string_view, 4> kPartitionKeys{"every", "lookback", "delay", "timezone"};
-constexpr std::array<std::string_view, 2> kBoundKeys{"min", "max"};
+constexpr std::array<std::string_view, 4> kBoundKeys{"min", "max", "drop", "rise"};
+constexpr std::array<std::string_view, 5> kBaselineKeys{"history", "seasonality", "sensitivity",
+                                                       "min_history", "refresh"};
+constexpr std::array<std::string_view, 4> kSeasonalityNames{"none", "hour_of_day", "day_of_week",
+                                                            "hour_of_week"};
+// Kept counts per rule: 28 days of 5-minute buckets fit, a year of minutes does not.
+constexpr std::int64_t kMaxHistoryBuckets = 20000;
 constexpr std::array<std::string_view, 3> kCheckNames{"freshness", "row_count", "null_rate"};
 constexpr std::array<std::string_view, 4> kFormatNames{"native", "epoch_s", "epoch_ms", "text"};
 constexpr std::array<std::string_view, 3> kSeverityNames{"info", "warning", "critical"};
@@ -89,6 +96,7 @@ bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, Rule
   load_rule_reporting(keys, spec);
   load_check_scope(keys, spec);
   require_timestamp_column(keys, spec);
+  load_baseline(keys, spec);
   load_thresholds(keys, spec);
   auto schedule = load_schedule(*map);
   if (!schedule) {
@@ -304,14 +312,14 @@ void ConfigLoader::require_timestamp_column(KeyReader& keys, const RuleSpec& spe
 // fail and warn; warn is checked against fail once the rule is otherwise usable.
 void ConfigLoader::load_thresholds(KeyReader& keys, RuleSpec& spec) {
   if (const auto fail = keys.required("fail")) {
-    auto bound = load_bound(*fail, spec.check);
+    auto bound = load_bound(*fail, spec, keys.map().has("baseline"));
     if (!bound) {
       keys.fail();
     }
     spec.thresholds.fail = bound.value_or(Bound{});
   }
   if (const auto warn = keys.field("warn")) {
-    spec.thresholds.warn = load_bound(*warn, spec.check);
+    spec.thresholds.warn = load_bound(*warn, spec, keys.map().has("baseline"));
     if (!spec.thresholds.warn) {
       keys.fail();
     }
@@ -447,7 +455,122 @@ std::optional<double> ConfigLoader::load_threshold_value(const Field& field, Che
   return std::nullopt;
 }
 
-std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind check) {
+// A baseline: for row_count and null_rate rules with a partition.
+void ConfigLoader::load_baseline(KeyReader& keys, RuleSpec& spec) {
+  const auto field = keys.field("baseline");
+  if (!field) {
+    return;
+  }
+  if (spec.check == CheckKind::freshness) {
+    m_reader->error(*field, "freshness judges the newest row; baseline applies to row_count and "
+                            "null_rate");
+    keys.fail();
+    return;
+  }
+  if (!spec.partition) {
+    if (!keys.map().has("partition")) {
+      m_reader->error(*field, "a baseline learns per bucket: give the rule a partition");
+    }
+    keys.fail();
+    return;
+  }
+  spec.baseline = load_baseline_spec(*field, *spec.partition);
+  if (!spec.baseline) {
+    keys.fail();
+  }
+}
+
+std::optional<BaselineSpec> ConfigLoader::load_baseline_spec(const Field& field,
+                                                             const PartitionSpec& partition) {
+  BaselineSpec baseline;
+  // `baseline: {}` takes every default.
+  const auto map = m_reader->map(field, kBaselineKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  KeyReader keys(*m_reader, *map);
+  keys.duration("history", ZeroDuration::refused, baseline.history);
+  if (map->has("seasonality")) {
+    Seasonality seasonality = Seasonality::none;
+    keys.enumeration("seasonality", kSeasonalityNames, seasonality);
+    baseline.seasonality = seasonality;
+  }
+  if (const auto sensitivity = keys.field("sensitivity")) {
+    const auto value = m_reader->number(*sensitivity);
+    if (value && (*value <= 0 || *value > 100)) {
+      m_reader->error(*sensitivity, "sensitivity is the band's width in robust deviations: "
+                                    "give a number above 0 (3 is usual)");
+      keys.fail();
+    } else if (value) {
+      baseline.sensitivity = *value;
+    } else {
+      keys.fail();
+    }
+  }
+  keys.integer("min_history", 1, 1000, baseline.min_history);
+  keys.duration("refresh", ZeroDuration::refused, baseline.refresh);
+  if (!keys.ok()) {
+    return std::nullopt;
+  }
+  const auto history = map->field("history");
+  if (baseline.history < partition.every) {
+    m_reader->error(history ? *history : field,
+                    fmt::format("history ({}) is shorter than one bucket ({})",
+                                format_duration(baseline.history), format_duration(partition.every)));
+    return std::nullopt;
+  }
+  if (baseline.history / partition.every > kMaxHistoryBuckets) {
+    m_reader->error(history ? *history : field,
+                    fmt::format("history ({}) holds {} {} buckets, more than the {} a rule may "
+                                "keep: shorten history or widen partition.every",
+                                format_duration(baseline.history),
+                                baseline.history / partition.every,
+                                bucket_adjective(partition.every), kMaxHistoryBuckets));
+    return std::nullopt;
+  }
+  return baseline;
+}
+
+// drop and rise: for row_count a fraction of the expected value ("50%" or
+// 0.5; a drop of at most 100%); for null_rate points of the ratio ("5%" or
+// 0.05).
+std::optional<double> ConfigLoader::load_change(const Field& field, std::string_view key,
+                                                CheckKind check) {
+  if (check == CheckKind::null_rate) {
+    return load_threshold_value(field, check);
+  }
+  const auto text = m_reader->string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  const bool percent = !text->empty() && text->back() == '%';
+  const std::string digits = percent ? text->substr(0, text->size() - 1) : *text;
+  double value = 0;
+  const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (status != std::errc{} || end != digits.data() + digits.size() || !std::isfinite(value)) {
+    m_reader->error(field, fmt::format("expected a share of the expected value such as 50% or "
+                                       "0.5, got '{}'",
+                                       *text));
+    return std::nullopt;
+  }
+  if (percent) {
+    value /= 100.0;
+  }
+  if (value <= 0 || (key == "drop" && value > 1)) {
+    m_reader->error(field, key == "drop" ? fmt::format("a drop lies above 0% and at most 100% (no "
+                                                       "rows), got '{}'",
+                                                       *text)
+                                         : fmt::format("a rise lies above 0%, got '{}'", *text));
+    return std::nullopt;
+  }
+  return value;
+}
+
+// `baseline_given`: the rule has a baseline key, usable or not (if not, its
+// own errors say why; drop and rise are read all the same).
+std::optional<Bound> ConfigLoader::load_bound(const Field& field, const RuleSpec& spec,
+                                              bool baseline_given) {
+  const CheckKind check = spec.check;
   const auto map = m_reader->map(field, kBoundKeys);
   if (!map) {
     return std::nullopt;
@@ -467,8 +590,25 @@ std::optional<Bound> ConfigLoader::load_bound(const Field& field, CheckKind chec
     bound.max = load_threshold_value(*max, check);
     ok = ok && bound.max.has_value();
   }
-  if (ok && !bound.min && !bound.max) {
-    m_reader->error(field, "give min, max or both");
+  for (const std::string_view key : {std::string_view{"drop"}, std::string_view{"rise"}}) {
+    const auto change = map->field(key);
+    if (!change) {
+      continue;
+    }
+    if (!baseline_given) {
+      m_reader->error(*change, fmt::format("{} compares a bucket with what its history leads to "
+                                           "expect: give the rule a baseline",
+                                           key));
+      ok = false;
+      continue;
+    }
+    auto value = load_change(*change, key, check);
+    ok = ok && value.has_value();
+    (key == "drop" ? bound.drop : bound.rise) = value;
+  }
+  if (ok && !bound.has_static() && !bound.has_relative()) {
+    m_reader->error(field, baseline_given ? "give min, max, drop, rise or several"
+                                         : "give min, max or both");
     ok = false;
   }
   if (ok && bound.min && bound.max && *bound.min > *bound.max) {
@@ -493,6 +633,12 @@ void ConfigLoader::check_thresholds(const MapReader& rule, const Thresholds& thr
   }
   if (warning.min && fail.min && *warning.min <= *fail.min) {
     m_reader->error(warn, "warn.min must be above fail.min, or warn could never fire before fail");
+  }
+  if (warning.drop && fail.drop && *warning.drop >= *fail.drop) {
+    m_reader->error(warn, "warn.drop must be below fail.drop, or warn could never fire before fail");
+  }
+  if (warning.rise && fail.rise && *warning.rise >= *fail.rise) {
+    m_reader->error(warn, "warn.rise must be below fail.rise, or warn could never fire before fail");
   }
 }
 

@@ -53,11 +53,22 @@ nlohmann::json result_to_json(const RuleResult& result) {
   }
   nlohmann::json buckets = nlohmann::json::array();
   for (const BucketVerdict& bucket : verdict.buckets) {
-    buckets.push_back({{"start", format_rfc3339(bucket.start)},
-                       {"end", format_rfc3339(bucket.end)},
-                       {"rows", bucket.rows},
-                       {"nulls", bucket.nulls},
-                       {"status", bucket.status ? to_string(*bucket.status) : "unjudged"}});
+    nlohmann::json entry{{"start", format_rfc3339(bucket.start)},
+                         {"end", format_rfc3339(bucket.end)},
+                         {"rows", bucket.rows},
+                         {"nulls", bucket.nulls},
+                         {"status", bucket.status ? to_string(*bucket.status) : "unjudged"}};
+    // With a baseline: the expected value and its band, or how many
+    // comparable buckets the bucket still lacks them for.
+    if (bucket.expected) {
+      entry["expected"] = *bucket.expected;
+      entry["lower"] = *bucket.lower;
+      entry["upper"] = *bucket.upper;
+    }
+    if (bucket.learning) {
+      entry["learning"] = *bucket.learning;
+    }
+    buckets.push_back(std::move(entry));
   }
   nlohmann::json json = {
       {"rule", result.rule},

@@ -538,7 +538,7 @@ TEST_CASE("config: an unknown rule key without a near match lists the rule keys"
 )")) == "gapwatch.yaml:10:5: error: rules[0].owner: unknown key 'owner' (expected one of: "
         "name, warehouse, table, check, timestamp_column, timestamp_format, where, lookback, "
         "warn, fail, severity, labels, schedule, schedule_timezone, partition, column, "
-        "min_rows, backfill, future_tolerance)");
+        "min_rows, backfill, future_tolerance, baseline)");
 }
 
 TEST_CASE("config: future_tolerance, freshness only, 5m unless set") {
@@ -558,6 +558,104 @@ TEST_CASE("config: future_tolerance, freshness only, 5m unless set") {
     future_tolerance: 5m
 )")) == "gapwatch.yaml:10:23: error: rules[0].future_tolerance: future_tolerance applies to "
         "freshness rules only");
+}
+
+TEST_CASE("config: baseline, its defaults and drop/rise thresholds") {
+  const std::string hourly = R"(    table: t
+    check: row_count
+    timestamp_column: ts
+    partition: {every: 1h, lookback: 2d, delay: 1h, timezone: Europe/Berlin}
+)";
+  const RuleSpec spec = only_rule(load(one_rule(hourly + R"(    baseline: {}
+    fail: {drop: 50%, min: 1}
+    warn: {drop: 0.25, rise: 100%}
+)")));
+  REQUIRE(spec.baseline);
+  CHECK(spec.baseline->history == std::chrono::days{28});
+  CHECK_FALSE(spec.baseline->seasonality);
+  CHECK(spec.baseline->sensitivity == 3.0);
+  CHECK(spec.baseline->min_history == 3);
+  CHECK(spec.baseline->refresh == std::chrono::hours{24});
+  CHECK(spec.thresholds.fail.drop == 0.5);
+  CHECK(spec.thresholds.fail.min == 1);
+  CHECK(spec.thresholds.warn->drop == 0.25);
+  CHECK(spec.thresholds.warn->rise == 1.0);
+
+  const RuleSpec tuned = only_rule(load(one_rule(hourly + R"(    baseline: {history: 14d, seasonality: hour_of_day, sensitivity: 4.5, min_history: 5, refresh: 6h}
+    fail: {rise: 200%}
+)")));
+  CHECK(tuned.baseline->history == std::chrono::days{14});
+  CHECK(tuned.baseline->seasonality == Seasonality::hour_of_day);
+  CHECK(tuned.baseline->sensitivity == 4.5);
+  CHECK(tuned.baseline->min_history == 5);
+  CHECK(tuned.baseline->refresh == std::chrono::hours{6});
+
+  const RuleSpec nulls = only_rule(load(one_rule(R"(    table: t
+    check: null_rate
+    column: email
+    timestamp_column: ts
+    partition: {every: 1d, lookback: 7d}
+    baseline: {}
+    fail: {rise: 5%}
+)")));
+  CHECK(nulls.thresholds.fail.rise == doctest::Approx(0.05));
+}
+
+TEST_CASE("config: drop and rise need a baseline; a baseline needs a partition") {
+  CHECK(errors_of(one_rule(R"(    table: t
+    check: row_count
+    timestamp_column: ts
+    partition: {every: 1h, lookback: 2d}
+    fail: {drop: 50%}
+)")) == "gapwatch.yaml:11:18: error: rules[0].fail.drop: drop compares a bucket with what its "
+        "history leads to expect: give the rule a baseline");
+  CHECK(errors_of(one_rule(R"(    table: t
+    check: row_count
+    baseline: {}
+    fail: {min: 1}
+)")) == "gapwatch.yaml:9:15: error: rules[0].baseline: a baseline learns per bucket: give the "
+        "rule a partition");
+  CHECK(errors_of(one_rule(R"(    table: t
+    check: freshness
+    timestamp_column: ts
+    baseline: {}
+    fail: {max: 1h}
+)")) == "gapwatch.yaml:10:15: error: rules[0].baseline: freshness judges the newest row; "
+        "baseline applies to row_count and null_rate");
+}
+
+TEST_CASE("config: baseline values out of range name their key") {
+  const std::string hourly = R"(    table: t
+    check: row_count
+    timestamp_column: ts
+    partition: {every: 1h, lookback: 2d}
+)";
+  const std::string minutely = R"(    table: t
+    check: row_count
+    timestamp_column: ts
+    partition: {every: 1m, lookback: 2h}
+)";
+  CHECK(errors_of(one_rule(hourly + R"(    baseline: {seasonality: hour_of_month}
+    fail: {drop: 50%}
+)")) .starts_with("gapwatch.yaml:11:29: error: rules[0].baseline.seasonality: "));
+  CHECK(errors_of(one_rule(hourly + R"(    baseline: {sensitivity: 0}
+    fail: {drop: 50%}
+)")) == "gapwatch.yaml:11:29: error: rules[0].baseline.sensitivity: sensitivity is the band's "
+        "width in robust deviations: give a number above 0 (3 is usual)");
+  CHECK(errors_of(one_rule(minutely + R"(    baseline: {history: 28d}
+    fail: {drop: 50%}
+)")) == "gapwatch.yaml:11:25: error: rules[0].baseline.history: history (28d) holds 40320 "
+        "minutely buckets, more than the 20000 a rule may keep: shorten history or widen "
+        "partition.every");
+  CHECK(errors_of(one_rule(hourly + R"(    baseline: {}
+    fail: {drop: 150%}
+)")) == "gapwatch.yaml:12:18: error: rules[0].fail.drop: a drop lies above 0% and at most 100% "
+        "(no rows), got '150%'");
+  CHECK(errors_of(one_rule(hourly + R"(    baseline: {}
+    fail: {drop: 25%}
+    warn: {drop: 50%}
+)")) == "gapwatch.yaml:13:11: error: rules[0].warn: warn.drop must be below fail.drop, or warn "
+        "could never fire before fail");
 }
 
 TEST_CASE("config: an unknown partition key is reported with or without a suggestion") {
@@ -588,7 +686,7 @@ TEST_CASE("config: an unknown threshold key is reported with or without a sugges
     fail: {min: 1}
     warn: {min: 5, above: 9}
 )")) == "gapwatch.yaml:10:20: error: rules[0].warn.above: unknown key 'above' (expected one "
-        "of: min, max)");
+        "of: min, max, drop, rise)");
 }
 
 // ---------------------------------------------------------------------------

@@ -167,8 +167,10 @@ void set_buckets(RuleResult& result, std::string_view pattern) {
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const Instant start = kNow - hours{24} + hours{static_cast<int>(i)};
     const Status status = pattern[i] == 'f' ? Status::fail : Status::pass;
-    result.verdict.buckets.push_back(
-        BucketVerdict{start, start + hours{1}, 0, 0, std::nullopt, status});
+    BucketVerdict& bucket = result.verdict.buckets.emplace_back();
+    bucket.start = start;
+    bucket.end = start + hours{1};
+    bucket.status = status;
   }
   result.verdict.windows = merge_windows(result.verdict.buckets);
 }

@@ -101,8 +101,11 @@ RuleResult result_of(std::string_view buckets, Instant evaluated_at, int first_h
     failing += status == Status::fail ? 1 : 0;
     verdict.status = worse(verdict.status, status);
     const Instant start = hour(first_hour + static_cast<int>(i));
-    verdict.buckets.push_back(BucketVerdict{
-        start, start + hours{1}, status == Status::pass ? 100 : 3, 0, std::nullopt, status});
+    BucketVerdict& bucket = verdict.buckets.emplace_back();
+    bucket.start = start;
+    bucket.end = start + hours{1};
+    bucket.rows = status == Status::pass ? 100 : 3;
+    bucket.status = status;
   }
   verdict.windows = merge_windows(verdict.buckets);
   verdict.message = std::to_string(failing) + " bucket(s) below 10 rows";

@@ -17,6 +17,8 @@
 #include "monitor/daemon/logging.h"
 #include "monitor/daemon/system_clock.h"
 #include "monitor/warehouse/evaluator.h"
+#include "rules/baseline.h"
+#include "rules/duration.h"
 
 namespace gapwatch {
 
@@ -142,6 +144,21 @@ std::string inline_parameters(const QueryPlan& plan) {
   return out;
 }
 
+void print_plan(const QueryPlan& plan, ExplainParams params) {
+  switch (params) {
+    case ExplainParams::inline_literals:
+      fmt::print("{};\n\n", inline_parameters(plan));
+      break;
+    case ExplainParams::listed:
+      fmt::print("{};\n", plan.sql);
+      for (std::size_t i = 0; i < plan.params.size(); ++i) {
+        fmt::print("-- ${} = {}\n", i + 1, plan.params[i].display());
+      }
+      fmt::print("\n");
+      break;
+  }
+}
+
 }  // namespace
 
 int validate_command(const std::string& config_path) {
@@ -190,7 +207,17 @@ int explain_command(const CheckOptions& options, ExplainParams params) {
   for (const RuleConfig* rule : evaluation->rules) {
     fmt::print("-- rule {}: {} on {}.{} at {}\n", rule->spec.name, to_string(rule->spec.check),
                rule->spec.warehouse, rule->spec.table.display(), format_rfc3339(now));
-    auto plan = evaluation->evaluator.plan(*rule, now);
+    // A baseline rule reads its lookback only once its history is kept; the
+    // first evaluation (and each refresh) reads history and lookback at once.
+    std::optional<BaselineHistory> kept;
+    if (rule->spec.baseline) {
+      kept = BaselineHistory{};
+      kept->fingerprint = baseline_fingerprint(rule->spec);
+      kept->covered_from = Instant::min();
+      kept->covered_to = Instant::max();
+      kept->full_read_at = now;
+    }
+    auto plan = evaluation->evaluator.plan(*rule, now, kept ? &*kept : nullptr);
     if (!plan) {
       fmt::print("-- error: {}\n\n", plan.error().message);
       exit_code = 3;
@@ -201,17 +228,18 @@ int explain_command(const CheckOptions& options, ExplainParams params) {
                  plan->buckets.size(), format_rfc3339(plan->buckets.front().start),
                  format_rfc3339(plan->buckets.back().end), plan->granules.size);
     }
-    switch (params) {
-      case ExplainParams::inline_literals:
-        fmt::print("{};\n\n", inline_parameters(*plan));
-        break;
-      case ExplainParams::listed:
-        fmt::print("{};\n", plan->sql);
-        for (std::size_t i = 0; i < plan->params.size(); ++i) {
-          fmt::print("-- ${} = {}\n", i + 1, plan->params[i].display());
-        }
-        fmt::print("\n");
-        break;
+    print_plan(*plan, params);
+    if (kept) {
+      const auto first = evaluation->evaluator.plan(*rule, now, nullptr);
+      if (first) {
+        fmt::print("-- baseline: the first evaluation, and one every {} (baseline.refresh), reads "
+                   "{} of history with the lookback: the same statement from {}, {} buckets "
+                   "more\n",
+                   format_duration(rule->spec.baseline->refresh),
+                   format_duration(rule->spec.baseline->history),
+                   format_rfc3339(*first->range_start), first->history_buckets.size());
+        print_plan(*first, params);
+      }
     }
   }
   return exit_code;

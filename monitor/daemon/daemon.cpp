@@ -46,7 +46,11 @@ Daemon::Daemon(DaemonOptions options, Config config, const Clock& clock)
       m_store(open_state(config.monitor.state_path)),
       m_gauges(m_metrics, m_board, *m_store),
       m_polling(clock),
-      m_pool(config.monitor.workers, clock, [this] { wake_control(); }) {
+      m_baselines(*m_store),
+      m_pool(config.monitor.workers, clock, [this] { wake_control(); },
+             [this](const RuleSpec& spec, Instant now) {
+               return m_baselines.history_for(spec, now);
+             }) {
   if (m_options.dry_run) {
     config.monitor.dry_run = true;
   }
@@ -320,6 +324,7 @@ void Daemon::record_verdict(std::size_t rule, const RuleResult& evaluated, Pass&
   // operators query agrees with it.
   m_metrics.record_result(result);
   m_board.record(result);
+  m_baselines.record(generation.config.rules[rule].spec, evaluated.verdict, result.evaluated_at);
   log_verdict(generation.config.rules[rule], result.verdict);
   record_incident(generation.config.rules[rule], result, pass);
 }

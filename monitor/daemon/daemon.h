@@ -34,6 +34,7 @@
 #include "monitor/config/config.h"
 #include "monitor/daemon/dispatcher.h"
 #include "monitor/daemon/evaluation_pool.h"
+#include "monitor/state/baseline_book.h"
 #include "monitor/daemon/gauges.h"
 #include "monitor/daemon/generation.h"
 #include "monitor/daemon/store_polling.h"
@@ -162,6 +163,8 @@ class Daemon {
 
   Gauges m_gauges;
   StorePolling m_polling;
+  // What the baseline rules keep of their history (workers read it).
+  BaselineBook m_baselines;
 
   // Statistics for the log and the summary (control thread).
   std::vector<bool> m_evaluated;  // per rule of the current generation

@@ -21,8 +21,11 @@ int EvaluationPool::threads_stuck() {
   return g_threads_stuck.load();
 }
 
-EvaluationPool::EvaluationPool(int workers, const Clock& clock, std::function<void()> wake_control)
-    : m_clock(clock), m_wake_control(std::move(wake_control)) {
+EvaluationPool::EvaluationPool(int workers, const Clock& clock, std::function<void()> wake_control,
+                               HistoryFor history_for)
+    : m_clock(clock),
+      m_wake_control(std::move(wake_control)),
+      m_history_for(std::move(history_for)) {
   MutexLock lock(m_mutex);
   for (int i = 0; i < workers; ++i) {
     start_worker();
@@ -162,7 +165,11 @@ void EvaluationPool::work(int worker) {
     Job& job = taken->job;
     const std::shared_ptr<Heartbeat> heartbeat = taken->heartbeat;
     const RuleConfig& rule = job.generation->config.rules[job.rule];
-    RuleResult result = job.generation->evaluator.evaluate(rule, m_clock.now(), heartbeat.get());
+    const Instant now = m_clock.now();
+    const std::shared_ptr<const BaselineHistory> history =
+        m_history_for ? m_history_for(rule.spec, now) : nullptr;
+    RuleResult result =
+        job.generation->evaluator.evaluate(rule, now, heartbeat.get(), history.get());
     if (!heartbeat->finish()) {
       // Abandoned: the pool recorded an error in our place, runs a new
       // thread instead of this one, and may be gone by now.

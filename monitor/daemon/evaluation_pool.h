@@ -45,6 +45,7 @@
 
 #include "monitor/warehouse/heartbeat.h"
 #include "monitor/warehouse/rule_result.h"
+#include "rules/baseline.h"
 #include "rules/clock.h"
 #include "rules/mutex.h"
 
@@ -62,8 +63,14 @@ struct CompletedEvaluation {
 
 class EvaluationPool {
  public:
+  // What a worker evaluates a rule with: the kept history of a baseline rule
+  // at `now` (may be null). Called on the worker, so thread-safe.
+  using HistoryFor =
+      std::function<std::shared_ptr<const BaselineHistory>(const RuleSpec& spec, Instant now)>;
+
   // Starts `workers` threads; each evaluates at the clock's now().
-  EvaluationPool(int workers, const Clock& clock, std::function<void()> wake_control);
+  EvaluationPool(int workers, const Clock& clock, std::function<void()> wake_control,
+                 HistoryFor history_for = {});
   // Lets the workers finish the jobs they can take, then joins them.
   ~EvaluationPool();
   EvaluationPool(const EvaluationPool&) = delete;
@@ -138,6 +145,7 @@ class EvaluationPool {
 
   const Clock& m_clock;
   const std::function<void()> m_wake_control;
+  const HistoryFor m_history_for;
 
   mutable Mutex m_mutex;
   CondVar m_work_ready;  // the workers: a job was queued, or shutdown

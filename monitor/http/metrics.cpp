@@ -2,6 +2,7 @@
 // prometheus-cpp (see metrics.h).
 #include "monitor/http/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -90,6 +91,19 @@ constexpr RuleFamily kObservedFamily{
     "gapwatch_rule_observed_value", "gauge",
     "The worst observed value at the last evaluation: seconds of age (freshness), rows "
     "(row_count) or a 0..1 ratio (null_rate)"};
+constexpr RuleFamily kNewestBucketFamily{
+    "gapwatch_rule_newest_bucket_value", "gauge",
+    "Partitioned rules: the value of the newest judged bucket (rows or a 0..1 ratio)"};
+constexpr RuleFamily kExpectedFamily{
+    "gapwatch_rule_expected_value", "gauge",
+    "Baseline rules: what the newest judged bucket was expected to hold (the median of its "
+    "comparable buckets)"};
+constexpr RuleFamily kExpectedLowerFamily{
+    "gapwatch_rule_expected_lower", "gauge",
+    "Baseline rules: the lower edge of the newest judged bucket's normal band"};
+constexpr RuleFamily kExpectedUpperFamily{
+    "gapwatch_rule_expected_upper", "gauge",
+    "Baseline rules: the upper edge of the newest judged bucket's normal band"};
 constexpr RuleFamily kNewestRowFamily{"gapwatch_table_newest_row_timestamp_seconds", "gauge",
                                       "The newest timestamp a freshness rule read"};
 constexpr RuleFamily kNextEvaluationFamily{
@@ -273,7 +287,22 @@ void Metrics::record_result(const RuleResult& result) {
     if (verdict.newest_row) {
       series.newest_row = seconds(*verdict.newest_row);
     }
+    record_newest_bucket(series, verdict);
   }
+}
+
+void Metrics::record_newest_bucket(RuleSeries& series, const Verdict& verdict) {
+  const auto newest = std::find_if(verdict.buckets.rbegin(), verdict.buckets.rend(),
+                                   [](const BucketVerdict& bucket) { return bucket.value; });
+  if (newest == verdict.buckets.rend()) {
+    return;
+  }
+  series.newest_bucket = *newest->value;
+  // A learning bucket has no expectation: the gauges go, rather than show an
+  // older bucket's.
+  series.expected = newest->expected;
+  series.expected_lower = newest->lower;
+  series.expected_upper = newest->upper;
 }
 
 void Metrics::record_skipped(const std::string& rule) {
@@ -403,6 +432,10 @@ const RuleFamilyWriter kRuleFamilies[] = {
     {kFailingBucketsFamily, optional_gauge<kFailingBucketsFamily, &RuleSeries::failing_buckets>},
     {kObservedFamily, optional_gauge<kObservedFamily, &RuleSeries::observed>},
     {kNewestRowFamily, optional_gauge<kNewestRowFamily, &RuleSeries::newest_row>},
+    {kNewestBucketFamily, optional_gauge<kNewestBucketFamily, &RuleSeries::newest_bucket>},
+    {kExpectedFamily, optional_gauge<kExpectedFamily, &RuleSeries::expected>},
+    {kExpectedLowerFamily, optional_gauge<kExpectedLowerFamily, &RuleSeries::expected_lower>},
+    {kExpectedUpperFamily, optional_gauge<kExpectedUpperFamily, &RuleSeries::expected_upper>},
     {kNextEvaluationFamily,
      optional_gauge<kNextEvaluationFamily, &RuleSeries::next_evaluation>},
     {kEvaluationsFamily,

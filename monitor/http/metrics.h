@@ -87,6 +87,12 @@ class Metrics {
     std::optional<double> failing_buckets;
     std::optional<double> observed;
     std::optional<double> newest_row;  // freshness rules only
+    // Partitioned rules: the newest judged bucket's value and, with a
+    // baseline, its expected value and band.
+    std::optional<double> newest_bucket;
+    std::optional<double> expected;
+    std::optional<double> expected_lower;
+    std::optional<double> expected_upper;
     std::optional<double> next_evaluation;
     double skipped = 0;
     bool incident_open = false;
@@ -96,6 +102,7 @@ class Metrics {
 
  private:
   static RuleSeries make_series(const RuleConfig& rule);
+  static void record_newest_bucket(RuleSeries& series, const Verdict& verdict);
 
   std::shared_ptr<prometheus::Registry> m_registry;
   prometheus::Family<prometheus::Histogram>& m_duration;

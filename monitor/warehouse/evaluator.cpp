@@ -27,27 +27,28 @@ Warehouses::Warehouses(const Config& config, QueryWatchdog& watchdog) {
 }
 
 Expected<QueryPlan> Evaluator::plan_in(Session& session, const RuleConfig& rule, Instant now,
-                                       Probe probe) {
+                                       const BaselineHistory* history, Probe probe) {
   auto encoding = session.time_encoding(rule.spec, probe);
   if (!encoding) {
     return std::unexpected(encoding.error());
   }
   Warehouse& warehouse = m_warehouses.get(rule.spec.warehouse);
-  const PlanContext context{&session.dialect(), *encoding, warehouse.config().zone, now};
+  const PlanContext context{&session.dialect(), *encoding, warehouse.config().zone, now, history};
   return plan_rule(rule.spec, context);
 }
 
-Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now) {
+Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now,
+                                    const BaselineHistory* history) {
   auto session = m_warehouses.get(rule.spec.warehouse).session();
   if (!session) {
     return std::unexpected(session.error());
   }
-  return plan_in(*session, rule, now);
+  return plan_in(*session, rule, now, history);
 }
 
 Expected<Verdict> Evaluator::run_in(Session& session, const RuleConfig& rule, Instant now,
-                                    Expected<QueryPlan>& plan) {
-  plan = plan_in(session, rule, now);
+                                    const BaselineHistory* history, Expected<QueryPlan>& plan) {
+  plan = plan_in(session, rule, now, history);
   auto rows = plan ? session.execute(*plan) : Expected<ResultRows>(std::unexpected(plan.error()));
   if (!rows) {
     return std::unexpected(rows.error());
@@ -59,7 +60,7 @@ Expected<Verdict> Evaluator::run_in(Session& session, const RuleConfig& rule, In
   // The encoding the statement was planned with may be stale (the column's
   // type changed since it was probed): a verdict that may open an incident
   // rests only on a fresh probe.
-  auto fresh = plan_in(session, rule, now, Probe::fresh);
+  auto fresh = plan_in(session, rule, now, history, Probe::fresh);
   if (!fresh) {
     return std::unexpected(fresh.error());
   }
@@ -75,7 +76,8 @@ Expected<Verdict> Evaluator::run_in(Session& session, const RuleConfig& rule, In
   return judge_rule(rule.spec, *plan, *rows, now);
 }
 
-RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat) {
+RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat,
+                               const BaselineHistory* history) {
   const SteadyTime started = m_clock.steady_now();
   RuleResult result{RuleIdentity(rule.spec), rule.spec.labels, now, std::chrono::milliseconds{0},
                     Verdict{}, QueryOutcome::not_run};
@@ -90,7 +92,7 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now, Heartbeat* h
         return error_verdict(session.error().message);
       }
       Expected<QueryPlan> plan = std::unexpected(Error{});
-      auto verdict = run_in(*session, rule, now, plan);
+      auto verdict = run_in(*session, rule, now, history, plan);
       if (verdict) {
         result.query = QueryOutcome::ok;
         return *verdict;

@@ -45,18 +45,23 @@ class Evaluator {
   // encoding: the column is probed again and, if its type changed (a table
   // rebuilt under the daemon), the statement is planned and run again. Any
   // error drops the cached encoding of the rule's column.
-  RuleResult evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat = nullptr);
+  //
+  // `history` (may be null): what the monitor kept of a baseline rule's
+  // history; it decides how far back the statement reads (rules/baseline.h).
+  RuleResult evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat = nullptr,
+                      const BaselineHistory* history = nullptr);
 
-  // The statement the rule would run at `now` (connects to learn the dialect
-  // and the column's encoding, runs nothing else).
-  Expected<QueryPlan> plan(const RuleConfig& rule, Instant now);
+  // The statement the rule would run at `now` with `history` kept (connects
+  // to learn the dialect and the column's encoding, runs nothing else).
+  Expected<QueryPlan> plan(const RuleConfig& rule, Instant now,
+                           const BaselineHistory* history = nullptr);
 
  private:
   Expected<QueryPlan> plan_in(Session& session, const RuleConfig& rule, Instant now,
-                              Probe probe = Probe::cached);
+                              const BaselineHistory* history, Probe probe = Probe::cached);
   // One try on one session: the verdict, or the error the warehouse gave.
   Expected<Verdict> run_in(Session& session, const RuleConfig& rule, Instant now,
-                           Expected<QueryPlan>& plan);
+                           const BaselineHistory* history, Expected<QueryPlan>& plan);
 
   Warehouses& m_warehouses;
   const Clock& m_clock;

@@ -2,7 +2,9 @@
 // state: validate, check (evaluate rules once) and explain (print their SQL).
 #include "monitor/cli/commands.h"
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -16,6 +18,8 @@
 #include "monitor/config/yaml_reader.h"
 #include "monitor/daemon/logging.h"
 #include "monitor/daemon/system_clock.h"
+#include "monitor/state/baseline_book.h"
+#include "monitor/state/state_store.h"
 #include "monitor/warehouse/evaluator.h"
 #include "rules/baseline.h"
 #include "rules/duration.h"
@@ -86,7 +90,33 @@ struct RuleEvaluation {
   Warehouses warehouses;
   SystemClock clock;  // measures how long each evaluation takes
   Evaluator evaluator;
+  // Baseline rules learn what the daemon kept, when its state database
+  // exists: its counts (so check reads no more than the daemon would) and
+  // the windows of incidents that were not healed. Read only.
+  std::unique_ptr<StateStore> store;
+  std::unique_ptr<BaselineBook> baselines;
 };
+
+// The daemon's state database, if a chosen rule has a baseline and the file
+// exists (check never creates one).
+void open_baselines(RuleEvaluation& evaluation) {
+  const bool any_baseline =
+      std::any_of(evaluation.rules.begin(), evaluation.rules.end(),
+                  [](const RuleConfig* rule) { return rule->spec.baseline.has_value(); });
+  const std::string& path = evaluation.config->monitor.state_path;
+  std::error_code ignored;
+  if (!any_baseline || !std::filesystem::exists(path, ignored)) {
+    return;
+  }
+  auto store = StateStore::open(path);
+  if (!store) {
+    spdlog::warn("baselines are learned without the state database {}: {}", path,
+                 store.error().message);
+    return;
+  }
+  evaluation.store = std::move(*store);
+  evaluation.baselines = std::make_unique<BaselineBook>(*evaluation.store);
+}
 
 // The evaluation `options` ask for, or null after reporting an invalid
 // configuration, rule name or --now.
@@ -103,17 +133,23 @@ std::unique_ptr<RuleEvaluation> prepare_evaluation(const CheckOptions& options) 
   if (!rules || !now) {
     return nullptr;
   }
-  return std::make_unique<RuleEvaluation>(std::move(config), std::move(*rules), *now);
+  auto evaluation =
+      std::make_unique<RuleEvaluation>(std::move(config), std::move(*rules), *now);
+  open_baselines(*evaluation);
+  return evaluation;
 }
 
 // Evaluates `rules` concurrently; results keep the order of `rules`.
-std::vector<RuleResult> evaluate_all(Evaluator& evaluator,
-                                     const std::vector<const RuleConfig*>& rules, Instant now) {
+std::vector<RuleResult> evaluate_all(RuleEvaluation& evaluation) {
+  const std::vector<const RuleConfig*>& rules = evaluation.rules;
   std::vector<RuleResult> results(rules.size());
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t i = next++; i < rules.size(); i = next++) {
-      results[i] = evaluator.evaluate(*rules[i], now);
+      const auto history = evaluation.baselines
+                               ? evaluation.baselines->history_for(rules[i]->spec, evaluation.now)
+                               : nullptr;
+      results[i] = evaluation.evaluator.evaluate(*rules[i], evaluation.now, nullptr, history.get());
     }
   };
   std::vector<std::jthread> workers;
@@ -181,7 +217,7 @@ int check_command(const CheckOptions& options) {
     return kExitInvalid;
   }
   const Instant now = evaluation->now;
-  std::vector<RuleResult> results = evaluate_all(evaluation->evaluator, evaluation->rules, now);
+  std::vector<RuleResult> results = evaluate_all(*evaluation);
   const Redactor redactor(config_secrets(*evaluation->config));
   for (RuleResult& result : results) {
     result = redacted(std::move(result), redactor);

@@ -3,11 +3,16 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <mutex>
 #include <variant>
 
 #include <fmt/format.h>
+
+#include "monitor/config/connection_string.h"
+#include "rules/mutex.h"
 
 namespace gapwatch {
 
@@ -134,6 +139,42 @@ Expected<Cell> read_cell(SQLHSTMT statement, SQLUSMALLINT index) {
   return Cell{std::move(value)};
 }
 
+// The SQLite ODBC driver (sqliteodbc 0.9998, Debian's libsqliteodbc) keeps
+// its connections in a list on its environment handle and locks that list on
+// Windows only; unixODBC calls the driver from any thread. Two connections
+// made or dropped at once could leave a freed one on the list: its
+// environment handle then leaked at exit (LeakSanitizer saw it, see
+// tests/lsan.supp) and the driver could write into freed memory. Connecting
+// and disconnecting through it one at a time keeps the list whole; a local
+// file opens in microseconds, so nothing waits long. Drivers named by a DSN
+// are not recognised: name the driver (Driver=SQLite3) as the examples do.
+bool driver_needs_one_at_a_time(const std::string& connection_string) {
+  for (const ConnectionAttribute& attribute : parse_connection_string(connection_string)) {
+    std::string key(attribute.key);
+    std::string value = attribute.value;
+    for (std::string* text : {&key, &value}) {
+      std::transform(text->begin(), text->end(), text->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
+    if (key.find("driver") != std::string::npos && value.find("sqlite") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Mutex g_one_at_a_time;
+
+// Runs `call` under g_one_at_a_time when `serialise` is set.
+template <class Call>
+auto one_at_a_time(bool serialise, const Call& call) {
+  if (!serialise) {
+    return call();
+  }
+  MutexLock lock(g_one_at_a_time);
+  return call();
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<OdbcConnection>> OdbcConnection::open(
@@ -151,24 +192,28 @@ Expected<std::unique_ptr<OdbcConnection>> OdbcConnection::open(
   SQLCHAR out[1024];
   SQLSMALLINT out_length = 0;
   std::string input = connection_string;
-  const SQLRETURN rc =
-      SQLDriverConnect(handle, nullptr, reinterpret_cast<SQLCHAR*>(input.data()),
-                       static_cast<SQLSMALLINT>(input.size()), out, sizeof out, &out_length,
-                       SQL_DRIVER_NOPROMPT);
+  const bool serialise = driver_needs_one_at_a_time(connection_string);
+  const SQLRETURN rc = one_at_a_time(serialise, [&] {
+    return SQLDriverConnect(handle, nullptr, reinterpret_cast<SQLCHAR*>(input.data()),
+                            static_cast<SQLSMALLINT>(input.size()), out, sizeof out, &out_length,
+                            SQL_DRIVER_NOPROMPT);
+  });
   if (!SQL_SUCCEEDED(rc)) {
     Error error = diagnostics(SQL_HANDLE_DBC, handle, "connecting");
-    SQLFreeHandle(SQL_HANDLE_DBC, handle);
+    one_at_a_time(serialise, [&] { return SQLFreeHandle(SQL_HANDLE_DBC, handle); });
     return std::unexpected(std::move(error));
   }
-  return std::unique_ptr<OdbcConnection>(new OdbcConnection(handle));
+  return std::unique_ptr<OdbcConnection>(new OdbcConnection(handle, serialise));
 }
 
 OdbcConnection::~OdbcConnection() {
   if (m_statement != nullptr) {
     SQLFreeHandle(SQL_HANDLE_STMT, m_statement);
   }
-  SQLDisconnect(m_handle);
-  SQLFreeHandle(SQL_HANDLE_DBC, m_handle);
+  one_at_a_time(m_one_at_a_time, [&] {
+    SQLDisconnect(m_handle);
+    return SQLFreeHandle(SQL_HANDLE_DBC, m_handle);
+  });
 }
 
 Expected<std::string> OdbcConnection::dbms_name() {

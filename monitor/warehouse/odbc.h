@@ -52,9 +52,13 @@ class OdbcConnection {
   bool usable() const { return m_usable; }
 
  private:
-  explicit OdbcConnection(void* handle) : m_handle(handle) {}
+  OdbcConnection(void* handle, bool one_at_a_time)
+      : m_handle(handle), m_one_at_a_time(one_at_a_time) {}
 
   void* m_handle;  // SQLHDBC
+  // Connected through a driver that is connected and disconnected one
+  // connection at a time (see odbc.cpp, driver_needs_one_at_a_time).
+  bool m_one_at_a_time = false;
   // The statement handle execute() runs every query on, allocated on first
   // use and closed after each: allocating one per query costs the driver
   // more than most of the queries a monitor runs.

@@ -315,7 +315,7 @@ YAML
 # Three days judged: G1 and G2 both fail (each expected 20 from the days
 # before it), their loads fail, the incident escalates.
 baseline_config 3d
-"$gapwatch" run -v -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+"$gapwatch" -v run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
 local daemon=$!
 escalated() { test "$(sqlite3 "$dir/state.db" "SELECT state FROM incidents WHERE id = 1" 2>/dev/null)" = escalated; }
 wait_for 30 "the incident to escalate" escalated

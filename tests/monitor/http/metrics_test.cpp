@@ -255,6 +255,11 @@ TEST_CASE("metrics: per-rule series carry the rule's identity and config labels"
   result.check = CheckKind::freshness;
   result.verdict.observed = 60;
   result.verdict.newest_row = kNow - minutes{1};
+  BucketVerdict& bucket = result.verdict.buckets.emplace_back();
+  bucket.value = 10;
+  bucket.expected = 12;
+  bucket.lower = 2;
+  bucket.upper = 22;
   metrics.record_result(result);
   metrics.set_next_evaluation("orders", kNow + minutes{5});
   const Scrape scrape(metrics);
@@ -307,6 +312,38 @@ TEST_CASE("metrics: label values are escaped and status/result labels sit in nam
   CHECK(text.find("gapwatch_rule_evaluations_total{a=\"back\\\\slash\",check=\"row_count\","
                   "quote=\"say \\\"hi\\\"\",result=\"fail\",rule=\"orders\",") !=
         std::string::npos);
+}
+
+TEST_CASE("metrics: the newest judged bucket's value, expected value and band") {
+  Metrics metrics;
+  metrics.set_rules({rule_config("orders", CheckKind::row_count)});
+  RuleResult result = result_for("orders", Status::fail);
+  for (int i = 0; i < 3; ++i) {
+    BucketVerdict& bucket = result.verdict.buckets.emplace_back();
+    bucket.start = kNow - hours{3 - i};
+    bucket.end = bucket.start + hours{1};
+    bucket.rows = 100 + i;
+    bucket.value = 100.0 + i;
+    bucket.status = Status::pass;
+    bucket.expected = 120.0 + i;
+    bucket.lower = 90.0 + i;
+    bucket.upper = 150.0 + i;
+  }
+  result.verdict.buckets.back().value.reset();  // not judged: the newest judged is the middle one
+  metrics.record_result(result);
+  const Scrape scrape(metrics);
+  CHECK(scrape.value("gapwatch_rule_newest_bucket_value", kOrders) == 101);
+  CHECK(scrape.value("gapwatch_rule_expected_value", kOrders) == 121);
+  CHECK(scrape.value("gapwatch_rule_expected_lower", kOrders) == 91);
+  CHECK(scrape.value("gapwatch_rule_expected_upper", kOrders) == 151);
+  // The newest bucket learning: no expectation shown rather than an older one.
+  result.verdict.buckets[1].expected.reset();
+  result.verdict.buckets[1].lower.reset();
+  result.verdict.buckets[1].upper.reset();
+  metrics.record_result(result);
+  const Scrape learning(metrics);
+  CHECK(learning.value("gapwatch_rule_newest_bucket_value", kOrders) == 101);
+  CHECK_FALSE(learning.has("gapwatch_rule_expected_value", kOrders));
 }
 
 TEST_CASE("metrics: a passing result sets the timestamps, observed value and newest row") {
@@ -705,6 +742,11 @@ TEST_CASE("metrics: every family has HELP and TYPE and a gapwatch_ name") {
   result.check = CheckKind::freshness;
   result.verdict.observed = 60;
   result.verdict.newest_row = kNow - minutes{1};
+  BucketVerdict& bucket = result.verdict.buckets.emplace_back();
+  bucket.value = 10;
+  bucket.expected = 12;
+  bucket.lower = 2;
+  bucket.upper = 22;
   metrics.record_result(result);
   metrics.set_next_evaluation("orders", kNow + minutes{5});
   metrics.record_delivery("reload", DispatchOutcome::Kind::ran);
@@ -724,7 +766,7 @@ TEST_CASE("metrics: every family has HELP and TYPE and a gapwatch_ name") {
       helped[rest.substr(0, rest.find(' '))] = true;
     }
   }
-  CHECK(types.size() == 21);  // every family, now that each has a series
+  CHECK(types.size() == 25);  // every family, now that each has a series
   for (const auto& [name, type] : types) {
     CHECK_MESSAGE(name.starts_with("gapwatch_"), name);
     CHECK_MESSAGE(helped[name], name);

@@ -388,6 +388,12 @@ void Daemon::schedule_verifications(Pass& pass) {
     if (!rule) {
       continue;
     }
+    if (report.request.state == RequestState::succeeded ||
+        report.request.state == RequestState::accepted) {
+      // A backfill may have changed counts a baseline keeps: they are read
+      // again (a window inside the lookback is read anyway).
+      m_baselines.reread(report.request.rule, report.request.window.start);
+    }
     if (report.request.verify_by && (report.request.state == RequestState::succeeded ||
                                      report.request.state == RequestState::accepted)) {
       // Verify with an evaluation once the data may be there.

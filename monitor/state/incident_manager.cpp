@@ -195,9 +195,17 @@ Expected<void> IncidentManager::resolve_on_pass(StateStore::Transaction& transac
   if (auto settled = verify_requests(transaction, incident, result, *requests, effects); !settled) {
     return settled;
   }
-  effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})", incident.id,
-                                    incident.rule, to_string(verdict.status), verdict.message));
-  return close_incident(transaction, incident, Resolution::healed,
+  // Healed only if the rule passed over every window it failed on; a window
+  // that left the lookback unseen was never filled, and a baseline must not
+  // learn from it (Resolution::aged_out).
+  const bool healed = std::all_of(incident.windows.begin(), incident.windows.end(),
+                                  [&](const Window& window) {
+                                    return judged(verdict, window) == Judged::whole;
+                                  });
+  effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({}){}", incident.id,
+                                    incident.rule, to_string(verdict.status), verdict.message,
+                                    healed ? "" : "; its windows left the lookback unseen"));
+  return close_incident(transaction, incident, healed ? Resolution::healed : Resolution::aged_out,
                         fmt::format("rule is {}: {}", to_string(verdict.status), verdict.message),
                         RequestState::verified);
 }

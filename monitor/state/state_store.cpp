@@ -465,6 +465,8 @@ std::string_view to_string(Resolution resolution) {
   switch (resolution) {
     case Resolution::healed:
       return "healed";
+    case Resolution::aged_out:
+      return "aged_out";
     case Resolution::by_operator:
       return "operator";
     case Resolution::rule_removed:
@@ -475,7 +477,8 @@ std::string_view to_string(Resolution resolution) {
 
 std::optional<Resolution> resolution_from(std::string_view text) {
   for (const Resolution resolution :
-       {Resolution::healed, Resolution::by_operator, Resolution::rule_removed}) {
+       {Resolution::healed, Resolution::aged_out, Resolution::by_operator,
+        Resolution::rule_removed}) {
     if (to_string(resolution) == text) {
       return resolution;
     }

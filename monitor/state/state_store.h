@@ -58,7 +58,9 @@ enum class RequestState {
 // data they should (the rule passed over them again): a baseline learns from
 // them, and from no other incident's windows.
 enum class Resolution {
-  healed,        // the rule passed again ("healed")
+  healed,        // the rule passed again over the incident's windows ("healed")
+  aged_out,      // the rule passed because the windows left its lookback, their data
+                 // never seen ("aged_out")
   by_operator,   // a person resolved it ("operator")
   rule_removed,  // the configuration no longer has the rule ("rule_removed")
 };

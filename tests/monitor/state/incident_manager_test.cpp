@@ -480,6 +480,23 @@ TEST_CASE("incident manager: every change of the incident's state is an event") 
   CHECK(events[3].detail == "was backfilling");
 }
 
+TEST_CASE("incident manager: a pass after the failing window left the lookback is not healed") {
+  Fixture f;
+  const IncidentEffects opened = f.record("fppp");  // hour 0 fails
+  REQUIRE(opened.incident_id);
+  f.clock.advance(hours{2});
+  // Judged from hour 2 on: hour 0 is no longer judged and was never seen
+  // filled. The rule passes, but a baseline must not learn hour 0.
+  const IncidentEffects effects = f.record_result(result_of("pppp", f.clock.now(), 2));
+  CHECK(effects.resolved);
+  const Incident incident = f.incident(*opened.incident_id);
+  CHECK(incident.state == IncidentState::resolved);
+  CHECK(incident.resolution == Resolution::aged_out);
+  const std::vector<Window> unhealed =
+      value_of(f.store->unhealed_windows(std::string(kRule), kNow - hours{24}));
+  CHECK(unhealed == std::vector<Window>{Window{hour(0), hour(1), Status::fail}});
+}
+
 TEST_CASE("incident manager: a request cancelled unsent by a resolution is an event") {
   Fixture f;
   const IncidentEffects opened = f.record("pf");

@@ -43,9 +43,22 @@ def string_map(description):
             "description": description}
 
 
-BOUND = obj({"min": {"type": ["number", "string"]}, "max": {"type": ["number", "string"]}},
-            description="{min: X}, {max: X} or both: a duration for freshness, rows for row_count, "
-                        "a ratio 0..1 or a percentage for null_rate")
+BOUND = obj({"min": {"type": ["number", "string"]}, "max": {"type": ["number", "string"]},
+             "drop": {"type": ["number", "string"],
+                      "description": "with baseline: row_count a share of the expected value "
+                                     "(50% or 0.5), null_rate points (5% or 0.05)"},
+             "rise": {"type": ["number", "string"],
+                      "description": "with baseline: as drop, above the expected value"}},
+            description="min, max, drop, rise or several: a duration for freshness, rows for "
+                        "row_count, a ratio 0..1 or a percentage for null_rate; drop and rise "
+                        "need a baseline")
+BASELINE = obj({
+    "history": DURATION,
+    "seasonality": {"enum": ["none", "hour_of_day", "day_of_week", "hour_of_week"]},
+    "sensitivity": {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100}, ENV]},
+    "min_history": integer(1, 1000),
+    "refresh": DURATION,
+}, description="learned expectations per bucket (docs/rules.md#baselines); {} takes every default")
 RULE_PROPERTIES = {
     "name": NAME,
     "warehouse": NAME,
@@ -67,6 +80,7 @@ RULE_PROPERTIES = {
                      required=["every", "lookback"]),
     "column": IDENTIFIER,
     "min_rows": integer(1),
+    "baseline": BASELINE,
     "backfill": obj({
         "executor": NAME,
         "params": string_map("extra template variables"),

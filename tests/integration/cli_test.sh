@@ -41,6 +41,19 @@ expect_output out 'valid \(1 warehouse\(s\), 3 rule\(s\)\)' "validate quickstart
 
 PGUSER=someone expect_exit 0 "validate the PostgreSQL example" -- "$gapwatch" validate -c "$source_dir/examples/postgres/gapwatch.yaml"
 
+# The baselines example: yesterday's 14:00 (Berlin) lost 60% of its orders
+# and is the one failing bucket; the null_rate rule passes.
+baseline_config="$source_dir/examples/baseline/gapwatch.yaml"
+export GAPWATCH_BASELINE_DB="$work/baseline.db" GAPWATCH_BASELINE_STATE="$work/baseline-state.db"
+"$source_dir/examples/baseline/make-warehouse" "$GAPWATCH_BASELINE_DB" >/dev/null
+expect_exit 0 "validate the baselines example" -- "$gapwatch" validate -c "$baseline_config"
+expect_output out 'valid \(1 warehouse\(s\), 2 rule\(s\)\)' "validate the baselines example"
+expect_exit 2 "the baselines example finds the cut hour" -- "$gapwatch" check -c "$baseline_config"
+expect_output out '^FAIL +orders_hourly +row_count +local.orders +1 of 16[67] hourly buckets at least 50% below the expected value; worst [0-9]+ rows, expected [0-9.]+ \(band [0-9]+\.\.[0-9]+\)$' "baselines example"
+cut_hour=$(date -u -d "@$(TZ=Europe/Berlin date -d "$(TZ=Europe/Berlin date -d yesterday +%F) 14:00" +%s)" +%FT%H:00:00Z)
+expect_output out "window $cut_hour " "the window is yesterday's 14:00 in Berlin ($cut_hour)"
+expect_output out '^PASS +order_emails' "baselines example, null_rate"
+
 cat >"$work/broken.yaml" <<'YAML'
 version: 1
 warehouses:

@@ -46,6 +46,21 @@ TEST_CASE("postgres: an all-NULL column fails null_rate at 100%") {
 TEST_CASE("postgres: a missing column or table is an error") {
   scenario_missing_column(*make_postgres_warehouse());
 }
+TEST_CASE("postgres: baseline: a normal seasonal week passes, every bucket judged against its expected value") {
+  scenario_baseline_normal_week(*make_postgres_warehouse());
+}
+TEST_CASE("postgres: baseline: a weekday peak hour cut by 60% fails with exactly that window") {
+  scenario_baseline_peak_hour_cut(*make_postgres_warehouse());
+}
+TEST_CASE("postgres: baseline: a quiet weekend night hour with its usual count passes") {
+  scenario_baseline_quiet_weekend_night(*make_postgres_warehouse());
+}
+TEST_CASE("postgres: baseline: two days of history report learning and pass") {
+  scenario_baseline_learning(*make_postgres_warehouse());
+}
+TEST_CASE("postgres: baseline: an hour whose NULL share jumps from 2% to 20% fails with that window") {
+  scenario_baseline_null_share_rise(*make_postgres_warehouse());
+}
 TEST_CASE("postgres: a query that outlives query_timeout is cancelled (pg_sleep)") {
   scenario_query_timeout(*make_postgres_warehouse());
 }

@@ -24,4 +24,12 @@ void scenario_extreme_timestamps(TestWarehouse& warehouse);
 void scenario_extreme_timestamps(TestWarehouse& warehouse, const std::string& column_type);
 void scenario_all_null_column(TestWarehouse& warehouse);
 
+// Baselines (baseline_scenarios.cpp): 35 days of hourly orders with a daily
+// and a weekly cycle, judged over the last 7 days.
+void scenario_baseline_normal_week(TestWarehouse& warehouse);
+void scenario_baseline_peak_hour_cut(TestWarehouse& warehouse);
+void scenario_baseline_quiet_weekend_night(TestWarehouse& warehouse);
+void scenario_baseline_learning(TestWarehouse& warehouse);
+void scenario_baseline_null_share_rise(TestWarehouse& warehouse);
+
 }  // namespace gapwatch::testing

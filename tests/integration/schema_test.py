@@ -64,7 +64,7 @@ base = {
     ],
     "defaults": {"severity": "warning"},
     "rules": [{"name": "r", "table": "t", "check": "row_count", "timestamp_column": "ts",
-               "partition": {"every": "1h", "lookback": "1d"}, "fail": {"min": 1},
+               "partition": {"every": "1h", "lookback": "1d"}, "baseline": {}, "fail": {"min": 1},
                "backfill": {"executor": "c"}}],
 }
 check("the base configuration validates against the schema", validator.is_valid(base))
@@ -83,6 +83,8 @@ sections = {
     "rule": (["rules", 0], lambda d: d["rules"][0], ["properties", "rules", "items", "properties"]),
     "partition": (["rules", 0, "partition"], lambda d: d["rules"][0]["partition"],
                   ["properties", "rules", "items", "properties", "partition", "properties"]),
+    "baseline": (["rules", 0, "baseline"], lambda d: d["rules"][0]["baseline"],
+                 ["properties", "rules", "items", "properties", "baseline", "properties"]),
     "threshold": (["rules", 0, "fail"], lambda d: d["rules"][0]["fail"],
                   ["properties", "rules", "items", "properties", "fail", "properties"]),
     "backfill": (["rules", 0, "backfill"], lambda d: d["rules"][0]["backfill"],

@@ -66,6 +66,21 @@ TEST_CASE("sqlite: an all-NULL column fails null_rate at 100%") {
 TEST_CASE("sqlite: a missing column or table is an error") {
   scenario_missing_column(*make_sqlite_warehouse());
 }
+TEST_CASE("sqlite: baseline: a normal seasonal week passes, every bucket judged against its expected value") {
+  scenario_baseline_normal_week(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: baseline: a weekday peak hour cut by 60% fails with exactly that window") {
+  scenario_baseline_peak_hour_cut(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: baseline: a quiet weekend night hour with its usual count passes") {
+  scenario_baseline_quiet_weekend_night(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: baseline: two days of history report learning and pass") {
+  scenario_baseline_learning(*make_sqlite_warehouse());
+}
+TEST_CASE("sqlite: baseline: an hour whose NULL share jumps from 2% to 20% fails with that window") {
+  scenario_baseline_null_share_rise(*make_sqlite_warehouse());
+}
 TEST_CASE("sqlite: a query that outlives query_timeout is cancelled (the driver ignores "
           "SQL_ATTR_QUERY_TIMEOUT)") {
   scenario_query_timeout(*make_sqlite_warehouse());

@@ -68,6 +68,9 @@ class SqliteWarehouse final : public TestWarehouse {
   std::string instant_literal(const std::string& utc) const override {
     return fmt::format("'{}'", utc);
   }
+  std::string plus_seconds(const std::string& instant, const std::string& seconds) const override {
+    return fmt::format("datetime({}, '+' || ({}) || ' seconds')", instant, seconds);
+  }
   std::string wall_clock_type() const override { return "TIMESTAMP"; }
   std::string bigint_type() const override { return "INTEGER"; }
   std::string slow_predicate(int seconds) const override {
@@ -119,6 +122,9 @@ class PostgresWarehouse final : public TestWarehouse {
   std::string instant_type() const override { return "TIMESTAMPTZ"; }
   std::string instant_literal(const std::string& utc) const override {
     return fmt::format("'{}+00'", utc);
+  }
+  std::string plus_seconds(const std::string& instant, const std::string& seconds) const override {
+    return fmt::format("{} + ({}) * INTERVAL '1 second'", instant, seconds);
   }
   std::string wall_clock_type() const override { return "TIMESTAMP"; }
   std::string slow_predicate(int seconds) const override {
@@ -203,6 +209,9 @@ class MariaDbWarehouse final : public TestWarehouse {
   std::string instant_type() const override { return "TIMESTAMP(6) NULL"; }
   std::string instant_literal(const std::string& utc) const override {
     return fmt::format("'{}'", utc);
+  }
+  std::string plus_seconds(const std::string& instant, const std::string& seconds) const override {
+    return fmt::format("{} + INTERVAL ({}) SECOND", instant, seconds);
   }
   std::string wall_clock_type() const override { return "DATETIME(6)"; }
   std::string slow_predicate(int seconds) const override {

@@ -31,6 +31,10 @@ class TestWarehouse {
   virtual std::string bigint_type() const { return "BIGINT"; }
   // A literal for a zone-aware column from UTC wall-clock text.
   virtual std::string instant_literal(const std::string& utc) const = 0;
+  // An SQL expression: the zone-aware `instant` plus `seconds` (an integer
+  // expression), in the column's type.
+  virtual std::string plus_seconds(const std::string& instant,
+                                   const std::string& seconds) const = 0;
   // The first cell of a one-row query.
   virtual std::string query_value(const std::string& sql) = 0;
   virtual std::string database_name() const { return name(); }

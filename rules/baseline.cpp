@@ -70,9 +70,17 @@ std::string baseline_fingerprint(const RuleSpec& spec) {
   return fmt::format("{:016x}", fnv1a(identity));
 }
 
+Instant history_start(const BaselineSpec& baseline, Instant judged_start) {
+  return judged_start - baseline.history - std::chrono::hours{1};
+}
+
+bool in_history_of(const BaselineSpec& baseline, Instant start, Instant judged) {
+  return start < judged && start >= history_start(baseline, judged);
+}
+
 std::optional<Instant> history_read_from(const RuleSpec& spec, const BaselineHistory* history,
                                          Instant judged_start, Instant now) {
-  const Instant needed = judged_start - spec.baseline->history;
+  const Instant needed = history_start(*spec.baseline, judged_start);
   if (history == nullptr || history->fingerprint != baseline_fingerprint(spec) ||
       !history->covered_from || !history->covered_to || !history->full_read_at) {
     return needed;
@@ -103,13 +111,15 @@ double median(std::vector<double>& values) {
   return (lower + upper) / 2.0;
 }
 
-Expectation expect(std::vector<double>& values, double sensitivity, double floor) {
+Expectation expect(std::vector<double>& values, double sensitivity, double noise_variance,
+                   double min_half_width) {
   const double expected = median(values);
   for (double& value : values) {
     value = std::abs(value - expected);
   }
   const double deviation = kMadToDeviation * median(values);
-  const double half_width = std::max(sensitivity * deviation, floor);
+  const double half_width =
+      std::max(sensitivity * std::sqrt(deviation * deviation + noise_variance), min_half_width);
   return Expectation{expected, expected - half_width, expected + half_width};
 }
 

@@ -2,13 +2,18 @@
 // comparable buckets of its history (the same local hour of the week, say),
 // and how a bucket is judged against that expectation.
 //
-// The expected value is the median of the comparable values; the band around
-// it is sensitivity × the scaled median absolute deviation (1.4826 × MAD, the
-// standard deviation of a normal distribution with that MAD), never narrower
-// than a floor that one row cannot cross:
-//   row_count: sensitivity × sqrt(expected) (the Poisson noise of a count), at least 1 row;
-//   null_rate: sensitivity × sqrt(p (1 - p) / n) (the binomial noise of the
-//              bucket's n rows), at least one row's worth, 1 / n.
+// The expected value is the median of the comparable values. The band around
+// it is sensitivity × sqrt(σ² + ν²): σ is the scaled median absolute deviation
+// of the comparable values (1.4826 × MAD, the standard deviation of a normal
+// distribution with that MAD), ν the counting noise of the bucket itself, so
+// that a perfectly regular history (σ = 0) does not fail on one row:
+//   row_count: ν² = expected (a count's Poisson variance); at least 1 row;
+//   null_rate: ν² = (n p (1 - p) + 1) / n² for the bucket's n rows (the
+//              binomial variance of the share, and one NULL's worth more, as
+//              a normal band is too narrow for a count expected below one), p
+//              the larger of the median and the mean of the comparable shares
+//              (a median of 0 from small buckets is no estimate of a rare
+//              NULL); at least one row's worth, 1 / n.
 // A bucket fails (or warns) against the baseline only when it is outside the
 // band and its drop/rise condition holds.
 //
@@ -56,6 +61,16 @@ struct BaselineHistory {
 // partition); kept counts read under another fingerprint are read again.
 std::string baseline_fingerprint(const RuleSpec& spec);
 
+// Where the history of a judged range starting at `judged_start` begins:
+// `history` before it, and one hour more, so that the same local hour
+// `history` ago is inside it across a DST change (28 days before a bucket
+// after the autumn change is 28 days and an hour of elapsed time).
+Instant history_start(const BaselineSpec& baseline, Instant judged_start);
+// Whether a bucket starting at `start` lies in the history of a bucket
+// starting at `judged`: before it, and at most `history` (and the DST hour)
+// earlier.
+bool in_history_of(const BaselineSpec& baseline, Instant start, Instant judged);
+
 // From when the statement of an evaluation whose judged buckets start at
 // `judged_start` must read: the whole history (no usable kept counts, another
 // fingerprint, or the periodic refresh due), the part after the kept counts,
@@ -70,9 +85,10 @@ struct Expectation {
   double upper = 0;
 };
 
-// Median and band of `values` (not empty; reordered). `floor` is the least
-// half-width of the band.
-Expectation expect(std::vector<double>& values, double sensitivity, double floor);
+// Median and band of `values` (not empty; reordered): expected ±
+// sensitivity × sqrt(σ² + noise_variance), and at least ± min_half_width.
+Expectation expect(std::vector<double>& values, double sensitivity, double noise_variance = 0,
+                   double min_half_width = 0);
 
 // The median of `values` (not empty; reordered).
 double median(std::vector<double>& values);

@@ -62,9 +62,8 @@ class Comparables {
     if (season == m_by_season.end()) {
       return values;
     }
-    const Instant oldest = bucket.start - m_spec.baseline->history;
     for (const Learned& learned : season->second) {
-      if (learned.start >= oldest && learned.start < bucket.start) {
+      if (in_history_of(*m_spec.baseline, learned.start, bucket.start)) {
         values.push_back(learned.value);
       }
     }
@@ -258,14 +257,18 @@ Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp roll
         fewest_comparables = std::min(fewest_comparables, *bucket.learning);
         ++learning;
       } else {
-        expectation = expect(values, spec.baseline->sensitivity, 0.0);
-        const double floor = measure.band_floor(expectation->expected, bucket.rows,
-                                                spec.baseline->sensitivity);
-        const double half_width = std::max(expectation->upper - expectation->expected, floor);
-        expectation->lower = expectation->expected - half_width;
-        expectation->upper = expectation->expected + half_width;
+        double sum = 0;
+        for (const double value : values) {
+          sum += value;
+        }
+        const double mean = sum / static_cast<double>(values.size());
+        std::vector<double> sorted = values;
+        const double middle = median(sorted);
+        expectation = expect(values, spec.baseline->sensitivity,
+                             measure.noise_variance(middle, mean, bucket.rows),
+                             measure.min_half_width(bucket.rows));
         bucket.expected = expectation->expected;
-        bucket.lower = expectation->lower;
+        bucket.lower = std::max(expectation->lower, 0.0);  // no value lies below 0
         bucket.upper = expectation->upper;
       }
     }

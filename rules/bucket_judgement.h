@@ -34,8 +34,11 @@ struct BucketMeasure {
   bool lower_is_worse = true;
   Change change = Change::fraction;
   bool whole = false;  // values are whole numbers (row counts)
-  // The least half-width of a baseline's band for a bucket of `rows` rows.
-  double (*band_floor)(double expected, std::int64_t rows, double sensitivity) = nullptr;
+  // A baseline's band for a bucket of `rows` rows: the variance of its own
+  // counting noise given the comparable values (their median `expected` and
+  // mean `mean`), and the least half-width.
+  double (*noise_variance)(double expected, double mean, std::int64_t rows) = nullptr;
+  double (*min_half_width)(std::int64_t rows) = nullptr;
 };
 
 Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp rolled,

@@ -29,12 +29,19 @@ Verdict too_few_rows_verdict(const RuleSpec& spec, std::int64_t rows) {
       *spec.column, rows, spec.min_rows));
 }
 
-// A share's binomial noise over the bucket's rows: sensitivity ×
-// sqrt(p (1 - p) / n), and never under one row's worth (1 / n).
-double share_band_floor(double expected, std::int64_t rows, double sensitivity) {
+// A share's binomial variance over the bucket's n rows, (n p (1 - p) + 1) / n²,
+// with p the larger of the median and the mean of the comparable shares: a
+// rare NULL makes most small buckets' shares 0, and a median of 0 would expect
+// none. The one NULL's worth of variance added keeps the normal approximation
+// from failing a bucket that expects a fraction of a NULL and got two.
+double share_noise(double expected, double mean, std::int64_t rows) {
   const double n = static_cast<double>(std::max<std::int64_t>(rows, 1));
-  const double p = std::clamp(expected, 0.0, 1.0);
-  return std::max(1.0 / n, sensitivity * std::sqrt(p * (1.0 - p) / n));
+  const double p = std::clamp(std::max(expected, mean), 0.0, 1.0);
+  return (n * p * (1.0 - p) + 1.0) / (n * n);
+}
+// Never under one row's worth.
+double one_row_of(std::int64_t rows) {
+  return 1.0 / static_cast<double>(std::max<std::int64_t>(rows, 1));
 }
 
 }  // namespace
@@ -81,7 +88,8 @@ Verdict judge_null_rate(const RuleSpec& spec, const QueryPlan& plan, const Resul
         .unit = unit,
         .lower_is_worse = false,
         .change = Change::points,
-        .band_floor = share_band_floor,
+        .noise_variance = share_noise,
+        .min_half_width = one_row_of,
     };
     return judge_buckets(spec, plan, std::move(*rolled), measure);
   }

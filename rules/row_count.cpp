@@ -13,11 +13,12 @@ namespace gapwatch {
 
 namespace {
 
-// A count's Poisson noise: sensitivity × sqrt(expected), and never under one
-// row.
-double count_band_floor(double expected, std::int64_t /*rows*/, double sensitivity) {
-  return std::max(1.0, sensitivity * std::sqrt(std::max(expected, 0.0)));
+// A count's Poisson variance is its expected value; the band is never under
+// one row.
+double count_noise(double expected, double /*mean*/, std::int64_t /*rows*/) {
+  return std::max(expected, 0.0);
 }
+double one_row(std::int64_t /*rows*/) { return 1.0; }
 
 }  // namespace
 
@@ -41,7 +42,8 @@ Verdict judge_row_count(const RuleSpec& spec, const QueryPlan& plan, const Resul
                           spec.thresholds.fail.drop.has_value(),
         .change = Change::fraction,
         .whole = true,
-        .band_floor = count_band_floor,
+        .noise_variance = count_noise,
+        .min_half_width = one_row,
     };
     return judge_buckets(spec, plan, std::move(*buckets), measure);
   }

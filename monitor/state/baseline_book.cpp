@@ -94,7 +94,8 @@ std::shared_ptr<const BaselineHistory> BaselineBook::history_for(const RuleSpec&
   }
   auto history = std::make_shared<BaselineHistory>(*kept);
   const auto lookback = spec.partition ? spec.partition->lookback : std::chrono::seconds{0};
-  auto excluded = m_store.unhealed_windows(spec.name, now - spec.baseline->history - lookback);
+  auto excluded = m_store.unhealed_windows(
+      spec.name, history_start(*spec.baseline, now - lookback));
   if (excluded) {
     history->excluded = std::move(*excluded);
   } else {
@@ -110,7 +111,7 @@ void BaselineBook::record(const RuleSpec& spec, const Verdict& verdict, Instant 
   load(spec);
   const Instant judged_start = verdict.buckets.front().start;
   const Instant judged_end = verdict.buckets.back().end;
-  const Instant history_start = judged_start - spec.baseline->history;
+  const Instant start_of_history = history_start(*spec.baseline, judged_start);
   const std::string fingerprint = baseline_fingerprint(spec);
   // Where this statement's counts begin: what was kept from there on is
   // replaced.
@@ -122,7 +123,7 @@ void BaselineBook::record(const RuleSpec& spec, const Verdict& verdict, Instant 
     Entry& entry = m_rules.at(spec.name);
     const BaselineHistory& kept = *entry.history;
     const bool full = verdict.history_read_from &&
-                      full_read(kept, fingerprint, read_from, history_start);
+                      full_read(kept, fingerprint, read_from, start_of_history);
     auto next = std::make_shared<BaselineHistory>();
     next->fingerprint = full ? fingerprint : kept.fingerprint;
     next->covered_from = full ? std::optional(read_from) : kept.covered_from;
@@ -135,12 +136,12 @@ void BaselineBook::record(const RuleSpec& spec, const Verdict& verdict, Instant 
     }
     next->covered_to = entry.reread_from ? std::min(judged_end, *entry.reread_from) : judged_end;
     if (next->covered_from) {
-      next->covered_from = std::max(*next->covered_from, history_start);
+      next->covered_from = std::max(*next->covered_from, start_of_history);
     }
 
     // Kept, then read, then judged; older than the history is dropped. Sized
     // exactly: there is one such vector per rule for as long as it runs.
-    const auto learned = [&](const auto& bucket) { return bucket.start >= history_start; };
+    const auto learned = [&](const auto& bucket) { return bucket.start >= start_of_history; };
     const auto still_kept = [&](const CountedBucket& bucket) {
       return !full && learned(bucket) && bucket.start < read_from;
     };
@@ -169,7 +170,7 @@ void BaselineBook::record(const RuleSpec& spec, const Verdict& verdict, Instant 
       write.covered_from = next->covered_from;
       write.covered_to = settled_to;
       write.full_read_at = next->full_read_at;
-      write.keep_from = history_start;
+      write.keep_from = start_of_history;
       write.others = replace ? BaselineWrite::Others::deleted : BaselineWrite::Others::kept;
       for (const CountedBucket& bucket : buckets) {
         if (bucket.start < settled_to && (replace || bucket.start >= *entry.persisted_to)) {

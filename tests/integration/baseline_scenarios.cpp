@@ -179,8 +179,9 @@ void scenario_baseline_normal_week(TestWarehouse& warehouse) {
     CHECK(*bucket.lower < *bucket.expected);
     CHECK(*bucket.expected < *bucket.upper);
   }
-  // The statement read the 28 days before the judged range with it.
-  CHECK(verdict.history_read_from == at("2026-10-21T06:00:00Z"));
+  // The statement read the 28 days (and the DST hour) before the judged range
+  // with it.
+  CHECK(verdict.history_read_from == at("2026-10-21T05:00:00Z"));
   CHECK(verdict.message.starts_with(fmt::format("{} hourly buckets pass; worst ", kJudged)));
   CHECK(verdict.message.find("expected") != std::string::npos);
 }

@@ -45,12 +45,26 @@ TEST_CASE("expect: the band is sensitivity × 1.4826 × MAD") {
   CHECK(e.upper == doctest::Approx(144.478));
 }
 
-TEST_CASE("expect: a perfectly regular history has the floor as its band") {
+TEST_CASE("expect: a perfectly regular history has the counting noise as its band") {
+  // σ = 0: 3 × sqrt(0 + 50) = 21.21.
   std::vector<double> values{50, 50, 50, 50};
-  const Expectation e = expect(values, 3.0, 2.5);
+  const Expectation e = expect(values, 3.0, 50.0);
   CHECK(e.expected == 50);
-  CHECK(e.lower == 47.5);
-  CHECK(e.upper == 52.5);
+  CHECK(e.lower == doctest::Approx(28.787));
+  CHECK(e.upper == doctest::Approx(71.213));
+  // And never narrower than the least half-width.
+  std::vector<double> same{2, 2, 2};
+  const Expectation narrow = expect(same, 3.0, 0.0, 1.0);
+  CHECK(narrow.lower == 1);
+  CHECK(narrow.upper == 3);
+}
+
+TEST_CASE("expect: counting noise and spread add in quadrature") {
+  // median 100, MAD 10, σ = 14.826; 3 × sqrt(14.826² + 100) = 53.65.
+  std::vector<double> values{90, 100, 110, 120, 70};
+  const Expectation e = expect(values, 3.0, 100.0);
+  CHECK(e.lower == doctest::Approx(46.35).epsilon(0.001));
+  CHECK(e.upper == doctest::Approx(153.65).epsilon(0.001));
 }
 
 TEST_CASE("season_of: hour_of_week is the local weekday and hour") {
@@ -181,8 +195,9 @@ TEST_CASE("baseline: a regular daily cycle passes, night and peak alike") {
   REQUIRE(verdict.buckets.size() == 47);
   // The first evaluation read the whole history too: 28 days before the
   // judged range, in the same statement.
-  CHECK(verdict.history_read_from == at("2026-10-26T06:00:00Z"));
-  CHECK(verdict.history_read.size() == 28 * 24);
+  // 28 days and an hour: the same local hour 28 days ago across a DST change.
+  CHECK(verdict.history_read_from == at("2026-10-26T05:00:00Z"));
+  CHECK(verdict.history_read.size() == 28 * 24 + 1);
   for (const BucketVerdict& bucket : verdict.buckets) {
     REQUIRE(bucket.expected);
     CHECK(*bucket.expected == static_cast<double>(bucket.rows));
@@ -333,10 +348,54 @@ TEST_CASE("baseline: too little history is learning, never a silent pass") {
         std::string::npos);
 }
 
+TEST_CASE("baseline: 28 days back across the autumn DST change is still four same hours") {
+  // The judged buckets of 2026-11-18..20 in Berlin; 28 days before them
+  // crosses 2026-10-25, when the clocks went back: the same local hour four
+  // weeks earlier lies 28 days and an hour back.
+  RuleSpec spec = orders_hourly();
+  spec.baseline->min_history = 4;
+  const Instant now = at("2026-11-20T06:00:00Z");
+  const QueryPlan plan = value_of(plan_row_count(spec, context(nullptr, now)));
+  const Verdict verdict =
+      judge_row_count(spec, plan, rows_for(plan, [](Instant) { return std::int64_t{100}; }));
+  CHECK(verdict.status == Status::pass);
+  for (const BucketVerdict& bucket : verdict.buckets) {
+    CHECK_MESSAGE(!bucket.learning, format_rfc3339(bucket.start));
+    CHECK(bucket.expected == 100);
+  }
+}
+
+TEST_CASE("baseline: a rare NULL in small buckets is noise, a jump is not") {
+  RuleSpec spec = orders_hourly();
+  spec.check = CheckKind::null_rate;
+  spec.column = "email";
+  spec.min_rows = 1;
+  spec.thresholds = Thresholds{};
+  spec.thresholds.fail.rise = 0.05;
+  spec.baseline->seasonality = Seasonality::none;
+  const QueryPlan plan = value_of(plan_null_rate(spec, context(nullptr)));
+  // 28 rows an hour; one NULL in every fourth hour (about 0.9%): most
+  // comparable shares are 0. Two NULLs in an hour (7.1%) must not fail; ten
+  // (36%) must.
+  const Instant two = at("2026-11-24T10:00:00Z"), ten = at("2026-11-24T11:00:00Z");
+  ResultRows rows;
+  std::vector<Bucket> read = plan.history_buckets;
+  read.insert(read.end(), plan.buckets.begin(), plan.buckets.end());
+  for (const Bucket& bucket : read) {
+    const auto index = bucket.start.time_since_epoch().count() / 3600;
+    const int nulls = bucket.start == two ? 2 : bucket.start == ten ? 10 : index % 4 == 0 ? 1 : 0;
+    const auto granule =
+        (bucket.start.time_since_epoch().count() - plan.granules.base) / plan.granules.size;
+    rows.push_back({std::to_string(granule), "28", std::to_string(28 - nulls)});
+  }
+  const Verdict verdict = judge_null_rate(spec, plan, rows);
+  CHECK(verdict.windows == std::vector<Window>{Window{ten, ten + hours{1}, Status::fail}});
+}
+
 TEST_CASE("history_read_from: the whole history first, then only what was not kept") {
   const RuleSpec spec = orders_hourly();
   const Instant judged_start = at("2026-11-23T06:00:00Z");
-  const Instant needed = judged_start - hours{24 * 28};
+  const Instant needed = judged_start - hours{24 * 28 + 1};
   CHECK(history_read_from(spec, nullptr, judged_start, kNow) == needed);
 
   BaselineHistory history = kept(spec, needed, judged_start, [](Instant) { return 1; });
@@ -356,13 +415,13 @@ TEST_CASE("history_read_from: the whole history first, then only what was not ke
   RuleSpec longer = spec;
   longer.baseline->history = hours{24 * 35};
   CHECK(history_read_from(longer, &history, judged_start, kNow) ==
-        judged_start - hours{24 * 35});
+        judged_start - hours{24 * 35 + 1});
 }
 
 TEST_CASE("baseline: the statement reads history and lookback at once, then the lookback only") {
   const RuleSpec spec = orders_hourly();
   const QueryPlan first = value_of(plan_row_count(spec, context(nullptr)));
-  CHECK(first.range_start == at("2026-10-26T06:00:00Z"));
+  CHECK(first.range_start == at("2026-10-26T05:00:00Z"));
   CHECK(first.range_end == at("2026-11-25T05:00:00Z"));
   const Instant judged_start = at("2026-11-23T06:00:00Z");
   const BaselineHistory history =

@@ -167,7 +167,8 @@ TEST_CASE("baseline book: a rule without a baseline has no history") {
 TEST_CASE("baseline book: the history is read once, then settled buckets are written as they settle") {
   Fixture f;
   Observer observer(f.path);
-  const Instant history_start = kJudgedStart - hours{24 * 28};
+  // 28 days and the DST hour (rules/baseline.h, history_start).
+  const Instant history_start = kJudgedStart - hours{24 * 28 + 1};
 
   // The first evaluation reads the whole history with the lookback; the
   // settled buckets (all but the judged ones) are written.
@@ -175,10 +176,10 @@ TEST_CASE("baseline book: the history is read once, then settled buckets are wri
   REQUIRE(first.buckets.size() == 46);
   REQUIRE(first.buckets.front().start == kJudgedStart);
   CHECK(first.history_read_from == history_start);
-  CHECK(observer.bucket_writes() == 28 * 24);
+  CHECK(observer.bucket_writes() == 28 * 24 + 1);
   CHECK(observer.baseline_writes() == 1);
   BaselineHistory kept = f.kept();
-  CHECK(kept.buckets.size() == 28 * 24);
+  CHECK(kept.buckets.size() == 28 * 24 + 1);
   CHECK(kept.buckets.front().start == history_start);
   CHECK(kept.buckets.back().end == kJudgedStart);
   CHECK(kept.fingerprint == baseline_fingerprint(f.spec));
@@ -187,9 +188,9 @@ TEST_CASE("baseline book: the history is read once, then settled buckets are wri
   CHECK(kept.full_read_at == kStart);
   // In memory: the judged buckets too, up to where the judged range ends.
   const auto remembered = f.book->history_for(f.spec, kStart);
-  CHECK(remembered->buckets.size() == 28 * 24 + 46);
+  CHECK(remembered->buckets.size() == 28 * 24 + 1 + 46);
   CHECK(remembered->covered_to == first.buckets.back().end);
-  CHECK(f.book->memory_bytes() >= (28 * 24 + 46) * sizeof(CountedBucket));
+  CHECK(f.book->memory_bytes() >= (28 * 24 + 1 + 46) * sizeof(CountedBucket));
 
   // Five minutes later, the same judged range: the lookback only is read,
   // and nothing is written at all.
@@ -207,7 +208,7 @@ TEST_CASE("baseline book: the history is read once, then settled buckets are wri
   CHECK(observer.baseline_writes() == 1);
   CHECK(observer.bucket_writes() == 1);
   kept = f.kept();
-  CHECK(kept.buckets.size() == 28 * 24);
+  CHECK(kept.buckets.size() == 28 * 24 + 1);
   CHECK(kept.buckets.front().start == history_start + hours{1});
   CHECK(kept.buckets.back().start == kJudgedStart);
   CHECK(kept.covered_from == history_start + hours{1});
@@ -234,7 +235,7 @@ TEST_CASE("baseline book: after a restart the statement reads from where the set
   CHECK(observer.bucket_writes() == 2);
   const BaselineHistory kept = f.kept();
   CHECK(kept.covered_to == kJudgedStart + hours{3});
-  CHECK(kept.buckets.size() == 28 * 24);
+  CHECK(kept.buckets.size() == 28 * 24 + 1);
   CHECK(kept.full_read_at == kStart);
   // And then only the lookback again.
   CHECK_FALSE(f.next_read_from(now + minutes{5}));
@@ -284,17 +285,17 @@ TEST_CASE("baseline book: another fingerprint reads the whole history again") {
   f.evaluate(kStart);
   f.spec.where = "status <> 'test'";
   const Instant now = kStart + hours{1};
-  const Instant history_start = kJudgedStart + hours{1} - hours{24 * 28};
+  const Instant history_start = kJudgedStart + hours{1} - hours{24 * 28 + 1};
   CHECK(f.next_read_from(now) == history_start);
   Observer observer(f.path);
   const Verdict verdict = f.evaluate(now, 30);
   CHECK(verdict.history_read_from == history_start);
-  CHECK(observer.bucket_writes() == 28 * 24);
+  CHECK(observer.bucket_writes() == 28 * 24 + 1);
   const BaselineHistory kept = f.kept();
   CHECK(kept.fingerprint == baseline_fingerprint(f.spec));
   CHECK(kept.full_read_at == now);
   CHECK(kept.covered_from == history_start);
-  CHECK(kept.buckets.size() == 28 * 24);
+  CHECK(kept.buckets.size() == 28 * 24 + 1);
   CHECK(kept.buckets.front().rows == 30);
   CHECK_FALSE(f.next_read_from(now + minutes{5}));
 }
@@ -308,13 +309,13 @@ TEST_CASE("baseline book: only baseline.history is kept") {
   }
   const Instant judged_start = kJudgedStart + hours{30};
   const auto history = f.book->history_for(f.spec, kStart + hours{30});
-  CHECK(history->buckets.front().start == judged_start - hours{24 * 7});
-  CHECK(history->buckets.size() == 24 * 7 + 46);
-  CHECK(history->covered_from == judged_start - hours{24 * 7});
+  CHECK(history->buckets.front().start == judged_start - hours{24 * 7 + 1});
+  CHECK(history->buckets.size() == 24 * 7 + 1 + 46);
+  CHECK(history->covered_from == judged_start - hours{24 * 7 + 1});
   const BaselineHistory kept = f.kept();
-  CHECK(kept.buckets.front().start == judged_start - hours{24 * 7});
-  CHECK(kept.buckets.size() == 24 * 7);
-  CHECK(kept.covered_from == judged_start - hours{24 * 7});
+  CHECK(kept.buckets.front().start == judged_start - hours{24 * 7 + 1});
+  CHECK(kept.buckets.size() == 24 * 7 + 1);
+  CHECK(kept.covered_from == judged_start - hours{24 * 7 + 1});
 }
 
 TEST_CASE("baseline book: a snapshot excludes the windows of incidents that did not heal") {
@@ -358,7 +359,7 @@ TEST_CASE("baseline book: without a state database it works from memory") {
     CHECK(verdict.history_read_from.has_value() == (now == kStart));
     book.record(spec, verdict, now);
   }
-  CHECK(book.history_for(spec, kStart + hours{1})->buckets.size() == 28 * 24 + 46);
+  CHECK(book.history_for(spec, kStart + hours{1})->buckets.size() == 28 * 24 + 1 + 46);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 // removal; incidents resolved because the rule passed again were healed).
 //
 // A verified backfill makes its window's counts be read again: reread().
+// (StateStore::delete_baseline forgets a rule's kept counts in the database.)
 //
 // Thread-safe: history_for() is called by evaluation workers, record() and
 // reread() by the control thread; the map of rules is guarded by m_mutex,
@@ -24,8 +25,10 @@
 // evaluation: the book then works from memory and says so in the log once.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "monitor/state/state_store.h"
@@ -61,10 +64,22 @@ class BaselineBook {
 
  private:
   struct Entry {
-    std::shared_ptr<const BaselineHistory> history;  // without excluded windows
-    std::optional<Instant> persisted_to;             // settled buckets written up to here
+    std::shared_ptr<const BaselineHistory> history;  // without excluded windows; never null
+    // Settled buckets written up to here (the database's covered_to); empty
+    // when the next write must replace all the rule's kept buckets (nothing
+    // written yet, or a full read not written yet).
+    std::optional<Instant> persisted_to;
+    // A reread() that no evaluation has read again yet: an evaluation that
+    // was under way when it came read from later on, and must not cover it.
+    std::optional<Instant> reread_from;
+    bool warned = false;  // about the state database, once per rule
   };
-  Entry& entry(const RuleSpec& spec) REQUIRES(m_mutex);
+  // Puts the rule's kept baseline from the state database into m_rules on
+  // first use. The read runs outside m_mutex (the store has its own lock), so
+  // evaluations of other rules do not wait for it.
+  void load(const RuleSpec& spec) EXCLUDES(m_mutex);
+  // Logs a failure of the state database for `rule`, the first time only.
+  void warn_once(const std::string& rule, const Error& error) EXCLUDES(m_mutex);
 
   StateStore& m_store;
   mutable Mutex m_mutex;

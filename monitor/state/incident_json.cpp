@@ -29,7 +29,9 @@ nlohmann::json incident_json(const Incident& incident) {
           {"acknowledged_at", optional_time(incident.acknowledged_at)},
           {"retried_at", optional_time(incident.retried_at)},
           {"message", incident.message},
-          {"windows", windows}};
+          {"windows", windows},
+          {"resolution", incident.resolution ? nlohmann::json(to_string(*incident.resolution))
+                                             : nlohmann::json(nullptr)}};
 }
 
 nlohmann::json request_json(const RequestRecord& request) {

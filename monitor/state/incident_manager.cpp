@@ -197,7 +197,7 @@ Expected<void> IncidentManager::resolve_on_pass(StateStore::Transaction& transac
   }
   effects.log.push_back(fmt::format("incident #{} for {} resolved: rule is {} ({})", incident.id,
                                     incident.rule, to_string(verdict.status), verdict.message));
-  return close_incident(transaction, incident, "resolved",
+  return close_incident(transaction, incident, Resolution::healed,
                         fmt::format("rule is {}: {}", to_string(verdict.status), verdict.message),
                         RequestState::verified);
 }
@@ -387,7 +387,7 @@ Expected<void> IncidentManager::verify_requests(StateStore::Transaction& transac
 }
 
 Expected<void> IncidentManager::close_incident(StateStore::Transaction& transaction,
-                                               Incident& incident, const std::string& kind,
+                                               Incident& incident, Resolution resolution,
                                                const std::string& detail,
                                                RequestState outstanding_to) {
   const Instant now = m_clock.now();
@@ -399,7 +399,7 @@ Expected<void> IncidentManager::close_incident(StateStore::Transaction& transact
     // A delivery under way finishes on its own; the dispatcher settles it.
     if (request.state == RequestState::pending || request.state == RequestState::dry_run) {
       if (auto cancelled = cancel_unsent(transaction, request,
-                                         fmt::format("the incident is {}", kind), now);
+                                         "the incident is resolved", now);
           !cancelled) {
         return cancelled;
       }
@@ -423,12 +423,13 @@ Expected<void> IncidentManager::close_incident(StateStore::Transaction& transact
     }
   }
   incident.state = IncidentState::resolved;
+  incident.resolution = resolution;
   incident.resolved_at = now;
   incident.updated_at = now;
   if (auto updated = transaction.update_incident(incident); !updated) {
     return updated;
   }
-  return transaction.add_event({0, now, incident.id, std::nullopt, kind, detail});
+  return transaction.add_event({0, now, incident.id, std::nullopt, "resolved", detail});
 }
 
 Expected<void> IncidentManager::cancel_unsent(StateStore::Transaction& transaction,
@@ -458,7 +459,7 @@ Expected<std::vector<std::string>> IncidentManager::close_removed_rules(const Co
         continue;
       }
       const IncidentState was = incident.state;
-      if (auto done_closing = close_incident(transaction, incident, "resolved",
+      if (auto done_closing = close_incident(transaction, incident, Resolution::rule_removed,
                                              "rule removed from the configuration",
                                              RequestState::cancelled);
           !done_closing) {
@@ -569,7 +570,8 @@ Expected<void> IncidentManager::resolve(std::int64_t incident_id, const std::str
     if (incident->state == IncidentState::resolved) {
       return fail(fmt::format("incident #{} is already resolved", incident_id));
     }
-    return close_incident(transaction, *incident, "resolved", fmt::format("resolved by {}", who),
+    return close_incident(transaction, *incident, Resolution::by_operator,
+                          fmt::format("resolved by {}", who),
                           RequestState::cancelled);
   });
 }

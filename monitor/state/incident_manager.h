@@ -121,8 +121,11 @@ class IncidentManager {
                                const Incident& incident, const PlannedRequest& planned, Instant now,
                                IncidentEffects& effects);
 
+  // Resolves `incident` as `resolution` says it ended, with an event saying
+  // `detail`: its unsent requests are cancelled and those awaiting
+  // verification become `outstanding_to`.
   Expected<void> close_incident(StateStore::Transaction& transaction, Incident& incident,
-                                const std::string& kind, const std::string& detail,
+                                Resolution resolution, const std::string& detail,
                                 RequestState outstanding_to);
   RequestRecord new_request(const RuleConfig& rule, const std::string& executor,
                             std::optional<std::int64_t> incident_id, const Window& window,

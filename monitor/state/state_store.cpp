@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <type_traits>
 #include <unordered_map>
@@ -15,7 +16,13 @@ namespace gapwatch {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// The schema, as the steps that made it: step i brings a database at version
+// i to version i + 1 (user_version), so a file of an older gapwatch is
+// upgraded in place and a new file takes every step. A step, once released,
+// never changes: a change is a new step.
+//
+// Version 1: incidents, requests, events.
+constexpr const char* kSchemaVersion1 = R"sql(
 CREATE TABLE incidents (
   id INTEGER PRIMARY KEY,
   rule TEXT NOT NULL,
@@ -62,6 +69,33 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_incident ON events (incident_id, id);
 )sql";
+
+// Version 2 (issue 15, learned baselines): how an incident was resolved
+// (NULL while active, and for incidents resolved before this step); the
+// incidents of a rule by time, for the windows a baseline must not learn
+// from; the kept bucket counts of baseline rules.
+constexpr const char* kSchemaVersion2 = R"sql(
+ALTER TABLE incidents ADD COLUMN resolution TEXT;
+CREATE INDEX incidents_by_rule ON incidents (rule, updated_at);
+CREATE TABLE baselines (
+  rule TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  covered_from INTEGER,
+  covered_to INTEGER,
+  full_read_at INTEGER
+);
+CREATE TABLE baseline_buckets (
+  rule TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  nulls INTEGER NOT NULL,
+  PRIMARY KEY (rule, start)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array kSchemaSteps = {kSchemaVersion1, kSchemaVersion2};
+static_assert(kSchemaSteps.size() == StateStore::kSchemaVersion);
 
 using Value = std::variant<std::nullptr_t, std::int64_t, std::string>;
 
@@ -294,7 +328,7 @@ Severity severity_from(const std::string& text) {
 // SELECT ... FROM incidents, and a row of it as an Incident.
 constexpr std::string_view kSelectIncidents =
     "SELECT id, rule, state, severity, opened_at, updated_at, resolved_at, acknowledged_at, "
-    "retried_at, message, windows FROM incidents";
+    "retried_at, message, windows, resolution FROM incidents";
 
 Incident read_incident(const Statement& row) {
   Incident incident;
@@ -309,6 +343,9 @@ Incident read_incident(const Statement& row) {
   incident.retried_at = row.optional_instant(8);
   incident.message = row.text(9);
   incident.windows = windows_from_json(row.text(10));
+  if (!row.is_null(11)) {
+    incident.resolution = resolution_from(row.text(11));
+  }
   return incident;
 }
 
@@ -361,6 +398,29 @@ Value optional_id(const std::optional<std::int64_t>& id) {
   return id ? Value{*id} : Value{nullptr};
 }
 
+Value optional_resolution(const std::optional<Resolution>& resolution) {
+  return resolution ? Value{std::string(to_string(*resolution))} : Value{nullptr};
+}
+
+// A row of baselines (without its buckets).
+BaselineHistory read_baseline(const Statement& row) {
+  BaselineHistory history;
+  history.fingerprint = row.text(0);
+  history.covered_from = row.optional_instant(1);
+  history.covered_to = row.optional_instant(2);
+  history.full_read_at = row.optional_instant(3);
+  return history;
+}
+
+CountedBucket read_counted_bucket(const Statement& row) {
+  return CountedBucket{instant(row.integer(0)), instant(row.integer(1)), row.integer(2),
+                       row.integer(3)};
+}
+
+Window read_window(const Statement& row) {
+  return Window{instant(row.integer(0)), instant(row.integer(1)), Status::fail};
+}
+
 }  // namespace
 
 std::string_view to_string(IncidentState state) {
@@ -399,6 +459,28 @@ std::string_view to_string(RequestState state) {
       return "dry_run";
   }
   return "?";
+}
+
+std::string_view to_string(Resolution resolution) {
+  switch (resolution) {
+    case Resolution::healed:
+      return "healed";
+    case Resolution::by_operator:
+      return "operator";
+    case Resolution::rule_removed:
+      return "rule_removed";
+  }
+  return "?";
+}
+
+std::optional<Resolution> resolution_from(std::string_view text) {
+  for (const Resolution resolution :
+       {Resolution::healed, Resolution::by_operator, Resolution::rule_removed}) {
+    if (to_string(resolution) == text) {
+      return resolution;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<IncidentState> incident_state_from(std::string_view text) {
@@ -514,8 +596,12 @@ Expected<void> StateStore::migrate() {
                       "gapwatch understands ({}); upgrade gapwatch",
                       m_path, version, kSchemaVersion));
     }
-    if (sqlite3_exec(db.handle(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return std::unexpected(sqlite_error(db.handle(), "creating the schema"));
+    for (auto step = version; step < kSchemaVersion; ++step) {
+      if (sqlite3_exec(db.handle(), kSchemaSteps[static_cast<std::size_t>(step)], nullptr,
+                       nullptr, nullptr) != SQLITE_OK) {
+        return std::unexpected(sqlite_error(
+            db.handle(), fmt::format("upgrading the schema to version {}", step + 1)));
+      }
     }
     return execute(db, fmt::format("PRAGMA user_version = {}", kSchemaVersion));
   });
@@ -603,12 +689,14 @@ Expected<std::int64_t> StateStore::Transaction::insert_incident(const Incident& 
   auto inserted = execute(
       m_db,
       "INSERT INTO incidents (rule, state, severity, opened_at, updated_at, resolved_at, "
-      "acknowledged_at, retried_at, message, windows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "acknowledged_at, retried_at, message, windows, resolution) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {incident.rule, std::string(to_string(incident.state)),
        std::string(to_string(incident.severity)), seconds(incident.opened_at),
        seconds(incident.updated_at), optional_seconds(incident.resolved_at),
        optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
-       m_redactor.redact(incident.message), windows_json(incident.windows)});
+       m_redactor.redact(incident.message), windows_json(incident.windows),
+       optional_resolution(incident.resolution)});
   if (!inserted) {
     return std::unexpected(inserted.error());
   }
@@ -618,12 +706,13 @@ Expected<std::int64_t> StateStore::Transaction::insert_incident(const Incident& 
 Expected<void> StateStore::Transaction::update_incident(const Incident& incident) {
   return execute(m_db,
                  "UPDATE incidents SET state = ?, severity = ?, updated_at = ?, resolved_at = ?, "
-                 "acknowledged_at = ?, retried_at = ?, message = ?, windows = ? WHERE id = ?",
+                 "acknowledged_at = ?, retried_at = ?, message = ?, windows = ?, resolution = ? "
+                 "WHERE id = ?",
                  {std::string(to_string(incident.state)), std::string(to_string(incident.severity)),
                   seconds(incident.updated_at), optional_seconds(incident.resolved_at),
                   optional_seconds(incident.acknowledged_at), optional_seconds(incident.retried_at),
                   m_redactor.redact(incident.message), windows_json(incident.windows),
-                  incident.id});
+                  optional_resolution(incident.resolution), incident.id});
 }
 
 Expected<void> StateStore::Transaction::insert_request(const RequestRecord& request) {
@@ -736,6 +825,108 @@ Expected<std::vector<EventRecord>> StateStore::Transaction::events_for_incident(
                     {incident_id}, read_event);
 }
 
+Expected<std::optional<BaselineHistory>> StateStore::Transaction::baseline(
+    const std::string& rule) {
+  auto kept = query_one(m_db,
+                        "SELECT fingerprint, covered_from, covered_to, full_read_at FROM baselines "
+                        "WHERE rule = ?",
+                        {rule}, read_baseline);
+  if (!kept || !*kept) {
+    return kept;
+  }
+  auto buckets = query_rows(
+      m_db, "SELECT start, \"end\", rows, nulls FROM baseline_buckets WHERE rule = ? ORDER BY start",
+      {rule}, read_counted_bucket);
+  if (!buckets) {
+    return std::unexpected(buckets.error());
+  }
+  (*kept)->buckets = std::move(*buckets);
+  return kept;
+}
+
+Expected<void> StateStore::Transaction::save_baseline(const std::string& rule,
+                                                      const BaselineWrite& write) {
+  const bool all = write.others == BaselineWrite::Others::deleted;
+  if (auto deleted = execute(m_db,
+                             all ? "DELETE FROM baseline_buckets WHERE rule = ?"
+                                 : "DELETE FROM baseline_buckets WHERE rule = ? AND start < ?",
+                             all ? std::vector<Value>{rule}
+                                 : std::vector<Value>{rule, seconds(write.keep_from)});
+      !deleted) {
+    return deleted;
+  }
+  for (const CountedBucket& bucket : write.buckets) {
+    if (bucket.start < write.keep_from) {
+      continue;
+    }
+    if (auto written = execute(m_db,
+                               "INSERT INTO baseline_buckets (rule, start, \"end\", rows, nulls) "
+                               "VALUES (?, ?, ?, ?, ?) ON CONFLICT (rule, start) DO UPDATE SET "
+                               "\"end\" = excluded.\"end\", rows = excluded.rows, "
+                               "nulls = excluded.nulls",
+                               {rule, seconds(bucket.start), seconds(bucket.end), bucket.rows,
+                                bucket.nulls});
+        !written) {
+      return written;
+    }
+  }
+  return execute(m_db,
+                 "INSERT INTO baselines (rule, fingerprint, covered_from, covered_to, full_read_at) "
+                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (rule) DO UPDATE SET "
+                 "fingerprint = excluded.fingerprint, covered_from = excluded.covered_from, "
+                 "covered_to = excluded.covered_to, full_read_at = excluded.full_read_at",
+                 {rule, write.fingerprint, optional_seconds(write.covered_from),
+                  optional_seconds(write.covered_to), optional_seconds(write.full_read_at)});
+}
+
+Expected<void> StateStore::Transaction::invalidate_baseline(const std::string& rule,
+                                                            Instant from) {
+  return execute(m_db, "UPDATE baselines SET covered_to = MIN(covered_to, ?) WHERE rule = ?",
+                 {seconds(from), rule});
+}
+
+Expected<void> StateStore::Transaction::delete_baseline(const std::string& rule) {
+  if (auto buckets = execute(m_db, "DELETE FROM baseline_buckets WHERE rule = ?", {rule});
+      !buckets) {
+    return buckets;
+  }
+  return execute(m_db, "DELETE FROM baselines WHERE rule = ?", {rule});
+}
+
+Expected<std::vector<Window>> StateStore::Transaction::unhealed_windows(const std::string& rule,
+                                                                       Instant since) {
+  // The incidents (found by incidents_by_rule) whose windows may hold wrong data.
+  constexpr std::string_view kUnhealed =
+      "SELECT {} FROM incidents WHERE rule = ? AND updated_at >= ? AND "
+      "(state <> 'resolved' OR resolution IS NULL OR resolution <> 'healed')";
+  auto listed = query_rows(m_db, fmt::format(kUnhealed, "windows"), {rule, seconds(since)},
+                           [](const Statement& row) { return windows_from_json(row.text(0)); });
+  if (!listed) {
+    return std::unexpected(listed.error());
+  }
+  auto requested = query_rows(
+      m_db,
+      fmt::format("SELECT window_start, window_end FROM requests WHERE incident_id IN ({})",
+                  fmt::format(kUnhealed, "id")),
+      {rule, seconds(since)}, read_window);
+  if (!requested) {
+    return std::unexpected(requested.error());
+  }
+  std::vector<Window> windows = std::move(*requested);
+  for (const std::vector<Window>& incident_windows : *listed) {
+    windows.insert(windows.end(), incident_windows.begin(), incident_windows.end());
+  }
+  // What is excluded is the time, whatever the status a window was listed with.
+  for (Window& window : windows) {
+    window.status = Status::fail;
+  }
+  std::sort(windows.begin(), windows.end(), [](const Window& a, const Window& b) {
+    return std::pair(a.start, a.end) < std::pair(b.start, b.end);
+  });
+  windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
+  return windows;
+}
+
 void StateStore::set_redactor(std::shared_ptr<const Redactor> redactor) {
   MutexLock lock(m_mutex);
   m_redactor = std::move(redactor);
@@ -800,6 +991,21 @@ Expected<void> StateStore::add_event(const EventRecord& event) {
 }
 Expected<std::vector<EventRecord>> StateStore::events_for_incident(std::int64_t incident_id) {
   return alone<&Transaction::events_for_incident>(incident_id);
+}
+Expected<std::optional<BaselineHistory>> StateStore::baseline(const std::string& rule) {
+  return alone<&Transaction::baseline>(rule);
+}
+Expected<void> StateStore::save_baseline(const std::string& rule, const BaselineWrite& write) {
+  return transaction([&](Transaction& transaction) { return transaction.save_baseline(rule, write); });
+}
+Expected<void> StateStore::invalidate_baseline(const std::string& rule, Instant from) {
+  return alone<&Transaction::invalidate_baseline>(rule, from);
+}
+Expected<void> StateStore::delete_baseline(const std::string& rule) {
+  return transaction([&](Transaction& transaction) { return transaction.delete_baseline(rule); });
+}
+Expected<std::vector<Window>> StateStore::unhealed_windows(const std::string& rule, Instant since) {
+  return alone<&Transaction::unhealed_windows>(rule, since);
 }
 
 }  // namespace gapwatch

@@ -1,5 +1,6 @@
 // StateStore: gapwatch's own state in SQLite (libsqlite3): incidents, the
-// backfill request outbox and an event history. WAL mode with
+// backfill request outbox, an event history and the kept bucket counts of
+// baseline rules (see BaselineBook). WAL mode with
 // synchronous=FULL, so a committed change is on disk before the call returns;
 // a request is committed before anything tries to send it. The file is created
 // with mode 0600 and carries a schema version (PRAGMA user_version).
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "rules/error.h"
+#include "rules/baseline.h"
 #include "rules/mutex.h"
 #include "rules/rule_spec.h"
 #include "rules/verdict.h"
@@ -52,10 +54,21 @@ enum class RequestState {
   dry_run,    // recorded but never sent (monitor.dry_run)
 };
 
+// How a resolved incident ended. Only a healed incident's windows hold the
+// data they should (the rule passed over them again): a baseline learns from
+// them, and from no other incident's windows.
+enum class Resolution {
+  healed,        // the rule passed again ("healed")
+  by_operator,   // a person resolved it ("operator")
+  rule_removed,  // the configuration no longer has the rule ("rule_removed")
+};
+
 std::string_view to_string(IncidentState state);
 std::string_view to_string(RequestState state);
+std::string_view to_string(Resolution resolution);
 std::optional<IncidentState> incident_state_from(std::string_view text);
 std::optional<RequestState> request_state_from(std::string_view text);
+std::optional<Resolution> resolution_from(std::string_view text);
 
 struct Incident {
   std::int64_t id = 0;
@@ -69,6 +82,9 @@ struct Incident {
   std::optional<Instant> retried_at;  // the last operator retry
   std::string message;                // the latest verdict message
   std::vector<Window> windows;        // the windows failing at the last evaluation
+  // Set when resolved; empty while active, and for incidents resolved
+  // before schema version 2 (unknown).
+  std::optional<Resolution> resolution;
 };
 
 struct RequestRecord {
@@ -98,6 +114,21 @@ struct EventRecord {
   std::string detail;
 };
 
+// A write of a rule's kept baseline counts (Transaction::save_baseline).
+struct BaselineWrite {
+  // Whether the rule's other kept buckets stay (the new ones are added or
+  // replace those of the same start) or are all deleted first (a full read).
+  enum class Others { kept, deleted };
+
+  std::string fingerprint;
+  std::optional<Instant> covered_from;
+  std::optional<Instant> covered_to;
+  std::optional<Instant> full_read_at;
+  std::vector<CountedBucket> buckets;  // written (replacing any of the same start)
+  Instant keep_from;                   // kept buckets starting before this are deleted
+  Others others = Others::kept;
+};
+
 // Which incidents StateStore::incidents lists.
 enum class IncidentFilter {
   active,  // not resolved
@@ -123,7 +154,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Runs `work` in one IMMEDIATE transaction, committed if it returns a value
   // and rolled back if it returns an error. `work` reads and writes through
@@ -151,6 +182,14 @@ class StateStore {
   Expected<std::optional<Instant>> next_due() EXCLUDES(m_mutex);
   Expected<void> add_event(const EventRecord& event) EXCLUDES(m_mutex);
   Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id)
+      EXCLUDES(m_mutex);
+  Expected<std::optional<BaselineHistory>> baseline(const std::string& rule) EXCLUDES(m_mutex);
+  // One transaction of its own (its statements commit together).
+  Expected<void> save_baseline(const std::string& rule, const BaselineWrite& write)
+      EXCLUDES(m_mutex);
+  Expected<void> invalidate_baseline(const std::string& rule, Instant from) EXCLUDES(m_mutex);
+  Expected<void> delete_baseline(const std::string& rule) EXCLUDES(m_mutex);
+  Expected<std::vector<Window>> unhealed_windows(const std::string& rule, Instant since)
       EXCLUDES(m_mutex);
 
   // Whether writes work (for /readyz): a write lock can be taken and the last
@@ -222,6 +261,26 @@ class StateStore::Transaction {
   // Events.
   Expected<void> add_event(const EventRecord& event);
   Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id);
+
+  // Baselines: the settled bucket counts kept for a rule (BaselineBook).
+  //
+  // The rule's kept baseline, buckets oldest first, `excluded` empty; empty
+  // if nothing is kept for it.
+  Expected<std::optional<BaselineHistory>> baseline(const std::string& rule);
+  // Writes `write.buckets`, deletes the rule's buckets older than
+  // `write.keep_from` (all of them first with Others::deleted) and writes the
+  // rule's row of baselines (fingerprint and range).
+  Expected<void> save_baseline(const std::string& rule, const BaselineWrite& write);
+  // The counts from `from` on are to be read again: the kept range ends there
+  // at the latest (covered_to = MIN(covered_to, from)).
+  Expected<void> invalidate_baseline(const std::string& rule, Instant from);
+  Expected<void> delete_baseline(const std::string& rule);
+  // The windows a baseline of `rule` must not learn from: those of the
+  // rule's incidents updated at or after `since` that did not heal (active,
+  // or resolved otherwise than healed, or before resolutions were recorded),
+  // with the windows of their backfill requests; oldest first, without
+  // repeats.
+  Expected<std::vector<Window>> unhealed_windows(const std::string& rule, Instant since);
 
  private:
   friend class StateStore;

@@ -346,6 +346,8 @@ TEST_CASE("incident manager: a pass resolves the incident and cancels what was n
   const Incident incident = f.incident(*opened.incident_id);
   CHECK(incident.state == IncidentState::resolved);
   CHECK(incident.resolved_at == kNow + minutes{2});
+  // The rule passed again: healed, so a baseline may learn from its windows.
+  CHECK(incident.resolution == Resolution::healed);
   CHECK_FALSE(value_of(f.store->active_incident(std::string(kRule))).has_value());
 
   CHECK(f.request(pending).state == RequestState::cancelled);
@@ -674,6 +676,7 @@ TEST_CASE("incident manager: operators acknowledge, resolve and retry") {
   Fixture f;
   const IncidentEffects opened = f.record("pfpf");
   const std::int64_t id = *opened.incident_id;
+  CHECK_FALSE(f.incident(id).resolution.has_value());  // active
   f.clock.advance(minutes{3});
 
   SUBCASE("acknowledge") {
@@ -691,6 +694,8 @@ TEST_CASE("incident manager: operators acknowledge, resolve and retry") {
     const Incident incident = f.incident(id);
     CHECK(incident.state == IncidentState::resolved);
     CHECK(incident.resolved_at == kNow + minutes{3});
+    // Resolved by a person, not by the data: not healed.
+    CHECK(incident.resolution == Resolution::by_operator);
     CHECK(f.request(opened.new_requests[0].id).state == RequestState::cancelled);
     // Nobody saw the data arrive: cancelled, not verified.
     CHECK(f.request(opened.new_requests[1].id).state == RequestState::cancelled);
@@ -1422,6 +1427,7 @@ TEST_CASE("incident manager: incidents of a rule removed from the configuration 
   const Incident resolved = f.incident(incident);
   CHECK(resolved.state == IncidentState::resolved);
   CHECK(resolved.resolved_at == f.clock.now());
+  CHECK(resolved.resolution == Resolution::rule_removed);
   const std::vector<EventRecord> events = value_of(f.store->events_for_incident(incident));
   CHECK(events.back().kind == "resolved");
   CHECK(events.back().detail == "rule removed from the configuration");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "tests/monitor/state/state_support.h"
 #include "tests/rules/printers.h"
@@ -109,7 +110,7 @@ std::vector<std::string> ids_of(const std::vector<RequestRecord>& requests) {
   return ids;
 }
 
-TEST_CASE("state store: open creates an owner-only WAL database at schema version 1") {
+TEST_CASE("state store: open creates an owner-only WAL database at schema version 2") {
   TemporaryDirectory directory;
   const std::string path = directory.file("state.db");
   const mode_t previous = umask(022);
@@ -127,8 +128,8 @@ TEST_CASE("state store: open creates an owner-only WAL database at schema versio
   }
   RawDatabase raw(path);
   CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
-  CHECK(raw.scalar("PRAGMA user_version") == "1");
-  CHECK(StateStore::kSchemaVersion == 1);
+  CHECK(raw.scalar("PRAGMA user_version") == "2");
+  CHECK(StateStore::kSchemaVersion == 2);
   // The process umask is left as it was.
   const mode_t now = umask(022);
   umask(now);
@@ -150,7 +151,7 @@ TEST_CASE("state store: reopening keeps the data") {
   CHECK(incident->rule == "orders");
   CHECK(value_of(store->request("r1")).has_value());
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "1");
+  CHECK(raw.scalar("PRAGMA user_version") == "2");
 }
 
 TEST_CASE("state store: a database from a newer gapwatch is refused") {
@@ -159,16 +160,122 @@ TEST_CASE("state store: a database from a newer gapwatch is refused") {
   {
     RawDatabase raw(path);
     raw.execute("CREATE TABLE future (x INTEGER)");
-    raw.execute("PRAGMA user_version = 2");
+    raw.execute("PRAGMA user_version = 3");
   }
   const std::string message = testing::error_of(StateStore::open(path));
   CHECK(message.find(path) != std::string::npos);
-  CHECK(message.find("schema version 2") != std::string::npos);
+  CHECK(message.find("schema version 3") != std::string::npos);
   CHECK(message.find("upgrade gapwatch") != std::string::npos);
   // Left untouched.
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "2");
+  CHECK(raw.scalar("PRAGMA user_version") == "3");
   CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'incidents'") == "0");
+}
+
+// The schema of version 1 as gapwatch released it (state_store.cpp's first
+// step), frozen here: the files users have were made by this text.
+constexpr const char* kVersion1Schema = R"sql(
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  state TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  acknowledged_at INTEGER,
+  retried_at INTEGER,
+  message TEXT NOT NULL DEFAULT '',
+  windows TEXT NOT NULL DEFAULT '[]'
+);
+CREATE UNIQUE INDEX incidents_one_active_per_rule ON incidents (rule) WHERE state <> 'resolved';
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  incident_id INTEGER REFERENCES incidents (id),
+  rule TEXT NOT NULL,
+  executor TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  deliveries INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  verify_by INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  output TEXT NOT NULL DEFAULT '',
+  template_values TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX requests_by_state ON requests (state, next_attempt_at);
+CREATE INDEX requests_by_incident ON requests (incident_id);
+CREATE INDEX requests_by_rule ON requests (rule);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  incident_id INTEGER,
+  request_id TEXT,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_incident ON events (incident_id, id);
+)sql";
+
+TEST_CASE("state store: a version 1 database is upgraded in place and keeps its incidents") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  const std::int64_t at_now = kNow.time_since_epoch().count();
+  {
+    RawDatabase raw(path);
+    raw.execute(kVersion1Schema);
+    raw.execute(fmt::format(
+        "INSERT INTO incidents (id, rule, state, severity, opened_at, updated_at, resolved_at, "
+        "message, windows) VALUES (7, 'orders', 'resolved', 'critical', {0}, {0}, {0}, 'old', "
+        "'[[{1},{2},\"fail\"]]'), (8, 'orders', 'escalated', 'warning', {0}, {0}, NULL, "
+        "'stuck', '[[{2},{0},\"fail\"]]')",
+        at_now, at_now - 7200, at_now - 3600));
+    raw.execute(fmt::format(
+        "INSERT INTO requests (id, incident_id, rule, executor, window_start, window_end, "
+        "attempt, state, next_attempt_at, created_at, updated_at) VALUES ('r7', 7, 'orders', "
+        "'reload', {1}, {2}, 1, 'failed', {0}, {0}, {0})",
+        at_now, at_now - 7200, at_now - 3600));
+    raw.execute("PRAGMA user_version = 1");
+  }
+  auto store = open_store(path);
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA user_version") == "2");
+  for (const std::string name : {"baselines", "baseline_buckets", "incidents_by_rule"}) {
+    CAPTURE(name);
+    CHECK(raw.scalar(fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'", name)) ==
+          "1");
+  }
+  const std::vector<Incident> incidents = value_of(store->incidents(IncidentFilter::all));
+  REQUIRE(incidents.size() == 2);
+  CHECK(incidents[0].id == 7);
+  CHECK(incidents[0].state == IncidentState::resolved);
+  CHECK(incidents[0].message == "old");
+  // Resolved before resolutions were recorded: unknown.
+  CHECK_FALSE(incidents[0].resolution.has_value());
+  CHECK(incidents[1].state == IncidentState::escalated);
+  CHECK(incidents[1].windows ==
+        std::vector<Window>{Window{kNow - hours{1}, kNow, Status::fail}});
+  CHECK(value_of(store->request("r7")).has_value());
+  // Unknown is not healed: both incidents' windows are never learned from.
+  CHECK(value_of(store->unhealed_windows("orders", kNow - hours{24})) ==
+        std::vector<Window>{Window{kNow - hours{2}, kNow - hours{1}, Status::fail},
+                            Window{kNow - hours{1}, kNow, Status::fail}});
+  // The upgraded file takes the new columns.
+  Incident resolved = incidents[1];
+  resolved.state = IncidentState::resolved;
+  resolved.resolution = Resolution::by_operator;
+  REQUIRE(store->update_incident(resolved).has_value());
+  CHECK(value_of(store->incident(8))->resolution == Resolution::by_operator);
+  CHECK(raw.scalar("SELECT resolution FROM incidents WHERE id = 8") == "operator");
+
+  // Opened again: already at version 2, nothing to do.
+  store.reset();
+  store = open_store(path);
+  CHECK(value_of(store->incidents(IncidentFilter::all)).size() == 2);
 }
 
 TEST_CASE("state store: a file that is not a database is refused with its path") {
@@ -646,6 +753,150 @@ TEST_CASE("state store: a new store masks nothing") {
   incident.message = "tok-12345";
   const std::int64_t id = value_of(store->insert_incident(incident));
   CHECK(value_of(store->incident(id))->message == "tok-12345");
+}
+
+// --- baselines -------------------------------------------------------------
+
+Window hours_ago(int from, int to) {
+  return Window{kNow - hours{from}, kNow - hours{to}, Status::fail};
+}
+
+// An incident of `rule` in `state` (resolved as `resolution`), failing over
+// `window`, updated at `updated_at`, with one request for `requested`.
+std::int64_t add_incident(StateStore& store, const std::string& rule, IncidentState state,
+                          std::optional<Resolution> resolution, Window window,
+                          Window requested, Instant updated_at = kNow) {
+  Incident incident = make_incident(rule, state);
+  incident.resolution = resolution;
+  incident.updated_at = updated_at;
+  incident.windows = {window};
+  const std::int64_t id = value_of(store.insert_incident(incident));
+  RequestRecord request = make_request(fmt::format("request-{}", id), id, kNow);
+  request.rule = rule;
+  request.window = requested;
+  REQUIRE(store.insert_request(request).has_value());
+  return id;
+}
+
+TEST_CASE("state store: unhealed_windows lists the windows of incidents that did not heal") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  using enum IncidentState;
+  // Each resolved one first: only one incident per rule may be active.
+  add_incident(*store, "orders", resolved, Resolution::healed, hours_ago(40, 39),
+               hours_ago(40, 39));
+  add_incident(*store, "orders", resolved, Resolution::by_operator, hours_ago(30, 29),
+               hours_ago(31, 30));
+  add_incident(*store, "orders", resolved, Resolution::rule_removed, hours_ago(20, 19),
+               hours_ago(20, 19));
+  add_incident(*store, "orders", resolved, std::nullopt, hours_ago(15, 14), hours_ago(15, 14));
+  // Too long ago to matter (updated before `since`).
+  add_incident(*store, "orders", resolved, Resolution::by_operator, hours_ago(100, 99),
+               hours_ago(100, 99), kNow - hours{90});
+  // Another rule's.
+  add_incident(*store, "payments", escalated, std::nullopt, hours_ago(12, 11), hours_ago(12, 11));
+  SUBCASE("an escalated incident") {
+    add_incident(*store, "orders", escalated, std::nullopt, hours_ago(10, 8), hours_ago(10, 9));
+  }
+  SUBCASE("an open incident") {
+    add_incident(*store, "orders", open, std::nullopt, hours_ago(10, 8), hours_ago(10, 9));
+  }
+  const std::vector<Window> expected{hours_ago(31, 30), hours_ago(30, 29), hours_ago(20, 19),
+                                     hours_ago(15, 14), hours_ago(10, 9), hours_ago(10, 8)};
+  CHECK(value_of(store->unhealed_windows("orders", kNow - hours{48})) == expected);
+  // The same from inside a transaction.
+  REQUIRE(store
+              ->transaction([&](Transaction& transaction) -> Expected<void> {
+                CHECK(value_of(transaction.unhealed_windows("orders", kNow - hours{48})) ==
+                      expected);
+                return {};
+              })
+              .has_value());
+  CHECK(value_of(store->unhealed_windows("nothing", kNow - hours{48})).empty());
+}
+
+std::vector<CountedBucket> hourly_buckets(Instant from, int count, std::int64_t rows = 10) {
+  std::vector<CountedBucket> buckets;
+  for (int i = 0; i < count; ++i) {
+    const Instant start = from + hours{i};
+    buckets.push_back(CountedBucket{start, start + hours{1}, rows + i, i % 2});
+  }
+  return buckets;
+}
+
+TEST_CASE("state store: a rule's kept baseline is saved, loaded, invalidated and deleted") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto store = open_store(path);
+  CHECK_FALSE(value_of(store->baseline("orders")).has_value());
+
+  const Instant from = kNow - hours{10};
+  BaselineWrite write;
+  write.fingerprint = "abc";
+  write.covered_from = from;
+  write.covered_to = from + hours{6};
+  write.full_read_at = kNow;
+  write.buckets = hourly_buckets(from, 6);
+  write.keep_from = from;
+  write.others = BaselineWrite::Others::deleted;
+  REQUIRE(store->save_baseline("orders", write).has_value());
+  REQUIRE(store->save_baseline("payments", write).has_value());
+
+  std::optional<BaselineHistory> kept = value_of(store->baseline("orders"));
+  REQUIRE(kept.has_value());
+  CHECK(kept->fingerprint == "abc");
+  CHECK(kept->covered_from == from);
+  CHECK(kept->covered_to == from + hours{6});
+  CHECK(kept->full_read_at == kNow);
+  CHECK(kept->buckets == hourly_buckets(from, 6));
+  CHECK(kept->excluded.empty());
+
+  SUBCASE("a later write adds buckets, replaces those of the same start, prunes the old") {
+    BaselineWrite later = write;
+    later.covered_from = from + hours{2};
+    later.covered_to = from + hours{8};
+    later.buckets = hourly_buckets(from + hours{5}, 3, 50);
+    later.keep_from = from + hours{2};
+    later.others = BaselineWrite::Others::kept;
+    REQUIRE(store->save_baseline("orders", later).has_value());
+    kept = value_of(store->baseline("orders"));
+    REQUIRE(kept.has_value());
+    std::vector<CountedBucket> expected = hourly_buckets(from, 5);
+    expected.erase(expected.begin(), expected.begin() + 2);
+    const std::vector<CountedBucket> replaced = hourly_buckets(from + hours{5}, 3, 50);
+    expected.insert(expected.end(), replaced.begin(), replaced.end());
+    CHECK(kept->buckets == expected);
+    CHECK(kept->covered_from == from + hours{2});
+    CHECK(kept->covered_to == from + hours{8});
+  }
+  SUBCASE("a full write replaces every bucket") {
+    BaselineWrite full = write;
+    full.buckets = hourly_buckets(from + hours{3}, 2, 70);
+    REQUIRE(store->save_baseline("orders", full).has_value());
+    CHECK(value_of(store->baseline("orders"))->buckets == hourly_buckets(from + hours{3}, 2, 70));
+  }
+  SUBCASE("invalidating moves covered_to back, never forward") {
+    REQUIRE(store->invalidate_baseline("orders", from + hours{4}).has_value());
+    CHECK(value_of(store->baseline("orders"))->covered_to == from + hours{4});
+    REQUIRE(store->invalidate_baseline("orders", from + hours{5}).has_value());
+    CHECK(value_of(store->baseline("orders"))->covered_to == from + hours{4});
+    // The counts stay (the next read replaces them); another rule is untouched.
+    CHECK(value_of(store->baseline("orders"))->buckets.size() == 6);
+    CHECK(value_of(store->baseline("payments"))->covered_to == from + hours{6});
+  }
+  SUBCASE("deleting forgets the rule's meta and buckets only") {
+    REQUIRE(store->delete_baseline("orders").has_value());
+    CHECK_FALSE(value_of(store->baseline("orders")).has_value());
+    RawDatabase raw(path);
+    CHECK(raw.scalar("SELECT count(*) FROM baseline_buckets WHERE rule = 'orders'") == "0");
+    CHECK(value_of(store->baseline("payments"))->buckets.size() == 6);
+  }
+  SUBCASE("a stand-in reads nothing and saves nothing") {
+    auto stand_in = StateStore::unavailable(path, "disk full");
+    CHECK_FALSE(value_of(stand_in->baseline("orders")).has_value());
+    CHECK(testing::error_of(stand_in->save_baseline("orders", write)) == "disk full");
+    CHECK_FALSE(stand_in->invalidate_baseline("orders", from).has_value());
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -23,6 +24,10 @@ inline doctest::String toString(RequestState state) {
   return doctest::String(std::string(to_string(state)).c_str());
 }
 
+inline doctest::String toString(Resolution resolution) {
+  return doctest::String(std::string(to_string(resolution)).c_str());
+}
+
 namespace testing {
 
 inline std::unique_ptr<StateStore> open_store(const std::string& path) {
@@ -31,3 +36,14 @@ inline std::unique_ptr<StateStore> open_store(const std::string& path) {
 
 }  // namespace testing
 }  // namespace gapwatch
+
+namespace doctest {
+
+template <>
+struct StringMaker<std::optional<gapwatch::Resolution>> {
+  static String convert(const std::optional<gapwatch::Resolution>& resolution) {
+    return resolution ? gapwatch::toString(*resolution) : String("(none)");
+  }
+};
+
+}  // namespace doctest

@@ -168,7 +168,9 @@ def baselines_section(v, p):
         "10 s late, so a first evaluation could not be told from the next one a second later, and an "
         "index-only scan fetches no table rows at all. The range each statement read is taken from its "
         "bound parameters in the server's log (`log_min_duration_statement = 0` for that database only), "
-        "and the rows in that range are counted afterwards. \"All statements\" are every statement the "
+        "and the rows in that range are counted afterwards; `EXPLAIN` of the daemon's statement (from the "
+        "log) for that range says whether the server scans the index or the whole table. \"All statements\" "
+        "are every statement the "
         "daemon's session ran in that database (connection set-up and the column probe included).")
     add("")
     columns = (("static_hourly.first", "static, first evaluation"),
@@ -182,6 +184,7 @@ def baselines_section(v, p):
                              ("all_statements_per_evaluation", "all statements of the session per evaluation", ""),
                              ("ranges", "range read (bound parameters)", ""),
                              ("rows_in_range", "rows in that range", ""),
+                             ("scan", "how the server reads it (`EXPLAIN` of the same statement and range)", ""),
                              ("buckets_per_statement", "buckets returned per statement", ""),
                              ("blocks_per_statement", "blocks read per statement", ""),
                              ("mean_ms", "statement time, mean", " ms"),
@@ -202,7 +205,9 @@ def baselines_section(v, p):
                   f"{v.get(k + 'baseline_hourly.steady.hours_per_statement', 'n/a')} hours each, the static "
                   f"rule's {v.get(k + 'static_hourly.steady.hours_per_statement', 'n/a')}")
     add(f"The first evaluation of the baseline rule reads the history and the lookback in "
-        f"{p.get(k + 'baseline_hourly.first.statements_on_table')} statement: "
+        f"{p.get(k + 'baseline_hourly.first.statements_on_table')} statement "
+        f"({v.get(k + 'baseline_hourly.first.rows_in_range', 'n/a')} rows in its range, read by "
+        f"{v.get(k + 'baseline_hourly.first.scan', 'n/a')}): "
         f"{p.get(k + 'ratio_first.blocks_per_statement')} times the blocks and "
         f"{p.get(k + 'ratio_first.mean_ms')} times the time of the static rule's statement. {steady}: "
         f"{p.get(k + 'ratio_steady.blocks_per_statement')} times its blocks and "

@@ -7,7 +7,6 @@
   figures.py buckets CHECK_JSON         buckets judged in a `check --output json`
   figures.py evaluations URL            sum of gapwatch_rule_evaluations_total
   figures.py ranges SERVER_LOG FROM TO TABLE PREFIX  the ranges statements on TABLE read
-  figures.py scans < EXPLAIN_JSON       the scans of a plan, e.g. "Index Only Scan on orders"
   figures.py per_minute A B SECONDS     (B - A) scaled to one minute
   figures.py ratio A B DIGITS           A / B
   figures.py cpu_per_cycle A B CALLS STATEMENTS_PER_CYCLE
@@ -220,16 +219,6 @@ def alternate(spec, prefix, runs, warmup):
     if len(commands) == 2:
         second = commands[1][0]
         emit(f"{prefix}.ratio_{second}_over_{first}", f"{medians[second] / medians[first]:.3f}")
-
-
-def scans():
-    def walk(node):
-        if "Scan" in node["Node Type"]:
-            yield f"{node['Node Type']} on {node.get('Relation Name', '?')}"
-        for child in node.get("Plans", []):
-            yield from walk(child)
-    plan = json.load(sys.stdin)[0]["Plan"]
-    print(", ".join(walk(plan)) or "no scan")
 
 
 def main():

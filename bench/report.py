@@ -11,7 +11,6 @@ Every number on the page comes from RESULTS.txt (KEY=VALUE lines that
 bench/run printed as it measured); the prose around them is fixed text.
 """
 import os
-import re
 import subprocess
 import sys
 
@@ -272,10 +271,11 @@ def splice(results, page_path):
                           f"`bench/report.py --splice`; the rest of the page by the run named at the top.")
         section.insert(3, "")
         rows = [row for row in p.summary if row.startswith(f"| {number} |")]
-        # The summary: this section's rows replaced, or added after the last one.
-        kept = [line for line in page if not line.startswith(f"| {number} |")]
-        last = max(i for i, line in enumerate(kept) if re.match(r"\| \d+ \|", line))
-        page = kept[:last + 1] + rows + kept[last + 1:]
+        # The summary table: this section's rows replaced, or added at its end.
+        top = page.index("## Summary")
+        end = next(i for i in range(top + 3, len(page)) if not page[i].startswith("|"))
+        summary = [line for line in page[top:end] if not line.startswith(f"| {number} |")]
+        page = page[:top] + summary + rows + page[end:]
         # The section: replaced up to the next section, or added at the end.
         heading = f"## {number}. "
         starts = [i for i, line in enumerate(page) if line.startswith(heading)]

@@ -6,6 +6,7 @@
   figures.py hyperfine JSON PREFIX      medians of a hyperfine export, and ratios
   figures.py buckets CHECK_JSON         buckets judged in a `check --output json`
   figures.py evaluations URL            sum of gapwatch_rule_evaluations_total
+  figures.py ranges SERVER_LOG FROM TO TABLE PREFIX  the ranges statements on TABLE read
   figures.py per_minute A B SECONDS     (B - A) scaled to one minute
   figures.py ratio A B DIGITS           A / B
   figures.py cpu_per_cycle A B CALLS STATEMENTS_PER_CYCLE
@@ -17,7 +18,9 @@
       turn, ABCABC..., so that a change of load on a shared machine hits each
       alike; prints medians and ratios as `hyperfine` does
 """
+import datetime
 import json
+import re
 import shlex
 import subprocess
 import os
@@ -77,6 +80,43 @@ def evaluations(url):
         if line.startswith("gapwatch_rule_evaluations_total{"):
             total += float(line.rsplit(" ", 1)[1])
     print(f"{total:.0f}")
+
+
+STATEMENT = re.compile(r"LOG:  duration: [0-9.]+ ms  execute [^:]*: (.*)")
+PARAMETERS = re.compile(r"DETAIL:  parameters: \$1 = '([^']*)', \$2 = '([^']*)'")
+
+
+def ranges(log, start, end, table, prefix):
+    """The ranges the statements on TABLE read, from their bound parameters in
+    the server's log (log_min_duration_statement = 0) between two offsets."""
+    with open(log, "rb") as f:
+        f.seek(int(start))
+        text = f.read(int(end) - int(start)).decode(errors="replace")
+    read = []
+    pending = False
+    for line in text.splitlines():
+        match = STATEMENT.search(line)
+        if match:
+            pending = f"FROM {table} " in match.group(1)
+            continue
+        match = PARAMETERS.search(line)
+        if match and pending:
+            read.append((match.group(1), match.group(2)))
+        pending = False
+    counts = {}
+    for item in read:
+        counts[item] = counts.get(item, 0) + 1
+
+    def hours(item):
+        start, end = (datetime.datetime.fromisoformat(t) for t in item)
+        return (end - start).total_seconds() / 3600
+
+    emit(f"{prefix}.ranges", "; ".join(f"{a} to {b} ({hours((a, b)):.0f} h) ×{n}"
+                                      for (a, b), n in counts.items()) or "none")
+    if read:
+        emit(f"{prefix}.hours_per_statement", f"{sum(hours(r) for r in read) / len(read):.1f}")
+        emit(f"{prefix}.range_from", read[-1][0])
+        emit(f"{prefix}.range_to", read[-1][1])
 
 
 def per_minute(before, after, seconds):

@@ -9,6 +9,7 @@ Every file is a pure function of its arguments, so runs are reproducible.
   make_configs.py dispatch  --db DB --state S --url U --out F
   make_configs.py peer      --connection C --tables T --state S --out F
   make_configs.py exporter  --dsn D --explain F --interval I --out F
+  make_configs.py baselines --connection C --state S --rule static_hourly|baseline_hourly --out F
 """
 import argparse
 import os
@@ -172,10 +173,24 @@ def exporter(args):
     return "".join(out)
 
 
+def baselines(args):
+    """One hourly row_count rule on `orders`, every second, alone in the daemon (so
+    that the server's figures are its own): static_hourly fails an empty bucket,
+    baseline_hourly one that dropped by half against 28 days of its history."""
+    thresholds = {"static_hourly": "    fail: {min: 1}\n",
+                  "baseline_hourly": "    baseline: {}\n    fail: {drop: 50%}\n"}[args.rule]
+    return (header(args.state, "127.0.0.1:0", workers=1) + "warehouses:\n"
+            + warehouse("warehouse", args.connection, max_connections=1) + "rules:\n"
+            + f"  - name: {args.rule}\n    table: orders\n    check: row_count\n"
+            + "    timestamp_column: created_at\n"
+            + "    partition: {every: 1h, lookback: 2d, delay: 1h, timezone: UTC}\n"
+            + thresholds + "    schedule: 1s\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="kind", required=True)
-    for kind in ("overhead", "postgres", "scale", "dispatch", "peer", "exporter"):
+    for kind in ("overhead", "postgres", "scale", "dispatch", "peer", "exporter", "baselines"):
         p = sub.add_parser(kind)
         p.add_argument("--out", required=True)
         p.add_argument("--connection")
@@ -191,6 +206,7 @@ def main():
         p.add_argument("--explain")
         p.add_argument("--split", action="store_true")
         p.add_argument("--flow", action="store_true")
+        p.add_argument("--rule")
     args = parser.parse_args()
     text = globals()[args.kind](args)
     with open(args.out, "w") as f:

@@ -2,6 +2,10 @@
 """Writes docs/performance.md and its gnuplot figure from bench/run's results.
 
   report.py RESULTS.txt PAGE.md PLOT.svg WORK_DIR
+  report.py --splice RESULTS.txt PAGE.md
+      puts the sections RESULTS.txt has figures for (a BENCH_SECTIONS run) into
+      an existing PAGE.md, replacing those sections and their summary rows and
+      saying in each which run measured it; the rest of the page is kept
 
 Every number on the page comes from RESULTS.txt (KEY=VALUE lines that
 bench/run printed as it measured); the prose around them is fixed text.
@@ -137,8 +141,159 @@ def misses(v, p, largest):
         return []
     return ["## Targets missed, and why", ""] + text + [""]
 
+def baselines_section(v, p):
+    """6: a baseline rule against a static one on the same table, server-side."""
+    k = "baselines."
+    lines = []
+    add = lines.append
+    add("## 6. Baselines: the warehouse pays once for history")
+    add("")
+    add(f"One table, `orders`: {v.get(k + 'table_rows', 'n/a')} rows ({v.get(k + 'table_mib', 'n/a')} MiB "
+        f"with its index), 35 days of {v.get(k + 'rows_per_hour', 'n/a')} rows an hour evenly spaced up to "
+        f"the wall clock, a B-tree index on `created_at`, in a database of its own (`baselines`) on the same "
+        f"PostgreSQL. Two rules on it with the same partition (`every: 1h, lookback: 2d, delay: 1h`): "
+        f"`static_hourly` (`fail: {{min: 1}}`) and `baseline_hourly` (`baseline: {{}}`, 28 days of "
+        f"hour-of-week history, `fail: {{drop: 50%}}`). Each runs alone in a `gapwatch run` daemon with "
+        f"`schedule: 1s` (one rule at a time, so that `pg_stat_statements` counts only its statements): "
+        f"`bench/run` waits for the first evaluation, stops the daemon (SIGSTOP) while it reads "
+        f"`pg_stat_statements` and resets it, then lets it make "
+        f"{v.get(k + 'baseline_hourly.steady.evaluations', 'n/a')} more evaluations, the steady state, "
+        f"and reads again.")
+    add("")
+    add("What a statement read is counted in blocks: `shared_blks_hit + shared_blks_read` of "
+        "`pg_stat_statements`, the 8 kB pages of index and table the statement touched, from the cache or "
+        "not. The table's own counters (`pg_stat_user_tables.idx_tup_fetch`, `seq_tup_read`) were not used: "
+        "they are kept per table, not per statement, PostgreSQL 15 flushes a busy session's counters up to "
+        "10 s late, so a first evaluation could not be told from the next one a second later, and an "
+        "index-only scan fetches no table rows at all. The range each statement read is taken from its "
+        "bound parameters in the server's log (`log_min_duration_statement = 0` for that database only), "
+        "and the rows in that range are counted afterwards; `EXPLAIN` of the daemon's statement (from the "
+        "log) for that range says whether the server scans the index or the whole table. \"All statements\" "
+        "are every statement the "
+        "daemon's session ran in that database (connection set-up and the column probe included).")
+    add("")
+    columns = (("static_hourly.first", "static, first evaluation"),
+               ("static_hourly.steady", "static, steady state"),
+               ("baseline_hourly.first", "baseline, first evaluation"),
+               ("baseline_hourly.steady", "baseline, steady state"))
+    add("| | " + " | ".join(label for _, label in columns) + " |")
+    add("|---|" + "---|" * len(columns))
+    for key, label, unit in (("evaluations", "evaluations", ""),
+                             ("statements_on_table_per_evaluation", "statements reading the table per evaluation", ""),
+                             ("all_statements_per_evaluation", "all statements of the session per evaluation", ""),
+                             ("ranges", "range read (bound parameters)", ""),
+                             ("rows_in_range", "rows in that range", ""),
+                             ("scan", "how the server reads it (`EXPLAIN` of the same statement and range)", ""),
+                             ("buckets_per_statement", "buckets returned per statement", ""),
+                             ("blocks_per_statement", "blocks read per statement", ""),
+                             ("mean_ms", "statement time, mean", " ms"),
+                             ("min_ms", "statement time, least", " ms")):
+        cells = []
+        for column, _ in columns:
+            value = v.get(f"{k}{column}.{key}")
+            cells.append("—" if value is None else f"{value}{unit}")
+        add(f"| {label} | " + " | ".join(cells) + " |")
+    add("")
+    steady_hours = p.num(k + "baseline_hourly.steady.hours_per_statement")
+    static_hours = p.num(k + "static_hourly.steady.hours_per_statement")
+    if steady_hours is not None and steady_hours == static_hours:
+        steady = (f"In the steady state its statements read only the lookback, the static rule's range "
+                  f"({v.get(k + 'static_hourly.steady.hours_per_statement')} hours)")
+    else:
+        steady = (f"In the steady state its statements read "
+                  f"{v.get(k + 'baseline_hourly.steady.hours_per_statement', 'n/a')} hours each, the static "
+                  f"rule's {v.get(k + 'static_hourly.steady.hours_per_statement', 'n/a')}")
+    add(f"The first evaluation of the baseline rule reads the history and the lookback in "
+        f"{p.get(k + 'baseline_hourly.first.statements_on_table')} statement "
+        f"({v.get(k + 'baseline_hourly.first.rows_in_range', 'n/a')} rows in its range, read by "
+        f"{v.get(k + 'baseline_hourly.first.scan', 'n/a')}): "
+        f"{p.get(k + 'ratio_first.blocks_per_statement')} times the blocks and "
+        f"{p.get(k + 'ratio_first.mean_ms')} times the time of the static rule's statement. {steady}: "
+        f"{p.get(k + 'ratio_steady.blocks_per_statement')} times its blocks and "
+        f"{p.get(k + 'ratio_steady.mean_ms')} times its time.")
+    add("")
+    add(f"The judgement itself, `judge_baseline` (pure CPU, no warehouse): "
+        f"{v.get(k + 'judge.baseline_judged_buckets', 'n/a')} buckets judged against "
+        f"{v.get(k + 'judge.baseline_kept_buckets', 'n/a')} kept hourly buckets (28 days) take "
+        f"{p.get(k + 'judge.baseline_judge_ms_hour_of_week')} ms of CPU with `hour_of_week` seasonality "
+        f"(4 comparable buckets each) and {p.get(k + 'judge.baseline_judge_ms_none')} ms with "
+        f"`seasonality: none` (all {v.get(k + 'judge.baseline_kept_buckets', 'n/a')} each), the mean of "
+        f"2,000 judgements.")
+    add("")
+    state = v.get(k + "state.kept_bytes")
+    state_text = (f"In the state database the rule's kept counts are "
+                  f"{v.get(k + 'state.kept_buckets')} rows of `baseline_buckets` after this run: "
+                  f"{state} bytes of SQLite pages ({v.get(k + 'state.kept_payload_bytes')} bytes of "
+                  f"payload), from `dbstat`." if state else
+                  f"The state database's kept counts: {v.get(k + 'state.kept_buckets', 'n/a')}.")
+    add(f"Memory per rule of kept counts: {v.get(k + 'judge.baseline_kept_bytes_per_rule', 'n/a')} bytes in "
+        f"the daemon for 28 days of hourly buckets ({v.get(k + 'judge.baseline_kept_buckets', 'n/a')} "
+        f"buckets of 32 bytes: start, end, rows, NULLs); 1,000 such rules keep about "
+        f"{(p.num(k + 'judge.baseline_kept_bytes_per_rule') or 0) * 1000 / 1048576:.1f} MiB. {state_text}")
+    add("")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    add(p.target("6", "first evaluation: statements reading the table", "exactly 1",
+                 p.get(k + "baseline_hourly.first.statements_on_table"),
+                 None if p.num(k + "baseline_hourly.first.statements_on_table") is None
+                 else p.num(k + "baseline_hourly.first.statements_on_table") == 1))
+    add(p.target("6", "blocks read: baseline steady state / static", "≤ 1.1",
+                 p.get(k + "ratio_steady.blocks_per_statement"),
+                 at_most(p.num(k + "ratio_steady.blocks_per_statement"), 1.1)))
+    add(p.target("6", "statement time: baseline steady state / static", "≤ 1.1",
+                 p.get(k + "ratio_steady.mean_ms"), at_most(p.num(k + "ratio_steady.mean_ms"), 1.1)))
+    add(p.target("6", "one judgement, 48 buckets × 672 kept, CPU", "well under 1 ms (≤ 0.1 ms)",
+                 f"{p.get(k + 'judge.baseline_judge_ms_hour_of_week')} ms",
+                 at_most(p.num(k + "judge.baseline_judge_ms_hour_of_week"), 0.1)))
+    add(p.target("6", "kept counts per rule, 28 days hourly", "stated",
+                 f"{p.get(k + 'judge.baseline_kept_bytes_per_rule')} bytes", "info"))
+    add("")
+    if any("**miss**" in row for row in p.summary if row.startswith("| 6 |")):
+        add(f"Missed: the steady state's statements read {v.get(k + 'baseline_hourly.steady.ranges', 'n/a')}, "
+            f"the static rule's {v.get(k + 'static_hourly.steady.ranges', 'n/a')} (bound parameters, from "
+            f"the server's log).")
+        add("")
+    return lines
+
+
+def splice(results, page_path):
+    """Puts the sections of a BENCH_SECTIONS run into an existing page."""
+    v = load(results)
+    p = Page(v)
+    renderers = {"6": baselines_section}
+    page = open(page_path).read().split("\n")
+    for number, render in renderers.items():
+        if not any(key.startswith("baselines.") for key in v):
+            continue
+        section = render(v, p)
+        section.insert(2, f"This section was measured by `{v.get('run.command')}` on {v.get('run.date')}, "
+                          f"at commit {v.get('run.git_commit')}, and put into the page by "
+                          f"`bench/report.py --splice`; the rest of the page by the run named at the top.")
+        section.insert(3, "")
+        rows = [row for row in p.summary if row.startswith(f"| {number} |")]
+        # The summary table: this section's rows replaced, or added at its end.
+        top = page.index("## Summary")
+        end = next(i for i in range(top + 3, len(page)) if not page[i].startswith("|"))
+        summary = [line for line in page[top:end] if not line.startswith(f"| {number} |")]
+        page = page[:top] + summary + rows + page[end:]
+        # The section: replaced up to the next section, or added at the end.
+        heading = f"## {number}. "
+        starts = [i for i, line in enumerate(page) if line.startswith(heading)]
+        if starts:
+            end = next((i for i in range(starts[0] + 1, len(page)) if page[i].startswith("## ")), len(page))
+            page = page[:starts[0]] + section + page[end:]
+        else:
+            while page and not page[-1]:
+                page.pop()
+            page += [""] + section
+    with open(page_path, "w") as f:
+        f.write("\n".join(page).rstrip() + "\n")
+
 
 def main():
+    if sys.argv[1] == "--splice":
+        splice(*sys.argv[2:4])
+        return
     results, page_path, plot_path, work = sys.argv[1:5]
     v = load(results)
     p = Page(v)
@@ -415,6 +570,9 @@ def main():
                      f"{p.get('peer.gapwatch.' + key)} vs {p.get('peer.sql_exporter.' + key)}",
                      None if ours is None or theirs is None else ours < theirs))
     add("")
+
+    # 6 -------------------------------------------------------------------
+    body.extend(baselines_section(v, p))
 
     # the page --------------------------------------------------------------
     out = ["# Performance", "",

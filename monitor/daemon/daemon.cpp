@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -271,6 +272,17 @@ void Daemon::close_removed_rules() {
   }
   for (const std::string& line : *closed) {
     spdlog::warn("{}", line);
+  }
+  std::set<std::string> rules;
+  for (const RuleConfig& rule : m_generation->config.rules) {
+    rules.insert(rule.spec.name);
+  }
+  auto forgotten = m_baselines.forget_all_but(rules);
+  if (!forgotten) {
+    spdlog::error("cannot drop the kept baseline counts of removed rules: {}",
+                  forgotten.error().message);
+  } else if (*forgotten > 0) {
+    spdlog::info("dropped the kept baseline counts of {} removed rule(s)", *forgotten);
   }
 }
 

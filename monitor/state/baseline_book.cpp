@@ -221,4 +221,26 @@ std::size_t BaselineBook::memory_bytes() const {
   return bytes;
 }
 
+Expected<std::size_t> BaselineBook::forget_all_but(const std::set<std::string>& rules) {
+  {
+    MutexLock lock(m_mutex);
+    std::erase_if(m_rules, [&](const auto& entry) { return !rules.contains(entry.first); });
+  }
+  auto kept = m_store.baseline_rules();
+  if (!kept) {
+    return std::unexpected(kept.error());
+  }
+  std::size_t dropped = 0;
+  for (const std::string& rule : *kept) {
+    if (rules.contains(rule)) {
+      continue;
+    }
+    if (auto deleted = m_store.delete_baseline(rule); !deleted) {
+      return std::unexpected(deleted.error());
+    }
+    ++dropped;
+  }
+  return dropped;
+}
+
 }  // namespace gapwatch

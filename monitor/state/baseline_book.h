@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,11 @@ class BaselineBook {
   // The counts from `from` on are read again at the rule's next evaluation
   // (a backfill of a window starting there was verified).
   void reread(const std::string& rule, Instant from) EXCLUDES(m_mutex);
+
+  // Forgets the kept counts of every rule not in `rules` (removed from the
+  // configuration), in memory and in the state database. Returns how many
+  // rules' counts the database dropped.
+  Expected<std::size_t> forget_all_but(const std::set<std::string>& rules) EXCLUDES(m_mutex);
 
   // Bytes of bucket counts kept in memory, for docs and metrics.
   std::size_t memory_bytes() const EXCLUDES(m_mutex);

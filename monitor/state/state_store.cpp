@@ -390,6 +390,7 @@ EventRecord read_event(const Statement& row) {
 std::int64_t read_integer(const Statement& row) {
   return row.integer(0);
 }
+std::string read_text(const Statement& row) { return row.text(0); }
 Instant read_instant(const Statement& row) {
   return instant(row.integer(0));
 }
@@ -896,6 +897,10 @@ Expected<void> StateStore::Transaction::delete_baseline(const std::string& rule)
   return execute(m_db, "DELETE FROM baselines WHERE rule = ?", {rule});
 }
 
+Expected<std::vector<std::string>> StateStore::Transaction::baseline_rules() {
+  return query_rows(m_db, "SELECT rule FROM baselines ORDER BY rule", {}, read_text);
+}
+
 Expected<std::vector<Window>> StateStore::Transaction::unhealed_windows(const std::string& rule,
                                                                        Instant since) {
   // The incidents (found by incidents_by_rule) whose windows may hold wrong data.
@@ -1006,6 +1011,9 @@ Expected<void> StateStore::invalidate_baseline(const std::string& rule, Instant 
 }
 Expected<void> StateStore::delete_baseline(const std::string& rule) {
   return transaction([&](Transaction& transaction) { return transaction.delete_baseline(rule); });
+}
+Expected<std::vector<std::string>> StateStore::baseline_rules() {
+  return alone<&Transaction::baseline_rules>();
 }
 Expected<std::vector<Window>> StateStore::unhealed_windows(const std::string& rule, Instant since) {
   return alone<&Transaction::unhealed_windows>(rule, since);

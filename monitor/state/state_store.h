@@ -191,6 +191,7 @@ class StateStore {
       EXCLUDES(m_mutex);
   Expected<void> invalidate_baseline(const std::string& rule, Instant from) EXCLUDES(m_mutex);
   Expected<void> delete_baseline(const std::string& rule) EXCLUDES(m_mutex);
+  Expected<std::vector<std::string>> baseline_rules() EXCLUDES(m_mutex);
   Expected<std::vector<Window>> unhealed_windows(const std::string& rule, Instant since)
       EXCLUDES(m_mutex);
 
@@ -277,6 +278,8 @@ class StateStore::Transaction {
   // at the latest (covered_to = MIN(covered_to, from)).
   Expected<void> invalidate_baseline(const std::string& rule, Instant from);
   Expected<void> delete_baseline(const std::string& rule);
+  // The rules with kept baseline counts.
+  Expected<std::vector<std::string>> baseline_rules();
   // The windows a baseline of `rule` must not learn from: those of the
   // rule's incidents updated at or after `since` that did not heal (active,
   // or resolved otherwise than healed, or before resolutions were recorded),

@@ -340,6 +340,23 @@ TEST_CASE("baseline book: a snapshot excludes the windows of incidents that did 
   CHECK(f.book->history_for(f.spec, kStart + hours{24 * 40})->excluded.empty());
 }
 
+TEST_CASE("baseline book: a removed rule's kept counts are dropped, the others stay") {
+  Fixture f;
+  f.evaluate(kStart);
+  RuleSpec other = f.spec;
+  other.name = "other_hourly";
+  std::swap(f.spec, other);
+  f.evaluate(kStart);
+  std::swap(f.spec, other);
+  REQUIRE(value_of(f.store->baseline_rules()) ==
+          std::vector<std::string>{"orders_hourly", "other_hourly"});
+  CHECK(value_of(f.book->forget_all_but({"orders_hourly"})) == 1);
+  CHECK(value_of(f.store->baseline_rules()) == std::vector<std::string>{"orders_hourly"});
+  CHECK(value_of(f.store->baseline(f.spec.name)).has_value());
+  // Nothing more to drop the second time.
+  CHECK(value_of(f.book->forget_all_but({"orders_hourly"})) == 0);
+}
+
 TEST_CASE("baseline book: without a state database it works from memory") {
   TemporaryDirectory directory;
   auto stand_in = StateStore::unavailable(directory.file("missing/state.db"), "no directory");

@@ -6,6 +6,8 @@
 #include <date/date.h>
 #include <fmt/format.h>
 
+#include "rules/stable_hash.h"
+
 namespace gapwatch {
 
 namespace {
@@ -14,21 +16,11 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 // The MAD of a normal distribution times this is its standard deviation.
 constexpr double kMadToDeviation = 1.4826;
 
-// FNV-1a: stable across builds and platforms, unlike std::hash.
-std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t hash = 14695981039346656037ULL;
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
-
 // Each rule refreshes after 75% to 100% of `refresh`, by a fraction fixed by
 // its name: rules started together spread their full reads apart.
 std::chrono::seconds spread_refresh(const RuleSpec& spec) {
   const auto refresh = spec.baseline->refresh.count();
-  const auto share = static_cast<std::int64_t>(fnv1a(spec.name) % 1000);
+  const auto share = static_cast<std::int64_t>(stable_hash(spec.name) % 1000);
   return std::chrono::seconds{refresh - refresh / 4 * share / 1000};
 }
 
@@ -67,7 +59,7 @@ std::string baseline_fingerprint(const RuleSpec& spec) {
       spec.column.value_or(""), spec.where.value_or(""),
       spec.partition ? spec.partition->every.count() : 0,
       spec.partition ? zone_name(spec.partition->zone) : "", spec.where.has_value());
-  return fmt::format("{:016x}", fnv1a(identity));
+  return fmt::format("{:016x}", stable_hash(identity));
 }
 
 Instant history_start(const BaselineSpec& baseline, Instant judged_start) {

@@ -262,8 +262,7 @@ Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp roll
           sum += value;
         }
         const double mean = sum / static_cast<double>(values.size());
-        std::vector<double> sorted = values;
-        const double middle = median(sorted);
+        const double middle = median(values);  // reorders values; expect() takes them so
         expectation = expect(values, spec.baseline->sensitivity,
                              measure.noise_variance(middle, mean, bucket.rows),
                              measure.min_half_width(bucket.rows));

@@ -48,6 +48,19 @@ bool valid_label_name(std::string_view name) {
   });
 }
 
+// "2%" as 0.02, "0.02" as itself; empty for anything else (a sign of its own
+// is the caller's to refuse).
+std::optional<double> parse_share(const std::string& text) {
+  const bool percent = !text.empty() && text.back() == '%';
+  const std::string digits = percent ? text.substr(0, text.size() - 1) : text;
+  double value = 0;
+  const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (status != std::errc{} || end != digits.data() + digits.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return percent ? value / 100.0 : value;
+}
+
 }  // namespace
 
 std::optional<MapReader> ConfigLoader::load_defaults(const Field& field) {
@@ -429,20 +442,14 @@ std::optional<double> ConfigLoader::load_threshold_value(const Field& field, Che
       if (!text) {
         return std::nullopt;
       }
-      const bool percent = !text->empty() && text->back() == '%';
-      const std::string digits = percent ? text->substr(0, text->size() - 1) : *text;
-      double value = 0;
-      const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      if (status != std::errc{} || end != digits.data() + digits.size() ||
-          !std::isfinite(value)) {
+      const auto share = parse_share(*text);
+      if (!share) {
         m_reader->error(field, fmt::format("expected a ratio such as 0.02 or a percentage such as "
                                           "2%, got '{}'",
                                           *text));
         return std::nullopt;
       }
-      if (percent) {
-        value /= 100.0;
-      }
+      const double value = *share;
       if (value < 0 || value > 1) {
         m_reader->error(field, fmt::format("a null rate lies between 0 and 1 (0% and 100%), got "
                                           "'{}'",
@@ -543,19 +550,14 @@ std::optional<double> ConfigLoader::load_change(const Field& field, std::string_
   if (!text) {
     return std::nullopt;
   }
-  const bool percent = !text->empty() && text->back() == '%';
-  const std::string digits = percent ? text->substr(0, text->size() - 1) : *text;
-  double value = 0;
-  const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (status != std::errc{} || end != digits.data() + digits.size() || !std::isfinite(value)) {
+  const auto share = parse_share(*text);
+  if (!share) {
     m_reader->error(field, fmt::format("expected a share of the expected value such as 50% or "
                                        "0.5, got '{}'",
                                        *text));
     return std::nullopt;
   }
-  if (percent) {
-    value /= 100.0;
-  }
+  const double value = *share;
   if (value <= 0 || (key == "drop" && value > 1)) {
     m_reader->error(field, key == "drop" ? fmt::format("a drop lies above 0% and at most 100% (no "
                                                        "rows), got '{}'",

@@ -2,21 +2,9 @@
 
 #include <algorithm>
 
+#include "rules/stable_hash.h"
+
 namespace gapwatch {
-
-namespace {
-
-// FNV-1a: stable across runs and platforms, unlike std::hash.
-std::uint64_t stable_hash(std::string_view text) {
-  std::uint64_t hash = 1469598103934665603ULL;
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
-
-}  // namespace
 
 Instant Scheduler::first_due(const RuleConfig& rule, Instant start) {
   if (const auto* interval = std::get_if<std::chrono::seconds>(&rule.schedule.when)) {

@@ -33,7 +33,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def verify_signature(secret, headers, body):
-    """Checks the Standard Webhooks signature independently of gapwatch."""
+    """Checks the Standard Webhooks signature independently of gapwatch.
+
+    As the spec has it (standard-webhooks/standard-webhooks, spec/standard-webhooks.md,
+    "Signature scheme"): the headers webhook-id, webhook-timestamp and
+    webhook-signature; the signed content "{id}.{timestamp}.{body}"; HMAC-SHA256
+    keyed by the base64 part of a "whsec_" secret; space-separated "v1,{base64}"
+    signatures, any of which may match. Nothing else here models an upstream API.
+    """
     if secret is None:
         return None
     msg_id = headers.get("webhook-id")

@@ -50,7 +50,10 @@ std::int64_t season_of(Seasonality seasonality, Instant start, const TimeZone* z
 // not be learned from.
 struct BaselineHistory {
   std::string fingerprint;  // of what the counts were read with (baseline_fingerprint)
-  std::vector<CountedBucket> buckets;  // oldest first
+  // Oldest first; a segmented rule's by segment, then oldest first, with
+  // CountedBucket::segment indexing `segments`.
+  std::vector<CountedBucket> buckets;
+  std::vector<SegmentKey> segments;
   std::optional<Instant> covered_from;
   std::optional<Instant> covered_to;
   std::optional<Instant> full_read_at;  // the last time the whole history was read

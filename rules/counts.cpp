@@ -77,7 +77,7 @@ Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context
         dialect.floor_divide(fmt::format("{} - {}", epoch, plan.granules.base), plan.granules.size);
     plan.sql = fmt::format("SELECT {} AS granule, {} FROM {}{} {}", granule, counts,
                            dialect.quote_name(spec.table), where_clause(predicates),
-                           dialect.group_by_first(granule));
+                           dialect.group_by({granule}));
     return plan;
   }
 
@@ -155,7 +155,7 @@ Expected<RolledUp> roll_up_counts(const QueryPlan& plan, const ResultRows& rows,
   const auto judged_from = buckets.begin() + static_cast<std::ptrdiff_t>(plan.history_buckets.size());
   rolled.history.reserve(plan.history_buckets.size());
   for (auto bucket = buckets.begin(); bucket != judged_from; ++bucket) {
-    rolled.history.push_back(CountedBucket{bucket->start, bucket->end, bucket->rows, bucket->nulls});
+    rolled.history.emplace_back(bucket->start, bucket->end, bucket->rows, bucket->nulls);
   }
   rolled.judged.assign(std::make_move_iterator(judged_from), std::make_move_iterator(buckets.end()));
   return rolled;

@@ -193,7 +193,13 @@ bool Dialect::contains_in_any_case(std::string_view text, std::string_view part)
   return lower(text).find(part) != std::string::npos;
 }
 
-std::string Dialect::group_by_first(std::string_view /*expression*/) const { return "GROUP BY 1"; }
+std::string Dialect::group_by(const std::vector<std::string>& expressions) const {
+  std::string clause = "GROUP BY ";
+  for (std::size_t i = 0; i < expressions.size(); ++i) {
+    clause += fmt::format("{}{}", i == 0 ? "" : ", ", i + 1);
+  }
+  return clause;
+}
 
 std::optional<TimeEncoding> Dialect::native_encoding(std::string_view type_name) const {
   const auto has = [&](std::string_view part) { return contains_in_any_case(type_name, part); };

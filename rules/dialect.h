@@ -113,8 +113,9 @@ class Dialect {
   // floor(expression / divisor) for a non-negative expression, as an integer.
   std::string floor_divide(std::string_view expression, std::int64_t divisor) const;
 
-  // The GROUP BY clause grouping by the first select-list item, `expression`.
-  virtual std::string group_by_first(std::string_view expression) const;
+  // The GROUP BY clause grouping by the first select-list items, which are
+  // `expressions` (by position where the dialect allows it).
+  virtual std::string group_by(const std::vector<std::string>& expressions) const;
 
   // How a column whose SQLColumns TYPE_NAME is `type_name` encodes time;
   // empty when the type holds no time. By default zone-aware types

@@ -55,8 +55,9 @@ class SqlServerDialect final : public Dialect {
     return Dialect::native_encoding(type_name);
   }
 
-  std::string group_by_first(std::string_view expression) const override {
-    return fmt::format("GROUP BY {}", expression);
+  // SQL Server groups by expressions only, never by position.
+  std::string group_by(const std::vector<std::string>& expressions) const override {
+    return fmt::format("GROUP BY {}", fmt::join(expressions, ", "));
   }
 };
 

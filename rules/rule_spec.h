@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rules/identifier.h"
+#include "rules/segment.h"
 #include "rules/time.h"
 
 namespace gapwatch {
@@ -24,6 +26,14 @@ std::string_view to_string(CheckKind kind);
 std::string_view to_string(TimestampFormat format);
 std::string_view to_string(Severity severity);
 std::string_view to_string(Seasonality seasonality);
+
+// How many rows a reconciled bucket may lack (or have beyond) its source's:
+// a number of rows, or a share of the source's rows ("0.1%").
+struct Allowance {
+  double value = 0;
+  bool share = false;
+  friend bool operator==(const Allowance&, const Allowance&) = default;
+};
 
 // One side of a threshold: a value outside [min, max] violates it. Freshness
 // values are ages in seconds, row_count values are rows, null_rate ratios 0..1.
@@ -41,6 +51,10 @@ struct Bound {
   std::optional<double> max;
   std::optional<double> drop;
   std::optional<double> rise;
+  // With a source: rows of a bucket the target lacks (`missing`) or has beyond
+  // the source (`extra`, duplicated loads); more than the allowance violates.
+  std::optional<Allowance> missing;
+  std::optional<Allowance> extra;
 
   // The static part: min and max.
   bool violated_by(double value) const {
@@ -48,6 +62,7 @@ struct Bound {
   }
   bool has_static() const { return min.has_value() || max.has_value(); }
   bool has_relative() const { return drop.has_value() || rise.has_value(); }
+  bool has_reconciliation() const { return missing.has_value() || extra.has_value(); }
 };
 
 struct Thresholds {
@@ -75,6 +90,16 @@ struct BaselineSpec {
   std::chrono::seconds refresh{std::chrono::seconds{86400}};
 };
 
+// The system a reconciled rule's target is loaded from: its rows are counted
+// per bucket over the same buckets, each side in its own encoding and zone.
+struct SourceSpec {
+  std::string warehouse;
+  QualifiedName table;
+  std::string timestamp_column;
+  TimestampFormat timestamp_format = TimestampFormat::native;
+  std::optional<std::string> where;  // raw SQL predicate from trusted config
+};
+
 struct RuleSpec {
   std::string name;
   std::string warehouse;
@@ -94,6 +119,13 @@ struct RuleSpec {
   std::optional<PartitionSpec> partition;
   std::optional<BaselineSpec> baseline;  // row_count and null_rate with a partition
   std::int64_t min_rows = 1;  // null_rate: buckets with fewer rows are not judged
+  // Partitioned row_count and null_rate: each distinct combination of these
+  // columns' values is judged on its own (rules/segment.h); more than
+  // max_segments of them is an error.
+  std::vector<std::string> segment_by;
+  int max_segments = kDefaultMaxSegments;
+  // Partitioned row_count: the source the table is reconciled with.
+  std::optional<SourceSpec> source;
 };
 
 }  // namespace gapwatch

@@ -36,20 +36,28 @@ Verdict error_verdict(std::string message) {
   return verdict;
 }
 
-std::vector<Window> merge_windows(const std::vector<BucketVerdict>& buckets) {
+std::vector<Window> merge_windows(const std::vector<BucketVerdict>& buckets,
+                                  const std::vector<SegmentVerdict>& segments) {
   std::vector<Window> windows;
   bool open = false;
+  std::uint32_t open_segment = 0;
   for (const BucketVerdict& bucket : buckets) {
     const bool failing = bucket.status && *bucket.status != Status::pass;
     if (!failing) {
       open = false;
       continue;
     }
-    if (open && windows.back().status == *bucket.status && windows.back().end == bucket.start) {
+    if (open && open_segment == bucket.segment && windows.back().status == *bucket.status &&
+        windows.back().end == bucket.start) {
       windows.back().end = bucket.end;
     } else {
-      windows.push_back(Window{bucket.start, bucket.end, *bucket.status});
+      SegmentKey segment;
+      if (bucket.segment < segments.size()) {
+        segment = segments[bucket.segment].key;
+      }
+      windows.emplace_back(bucket.start, bucket.end, *bucket.status, std::move(segment));
       open = true;
+      open_segment = bucket.segment;
     }
   }
   return windows;

@@ -78,7 +78,7 @@ TEST_CASE("mysql: TIMESTAMP is an instant (the session is UTC), DATETIME and DAT
 
 TEST_CASE("mysql: integer floor division with DIV, grouped by position") {
   CHECK(mysql.floor_divide("`ts` - 1795564800", 3600) == "(`ts` - 1795564800) DIV 3600");
-  CHECK(mysql.group_by_first("x") == "GROUP BY 1");
+  CHECK(mysql.group_by({"x"}) == "GROUP BY 1");
 }
 
 TEST_CASE("mysql: every session runs in UTC, with a MariaDB-only server-side limit") {

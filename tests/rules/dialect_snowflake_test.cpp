@@ -101,7 +101,7 @@ TEST_CASE("snowflake: instants are bound with an explicit +00:00 offset") {
 TEST_CASE("snowflake: FLOOR division, GROUP BY position, STATEMENT_TIMEOUT_IN_SECONDS") {
   CHECK(snowflake.floor_divide("\"TS\" - 1795564800", 3600) ==
         "FLOOR((\"TS\" - 1795564800) / 3600)");
-  CHECK(snowflake.group_by_first("x") == "GROUP BY 1");
+  CHECK(snowflake.group_by({"x", "\"c\""}) == "GROUP BY 1, 2");
   CHECK(snowflake.session_setup(std::chrono::seconds{60}) ==
         std::vector<std::string>{"ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = 70"});
 }

@@ -89,7 +89,7 @@ TEST_CASE("sqlserver: datetimeoffset is an instant; timestamp is a row version, 
 
 TEST_CASE("sqlserver: GROUP BY repeats the expression (T-SQL has no ordinal GROUP BY)") {
   CHECK(sqlserver.floor_divide("[ts] - 1795564800", 3600) == "FLOOR(([ts] - 1795564800) / 3600)");
-  CHECK(sqlserver.group_by_first("FLOOR(([ts] - 1) / 60)") == "GROUP BY FLOOR(([ts] - 1) / 60)");
+  CHECK(sqlserver.group_by({"FLOOR(([ts] - 1) / 60)", "[c]"}) == "GROUP BY FLOOR(([ts] - 1) / 60), [c]");
 }
 
 TEST_CASE("sqlserver: no session setup; the driver and the watchdog enforce query_timeout") {

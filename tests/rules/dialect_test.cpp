@@ -171,9 +171,10 @@ TEST_CASE("floor_divide per dialect") {
   CHECK(postgres.floor_divide("x", 1) == "FLOOR((x) / 1)");
 }
 
-TEST_CASE("group_by_first groups by the first select-list item") {
-  CHECK(postgres.group_by_first("FLOOR(x)") == "GROUP BY 1");
-  CHECK(sqlite.group_by_first("CAST(x AS INTEGER)") == "GROUP BY 1");
+TEST_CASE("group_by groups by the first select-list items, by position") {
+  CHECK(postgres.group_by({"FLOOR(x)"}) == "GROUP BY 1");
+  CHECK(postgres.group_by({"FLOOR(x)", "\"country\"", "\"channel\""}) == "GROUP BY 1, 2, 3");
+  CHECK(sqlite.group_by({"CAST(x AS INTEGER)"}) == "GROUP BY 1");
 }
 
 TEST_CASE("dialect_for gives the singleton of every dialect") {

@@ -41,6 +41,14 @@ struct BucketMeasure {
   double (*min_half_width)(std::int64_t rows) = nullptr;
 };
 
+// The message of a segmented rule with failing or warning segments: `bad`
+// indexes them, worst first; at most kNamedSegments are named with their own
+// messages ("FR: 20 of 46 hourly buckets below 1 rows; … (2 failing of 40
+// segments)").
+inline constexpr std::size_t kNamedSegments = 3;
+std::string name_bad_segments(const std::vector<SegmentVerdict>& segments,
+                              const std::vector<std::size_t>& bad);
+
 Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp rolled,
                       const BucketMeasure& measure);
 

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rules/plan.h"
@@ -15,7 +16,8 @@
 
 namespace gapwatch {
 
-// Partitioned: SELECT granule, COUNT(*)[, COUNT(column)] … GROUP BY granule.
+// Partitioned: SELECT granule[, segment columns], COUNT(*)[, COUNT(column)] …
+// GROUP BY granule[, segment columns].
 // Whole table: SELECT COUNT(*)[, COUNT(column)] [WHERE ts in lookback].
 // With `null_column`, NULLs of that column are counted too.
 Expected<QueryPlan> plan_counts(const RuleSpec& spec, const PlanContext& context,
@@ -28,11 +30,24 @@ enum class Counted { rows, rows_and_non_nulls };
 // The partitioned statement's rows rolled up into the plan's buckets: the
 // judged ones (rows and nulls filled in, nothing judged yet) and the history
 // buckets read before them (a rule with a baseline).
+//
+// A segmented plan: every known segment (one with rows in what was read, or
+// in the kept history of a baseline), ordered by values, NULL first; judged
+// and history hold every bucket of every segment, segment by segment, and a
+// known segment without rows in a bucket counts 0 there (a dark segment).
 struct RolledUp {
   std::vector<BucketVerdict> judged;
   std::vector<CountedBucket> history;
+  std::vector<SegmentKey> segments;
 };
 Expected<RolledUp> roll_up_counts(const QueryPlan& plan, const ResultRows& rows, Counted counted);
+
+// Two statements over the same buckets (a target and its source), rolled up
+// with one list of segments: a segment known on either side is known on both.
+Expected<std::pair<RolledUp, RolledUp>> roll_up_pair(const QueryPlan& target,
+                                                     const ResultRows& target_rows,
+                                                     const QueryPlan& source,
+                                                     const ResultRows& source_rows);
 
 struct TotalCounts {
   std::int64_t rows = 0;

@@ -47,6 +47,10 @@ struct QueryPlan {
   // history the judgement learns from (owned by the caller).
   std::vector<Bucket> history_buckets;
   const BaselineHistory* history = nullptr;
+  // A segmented rule: the statement's rows carry the segment_by columns after
+  // the granule, and more distinct segments than max_segments are an error.
+  std::size_t segment_columns = 0;
+  int max_segments = 0;
   // How to read times returned by the statement.
   TimeEncoding encoding = TimeEncoding::instant;
   const TimeZone* warehouse_zone = nullptr;

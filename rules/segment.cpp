@@ -19,7 +19,7 @@ std::string segment_name(const SegmentKey& segment) {
   return name;
 }
 
-std::size_t SegmentKeyHash::operator()(const SegmentKey& segment) const {
+std::size_t SegmentKeyHash::operator()(std::span<const SegmentValue> segment) const {
   std::size_t hash = segment.size();
   for (const SegmentValue& value : segment) {
     const std::size_t part = value ? std::hash<std::string>{}(*value) : 0x9e3779b97f4a7c15ULL;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,7 @@ std::string segment_name(const SegmentKey& segment);
 std::string_view segment_value_name(const SegmentValue& value);
 
 struct SegmentKeyHash {
-  std::size_t operator()(const SegmentKey& segment) const;
+  std::size_t operator()(std::span<const SegmentValue> segment) const;
 };
 
 }  // namespace gapwatch

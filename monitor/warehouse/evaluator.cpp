@@ -1,5 +1,8 @@
 #include "monitor/warehouse/evaluator.h"
 
+#include <fmt/format.h>
+
+#include "rules/reconcile.h"
 #include "rules/rule.h"
 
 namespace gapwatch {
@@ -46,15 +49,64 @@ Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now,
   return plan_in(*session, rule, now, history);
 }
 
+Expected<Verdict> Evaluator::reconcile(const RuleConfig& rule, Instant now, Heartbeat* heartbeat,
+                                       const QueryPlan& target, const ResultRows& target_rows) {
+  const RuleSpec side = source_side(rule.spec);
+  Warehouse& warehouse = m_warehouses.get(side.warehouse);
+  // The source's errors say they are the source's; they make the rule error,
+  // never fail.
+  const auto from_source = [&](const Error& error) {
+    return std::unexpected(
+        Error{fmt::format("source {}: {}", side.warehouse, error.message), error.sqlstate});
+  };
+  auto session = warehouse.session(heartbeat);
+  if (!session) {
+    return from_source(session.error());
+  }
+  Verdict verdict;
+  // A verdict that may open an incident rests only on a fresh probe of the
+  // source's column too (as for the target in run_in).
+  for (const Probe probe : {Probe::cached, Probe::fresh}) {
+    auto encoding = session->time_encoding(side, probe);
+    if (!encoding) {
+      session->forget_encoding(side);
+      return from_source(encoding.error());
+    }
+    const PlanContext context{&session->dialect(), *encoding, warehouse.config().zone, now,
+                              nullptr};
+    auto plan = plan_source(rule.spec, context);
+    if (!plan) {
+      return from_source(plan.error());
+    }
+    auto rows = session->execute(*plan);
+    if (!rows) {
+      session->forget_encoding(side);
+      return from_source(rows.error());
+    }
+    verdict = judge_reconciled(rule.spec, target, target_rows, *plan, *rows);
+    if (verdict.status != Status::fail && verdict.status != Status::warn) {
+      break;
+    }
+  }
+  return verdict;
+}
+
 Expected<Verdict> Evaluator::run_in(Session& session, const RuleConfig& rule, Instant now,
-                                    const BaselineHistory* history, Expected<QueryPlan>& plan) {
+                                    const BaselineHistory* history, Heartbeat* heartbeat,
+                                    Expected<QueryPlan>& plan) {
   plan = plan_in(session, rule, now, history);
   auto rows = plan ? session.execute(*plan) : Expected<ResultRows>(std::unexpected(plan.error()));
   if (!rows) {
     return std::unexpected(rows.error());
   }
-  Verdict verdict = judge_rule(rule.spec, *plan, *rows, now);
-  if (verdict.status != Status::fail && verdict.status != Status::warn) {
+  const auto judge = [&](const QueryPlan& planned, const ResultRows& read) -> Expected<Verdict> {
+    if (rule.spec.source) {
+      return reconcile(rule, now, heartbeat, planned, read);
+    }
+    return judge_rule(rule.spec, planned, read, now);
+  };
+  auto verdict = judge(*plan, *rows);
+  if (!verdict || (verdict->status != Status::fail && verdict->status != Status::warn)) {
     return verdict;
   }
   // The encoding the statement was planned with may be stale (the column's
@@ -73,7 +125,7 @@ Expected<Verdict> Evaluator::run_in(Session& session, const RuleConfig& rule, In
   if (!rows) {
     return std::unexpected(rows.error());
   }
-  return judge_rule(rule.spec, *plan, *rows, now);
+  return judge(*plan, *rows);
 }
 
 RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now, Heartbeat* heartbeat,
@@ -92,7 +144,7 @@ RuleResult Evaluator::evaluate(const RuleConfig& rule, Instant now, Heartbeat* h
         return error_verdict(session.error().message);
       }
       Expected<QueryPlan> plan = std::unexpected(Error{});
-      auto verdict = run_in(*session, rule, now, history, plan);
+      auto verdict = run_in(*session, rule, now, history, heartbeat, plan);
       if (verdict) {
         result.query = QueryOutcome::ok;
         return *verdict;

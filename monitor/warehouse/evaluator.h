@@ -61,7 +61,12 @@ class Evaluator {
                               const BaselineHistory* history, Probe probe = Probe::cached);
   // One try on one session: the verdict, or the error the warehouse gave.
   Expected<Verdict> run_in(Session& session, const RuleConfig& rule, Instant now,
-                           const BaselineHistory* history, Expected<QueryPlan>& plan);
+                           const BaselineHistory* history, Heartbeat* heartbeat,
+                           Expected<QueryPlan>& plan);
+  // A rule with a source: counts the source over the target's buckets and
+  // judges the two (rules/reconcile.h).
+  Expected<Verdict> reconcile(const RuleConfig& rule, Instant now, Heartbeat* heartbeat,
+                              const QueryPlan& target, const ResultRows& target_rows);
 
   Warehouses& m_warehouses;
   const Clock& m_clock;

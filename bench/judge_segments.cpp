@@ -1,0 +1,88 @@
+// bench/judge_segments: the CPU gapwatch spends judging a segmented rule's
+// result: 1,000 segments × 720 hourly buckets (30 days), every segment with
+// rows in every bucket but one dark segment, as the warehouse returns them
+// (720,000 rows of text cells). Measures the roll-up (segments looked up,
+// absent buckets filled with 0) and the judgement together, and the verdict's
+// size. Prints KEY=VALUE lines for bench/run's report. Pure CPU: no
+// warehouse, no I/O.
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "rules/row_count.h"
+
+namespace {
+
+double cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+constexpr int kSegments = 1000;
+
+gapwatch::RuleSpec segmented_rule() {
+  gapwatch::RuleSpec spec;
+  spec.name = "orders_by_store";
+  spec.table = *gapwatch::parse_qualified_name("public.orders");
+  spec.check = gapwatch::CheckKind::row_count;
+  spec.timestamp_column = "created_at";
+  gapwatch::PartitionSpec partition;
+  partition.every = std::chrono::hours{1};
+  partition.lookback = std::chrono::hours{721};
+  partition.delay = std::chrono::hours{1};
+  partition.zone = *gapwatch::find_time_zone("Europe/Berlin");
+  spec.partition = partition;
+  spec.segment_by = {"store"};
+  spec.max_segments = kSegments;
+  spec.thresholds.fail.min = 1;
+  return spec;
+}
+
+}  // namespace
+
+int main() {
+  const gapwatch::RuleSpec spec = segmented_rule();
+  gapwatch::PlanContext context;
+  context.dialect = &gapwatch::postgres_dialect();
+  context.now = gapwatch::Instant{std::chrono::seconds{1795586400}};
+  const gapwatch::QueryPlan plan = *gapwatch::plan_row_count(spec, context);
+  gapwatch::ResultRows rows;
+  rows.reserve(plan.buckets.size() * kSegments);
+  for (int segment = 0; segment < kSegments; ++segment) {
+    const std::string store = "store-" + std::to_string(segment);
+    for (const auto& bucket : plan.buckets) {
+      const auto granule =
+          (bucket.start.time_since_epoch().count() - plan.granules.base) / plan.granules.size;
+      // Store 7 is dark for the last 20 hours.
+      if (segment == 7 && bucket.start >= plan.buckets.back().end - std::chrono::hours{20}) {
+        continue;
+      }
+      rows.push_back({std::to_string(granule), store, std::to_string(3 + segment % 40)});
+    }
+  }
+  constexpr int kRepetitions = 5;
+  double best = 1e9;
+  std::size_t buckets = 0, windows = 0;
+  for (int i = 0; i < kRepetitions; ++i) {
+    const double started = cpu_seconds();
+    const gapwatch::Verdict verdict = gapwatch::judge_row_count(spec, plan, rows);
+    best = std::min(best, cpu_seconds() - started);
+    buckets = verdict.buckets.size();
+    windows = verdict.windows.size();
+    if (verdict.status != gapwatch::Status::fail || windows != 1) {
+      std::fprintf(stderr, "judge_segments: expected one failing window, got %zu: %s\n", windows,
+                   verdict.message.c_str());
+      return 1;
+    }
+  }
+  std::printf("segments=%d\n", kSegments);
+  std::printf("segment_result_rows=%zu\n", rows.size());
+  std::printf("segment_judged_buckets=%zu\n", buckets);
+  std::printf("segment_judge_ms=%.2f\n", best * 1e3);
+  std::printf("segment_verdict_bytes=%zu\n", buckets * sizeof(gapwatch::BucketVerdict));
+  return 0;
+}

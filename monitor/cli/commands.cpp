@@ -265,6 +265,18 @@ int explain_command(const CheckOptions& options, ExplainParams params) {
                  format_rfc3339(plan->buckets.back().end), plan->granules.size);
     }
     print_plan(*plan, params);
+    if (rule->spec.source) {
+      const auto source = evaluation->evaluator.plan_source(*rule, now);
+      if (!source) {
+        fmt::print("-- error: source {}: {}\n\n", rule->spec.source->warehouse,
+                   source.error().message);
+        exit_code = 3;
+        continue;
+      }
+      fmt::print("-- source: {}.{}, counted over the same buckets\n", rule->spec.source->warehouse,
+                 rule->spec.source->table.display());
+      print_plan(*source, params);
+    }
     if (kept) {
       const auto first = evaluation->evaluator.plan(*rule, now, nullptr);
       if (first) {

@@ -49,6 +49,21 @@ Expected<QueryPlan> Evaluator::plan(const RuleConfig& rule, Instant now,
   return plan_in(*session, rule, now, history);
 }
 
+Expected<QueryPlan> Evaluator::plan_source(const RuleConfig& rule, Instant now) {
+  const RuleSpec side = source_side(rule.spec);
+  Warehouse& warehouse = m_warehouses.get(side.warehouse);
+  auto session = warehouse.session();
+  if (!session) {
+    return std::unexpected(session.error());
+  }
+  auto encoding = session->time_encoding(side);
+  if (!encoding) {
+    return std::unexpected(encoding.error());
+  }
+  const PlanContext context{&session->dialect(), *encoding, warehouse.config().zone, now, nullptr};
+  return gapwatch::plan_source(rule.spec, context);
+}
+
 Expected<Verdict> Evaluator::reconcile(const RuleConfig& rule, Instant now, Heartbeat* heartbeat,
                                        const QueryPlan& target, const ResultRows& target_rows) {
   const RuleSpec side = source_side(rule.spec);
@@ -74,7 +89,7 @@ Expected<Verdict> Evaluator::reconcile(const RuleConfig& rule, Instant now, Hear
     }
     const PlanContext context{&session->dialect(), *encoding, warehouse.config().zone, now,
                               nullptr};
-    auto plan = plan_source(rule.spec, context);
+    auto plan = gapwatch::plan_source(rule.spec, context);
     if (!plan) {
       return from_source(plan.error());
     }

@@ -55,6 +55,8 @@ class Evaluator {
   // to learn the dialect and the column's encoding, runs nothing else).
   Expected<QueryPlan> plan(const RuleConfig& rule, Instant now,
                            const BaselineHistory* history = nullptr);
+  // A rule with a source: the statement its source warehouse would run.
+  Expected<QueryPlan> plan_source(const RuleConfig& rule, Instant now);
 
  private:
   Expected<QueryPlan> plan_in(Session& session, const RuleConfig& rule, Instant now,

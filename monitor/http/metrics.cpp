@@ -14,6 +14,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "rules/segment.h"
+#include "rules/utf8.h"
 
 namespace gapwatch {
 
@@ -39,42 +40,6 @@ std::map<std::string, std::string> rule_labels(const RuleSpec& spec) {
     labels[name] = value;
   }
   return labels;
-}
-
-// The length of the well-formed UTF-8 sequence `text` starts with (1 for
-// ASCII), 0 when it starts with a malformed one (a stray continuation byte,
-// a cut or overlong sequence, a surrogate, beyond U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text) {
-  const auto byte = static_cast<unsigned char>(text.front());
-  if (byte < 0x80) {
-    return 1;
-  }
-  std::size_t length = 0;
-  std::uint32_t smallest = 0;  // a longer form of a smaller code point is overlong
-  if ((byte & 0xE0) == 0xC0) {
-    length = 2;
-    smallest = 0x80;
-  } else if ((byte & 0xF0) == 0xE0) {
-    length = 3;
-    smallest = 0x800;
-  } else if ((byte & 0xF8) == 0xF0) {
-    length = 4;
-    smallest = 0x10000;
-  }
-  if (length == 0 || text.size() < length) {
-    return 0;
-  }
-  std::uint32_t code_point = byte & (0x7Fu >> length);
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto next = static_cast<unsigned char>(text[k]);
-    if ((next & 0xC0) != 0x80) {
-      return 0;
-    }
-    code_point = (code_point << 6) | (next & 0x3Fu);
-  }
-  const bool valid = code_point >= smallest && code_point <= 0x10FFFF &&
-                     !(code_point >= 0xD800 && code_point <= 0xDFFF);
-  return valid ? length : 0;
 }
 
 // A label value as the text exposition format quotes it. Prometheus refuses

@@ -17,14 +17,13 @@ namespace {
 using testing::at;
 
 RuleResult failing_result(std::vector<std::string> segment_by) {
-  RuleSpec spec;
-  spec.name = "orders_by_country";
-  spec.warehouse = "shop";
-  spec.table = QualifiedName{{"public", "orders"}};
-  spec.check = CheckKind::row_count;
-  spec.segment_by = std::move(segment_by);
-  RuleResult result{RuleIdentity(spec), {}, at("2026-03-02T12:00:00Z"),
-                    std::chrono::milliseconds{5}, Verdict{}, QueryOutcome::ok};
+  RuleResult result;
+  result.rule = "orders_by_country";
+  result.check = CheckKind::row_count;
+  result.warehouse = "shop";
+  result.table = "public.orders";
+  result.segment_by = std::move(segment_by);
+  result.evaluated_at = at("2026-03-02T12:00:00Z");
   result.verdict.status = Status::fail;
   result.verdict.message = "1 of 2 hourly buckets below 1 rows";
   return result;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "rules/segment.h"
+
 namespace gapwatch {
 
 namespace {
@@ -44,7 +46,10 @@ std::string render_text(const std::vector<RuleResult>& results) {
                        result.rule, name_width, to_string(result.check), result.warehouse,
                        result.table, verdict.message);
     for (const Window& window : verdict.windows) {
-      out += fmt::format("{:<5}  {:<{}}  window {} .. {} ({})\n", "", "", name_width,
+      // A segment's window says whose it is: "FR: 2026-03-02T11:00:00Z .. …".
+      const std::string segment =
+          window.segment.empty() ? std::string() : segment_name(window.segment) + ": ";
+      out += fmt::format("{:<5}  {:<{}}  window {}{} .. {} ({})\n", "", "", name_width, segment,
                          format_rfc3339(window.start), format_rfc3339(window.end),
                          to_string(window.status));
     }

@@ -21,6 +21,7 @@
 #include <yaml-cpp/parser.h>
 
 #include "rules/time.h"
+#include "rules/utf8.h"
 
 namespace gapwatch {
 
@@ -97,30 +98,8 @@ std::optional<std::pair<std::size_t, std::string>> find_non_text(std::string_vie
       ++i;
       continue;
     }
-    // The sequence's length from its first byte, and the smallest code point
-    // that needs that many bytes (a longer, "overlong" form is malformed).
-    std::size_t length = 0;
-    std::uint32_t smallest = 0;
-    if ((byte & 0xE0) == 0xC0) {
-      length = 2;
-      smallest = 0x80;
-    } else if ((byte & 0xF0) == 0xE0) {
-      length = 3;
-      smallest = 0x800;
-    } else if ((byte & 0xF8) == 0xF0) {
-      length = 4;
-      smallest = 0x10000;
-    }
-    std::uint32_t code_point = byte & (0x7Fu >> length);
-    bool valid = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xC0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3Fu);
-    }
-    valid = valid && code_point >= smallest && code_point <= 0x10FFFF &&
-            !(code_point >= 0xD800 && code_point <= 0xDFFF);
-    if (!valid) {
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    if (length == 0) {
       return std::pair(i, fmt::format("the configuration is not valid UTF-8 (byte 0x{:02X}): "
                                       "save it as UTF-8",
                                       byte));

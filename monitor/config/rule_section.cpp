@@ -40,8 +40,8 @@ constexpr std::array<std::string_view, 3> kCheckNames{"freshness", "row_count", 
 constexpr std::array<std::string_view, 4> kFormatNames{"native", "epoch_s", "epoch_ms", "text"};
 constexpr std::array<std::string_view, 3> kSeverityNames{"info", "warning", "critical"};
 // Labels every per-rule metric series already has.
-constexpr std::array<std::string_view, 7> kReservedLabels{
-    "rule", "check", "warehouse", "table", "severity", "status", "result"};
+constexpr std::array<std::string_view, 8> kReservedLabels{
+    "rule", "check", "warehouse", "table", "severity", "status", "result", "segment"};
 
 bool valid_label_name(std::string_view name) {
   if (name.empty() || name.starts_with("__") || (name[0] >= '0' && name[0] <= '9')) {

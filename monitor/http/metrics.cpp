@@ -5,11 +5,16 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <unordered_map>
 
 #include <prometheus/text_serializer.h>
+
+#include "rules/segment.h"
+#include "rules/utf8.h"
 
 namespace gapwatch {
 
@@ -37,10 +42,13 @@ std::map<std::string, std::string> rule_labels(const RuleSpec& spec) {
   return labels;
 }
 
-// A label value as the text exposition format quotes it.
+// A label value as the text exposition format quotes it. Prometheus refuses
+// a whole scrape over one label value that is not UTF-8, and a segment's
+// value comes from the warehouse as it is (Latin-1, say): each malformed byte
+// becomes U+FFFD.
 void append_escaped(std::string& out, std::string_view value) {
-  for (const char c : value) {
-    switch (c) {
+  for (std::size_t i = 0; i < value.size();) {
+    switch (value[i]) {
       case '\\':
         out += "\\\\";
         break;
@@ -51,8 +59,16 @@ void append_escaped(std::string& out, std::string_view value) {
         out += "\\n";
         break;
       default:
-        out += c;
+        if (const std::size_t length = utf8_sequence_length(value.substr(i)); length != 0) {
+          out.append(value, i, length);
+          i += length;
+        } else {
+          out += "\xEF\xBF\xBD";
+          ++i;
+        }
+        continue;
     }
+    ++i;
   }
 }
 
@@ -104,6 +120,18 @@ constexpr RuleFamily kExpectedLowerFamily{
 constexpr RuleFamily kExpectedUpperFamily{
     "gapwatch_rule_expected_upper", "gauge",
     "Baseline rules: the upper edge of the newest judged bucket's normal band"};
+constexpr RuleFamily kSegmentsFamily{
+    "gapwatch_rule_segments", "gauge",
+    "Segmented rules: how many segments had each status (pass, warn, fail, error) at the last "
+    "evaluation that was not an error"};
+constexpr RuleFamily kSegmentStatusFamily{
+    "gapwatch_rule_segment_status", "gauge",
+    "Segmented rules: 1 for each failing or warning segment, labelled with its status; a "
+    "passing segment has no series"};
+constexpr RuleFamily kSegmentObservedFamily{
+    "gapwatch_rule_segment_observed_value", "gauge",
+    "Segmented rules: the worst bucket value of each failing or warning segment (rows or a 0..1 "
+    "ratio)"};
 constexpr RuleFamily kNewestRowFamily{"gapwatch_table_newest_row_timestamp_seconds", "gauge",
                                       "The newest timestamp a freshness rule read"};
 constexpr RuleFamily kNextEvaluationFamily{
@@ -185,13 +213,18 @@ Metrics::Metrics()
 Metrics::RuleSeries Metrics::make_series(const RuleConfig& rule) {
   RuleSeries series;
   std::optional<std::uint32_t> result_at;
+  std::optional<std::uint32_t> segment_at;
   std::optional<std::uint32_t> status_at;
   // The labels sorted by name (std::map), as prometheus-cpp printed them;
-  // `result` and `status` are reserved, so no config label takes their place.
+  // `result`, `segment` and `status` are reserved, so no config label takes
+  // their place.
   for (const auto& [name, value] : rule_labels(rule.spec)) {
     const auto end = static_cast<std::uint32_t>(series.labels.size());
     if (!result_at && name > "result") {
       result_at = end;
+    }
+    if (!segment_at && name > "segment") {
+      segment_at = end;
     }
     if (!status_at && name > "status") {
       status_at = end;
@@ -206,7 +239,12 @@ Metrics::RuleSeries Metrics::make_series(const RuleConfig& rule) {
   }
   const auto end = static_cast<std::uint32_t>(series.labels.size());
   series.result_at = result_at.value_or(end);
+  series.segment_at = segment_at.value_or(end);
   series.status_at = status_at.value_or(end);
+  series.segment_by = rule.spec.segment_by;
+  if (!series.segment_by.empty()) {
+    series.segment_counts.emplace();  // 0 of every status until the first judgement
+  }
   return series;
 }
 
@@ -218,7 +256,14 @@ void Metrics::set_rules(const std::vector<RuleConfig>& rules) {
     const auto existing = m_rules.find(rule.spec.name);
     // Same labels (so the same check): keep the series and counters' history.
     if (existing != m_rules.end() && existing->second.labels == series.labels) {
-      next.emplace(rule.spec.name, std::move(existing->second));
+      RuleSeries& kept = existing->second;
+      if (kept.segment_by != series.segment_by) {
+        // Other columns: the segments judged so far are not this rule's any more.
+        kept.segment_by = std::move(series.segment_by);
+        kept.segment_counts = series.segment_counts;
+        kept.segments.clear();
+      }
+      next.emplace(rule.spec.name, std::move(kept));
       m_rules.erase(existing);
       continue;
     }
@@ -241,8 +286,36 @@ void Metrics::set_rules(const std::vector<RuleConfig>& rules) {
   }
 }
 
+Metrics::SegmentState Metrics::segment_state(const Verdict& verdict) {
+  SegmentState state;
+  // Distinct segments can share a name (a NULL and the text "null"; "a, b"
+  // and "a" then "b"): they make one series, with the worse status.
+  std::unordered_map<std::string, std::size_t> named;
+  for (const SegmentVerdict& segment : verdict.segments) {
+    state.counts[static_cast<std::size_t>(segment.status)] += 1;
+    if (segment.status != Status::warn && segment.status != Status::fail) {
+      continue;
+    }
+    std::string label = "segment=\"";
+    append_escaped(label, segment_name(segment.key));
+    label += '"';
+    const auto [found, added] = named.try_emplace(label, state.segments.size());
+    if (added) {
+      state.segments.push_back(SegmentSeries{std::move(label), segment.status, segment.observed});
+      continue;
+    }
+    SegmentSeries& same = state.segments[found->second];
+    if (worse(same.status, segment.status) != same.status) {
+      same.status = segment.status;
+      same.observed = segment.observed;
+    }
+  }
+  return state;
+}
+
 void Metrics::record_result(const RuleResult& result) {
   const Verdict& verdict = result.verdict;
+  SegmentState segments = segment_state(verdict);
   m_duration
       .Add({{"warehouse", result.warehouse}},
            prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -288,6 +361,12 @@ void Metrics::record_result(const RuleResult& result) {
       series.newest_row = seconds(*verdict.newest_row);
     }
     record_newest_bucket(series, verdict);
+    // A segment that passes now loses its series here; an error keeps the
+    // last judgement's, as it keeps the failing buckets.
+    if (series.segment_counts) {
+      series.segment_counts = segments.counts;
+      series.segments = std::move(segments.segments);
+    }
   }
 }
 
@@ -369,28 +448,40 @@ using RuleSeries = Metrics::RuleSeries;
 // Appends `family`'s samples of one rule's series.
 using SampleWriter = void (*)(std::string& out, const RuleSeries& series);
 
-// sample NAME LABELS VALUE, with EXTRA (`status="fail"`) spliced into the
-// rule's labels at AT.
+// A label (`status="fail"`) to splice into a rule's labels at a byte offset
+// (RuleSeries::status_at and the like).
+struct Splice {
+  std::uint32_t at = 0;
+  std::string_view label;
+};
+
+// sample NAME LABELS VALUE, with the rule's labels and the spliced ones,
+// given in the order of their offsets.
 void sample(std::string& out, const RuleFamily& family, const RuleSeries& series, double value,
-            std::string_view extra = {}, std::uint32_t at = 0) {
+            std::initializer_list<Splice> splices = {}) {
   out += family.name;
   out += '{';
-  if (extra.empty()) {
-    out += series.labels;
-  } else if (at == 0) {
-    out += extra;
-    out += ',';
-    out += series.labels;
-  } else {
-    out.append(series.labels, 0, at);
-    out += ',';
-    out += extra;
-    out.append(series.labels, at);
+  std::uint32_t from = 0;
+  for (const Splice& splice : splices) {
+    out.append(series.labels, from, splice.at - from);
+    if (splice.at == 0) {
+      out += splice.label;
+      out += ',';
+    } else {
+      out += ',';
+      out += splice.label;
+    }
+    from = splice.at;
   }
+  out.append(series.labels, from);
   out += "} ";
   append_value(out, value);
   out += '\n';
 }
+
+// `status="pass"` and so on, by Status.
+constexpr std::array<std::string_view, 4> kStatusLabels{
+    R"(status="pass")", R"(status="warn")", R"(status="fail")", R"(status="error")"};
 
 template <const RuleFamily& family, std::optional<double> RuleSeries::*member>
 void optional_gauge(std::string& out, const RuleSeries& series) {
@@ -409,7 +500,7 @@ void by_status(std::string& out, const RuleSeries& series,
     extra += "=\"";
     extra += to_string(kStatuses[i]);
     extra += '"';
-    sample(out, family, series, value_of(series, i), extra, series.*at);
+    sample(out, family, series, value_of(series, i), {Splice{series.*at, extra}});
   }
 }
 
@@ -431,6 +522,31 @@ const RuleFamilyWriter kRuleFamilies[] = {
     {kLastSuccessFamily, optional_gauge<kLastSuccessFamily, &RuleSeries::last_success>},
     {kFailingBucketsFamily, optional_gauge<kFailingBucketsFamily, &RuleSeries::failing_buckets>},
     {kObservedFamily, optional_gauge<kObservedFamily, &RuleSeries::observed>},
+    {kSegmentsFamily,
+     [](std::string& out, const RuleSeries& series) {
+       if (series.segment_counts) {
+         by_status<kSegmentsFamily, &RuleSeries::status_at>(
+             out, series,
+             [](const RuleSeries& s, std::size_t i) { return (*s.segment_counts)[i]; }, "status");
+       }
+     }},
+    {kSegmentStatusFamily,
+     [](std::string& out, const RuleSeries& series) {
+       for (const Metrics::SegmentSeries& segment : series.segments) {
+         sample(out, kSegmentStatusFamily, series, 1,
+                {Splice{series.segment_at, segment.label},
+                 Splice{series.status_at, kStatusLabels[static_cast<std::size_t>(segment.status)]}});
+       }
+     }},
+    {kSegmentObservedFamily,
+     [](std::string& out, const RuleSeries& series) {
+       for (const Metrics::SegmentSeries& segment : series.segments) {
+         if (segment.observed) {
+           sample(out, kSegmentObservedFamily, series, *segment.observed,
+                  {Splice{series.segment_at, segment.label}});
+         }
+       }
+     }},
     {kNewestRowFamily, optional_gauge<kNewestRowFamily, &RuleSeries::newest_row>},
     {kNewestBucketFamily, optional_gauge<kNewestBucketFamily, &RuleSeries::newest_bucket>},
     {kExpectedFamily, optional_gauge<kExpectedFamily, &RuleSeries::expected>},

@@ -2,7 +2,9 @@
 // /metrics. Names follow Prometheus conventions (base units, _total,
 // _seconds, timestamps rather than ages); no label takes unbounded values (no
 // windows, no request ids). Per-rule series carry the rule's config labels and
-// disappear when a reload removes the rule. Per-rule families are kept and
+// disappear when a reload removes the rule. A segmented rule's per-segment
+// series exist only for its failing or warning segments, at most
+// max_segments of them (docs/metrics.md gives the worst case). Per-rule families are kept and
 // rendered here (see RuleSeries); the few others live in a prometheus-cpp
 // registry.
 //
@@ -73,11 +75,18 @@ class Metrics {
   // series object per family and rule (each with its own copy of every
   // label) cost hundreds of megabytes and made a scrape take most of a
   // second. The rule's labels are escaped and joined once, here.
+  // A failing or warning segment of a segmented rule.
+  struct SegmentSeries {
+    std::string label;  // `segment="FR"`, escaped
+    Status status = Status::fail;
+    std::optional<double> observed;
+  };
   struct RuleSeries {
     std::string labels;  // `name="value",...` sorted by name, as Prometheus prints them
-    // Where the `result` and `status` labels go into `labels`: a byte offset
-    // at a comma or at the end, or 0 when they sort first.
+    // Where the `result`, `segment` and `status` labels go into `labels`: a
+    // byte offset at a comma or at the end, or 0 when they sort first.
     std::uint32_t result_at = 0;
+    std::uint32_t segment_at = 0;
     std::uint32_t status_at = 0;
     std::optional<Status> status;  // none before the first evaluation
     std::array<double, 4> evaluations{};
@@ -98,11 +107,24 @@ class Metrics {
     bool incident_open = false;
     bool incident_escalated = false;
     double incidents_opened = 0;
+    // Segmented rules: their columns (a reload that changes them forgets the
+    // segments), how many segments had each status at the last judgement
+    // (none for a rule without segments), and the failing or warning ones.
+    std::vector<std::string> segment_by;
+    std::optional<std::array<double, 4>> segment_counts;
+    std::vector<SegmentSeries> segments;
   };
 
  private:
   static RuleSeries make_series(const RuleConfig& rule);
   static void record_newest_bucket(RuleSeries& series, const Verdict& verdict);
+  // A verdict's segments as series: every segment counted by status, the
+  // failing and warning ones kept. Built before the rule table is locked.
+  struct SegmentState {
+    std::array<double, 4> counts{};
+    std::vector<SegmentSeries> segments;
+  };
+  static SegmentState segment_state(const Verdict& verdict);
 
   std::shared_ptr<prometheus::Registry> m_registry;
   prometheus::Family<prometheus::Histogram>& m_duration;

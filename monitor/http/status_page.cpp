@@ -1,11 +1,13 @@
 #include "monitor/http/status_page.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "rules/counts.h"
 #include "rules/duration.h"
+#include "rules/segment.h"
 
 namespace gapwatch {
 
@@ -61,6 +63,60 @@ std::string observed_text(const RuleStatus& rule) {
       return format_percent(value) + " NULL";
   }
   return format_number(value);
+}
+
+// How many segments of one status the Observed column names before it
+// just counts the rest.
+constexpr std::size_t kSegmentsNamed = 5;
+
+// The names of a verdict's segments of `status`: "FR, null and 3 more".
+std::string segment_names(const Verdict& verdict, Status status) {
+  std::string names;
+  std::size_t count = 0;
+  for (const SegmentVerdict& segment : verdict.segments) {
+    if (segment.status != status || ++count > kSegmentsNamed) {
+      continue;
+    }
+    names += names.empty() ? "" : ", ";
+    names += segment_name(segment.key);
+  }
+  if (count > kSegmentsNamed) {
+    names += fmt::format(" and {} more", count - kSegmentsNamed);
+  }
+  return names;
+}
+
+// A segmented rule's failing and warning segments, for under its observed
+// value: "failing: FR, null · warn: IT". Empty when none is.
+std::string segments_text(const RuleStatus& rule) {
+  if (!rule.last) {
+    return {};
+  }
+  std::string text;
+  for (const auto& [status, label] : {std::pair{Status::fail, "failing"},
+                                      std::pair{Status::warn, "warn"}}) {
+    const std::string names = segment_names(rule.last->verdict, status);
+    if (!names.empty()) {
+      text += text.empty() ? "" : " · ";
+      text += fmt::format("{}: {}", label, names);
+    }
+  }
+  return text;
+}
+
+std::string observed_cell(const RuleStatus& rule) {
+  std::string cell = html_escape(observed_text(rule));
+  if (const std::string segments = segments_text(rule); !segments.empty()) {
+    cell += "<br><span class=\"muted\">" + html_escape(segments) + "</span>";
+  }
+  return cell;
+}
+
+// A window as the incidents table shows it, its segment first if it has one.
+std::string window_text(const Window& window) {
+  return fmt::format("<code>{}{} → {}</code>",
+                     window.segment.empty() ? "" : html_escape(segment_name(window.segment)) + ": ",
+                     format_rfc3339(window.start), format_rfc3339(window.end));
 }
 
 int order(const RuleStatus& rule) {
@@ -127,8 +183,7 @@ std::string render_status_page(const std::vector<RuleStatus>& rules,
     for (const Incident& incident : incidents) {
       std::string windows;
       for (const Window& window : incident.windows) {
-        windows += fmt::format("<code>{} → {}</code><br>", format_rfc3339(window.start),
-                               format_rfc3339(window.end));
+        windows += window_text(window) + "<br>";
       }
       std::string attempts;
       if (const auto found = requests.find(incident.id); found != requests.end()) {
@@ -137,8 +192,7 @@ std::string render_status_page(const std::vector<RuleStatus>& rules,
           const bool waiting =
               request.state == RequestState::pending && request.next_attempt_at > now;
           attempts += fmt::format(
-              "<code>{} → {}</code> attempt {} via {}: <b>{}</b>{}{}<br>",
-              format_rfc3339(request.window.start), format_rfc3339(request.window.end),
+              "{} attempt {} via {}: <b>{}</b>{}{}<br>", window_text(request.window),
               request.attempt, html_escape(request.executor), to_string(request.state),
               waiting ? ", due " + ago(request.next_attempt_at, now) : "",
               request.last_error.empty() ? "" : " — " + html_escape(request.last_error));
@@ -166,7 +220,7 @@ std::string render_status_page(const std::vector<RuleStatus>& rules,
         "<td><code>{}.{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         badge(status, rule.last ? status : "pending"), html_escape(rule.rule),
         to_string(rule.check), to_string(rule.severity), html_escape(rule.schedule),
-        html_escape(rule.warehouse), html_escape(rule.table), html_escape(observed_text(rule)),
+        html_escape(rule.warehouse), html_escape(rule.table), observed_cell(rule),
         rule.last ? html_escape(rule.last->verdict.message) : "",
         rule.last ? ago(rule.last->evaluated_at, now) : "—", html_escape(next_text(rule, now)));
   }

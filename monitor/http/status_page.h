@@ -1,6 +1,8 @@
 // The HTML status page at /: rules grouped by status, failing first, with
-// what was observed and when; open incidents with their windows and backfill
-// attempts; links to the JSON. Server-rendered, no JavaScript. Pure.
+// what was observed and when (and a segmented rule's failing segments); open
+// incidents with their windows and backfill attempts, a segment's window
+// named by its segment; links to the JSON. Server-rendered, no JavaScript.
+// Pure.
 #pragma once
 
 #include <map>

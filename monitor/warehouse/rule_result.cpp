@@ -25,7 +25,9 @@ RuleIdentity::RuleIdentity(const RuleSpec& spec)
       check(spec.check),
       warehouse(spec.warehouse),
       table(spec.table.display()),
-      severity(spec.severity) {}
+      severity(spec.severity),
+      segment_by(spec.segment_by),
+      reconciled(spec.source.has_value()) {}
 
 std::string_view to_string(QueryOutcome outcome) {
   switch (outcome) {
@@ -43,13 +45,45 @@ std::string_view to_string(QueryOutcome outcome) {
   return "?";
 }
 
+nlohmann::json segment_to_json(const std::vector<std::string>& columns, const SegmentKey& segment) {
+  if (segment.empty()) {
+    return nullptr;
+  }
+  nlohmann::json json = nlohmann::json::object();
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    // A key longer than the columns would be a bug upstream; its extra
+    // values still show, by position.
+    const std::string column = i < columns.size() ? columns[i] : std::to_string(i);
+    json[column] = segment[i] ? nlohmann::json(*segment[i]) : nlohmann::json(nullptr);
+  }
+  return json;
+}
+
 nlohmann::json result_to_json(const RuleResult& result) {
   const Verdict& verdict = result.verdict;
+  const bool segmented = !result.segment_by.empty();
+  // Each segment's object is built once: a segment has hundreds of buckets.
+  std::vector<nlohmann::json> segment_keys;
+  nlohmann::json segments = nlohmann::json::array();
+  if (segmented) {
+    segment_keys.reserve(verdict.segments.size());
+    for (const SegmentVerdict& segment : verdict.segments) {
+      segment_keys.push_back(segment_to_json(result.segment_by, segment.key));
+      segments.push_back({{"segment", segment_keys.back()},
+                          {"status", to_string(segment.status)},
+                          {"observed", optional_number(segment.observed)},
+                          {"message", segment.message}});
+    }
+  }
   nlohmann::json windows = nlohmann::json::array();
   for (const Window& window : verdict.windows) {
-    windows.push_back({{"start", format_rfc3339(window.start)},
-                       {"end", format_rfc3339(window.end)},
-                       {"status", to_string(window.status)}});
+    nlohmann::json entry{{"start", format_rfc3339(window.start)},
+                         {"end", format_rfc3339(window.end)},
+                         {"status", to_string(window.status)}};
+    if (segmented) {
+      entry["segment"] = segment_to_json(result.segment_by, window.segment);
+    }
+    windows.push_back(std::move(entry));
   }
   nlohmann::json buckets = nlohmann::json::array();
   for (const BucketVerdict& bucket : verdict.buckets) {
@@ -58,6 +92,14 @@ nlohmann::json result_to_json(const RuleResult& result) {
                          {"rows", bucket.rows},
                          {"nulls", bucket.nulls},
                          {"status", bucket.status ? to_string(*bucket.status) : "unjudged"}};
+    if (segmented) {
+      entry["segment"] =
+          bucket.segment < segment_keys.size() ? segment_keys[bucket.segment] : nullptr;
+    }
+    if (result.reconciled || bucket.source_rows) {
+      entry["source_rows"] =
+          bucket.source_rows ? nlohmann::json(*bucket.source_rows) : nlohmann::json(nullptr);
+    }
     // With a baseline: the expected value and its band, or how many
     // comparable buckets the bucket still lacks them for.
     if (bucket.expected) {
@@ -86,6 +128,9 @@ nlohmann::json result_to_json(const RuleResult& result) {
       {"duration_ms", result.duration.count()},
       {"error", verdict.error ? nlohmann::json(*verdict.error) : nlohmann::json(nullptr)},
   };
+  if (segmented) {
+    json["segments"] = std::move(segments);
+  }
   if (result.check == CheckKind::freshness) {
     json["newest_row"] =
         verdict.newest_row ? nlohmann::json(format_rfc3339(*verdict.newest_row)) : nullptr;

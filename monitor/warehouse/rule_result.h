@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -38,6 +39,11 @@ struct RuleIdentity {
   std::string warehouse;
   std::string table;  // as displayed: schema.table
   Severity severity = Severity::warning;
+  // A segmented rule: the columns its segments' values belong to, in key
+  // order (RuleSpec::segment_by); empty for a rule without segments.
+  std::vector<std::string> segment_by;
+  // A reconciled rule (RuleSpec::source): its buckets carry source_rows.
+  bool reconciled = false;
 };
 
 struct RuleResult : RuleIdentity {
@@ -48,7 +54,14 @@ struct RuleResult : RuleIdentity {
   QueryOutcome query = QueryOutcome::not_run;
 };
 
+// A rule without segments renders as it did before segments existed; a
+// segmented one adds `segment` to every bucket and window and a `segments`
+// list; a reconciled one adds `source_rows` to every bucket.
 nlohmann::json result_to_json(const RuleResult& result);
+
+// A segment as JSON, one member per column: {"country": "FR"}, null for a
+// NULL value; null for the whole table (an empty key).
+nlohmann::json segment_to_json(const std::vector<std::string>& columns, const SegmentKey& segment);
 
 // `result` with secrets masked in its verdict's message and error: a driver's
 // message may quote what the configuration gave it.

@@ -1477,6 +1477,14 @@ TEST_CASE("config: labels with reserved or invalid names are errors") {
         "Prometheus label name");
 }
 
+TEST_CASE("config: the label segment is reserved: per-segment series carry it") {
+  CHECK(errors_of(one_rule(R"(    table: t
+    check: row_count
+    fail: {min: 1}
+    labels: {segment: x}
+)")) == "gapwatch.yaml:10:13: error: rules[0].labels: label 'segment' is reserved by gapwatch");
+}
+
 TEST_CASE("config: a label value must be text") {
   CHECK(errors_of(one_rule(R"(    table: t
     check: row_count

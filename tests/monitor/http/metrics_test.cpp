@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -464,6 +465,234 @@ TEST_CASE("metrics: skipped evaluations and opened incidents are counted per rul
 }
 
 // ---------------------------------------------------------------------------
+// Segments
+
+RuleConfig segmented_config(std::string name, std::vector<std::string> segment_by = {"country"}) {
+  RuleConfig rule = rule_config(std::move(name));
+  rule.spec.segment_by = std::move(segment_by);
+  return rule;
+}
+
+// A result whose segments (by country) have these statuses; a segment's
+// observed value is its index.
+RuleResult segmented_result(const std::string& rule,
+                            const std::vector<std::pair<SegmentValue, Status>>& segments) {
+  RuleResult result = result_for(rule, Status::pass);
+  for (const auto& [value, status] : segments) {
+    const auto index = static_cast<double>(result.verdict.segments.size());
+    result.verdict.segments.push_back(SegmentVerdict{{value}, status, index, "message"});
+    result.verdict.status = worse(result.verdict.status, status);
+  }
+  return result;
+}
+
+std::map<std::string, double> segment_counts(const Scrape& scrape, const std::string& rule) {
+  std::map<std::string, double> counts;
+  for (const Sample& sample : scrape.select("gapwatch_rule_segments", {{"rule", rule}})) {
+    counts[sample.labels.at("status")] = sample.value;
+  }
+  return counts;
+}
+
+// segment → status of the per-segment series of `rule`.
+std::map<std::string, std::string> segment_statuses(const Scrape& scrape,
+                                                    const std::string& rule) {
+  std::map<std::string, std::string> statuses;
+  for (const Sample& sample : scrape.select("gapwatch_rule_segment_status", {{"rule", rule}})) {
+    CHECK(sample.value == 1);
+    statuses[sample.labels.at("segment")] = sample.labels.at("status");
+  }
+  return statuses;
+}
+
+TEST_CASE("metrics: a segmented rule counts 0 segments of every status before its first result") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  const Scrape scrape(metrics);
+  CHECK(segment_counts(scrape, "orders") ==
+        std::map<std::string, double>{{"error", 0}, {"fail", 0}, {"pass", 0}, {"warn", 0}});
+  CHECK_FALSE(scrape.has("gapwatch_rule_segment_status"));
+}
+
+TEST_CASE("metrics: a rule without segment_by has no segment series") {
+  Metrics metrics;
+  metrics.set_rules({rule_config("orders")});
+  metrics.record_result(result_for("orders", Status::fail));
+  const Scrape scrape(metrics);
+  CHECK_FALSE(scrape.has("gapwatch_rule_segments"));
+  CHECK_FALSE(scrape.has("gapwatch_rule_segment_status"));
+  CHECK_FALSE(scrape.has("gapwatch_rule_segment_observed_value"));
+}
+
+TEST_CASE("metrics: segments are counted per status and only failing or warning ones have series") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  metrics.record_result(segmented_result("orders", {{"AT", Status::pass},
+                                                    {"DE", Status::pass},
+                                                    {"FR", Status::fail},
+                                                    {std::nullopt, Status::fail},
+                                                    {"IT", Status::warn}}));
+  const Scrape scrape(metrics);
+  CHECK(segment_counts(scrape, "orders") ==
+        std::map<std::string, double>{{"error", 0}, {"fail", 2}, {"pass", 2}, {"warn", 1}});
+  CHECK(segment_statuses(scrape, "orders") ==
+        std::map<std::string, std::string>{{"FR", "fail"}, {"IT", "warn"}, {"null", "fail"}});
+  CHECK(scrape.value("gapwatch_rule_segment_observed_value", {{"rule", "orders"}, {"segment", "FR"}}) ==
+        2);
+  CHECK(scrape.value("gapwatch_rule_segment_observed_value", {{"rule", "orders"}, {"segment", "IT"}}) ==
+        4);
+  CHECK(scrape.select("gapwatch_rule_segment_observed_value").size() == 3);
+  // Per-segment series carry the rule's labels too.
+  for (const Sample& sample : scrape.select("gapwatch_rule_segment_status")) {
+    CHECK(has_labels(sample, {{"check", "row_count"}, {"warehouse", "shop"},
+                              {"table", "analytics.events"}, {"severity", "critical"}}));
+  }
+}
+
+TEST_CASE("metrics: a segment that recovers loses its series at the next evaluation") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  metrics.record_result(
+      segmented_result("orders", {{"DE", Status::warn}, {"FR", Status::fail}}));
+  REQUIRE(segment_statuses(Scrape(metrics), "orders").size() == 2);
+
+  metrics.record_result(
+      segmented_result("orders", {{"DE", Status::fail}, {"FR", Status::pass}}));
+  const Scrape scrape(metrics);
+  CHECK(segment_statuses(scrape, "orders") ==
+        std::map<std::string, std::string>{{"DE", "fail"}});
+  CHECK(scrape.with({{"segment", "FR"}}).empty());
+  CHECK(segment_counts(scrape, "orders") ==
+        std::map<std::string, double>{{"error", 0}, {"fail", 1}, {"pass", 1}, {"warn", 0}});
+
+  SUBCASE("and all of them once every segment passes") {
+    metrics.record_result(
+        segmented_result("orders", {{"DE", Status::pass}, {"FR", Status::pass}}));
+    const Scrape passing(metrics);
+    CHECK(passing.with({{"rule", "orders"}, {"segment", "DE"}}).empty());
+    CHECK(segment_counts(passing, "orders").at("pass") == 2);
+  }
+}
+
+TEST_CASE("metrics: an error result keeps the segment series of the last judgement") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  metrics.record_result(segmented_result("orders", {{"FR", Status::fail}}));
+  metrics.record_result(result_for("orders", Status::error, kNow + minutes{5}));
+  const Scrape scrape(metrics);
+  CHECK(segment_statuses(scrape, "orders") ==
+        std::map<std::string, std::string>{{"FR", "fail"}});
+  CHECK(segment_counts(scrape, "orders").at("fail") == 1);
+  CHECK(segment_counts(scrape, "orders").at("error") == 0);
+}
+
+TEST_CASE("metrics: segments of several columns are one label, their values joined") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders", {"country", "channel"})});
+  RuleResult result = result_for("orders", Status::fail);
+  result.verdict.segments = {SegmentVerdict{{"FR", std::nullopt}, Status::fail, 0, "dark"}};
+  metrics.record_result(result);
+  CHECK(segment_statuses(Scrape(metrics), "orders") ==
+        std::map<std::string, std::string>{{"FR, null", "fail"}});
+}
+
+TEST_CASE("metrics: segments whose names coincide make one series with the worse status") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  // A NULL country and the text "null" are both named null.
+  metrics.record_result(
+      segmented_result("orders", {{std::nullopt, Status::warn}, {"null", Status::fail}}));
+  const Scrape scrape(metrics);
+  CHECK(segment_statuses(scrape, "orders") ==
+        std::map<std::string, std::string>{{"null", "fail"}});
+  CHECK(scrape.select("gapwatch_rule_segment_observed_value").size() == 1);
+  CHECK(segment_counts(scrape, "orders").at("fail") == 1);
+  CHECK(segment_counts(scrape, "orders").at("warn") == 1);
+}
+
+TEST_CASE("metrics: segment values are escaped label values and sit in name order") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  const std::string nasty = "a \"quoted\" \\ back\nslash {} }{ ,= #";
+  metrics.record_result(segmented_result("orders", {{nasty, Status::fail}}));
+  const std::string text = metrics.render();
+  const Scrape scrape(metrics);
+  CHECK(segment_statuses(scrape, "orders") == std::map<std::string, std::string>{{nasty, "fail"}});
+  CHECK(text.find("gapwatch_rule_segment_status{check=\"row_count\",rule=\"orders\",segment=\"a "
+                  "\\\"quoted\\\" \\\\ back\\nslash {} }{ ,= #\",severity=\"critical\","
+                  "status=\"fail\",table=\"analytics.events\",warehouse=\"shop\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("gapwatch_rule_segment_observed_value{check=\"row_count\",rule=\"orders\","
+                  "segment=\"a \\\"quoted\\\" \\\\ back\\nslash {} }{ ,= #\",severity=") !=
+        std::string::npos);
+  // Every line is a whole sample or comment: the newline did not split one.
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    CHECK_MESSAGE((line.starts_with("#") || line.starts_with("gapwatch_")), line);
+  }
+}
+
+TEST_CASE("metrics: a rule whose every segment fails has two series per segment, plus four") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  std::vector<std::pair<SegmentValue, Status>> segments;
+  for (int i = 0; i < kDefaultMaxSegments; ++i) {
+    segments.emplace_back(fmt::format("segment {}", i), Status::fail);
+  }
+  metrics.record_result(segmented_result("orders", segments));
+  const Scrape scrape(metrics);
+  CHECK(scrape.select("gapwatch_rule_segment_status").size() == 1000);
+  CHECK(scrape.select("gapwatch_rule_segment_observed_value").size() == 1000);
+  CHECK(scrape.select("gapwatch_rule_segments").size() == 4);
+  CHECK(segment_counts(scrape, "orders").at("fail") == 1000);
+}
+
+TEST_CASE("metrics: bytes of a segment value that are not UTF-8 become U+FFFD in its label") {
+  // Prometheus rejects the whole scrape over one label value that is not
+  // UTF-8; a Latin-1 warehouse hands such values over.
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  metrics.record_result(segmented_result(
+      "orders", {{"caf\xe9", Status::fail}, {"\xc3", Status::fail}, {"\xe2\x82", Status::warn},
+                 {"ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", Status::fail}}));
+  CHECK(segment_statuses(Scrape(metrics), "orders") ==
+        std::map<std::string, std::string>{{"caf\xef\xbf\xbd", "fail"},
+                                           {"\xef\xbf\xbd", "fail"},
+                                           {"\xef\xbf\xbd\xef\xbf\xbd", "warn"},
+                                           {"ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "fail"}});
+}
+
+TEST_CASE("metrics: a reload that changes a rule's segment_by drops its segment series") {
+  Metrics metrics;
+  metrics.set_rules({segmented_config("orders")});
+  metrics.record_result(segmented_result("orders", {{"FR", Status::fail}}));
+  REQUIRE(Scrape(metrics).has("gapwatch_rule_segment_status"));
+
+  SUBCASE("to other columns") {
+    metrics.set_rules({segmented_config("orders", {"channel"})});
+    const Scrape scrape(metrics);
+    CHECK_FALSE(scrape.has("gapwatch_rule_segment_status"));
+    CHECK(segment_counts(scrape, "orders").at("fail") == 0);
+  }
+  SUBCASE("to none") {
+    metrics.set_rules({rule_config("orders")});
+    const Scrape scrape(metrics);
+    CHECK_FALSE(scrape.has("gapwatch_rule_segment_status"));
+    CHECK_FALSE(scrape.has("gapwatch_rule_segments"));
+  }
+  SUBCASE("but an unchanged rule keeps them") {
+    metrics.set_rules({segmented_config("orders")});
+    CHECK(segment_statuses(Scrape(metrics), "orders") ==
+          std::map<std::string, std::string>{{"FR", "fail"}});
+  }
+  SUBCASE("and a removed rule loses them") {
+    metrics.set_rules({rule_config("events")});
+    CHECK(Scrape(metrics).with(kOrders).empty());
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Reloads
 
 TEST_CASE("metrics: set_rules removing a rule removes every one of its series") {
@@ -766,7 +995,7 @@ TEST_CASE("metrics: every family has HELP and TYPE and a gapwatch_ name") {
       helped[rest.substr(0, rest.find(' '))] = true;
     }
   }
-  CHECK(types.size() == 25);  // every family, now that each has a series
+  CHECK(types.size() == 28);  // every family, now that each has a series
   for (const auto& [name, type] : types) {
     CHECK_MESSAGE(name.starts_with("gapwatch_"), name);
     CHECK_MESSAGE(helped[name], name);

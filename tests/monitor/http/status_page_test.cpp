@@ -223,6 +223,55 @@ TEST_CASE("status page: an incident without requests or windows says so") {
 }
 
 // ---------------------------------------------------------------------------
+// Segments
+
+// A row_count rule by country whose last evaluation found these segments.
+RuleStatus segmented(std::vector<SegmentVerdict> segments) {
+  RuleStatus rule = evaluated("orders_by_country", Status::fail);
+  rule.last->verdict.observed = 0;
+  rule.last->verdict.segments = std::move(segments);
+  return rule;
+}
+
+TEST_CASE("status page: a segmented rule names its failing and warning segments") {
+  const std::string html =
+      page({segmented({SegmentVerdict{{"DE"}, Status::pass, 40, ""},
+                        SegmentVerdict{{"FR"}, Status::fail, 0, "dark"},
+                        SegmentVerdict{{std::nullopt}, Status::fail, 0, "dark"},
+                        SegmentVerdict{{"IT"}, Status::warn, 2, "low"}})});
+  CHECK(html.find("<td>0 rows<br><span class=\"muted\">failing: FR, null · warn: IT</span></td>") !=
+        std::string::npos);
+}
+
+TEST_CASE("status page: a long list of failing segments is cut, with the count of the rest") {
+  std::vector<SegmentVerdict> segments;
+  for (const char* country : {"AT", "BE", "CH", "DE", "ES", "FR", "IT"}) {
+    segments.push_back(SegmentVerdict{{country}, Status::fail, 0, "dark"});
+  }
+  const std::string html = page({segmented(segments)});
+  CHECK(html.find("failing: AT, BE, CH, DE, ES and 2 more</span>") != std::string::npos);
+}
+
+TEST_CASE("status page: a segmented rule with every segment passing shows only the value") {
+  RuleStatus rule = segmented({SegmentVerdict{{"FR"}, Status::pass, 3, ""}});
+  rule.last->verdict.observed = 3;
+  CHECK(page({rule}).find("<td>3 rows</td>") != std::string::npos);
+}
+
+TEST_CASE("status page: windows and requests of a segment name it") {
+  Incident incident = incident_for("orders_by_country");
+  incident.windows = {Window{kNow - hours{6}, kNow - hours{4}, Status::fail, SegmentKey{"FR"}},
+                      Window{kNow - hours{3}, kNow - hours{2}, Status::fail}};
+  const std::string html = page({}, {incident},
+                                {{incident.id, {request_for(incident, 1, RequestState::pending)}}});
+  CHECK(html.find("<code>FR: 2026-03-02T06:00:00Z → 2026-03-02T08:00:00Z</code><br>"
+                  "<code>2026-03-02T09:00:00Z → 2026-03-02T10:00:00Z</code><br>") !=
+        std::string::npos);
+  CHECK(html.find("<code>FR: 2026-03-02T06:00:00Z → 2026-03-02T08:00:00Z</code> attempt 1 via "
+                  "reload: <b>pending</b><br>") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
 // Escaping
 
 TEST_CASE("status page: every text from rules, results, incidents and requests is escaped") {
@@ -237,11 +286,16 @@ TEST_CASE("status page: every text from rules, results, incidents and requests i
   incident.message = evil + "incident message";
   RequestRecord request = request_for(incident, 1, RequestState::failed, evil + "error");
   request.executor = evil + "executor";
+  rule.last->verdict.segments = {SegmentVerdict{{evil + "segment"}, Status::fail, 0, "dark"}};
+  incident.windows = {Window{kNow - hours{6}, kNow - hours{4}, Status::fail,
+                             SegmentKey{evil + "window segment"}}};
+  request.window = incident.windows.front();
   const std::string html = page({rule}, {incident}, {{incident.id, {request}}});
 
   CHECK(html.find("<script") == std::string::npos);
   for (const std::string_view where : {"rule", "warehouse", "table", "schedule", "message",
-                                       "incident rule", "incident message", "error", "executor"}) {
+                                       "incident rule", "incident message", "error", "executor",
+                                       "segment", "window segment"}) {
     CHECK_MESSAGE(html.find(escaped + std::string(where)) != std::string::npos, where);
   }
 }

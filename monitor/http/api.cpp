@@ -213,7 +213,8 @@ HttpResponse Api::rules() const {
                     {"running_since", status.running_since
                                           ? nlohmann::json(format_rfc3339(*status.running_since))
                                           : nlohmann::json(nullptr)},
-                    {"last_result", status.last ? result_to_json(*status.last) : nlohmann::json(nullptr)}});
+                    {"last_result", status.last ? result_to_json(*status.last, BucketList::of_failing_segments)
+                                                : nlohmann::json(nullptr)}});
   }
   return json_response(200, {{"rules", list}});
 }

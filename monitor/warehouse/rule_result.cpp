@@ -59,7 +59,7 @@ nlohmann::json segment_to_json(const std::vector<std::string>& columns, const Se
   return json;
 }
 
-nlohmann::json result_to_json(const RuleResult& result) {
+nlohmann::json result_to_json(const RuleResult& result, BucketList list) {
   const Verdict& verdict = result.verdict;
   const bool segmented = !result.segment_by.empty();
   // Each segment's object is built once: a segment has hundreds of buckets.
@@ -86,7 +86,14 @@ nlohmann::json result_to_json(const RuleResult& result) {
     windows.push_back(std::move(entry));
   }
   nlohmann::json buckets = nlohmann::json::array();
+  std::int64_t omitted = 0;
   for (const BucketVerdict& bucket : verdict.buckets) {
+    if (segmented && list == BucketList::of_failing_segments &&
+        bucket.segment < verdict.segments.size() &&
+        verdict.segments[bucket.segment].status == Status::pass) {
+      ++omitted;
+      continue;
+    }
     nlohmann::json entry{{"start", format_rfc3339(bucket.start)},
                          {"end", format_rfc3339(bucket.end)},
                          {"rows", bucket.rows},
@@ -128,6 +135,9 @@ nlohmann::json result_to_json(const RuleResult& result) {
       {"duration_ms", result.duration.count()},
       {"error", verdict.error ? nlohmann::json(*verdict.error) : nlohmann::json(nullptr)},
   };
+  if (segmented && list == BucketList::of_failing_segments) {
+    json["omitted_buckets"] = omitted;
+  }
   if (segmented) {
     json["segments"] = std::move(segments);
   }

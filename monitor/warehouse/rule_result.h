@@ -57,7 +57,13 @@ struct RuleResult : RuleIdentity {
 // A rule without segments renders as it did before segments existed; a
 // segmented one adds `segment` to every bucket and window and a `segments`
 // list; a reconciled one adds `source_rows` to every bucket.
-nlohmann::json result_to_json(const RuleResult& result);
+//
+// A segmented rule has a bucket per segment and hour (1,000 segments × 720
+// hours is a document of some 150 MB): the HTTP API, built per request,
+// lists only the buckets of failing and warning segments and counts the rest
+// (`omitted_buckets`); `check --output json` lists them all.
+enum class BucketList { every, of_failing_segments };
+nlohmann::json result_to_json(const RuleResult& result, BucketList list = BucketList::every);
 
 // A segment as JSON, one member per column: {"country": "FR"}, null for a
 // NULL value; null for the whole table (an empty key).

@@ -101,6 +101,16 @@ TEST_CASE("rule result json: every bucket of every segment names its segment by 
                                             {"segment", {{"country", "FR"}}}}}));
 }
 
+TEST_CASE("rule result json: the API's form lists only the buckets of failing segments") {
+  const json out = result_to_json(segmented_result(), BucketList::of_failing_segments);
+  REQUIRE(out["buckets"].size() == 2);
+  CHECK(out["buckets"][0]["segment"] == json{{"country", "FR"}});
+  CHECK(out["buckets"][1]["segment"] == json{{"country", "FR"}});
+  CHECK(out["omitted_buckets"] == 2);
+  CHECK(out["segments"].size() == 2);
+  CHECK_FALSE(result_to_json(segmented_result()).contains("omitted_buckets"));
+}
+
 TEST_CASE("rule result json: segments lists every known segment with its status") {
   const json out = result_to_json(segmented_result());
   CHECK(out["segments"] ==

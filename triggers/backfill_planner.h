@@ -11,6 +11,15 @@
 // failures waits before it is sent: attempt_backoff after the latest of them,
 // doubling with each failure, at most kMaxAttemptBackoff.
 //
+// Segments (a rule with segment_by): every unit, request and piece has its
+// segment (Window::segment, empty for the whole table). A segment's units are
+// counted, merged and cut on their own. Requests of one segment and of the
+// whole table concern the same rows, those of two segments do not: a
+// segment's unit is left alone where an outstanding request of the segment or
+// of the whole table overlaps it, a whole-table unit where any outstanding
+// request does, and attempts continue over the requests so related. Whole-table
+// and segment requests of a rule therefore never overlap.
+//
 // A manual backfill's range is cut the same way (plan_manual_backfill), and
 // refused when it would make more than kMaxManualWindows requests.
 #pragma once
@@ -81,7 +90,8 @@ struct BackfillPlan {
 };
 
 struct PlanningInput {
-  std::vector<Window> failing_units;  // oldest first, status fail
+  // Status fail; each segment's oldest first, a segment's units together.
+  std::vector<Window> failing_units;
   // Every earlier request of the rule. Attempt numbers continue across
   // incidents, so a window requested again never reuses a request id.
   std::vector<PastRequest> history;
@@ -100,8 +110,13 @@ inline constexpr int kMaxManualWindows = 1000;
 Expected<std::vector<Window>> plan_manual_backfill(const Window& range,
                                                    const BackfillPolicy& policy);
 
+// Whether two windows concern some of the same rows: they overlap in time,
+// and they are of one segment or one of them is the whole table's.
+bool windows_meet(const Window& a, const Window& b);
+
 // The failing units of a verdict: its fail buckets, or its fail windows when
-// it has no buckets.
+// it has no buckets; each with its segment (a bucket's from
+// Verdict::segments).
 std::vector<Window> failing_units(const Verdict& verdict);
 
 }  // namespace gapwatch

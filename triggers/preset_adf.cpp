@@ -28,7 +28,18 @@ Expected<PresetRequest> build_adf_request(const AdfSpec& spec, const BackfillReq
   if (!pipeline) {
     return std::unexpected(pipeline.error());
   }
-  auto parameters = expand_or(spec.parameters, request.values, window_parameters(request));
+  nlohmann::json defaults = window_parameters(request);
+  if (defaults.contains("segment")) {
+    // Pipeline parameters are typed, and the pipeline declares each one: the
+    // segment goes as one string parameter holding its JSON object (a value
+    // that is not valid UTF-8 is an error here, not a changed value).
+    auto text = dump_json(defaults["segment"]);
+    if (!text) {
+      return fail(fmt::format("the segment is not valid UTF-8: {}", text.error().message));
+    }
+    defaults["segment"] = std::move(*text);
+  }
+  auto parameters = expand_or(spec.parameters, request.values, std::move(defaults));
   if (!parameters) {
     return std::unexpected(parameters.error());
   }

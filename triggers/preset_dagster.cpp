@@ -83,6 +83,15 @@ nlohmann::json execution_tags(const DagsterSpec& spec, const BackfillRequest& re
   nlohmann::json tags = nlohmann::json::array();
   tags.push_back({{"key", "gapwatch/request_id"}, {"value", request.id}});
   tags.push_back({{"key", "gapwatch/rule"}, {"value", request.rule}});
+  if (!request.segment.empty()) {
+    // Tag values are strings: the segment's JSON object as text.
+    auto segment = dump_json(segment_json(request.segment));
+    if (!segment) {
+      status = fail(fmt::format("the segment is not valid UTF-8: {}", segment.error().message));
+      return tags;
+    }
+    tags.push_back({{"key", "gapwatch/segment"}, {"value", std::move(*segment)}});
+  }
   for (const auto& [key, value] : spec.tags) {
     auto text = value.expand(request.values, Template::Encoding::raw);
     if (!text) {

@@ -43,16 +43,24 @@ Expected<nlohmann::json> expand_or(const std::optional<JsonTemplate>& shape,
 }
 
 nlohmann::json window_description(const BackfillRequest& request) {
-  return nlohmann::json{{"rule", request.rule},
-                        {"table", value_or_empty(request.values, "table")},
-                        {"window_start", format_rfc3339(request.window_start)},
-                        {"window_end", format_rfc3339(request.window_end)},
-                        {"request_id", request.id}};
+  nlohmann::json description{{"rule", request.rule},
+                             {"table", value_or_empty(request.values, "table")},
+                             {"window_start", format_rfc3339(request.window_start)},
+                             {"window_end", format_rfc3339(request.window_end)},
+                             {"request_id", request.id}};
+  if (!request.segment.empty()) {
+    description["segment"] = segment_json(request.segment);
+  }
+  return description;
 }
 
 nlohmann::json window_parameters(const BackfillRequest& request) {
-  return nlohmann::json{{"window_start", format_rfc3339(request.window_start)},
-                        {"window_end", format_rfc3339(request.window_end)}};
+  nlohmann::json parameters{{"window_start", format_rfc3339(request.window_start)},
+                            {"window_end", format_rfc3339(request.window_end)}};
+  if (!request.segment.empty()) {
+    parameters["segment"] = segment_json(request.segment);
+  }
+  return parameters;
 }
 
 }  // namespace gapwatch

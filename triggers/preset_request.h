@@ -41,11 +41,13 @@ Expected<nlohmann::json> expand_or(const std::optional<JsonTemplate>& shape,
                                    const TemplateValues& values, nlohmann::json fallback);
 
 // The window of a request as a JSON object: rule, table, window_start,
-// window_end, request_id (what an Airflow DAG's conf gets by default).
+// window_end, request_id, and a segment's `segment` object (segment_json)
+// (what an Airflow DAG's conf gets by default).
 nlohmann::json window_description(const BackfillRequest& request);
 
 // {window_start, window_end}: the default parameters of systems that check
-// parameters against a declared schema (Prefect, Azure Data Factory).
+// parameters against a declared schema (Prefect, Azure Data Factory); a
+// request for a segment adds its `segment` object.
 nlohmann::json window_parameters(const BackfillRequest& request);
 
 }  // namespace gapwatch

@@ -6,16 +6,19 @@ namespace gapwatch {
 
 namespace {
 
+// Words of letters, digits and '_', joined by single dots.
 bool valid_variable(std::string_view name) {
-  if (name.empty()) {
+  if (name.empty() || name.front() == '.' || name.back() == '.') {
     return false;
   }
+  char previous = 0;
   for (const char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+                    c == '_' || (c == '.' && previous != '.');
     if (!ok) {
       return false;
     }
+    previous = c;
   }
   return true;
 }
@@ -55,8 +58,10 @@ Expected<Template> Template::parse(std::string_view text) {
     }
     const std::string_view name = text.substr(i + 1, close - i - 1);
     if (!valid_variable(name)) {
-      return fail(fmt::format("invalid variable '{{{}}}': names use letters, digits and '_'",
-                              name));
+      return fail(
+          fmt::format("invalid variable '{{{}}}': names use letters, digits and '_' "
+                      "(and '.' between words)",
+                      name));
     }
     if (!literal.empty()) {
       result.m_parts.push_back(Part{false, std::move(literal)});
@@ -104,6 +109,16 @@ const std::set<std::string>& request_variables() {
       "window_end_date", "window_start_epoch", "window_end_epoch", "request_id",
       "incident_id",   "attempt"};
   return names;
+}
+
+std::string segment_variable(std::string_view column) {
+  return fmt::format("{}.{}", kSegmentVariable, column);
+}
+
+bool is_segment_variable(std::string_view name) {
+  return name == kSegmentVariable ||
+         (name.size() > kSegmentVariable.size() + 1 && name.starts_with(kSegmentVariable) &&
+          name[kSegmentVariable.size()] == '.');
 }
 
 std::string percent_encode(std::string_view value) {

@@ -1,9 +1,9 @@
 // Template: text with {variable} placeholders, as written in executor argv,
-// URLs, headers and webhook bodies. Variables are checked against the known set
-// when the config loads; values are inserted as data, never as syntax: argv
-// elements go to execve as they are, URL values are percent-encoded, JSON
-// leaves are built as JSON strings by the caller. "{{" and "}}" are literal
-// braces. Immutable once parsed; thread-safe.
+// URLs, headers and webhook bodies. A variable name is words of letters,
+// digits and '_' joined by single dots ({segment.country}). Variables are checked against the known
+// set when the config loads; values are inserted as data, never as syntax: argv elements go to
+// execve as they are, URL values are percent-encoded, JSON leaves are built as JSON strings by the
+// caller. "{{" and "}}" are literal braces. Immutable once parsed; thread-safe.
 #pragma once
 
 #include <map>
@@ -46,6 +46,13 @@ class Template {
 
 // The variables every backfill request defines (params add more).
 const std::set<std::string>& request_variables();
+
+// The variables a request of a rule with segment_by adds: {segment}, the
+// segment's name, and {segment.<column>} for each segment_by column.
+inline constexpr std::string_view kSegmentVariable = "segment";
+std::string segment_variable(std::string_view column);
+// Whether `name` is {segment} or a {segment.<column>}.
+bool is_segment_variable(std::string_view name);
 
 std::string percent_encode(std::string_view value);
 

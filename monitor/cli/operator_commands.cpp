@@ -38,6 +38,12 @@ std::string optional_time(const std::optional<Instant>& instant) {
   return instant ? format_rfc3339(*instant) : "-";
 }
 
+// "  segment FR, null" after a segment's window; nothing for the whole table.
+std::string segment_suffix(const Window& window) {
+  return window.segment.empty() ? std::string()
+                                : fmt::format("  segment {}", segment_name(window.segment));
+}
+
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by one
 // thread with sigwaitinfo, which turns them into daemon requests. The thread
 // sleeps until a signal comes (no polling tick: an idle daemon stays asleep);
@@ -196,14 +202,15 @@ int incidents_command(const IncidentsOptions& options) {
       fmt::print("next attempt due {}\n", format_rfc3339(*next));
     }
     for (const Window& window : shown.windows) {
-      fmt::print("failing window {} .. {}\n", format_rfc3339(window.start),
-                 format_rfc3339(window.end));
+      fmt::print("failing window {} .. {}{}\n", format_rfc3339(window.start),
+                 format_rfc3339(window.end), segment_suffix(window));
     }
     fmt::print("\nrequests:\n");
     for (const RequestRecord& request : *requests) {
-      fmt::print("  {}  {} .. {}  attempt {}  {:<9}  deliveries {}  via {}{}{}\n", request.id,
+      fmt::print("  {}  {} .. {}{}  attempt {}  {:<9}  deliveries {}  via {}{}{}\n", request.id,
                  format_rfc3339(request.window.start), format_rfc3339(request.window.end),
-                 request.attempt, to_string(request.state), request.deliveries, request.executor,
+                 segment_suffix(request.window), request.attempt, to_string(request.state),
+                 request.deliveries, request.executor,
                  request.state == RequestState::pending
                      ? "  due " + format_rfc3339(request.next_attempt_at)
                      : "",

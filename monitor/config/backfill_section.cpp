@@ -3,10 +3,12 @@
 // retried; and, once every rule is loaded, the check that each template
 // variable an executor uses is defined for the rules that send to it. Not
 // thread-safe: part of one ConfigLoader's load.
+#include <algorithm>
 #include <array>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "monitor/config/config_loader.h"
 #include "monitor/config/template_config.h"
@@ -104,6 +106,32 @@ std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& fie
   return policy;
 }
 
+namespace {
+
+// Why `variable`, a segment variable, is not defined for `rule`; empty when
+// it is ({segment} and a {segment.<column>} of the rule's segment_by).
+// (Without segment_by, a parameter may still be named `segment`.)
+std::string undefined_segment_variable(const std::string& variable, const RuleConfig& rule) {
+  const std::vector<std::string>& columns = rule.spec.segment_by;
+  if (columns.empty()) {
+    return fmt::format(
+        "template variable {{{}}} is defined for rules with segment_by only, and "
+        "rule '{}' has none",
+        variable, rule.spec.name);
+  }
+  const bool defined = variable == kSegmentVariable ||
+                       std::any_of(columns.begin(), columns.end(), [&](const std::string& column) {
+                         return variable == segment_variable(column);
+                       });
+  if (defined) {
+    return {};
+  }
+  return fmt::format("unknown template variable {{{}}}: not a segment_by column of rule '{}' ({})",
+                     variable, rule.spec.name, fmt::join(columns, ", "));
+}
+
+}  // namespace
+
 void check_backfill_variables(YamlReader& reader, const Config& config,
                               const std::vector<VariableUse>& uses,
                               const std::vector<std::pair<std::string, Field>>& rule_backfills) {
@@ -112,10 +140,31 @@ void check_backfill_variables(YamlReader& reader, const Config& config,
     if (rule == nullptr || !rule->backfill) {
       continue;
     }
+    // A segmented rule defines {segment}: a parameter of that name would
+    // never be seen.
+    if (!rule->spec.segment_by.empty() &&
+        rule->backfill->params.contains(std::string(kSegmentVariable))) {
+      reader.error(backfill_field,
+                   fmt::format("parameter '{}' would hide the built-in variable {{{}}} of a rule "
+                               "with segment_by",
+                               kSegmentVariable, kSegmentVariable));
+    }
     for (const VariableUse& use : uses) {
-      if (use.executor != rule->backfill->executor ||
-          request_variables().contains(use.variable) ||
-          rule->backfill->params.contains(use.variable)) {
+      if (use.executor != rule->backfill->executor || request_variables().contains(use.variable)) {
+        continue;
+      }
+      const bool segmented = !rule->spec.segment_by.empty();
+      if (segmented && is_segment_variable(use.variable)) {
+        if (const std::string why = undefined_segment_variable(use.variable, *rule); !why.empty()) {
+          reader.error(use.where, why);
+        }
+        continue;
+      }
+      if (rule->backfill->params.contains(use.variable)) {
+        continue;
+      }
+      if (is_segment_variable(use.variable)) {
+        reader.error(use.where, undefined_segment_variable(use.variable, *rule));
         continue;
       }
       reader.error(use.where, fmt::format("unknown template variable {{{}}}: not a built-in "
@@ -127,18 +176,24 @@ void check_backfill_variables(YamlReader& reader, const Config& config,
   // Variables of executors no rule uses must still be built-in ones or
   // defined by some rule, or they are plain typos.
   std::set<std::string> used_executors;
-  std::set<std::string> all_params;
+  std::set<std::string, std::less<>> defined_somewhere;
   for (const RuleConfig& rule : config.rules) {
     if (rule.backfill) {
       used_executors.insert(rule.backfill->executor);
       for (const auto& [name, value] : rule.backfill->params) {
-        all_params.insert(name);
+        defined_somewhere.insert(name);
+      }
+    }
+    if (!rule.spec.segment_by.empty()) {
+      defined_somewhere.insert(std::string(kSegmentVariable));
+      for (const std::string& column : rule.spec.segment_by) {
+        defined_somewhere.insert(segment_variable(column));
       }
     }
   }
   for (const VariableUse& use : uses) {
     if (!used_executors.contains(use.executor) && !request_variables().contains(use.variable) &&
-        !all_params.contains(use.variable)) {
+        !defined_somewhere.contains(use.variable)) {
       reader.error(use.where, fmt::format("unknown template variable {{{}}}", use.variable));
     }
   }

@@ -63,8 +63,9 @@ MonitorConfig load_monitor_section(YamlReader& reader, const Field& field);
 std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& field,
                                             const Config& config);
 
-// Every variable an executor uses must be a request variable or a params key
-// of each rule that sends to it (backfill_section.cpp).
+// Every variable an executor uses must be a request variable, a params key or
+// (a rule with segment_by) {segment} or a {segment.<column>} of each rule that
+// sends to it (backfill_section.cpp).
 void check_backfill_variables(YamlReader& reader, const Config& config,
                               const std::vector<VariableUse>& uses,
                               const std::vector<std::pair<std::string, Field>>& rule_backfills);

@@ -24,7 +24,10 @@ double jitter_unit(const std::string& id, int deliveries) {
   return static_cast<double>(hash >> 11) / static_cast<double>(1ULL << 53);
 }
 
-BackfillRequest to_request(const RequestRecord& record) {
+// The request an executor is given. A segment's values are named by the
+// rule's segment_by as configured now; they stay unnamed (request.segment
+// empty) when it no longer has as many columns.
+BackfillRequest to_request(const RequestRecord& record, const Config& config) {
   BackfillRequest request;
   request.id = record.id;
   request.incident_id = record.incident_id.value_or(0);
@@ -33,6 +36,11 @@ BackfillRequest to_request(const RequestRecord& record) {
   request.executor = record.executor;
   request.window_start = record.window.start;
   request.window_end = record.window.end;
+  if (!record.window.segment.empty()) {
+    if (const RuleConfig* rule = config.find_rule(record.rule)) {
+      request.segment = segment_columns(rule->spec.segment_by, record.window.segment);
+    }
+  }
   const auto values = nlohmann::json::parse(record.values_json, nullptr, false);
   if (values.is_object()) {
     for (const auto& [name, value] : values.items()) {
@@ -87,7 +95,7 @@ Expected<int> Dispatcher::resume_interrupted() {
     // A run that a killed gapwatch started lives on until its supervisor has
     // stopped it, and may have finished unseen: it is awaited, never doubled.
     if (const auto executor = m_executors.find(request.executor); executor != m_executors.end()) {
-      auto earlier = executor->second->has_earlier_run(to_request(request));
+      auto earlier = executor->second->has_earlier_run(to_request(request, m_config));
       if (!earlier) {
         spdlog::warn("request {}: cannot tell whether its run from before the restart is alive: {}",
                      request.id, earlier.error().message);
@@ -282,14 +290,26 @@ void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
                request.id, request.rule, format_rfc3339(request.window.start),
                format_rfc3339(request.window.end), request.attempt, request.deliveries,
                request.executor);
-  const DispatchOutcome outcome =
-      m_executors.at(request.executor)->dispatch(to_request(request), stop);
+  const BackfillRequest sent = to_request(request, m_config);
+  if (!request.window.segment.empty() && sent.segment.empty()) {
+    // Sent without its columns, a segment's request would read as the whole
+    // table's to an orchestrator.
+    DispatchOutcome outcome;
+    outcome.kind = DispatchOutcome::Kind::rejected;
+    outcome.detail = fmt::format(
+        "the rule's segment_by no longer names segment {} (changed or removed since the request "
+        "was queued); its next evaluation plans requests for its segments as they are now",
+        segment_name(request.window.segment));
+    conclude(request, outcome, stop);
+    return;
+  }
+  const DispatchOutcome outcome = m_executors.at(request.executor)->dispatch(sent, stop);
   conclude(request, outcome, stop);
 }
 
 void Dispatcher::await_earlier_run(RequestRecord request, std::stop_token stop) {
   const std::optional<DispatchOutcome> outcome =
-      m_executors.at(request.executor)->await_earlier_run(to_request(request), stop);
+      m_executors.at(request.executor)->await_earlier_run(to_request(request, m_config), stop);
   if (outcome) {
     conclude(request, *outcome, stop);
     return;

@@ -8,7 +8,8 @@
 #include "monitor/state/baseline_book.h"
 
 #include <algorithm>
-#include <iterator>
+#include <cstdint>
+#include <numeric>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,52 @@ bool full_read(const BaselineHistory& kept, const std::string& fingerprint, Inst
                Instant history_start) {
   return !kept.covered_from || !kept.covered_to || kept.fingerprint != fingerprint ||
          read_from <= history_start || read_from < *kept.covered_to;
+}
+
+// The segments of a history made of kept buckets (indexing `kept`, absent
+// when none is kept) and a verdict's (indexing `judged`): every key of
+// either, in key order, and where each one's index goes. Empty when all is
+// the whole table's (a rule without segment_by).
+struct SegmentIndexes {
+  std::vector<SegmentKey> segments;
+  std::vector<std::uint32_t> kept;    // by index into the kept segments
+  std::vector<std::uint32_t> judged;  // by index into the verdict's
+
+  std::uint32_t of_kept(std::uint32_t index) const { return at(kept, index); }
+  std::uint32_t of_verdict(std::uint32_t index) const { return at(judged, index); }
+  static std::uint32_t at(const std::vector<std::uint32_t>& map, std::uint32_t index) {
+    return index < map.size() ? map[index] : 0;
+  }
+};
+
+SegmentIndexes merge_segments(const std::vector<SegmentKey>* kept,
+                              const std::vector<SegmentKey>& judged) {
+  // An empty list of segments is the whole table's one.
+  const std::vector<SegmentKey> whole_table{SegmentKey{}};
+  const auto keys = [&](const std::vector<SegmentKey>& list) -> const std::vector<SegmentKey>& {
+    return list.empty() ? whole_table : list;
+  };
+  std::vector<SegmentKey> all = keys(judged);
+  if (kept != nullptr) {
+    all.insert(all.end(), keys(*kept).begin(), keys(*kept).end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  SegmentIndexes indexes;
+  const auto map = [&](const std::vector<SegmentKey>& list, std::vector<std::uint32_t>& to) {
+    for (const SegmentKey& key : keys(list)) {
+      to.push_back(
+          static_cast<std::uint32_t>(std::lower_bound(all.begin(), all.end(), key) - all.begin()));
+    }
+  };
+  map(judged, indexes.judged);
+  if (kept != nullptr) {
+    map(*kept, indexes.kept);
+  }
+  if (!(all.size() == 1 && all.front().empty())) {
+    indexes.segments = std::move(all);
+  }
+  return indexes;
 }
 
 }  // namespace
@@ -139,24 +186,73 @@ void BaselineBook::record(const RuleSpec& spec, const Verdict& verdict, Instant 
       next->covered_from = std::max(*next->covered_from, start_of_history);
     }
 
-    // Kept, then read, then judged; older than the history is dropped. Sized
-    // exactly: there is one such vector per rule for as long as it runs.
+    // Kept, then read, then judged; older than the history is dropped. Each
+    // segment's together, in key order, oldest first; sized exactly: there
+    // is one such vector per rule for as long as it runs.
     const auto learned = [&](const auto& bucket) { return bucket.start >= start_of_history; };
     const auto still_kept = [&](const CountedBucket& bucket) {
       return !full && learned(bucket) && bucket.start < read_from;
     };
-    std::vector<CountedBucket>& buckets = next->buckets;
-    buckets.reserve(static_cast<std::size_t>(
-        std::count_if(kept.buckets.begin(), kept.buckets.end(), still_kept) +
-        std::count_if(verdict.history_read.begin(), verdict.history_read.end(), learned) +
-        std::count_if(verdict.buckets.begin(), verdict.buckets.end(), learned)));
-    std::copy_if(kept.buckets.begin(), kept.buckets.end(), std::back_inserter(buckets),
-                 still_kept);
-    std::copy_if(verdict.history_read.begin(), verdict.history_read.end(),
-                 std::back_inserter(buckets), learned);
+    const bool keeps_any = std::any_of(kept.buckets.begin(), kept.buckets.end(), still_kept);
+    std::vector<SegmentKey> judged_segments;
+    judged_segments.reserve(verdict.segments.size());
+    for (const SegmentVerdict& segment : verdict.segments) {
+      judged_segments.push_back(segment.key);
+    }
+    const SegmentIndexes indexes =
+        merge_segments(keeps_any ? &kept.segments : nullptr, judged_segments);
+    next->segments = indexes.segments;
+    std::vector<std::size_t> offsets(std::max<std::size_t>(indexes.segments.size(), 1) + 1, 0);
+    const auto count = [&](std::uint32_t segment) { ++offsets[segment + 1]; };
+    for (const CountedBucket& bucket : kept.buckets) {
+      if (still_kept(bucket)) {
+        count(indexes.of_kept(bucket.segment));
+      }
+    }
+    for (const CountedBucket& bucket : verdict.history_read) {
+      if (learned(bucket)) {
+        count(indexes.of_verdict(bucket.segment));
+      }
+    }
     for (const BucketVerdict& bucket : verdict.buckets) {
       if (learned(bucket)) {
-        buckets.push_back(CountedBucket{bucket.start, bucket.end, bucket.rows, bucket.nulls});
+        count(indexes.of_verdict(bucket.segment));
+      }
+    }
+    std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+    std::vector<CountedBucket>& buckets = next->buckets;
+    buckets.resize(offsets.back());
+    std::vector<std::size_t> next_slot(offsets.begin(), offsets.end() - 1);
+    const auto place = [&](CountedBucket bucket, std::uint32_t segment) {
+      bucket.segment = segment;
+      buckets[next_slot[segment]++] = bucket;
+    };
+    for (const CountedBucket& bucket : kept.buckets) {
+      if (still_kept(bucket)) {
+        place(bucket, indexes.of_kept(bucket.segment));
+      }
+    }
+    for (const CountedBucket& bucket : verdict.history_read) {
+      if (learned(bucket)) {
+        place(bucket, indexes.of_verdict(bucket.segment));
+      }
+    }
+    for (const BucketVerdict& bucket : verdict.buckets) {
+      if (learned(bucket)) {
+        place(CountedBucket{bucket.start, bucket.end, bucket.rows, bucket.nulls},
+              indexes.of_verdict(bucket.segment));
+      }
+    }
+    // Kept, read and judged follow each other in time; a statement's history
+    // read in another order is put in order here.
+    const auto by_start = [](const CountedBucket& a, const CountedBucket& b) {
+      return a.start < b.start;
+    };
+    for (std::size_t segment = 0; segment + 1 < offsets.size(); ++segment) {
+      const auto first = buckets.begin() + static_cast<std::ptrdiff_t>(offsets[segment]);
+      const auto last = buckets.begin() + static_cast<std::ptrdiff_t>(offsets[segment + 1]);
+      if (!std::is_sorted(first, last, by_start)) {
+        std::stable_sort(first, last, by_start);
       }
     }
 
@@ -172,6 +268,7 @@ void BaselineBook::record(const RuleSpec& spec, const Verdict& verdict, Instant 
       write.full_read_at = next->full_read_at;
       write.keep_from = start_of_history;
       write.others = replace ? BaselineWrite::Others::deleted : BaselineWrite::Others::kept;
+      write.segments = next->segments;
       for (const CountedBucket& bucket : buckets) {
         if (bucket.start < settled_to && (replace || bucket.start >= *entry.persisted_to)) {
           write.buckets.push_back(bucket);
@@ -216,7 +313,14 @@ std::size_t BaselineBook::memory_bytes() const {
   for (const auto& [rule, entry] : m_rules) {
     bytes += sizeof(Entry) + rule.capacity() + sizeof(BaselineHistory) +
              entry.history->fingerprint.capacity() +
-             entry.history->buckets.capacity() * sizeof(CountedBucket);
+             entry.history->buckets.capacity() * sizeof(CountedBucket) +
+             entry.history->segments.capacity() * sizeof(SegmentKey);
+    for (const SegmentKey& segment : entry.history->segments) {
+      bytes += segment.capacity() * sizeof(SegmentValue);
+      for (const SegmentValue& value : segment) {
+        bytes += value ? value->capacity() : 0;
+      }
+    }
   }
   return bytes;
 }

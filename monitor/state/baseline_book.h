@@ -4,7 +4,9 @@
 // reads from what is kept).
 //
 // In memory: per rule, the bucket counts of the history and of the last judged
-// range, as an immutable snapshot (a BaselineHistory) that evaluations share.
+// range, as an immutable snapshot (a BaselineHistory) that evaluations share;
+// a segmented rule's by segment (BaselineHistory::segments, in key order: a
+// segment no longer judged keeps its counts until they leave the history).
 // In the state database (tables baselines and baseline_buckets): the settled
 // buckets only, those older than the last judged range, written when they
 // settle (about once per bucket, not once per evaluation) and in full after a

@@ -1,5 +1,7 @@
 #include "monitor/state/incident_json.h"
 
+#include "monitor/state/segment_values.h"
+
 namespace gapwatch {
 
 namespace {
@@ -8,8 +10,14 @@ nlohmann::json optional_time(const std::optional<Instant>& instant) {
   return instant ? nlohmann::json(format_rfc3339(*instant)) : nlohmann::json(nullptr);
 }
 
+// A segment's window carries `segment`, its values in segment_by order (JSON
+// null for NULL); the whole table's has none.
 nlohmann::json window_json(const Window& window) {
-  return {{"start", format_rfc3339(window.start)}, {"end", format_rfc3339(window.end)}};
+  nlohmann::json json{{"start", format_rfc3339(window.start)}, {"end", format_rfc3339(window.end)}};
+  if (!window.segment.empty()) {
+    json["segment"] = segment_values_json(window.segment);
+  }
+  return json;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // JSON views of incidents, requests and events, shared by `gapwatch
-// incidents --output json` and the HTTP API. Pure.
+// incidents --output json` and the HTTP API. A segment's window (an
+// incident's, a request's) has `segment`: the array of its values
+// (segment_values.h). Pure.
 #pragma once
 
 #include <optional>

@@ -1,6 +1,7 @@
 #include "monitor/state/incident_manager.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,8 +11,6 @@
 namespace gapwatch {
 
 namespace {
-
-bool overlaps(const Window& a, const Window& b) { return a.start < b.end && b.start < a.end; }
 
 bool awaiting_verification(RequestState state) {
   return state == RequestState::accepted || state == RequestState::succeeded;
@@ -35,8 +34,57 @@ RequestProgress progress_of(RequestState state) {
 }
 
 std::string describe(const Window& window) {
-  return fmt::format("{} .. {}", format_rfc3339(window.start), format_rfc3339(window.end));
+  std::string text =
+      fmt::format("{} .. {}", format_rfc3339(window.start), format_rfc3339(window.end));
+  if (!window.segment.empty()) {
+    text += fmt::format(" of segment {}", segment_name(window.segment));
+  }
+  return text;
 }
+
+// A verdict's failing units by segment, each segment's oldest first, to tell
+// whether a request's window still fails without comparing it with every
+// bucket of every segment.
+class FailingUnits {
+ public:
+  explicit FailingUnits(std::vector<Window> units) {
+    for (Window& unit : units) {
+      m_by_segment[unit.segment].push_back(std::move(unit));
+    }
+    for (auto& [segment, list] : m_by_segment) {
+      std::sort(list.begin(), list.end(),
+                [](const Window& a, const Window& b) { return a.start < b.start; });
+    }
+  }
+
+  // Whether a unit of the window's segment, or of the whole table, overlaps
+  // it; any unit at all for a whole-table window.
+  bool overlap(const Window& window) const {
+    if (window.segment.empty()) {
+      return std::any_of(m_by_segment.begin(), m_by_segment.end(),
+                         [&](const auto& entry) { return overlaps_one(entry.second, window); });
+    }
+    for (const SegmentKey& segment : {SegmentKey{}, window.segment}) {
+      const auto found = m_by_segment.find(segment);
+      if (found != m_by_segment.end() && overlaps_one(found->second, window)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // Units of one segment do not overlap one another: sorted by start, they
+  // are sorted by end too.
+  static bool overlaps_one(const std::vector<Window>& units, const Window& window) {
+    const auto first =
+        std::upper_bound(units.begin(), units.end(), window.start,
+                         [](Instant start, const Window& unit) { return start < unit.end; });
+    return first != units.end() && first->start < window.end;
+  }
+
+  std::map<SegmentKey, std::vector<Window>> m_by_segment;
+};
 
 // Where `window` lies against this evaluation's judged range. A rule without
 // buckets judges everything it reads; a partitioned rule only a range that
@@ -82,13 +130,14 @@ RequestRecord IncidentManager::new_request(const RuleConfig& rule, const std::st
                                            const Window& window, int attempt) const {
   const Instant now = m_clock.now();
   BackfillRequest request;
-  request.id = make_request_id(rule.spec.name, window.start, window.end, attempt);
+  request.id = make_request_id(rule.spec.name, window.segment, window.start, window.end, attempt);
   request.incident_id = incident_id.value_or(0);
   request.attempt = attempt;
   request.rule = rule.spec.name;
   request.executor = executor;
   request.window_start = window.start;
   request.window_end = window.end;
+  request.segment = segment_columns(rule.spec.segment_by, window.segment);
   const std::map<std::string, std::string> no_params;
   const TemplateValues values =
       request_values(rule.spec, rule.backfill ? rule.backfill->params : no_params, request);
@@ -98,13 +147,16 @@ RequestRecord IncidentManager::new_request(const RuleConfig& rule, const std::st
   record.incident_id = incident_id;
   record.rule = rule.spec.name;
   record.executor = executor;
-  record.window = Window{window.start, window.end, Status::fail};
+  record.window = Window{window.start, window.end, Status::fail, window.segment};
   record.attempt = attempt;
   record.state = m_delivery == Delivery::dry_run ? RequestState::dry_run : RequestState::pending;
   record.next_attempt_at = now;
   record.created_at = now;
   record.updated_at = now;
-  record.values_json = nlohmann::json(values).dump();
+  // A segment's values come from the warehouse and may not be UTF-8; JSON
+  // cannot hold such bytes, and an exception must not escape here.
+  record.values_json =
+      nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return record;
 }
 
@@ -344,7 +396,7 @@ Expected<void> IncidentManager::verify_requests(StateStore::Transaction& transac
                                                 std::vector<RequestRecord>& requests,
                                                 IncidentEffects& effects) {
   const Instant now = m_clock.now();
-  const std::vector<Window> units = failing_units(result.verdict);
+  const FailingUnits units(failing_units(result.verdict));
   for (RequestRecord& request : requests) {
     // A manual request made while no incident was open is verified by the
     // rule's next incident: nothing else ever would, and until then it
@@ -353,9 +405,7 @@ Expected<void> IncidentManager::verify_requests(StateStore::Transaction& transac
     if (!ours || !awaiting_verification(request.state)) {
       continue;
     }
-    const bool still_failing = std::any_of(units.begin(), units.end(), [&](const Window& unit) {
-      return overlaps(unit, request.window);
-    });
+    const bool still_failing = units.overlap(request.window);
     std::string kind;
     std::string detail;
     const Judged seen = judged(result.verdict, request.window);
@@ -420,8 +470,7 @@ Expected<void> IncidentManager::close_incident(StateStore::Transaction& transact
     if (auto added = transaction.add_event(
             {0, now, incident.id, request.id,
              outstanding_to == RequestState::verified ? "request_verified" : "request_cancelled",
-             fmt::format("window {} .. {}", format_rfc3339(request.window.start),
-                         format_rfc3339(request.window.end))});
+             fmt::format("window {}", describe(request.window))});
         !added) {
       return added;
     }
@@ -660,7 +709,7 @@ Expected<std::vector<RequestRecord>> IncidentManager::manual_requests(
       const Window window{requested.start, requested.end, Status::fail};
       int attempt = 1;
       for (const RequestRecord& past : *history) {
-        if (overlaps(past.window, window)) {
+        if (windows_meet(past.window, window)) {
           attempt = std::max(attempt, past.attempt + 1);
         }
       }

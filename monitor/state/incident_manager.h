@@ -3,8 +3,11 @@
 // requests already made, plans new requests for the windows still missing and
 // commits them to the outbox (a window's next attempt due attempt_backoff
 // after its last failure, as the planner says); a pass (or warn) resolves it;
-// an error changes nothing. Also the operator actions: acknowledge, resolve,
-// retry, and manual backfill requests; and resolving the incidents of rules
+// an error changes nothing. A segmented rule's windows, and so its requests,
+// are each of one segment; a request is verified once no failing bucket of
+// its segment (or, for a whole-table request, of any segment) overlaps it.
+// Also the operator actions: acknowledge, resolve, retry, and manual backfill
+// requests (always of the whole table); and resolving the incidents of rules
 // the configuration no longer has.
 //
 // Every decision is one transaction on the StateStore, which is the only state

@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <variant>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "monitor/state/segment_values.h"
 
 namespace gapwatch {
 
@@ -94,7 +97,30 @@ CREATE TABLE baseline_buckets (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array kSchemaSteps = {kSchemaVersion1, kSchemaVersion2};
+// Version 3 (issue 16, segments): the segment of a request (NULL for the
+// whole table, else the JSON array of its values: segment_values.h); the
+// kept bucket counts by segment ('[]' for the whole table: part of the key,
+// so not NULL), copied from version 2's table (SQLite cannot change a
+// primary key in place). Incident windows, kept as JSON, take their segment
+// as a fourth element without a step.
+constexpr const char* kSchemaVersion3 = R"sql(
+ALTER TABLE requests ADD COLUMN segment TEXT;
+CREATE TABLE baseline_buckets_v3 (
+  rule TEXT NOT NULL,
+  segment TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  nulls INTEGER NOT NULL,
+  PRIMARY KEY (rule, segment, start)
+) WITHOUT ROWID;
+INSERT INTO baseline_buckets_v3 (rule, segment, start, "end", rows, nulls)
+  SELECT rule, '[]', start, "end", rows, nulls FROM baseline_buckets;
+DROP TABLE baseline_buckets;
+ALTER TABLE baseline_buckets_v3 RENAME TO baseline_buckets;
+)sql";
+
+constexpr std::array kSchemaSteps = {kSchemaVersion1, kSchemaVersion2, kSchemaVersion3};
 static_assert(kSchemaSteps.size() == StateStore::kSchemaVersion);
 
 using Value = std::variant<std::nullptr_t, std::int64_t, std::string>;
@@ -292,10 +318,16 @@ auto query_one(StateDatabase& db, const std::string& sql, const std::vector<Valu
   return read_row(statement);
 }
 
+// An incident's windows: [start, end, status] for the whole table (as before
+// segments), [start, end, status, [values]] for a segment.
 std::string windows_json(const std::vector<Window>& windows) {
   nlohmann::json list = nlohmann::json::array();
   for (const Window& window : windows) {
-    list.push_back({seconds(window.start), seconds(window.end), to_string(window.status)});
+    nlohmann::json item{seconds(window.start), seconds(window.end), to_string(window.status)};
+    if (!window.segment.empty()) {
+      item.push_back(segment_values_json(window.segment));
+    }
+    list.push_back(std::move(item));
   }
   return list.dump();
 }
@@ -307,15 +339,31 @@ std::vector<Window> windows_from_json(const std::string& text) {
     return windows;
   }
   for (const auto& item : list) {
-    if (!item.is_array() || item.size() != 3) {
+    const bool shaped = item.is_array() && (item.size() == 3 || item.size() == 4) &&
+                        item[0].is_number_integer() && item[1].is_number_integer() &&
+                        item[2].is_string();
+    if (!shaped) {
       continue;
+    }
+    SegmentKey segment;
+    if (item.size() == 4) {
+      auto read = segment_from_values_json(item[3]);
+      if (!read) {
+        continue;
+      }
+      segment = std::move(*read);
     }
     const std::string status = item[2].get<std::string>();
     windows.push_back(Window{instant(item[0].get<std::int64_t>()),
                              instant(item[1].get<std::int64_t>()),
-                             status == "warn" ? Status::warn : Status::fail});
+                             status == "warn" ? Status::warn : Status::fail, std::move(segment)});
   }
   return windows;
+}
+
+// A request's segment column: NULL for the whole table.
+Value segment_column(const SegmentKey& segment) {
+  return segment.empty() ? Value{nullptr} : Value{segment_values_text(segment)};
 }
 
 Severity severity_from(const std::string& text) {
@@ -352,7 +400,8 @@ Incident read_incident(const Statement& row) {
 // The requests table's columns, in the order read_request reads them.
 constexpr std::string_view kRequestColumns =
     "id, incident_id, rule, executor, window_start, window_end, attempt, state, deliveries, "
-    "next_attempt_at, verify_by, created_at, updated_at, last_error, output, template_values";
+    "next_attempt_at, verify_by, created_at, updated_at, last_error, output, template_values, "
+    "segment";
 
 RequestRecord read_request(const Statement& row) {
   RequestRecord request;
@@ -360,7 +409,10 @@ RequestRecord read_request(const Statement& row) {
   request.incident_id = row.optional_integer(1);
   request.rule = row.text(2);
   request.executor = row.text(3);
-  request.window = Window{instant(row.integer(4)), instant(row.integer(5)), Status::fail};
+  request.window =
+      Window{instant(row.integer(4)), instant(row.integer(5)), Status::fail,
+             row.is_null(16) ? SegmentKey{}
+                             : segment_from_values_text(row.text(16)).value_or(SegmentKey{})};
   request.attempt = static_cast<int>(row.integer(6));
   request.state = request_state_from(row.text(7)).value_or(RequestState::failed);
   request.deliveries = static_cast<int>(row.integer(8));
@@ -413,13 +465,61 @@ BaselineHistory read_baseline(const Statement& row) {
   return history;
 }
 
-CountedBucket read_counted_bucket(const Statement& row) {
-  return CountedBucket{instant(row.integer(0)), instant(row.integer(1)), row.integer(2),
-                       row.integer(3)};
+// A row of baseline_buckets: its segment's text and the bucket.
+struct KeptBucket {
+  std::string segment;
+  CountedBucket bucket;
+};
+
+KeptBucket read_kept_bucket(const Statement& row) {
+  return KeptBucket{row.text(0), CountedBucket{instant(row.integer(1)), instant(row.integer(2)),
+                                               row.integer(3), row.integer(4)}};
+}
+
+// The kept rows (ordered by segment text, then start) as a history's buckets:
+// by segment in key order (NULL first, as a verdict lists them), oldest
+// first within one, each indexing `segments`; `segments` stays empty when
+// every row is the whole table's. Rows of an unreadable segment are left out.
+void group_by_segment(std::vector<KeptBucket> rows, BaselineHistory& history) {
+  std::vector<std::pair<SegmentKey, std::string>> keys;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i > 0 && rows[i].segment == rows[i - 1].segment) {
+      continue;
+    }
+    if (auto key = segment_from_values_text(rows[i].segment)) {
+      keys.emplace_back(std::move(*key), rows[i].segment);
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  std::unordered_map<std::string, std::uint32_t> index_of;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    index_of.emplace(keys[i].second, static_cast<std::uint32_t>(i));
+  }
+  const bool whole_table_only = keys.size() == 1 && keys.front().first.empty();
+  if (!whole_table_only) {
+    for (auto& [key, text] : keys) {
+      history.segments.push_back(std::move(key));
+    }
+  }
+  history.buckets.reserve(rows.size());
+  for (KeptBucket& row : rows) {
+    const auto found = index_of.find(row.segment);
+    if (found != index_of.end()) {
+      row.bucket.segment = whole_table_only ? 0 : found->second;
+      history.buckets.push_back(row.bucket);
+    }
+  }
+  // Rows come by segment text; put the segments in key order, each stays
+  // oldest first.
+  std::stable_sort(
+      history.buckets.begin(), history.buckets.end(),
+      [](const CountedBucket& a, const CountedBucket& b) { return a.segment < b.segment; });
 }
 
 Window read_window(const Statement& row) {
-  return Window{instant(row.integer(0)), instant(row.integer(1)), Status::fail};
+  return Window{
+      instant(row.integer(0)), instant(row.integer(1)), Status::fail,
+      row.is_null(2) ? SegmentKey{} : segment_from_values_text(row.text(2)).value_or(SegmentKey{})};
 }
 
 }  // namespace
@@ -723,7 +823,7 @@ Expected<void> StateStore::Transaction::insert_request(const RequestRecord& requ
   return execute(
       m_db,
       fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                  "?)",
+                  "?, ?)",
                   kRequestColumns),
       {request.id, optional_id(request.incident_id), request.rule, request.executor,
        seconds(request.window.start), seconds(request.window.end), std::int64_t{request.attempt},
@@ -731,7 +831,7 @@ Expected<void> StateStore::Transaction::insert_request(const RequestRecord& requ
        seconds(request.next_attempt_at), optional_seconds(request.verify_by),
        seconds(request.created_at), seconds(request.updated_at),
        m_redactor.redact(request.last_error), m_redactor.redact(request.output),
-       request.values_json});
+       request.values_json, segment_column(request.window.segment)});
 }
 
 Expected<void> StateStore::Transaction::update_request(const RequestRecord& request) {
@@ -838,13 +938,14 @@ Expected<std::optional<BaselineHistory>> StateStore::Transaction::baseline(
   if (!kept || !*kept) {
     return kept;
   }
-  auto buckets = query_rows(
-      m_db, "SELECT start, \"end\", rows, nulls FROM baseline_buckets WHERE rule = ? ORDER BY start",
-      {rule}, read_counted_bucket);
+  auto buckets = query_rows(m_db,
+                            "SELECT segment, start, \"end\", rows, nulls FROM baseline_buckets "
+                            "WHERE rule = ? ORDER BY segment, start",
+                            {rule}, read_kept_bucket);
   if (!buckets) {
     return std::unexpected(buckets.error());
   }
-  (*kept)->buckets = std::move(*buckets);
+  group_by_segment(std::move(*buckets), **kept);
   return kept;
 }
 
@@ -859,17 +960,26 @@ Expected<void> StateStore::Transaction::save_baseline(const std::string& rule,
       !deleted) {
     return deleted;
   }
+  // Each segment's text once, not once per bucket.
+  std::vector<std::string> segment_texts;
+  segment_texts.reserve(write.segments.size());
+  for (const SegmentKey& segment : write.segments) {
+    segment_texts.push_back(segment_values_text(segment));
+  }
+  const std::string whole_table = segment_values_text({});
   for (const CountedBucket& bucket : write.buckets) {
     if (bucket.start < write.keep_from) {
       continue;
     }
-    if (auto written = execute(m_db,
-                               "INSERT INTO baseline_buckets (rule, start, \"end\", rows, nulls) "
-                               "VALUES (?, ?, ?, ?, ?) ON CONFLICT (rule, start) DO UPDATE SET "
-                               "\"end\" = excluded.\"end\", rows = excluded.rows, "
-                               "nulls = excluded.nulls",
-                               {rule, seconds(bucket.start), seconds(bucket.end), bucket.rows,
-                                bucket.nulls});
+    const std::string& segment =
+        bucket.segment < segment_texts.size() ? segment_texts[bucket.segment] : whole_table;
+    if (auto written = execute(
+            m_db,
+            "INSERT INTO baseline_buckets (rule, segment, start, \"end\", rows, nulls) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rule, segment, start) DO UPDATE SET "
+            "\"end\" = excluded.\"end\", rows = excluded.rows, "
+            "nulls = excluded.nulls",
+            {rule, segment, seconds(bucket.start), seconds(bucket.end), bucket.rows, bucket.nulls});
         !written) {
       return written;
     }
@@ -914,8 +1024,9 @@ Expected<std::vector<Window>> StateStore::Transaction::unhealed_windows(const st
   }
   auto requested = query_rows(
       m_db,
-      fmt::format("SELECT window_start, window_end FROM requests WHERE incident_id IN ({})",
-                  fmt::format(kUnhealed, "id")),
+      fmt::format(
+          "SELECT window_start, window_end, segment FROM requests WHERE incident_id IN ({})",
+          fmt::format(kUnhealed, "id")),
       {rule, seconds(since)}, read_window);
   if (!requested) {
     return std::unexpected(requested.error());
@@ -929,7 +1040,7 @@ Expected<std::vector<Window>> StateStore::Transaction::unhealed_windows(const st
     window.status = Status::fail;
   }
   std::sort(windows.begin(), windows.end(), [](const Window& a, const Window& b) {
-    return std::pair(a.start, a.end) < std::pair(b.start, b.end);
+    return std::tie(a.start, a.end, a.segment) < std::tie(b.start, b.end, b.segment);
   });
   windows.erase(std::unique(windows.begin(), windows.end()), windows.end());
   return windows;

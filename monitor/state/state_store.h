@@ -83,7 +83,9 @@ struct Incident {
   std::optional<Instant> acknowledged_at;
   std::optional<Instant> retried_at;  // the last operator retry
   std::string message;                // the latest verdict message
-  std::vector<Window> windows;        // the windows failing at the last evaluation
+  // The windows failing at the last evaluation, each of its segment (empty:
+  // the whole table).
+  std::vector<Window> windows;
   // Set when resolved; empty while active, and for incidents resolved
   // before schema version 2 (unknown).
   std::optional<Resolution> resolution;
@@ -94,7 +96,7 @@ struct RequestRecord {
   std::optional<std::int64_t> incident_id;  // empty for manual requests without incident
   std::string rule;
   std::string executor;
-  Window window;
+  Window window;  // its segment: the request's (empty: the whole table)
   int attempt = 1;
   RequestState state = RequestState::pending;
   int deliveries = 0;  // delivery tries made
@@ -126,7 +128,10 @@ struct BaselineWrite {
   std::optional<Instant> covered_from;
   std::optional<Instant> covered_to;
   std::optional<Instant> full_read_at;
-  std::vector<CountedBucket> buckets;  // written (replacing any of the same start)
+  // Written, replacing any of the same segment and start; a segmented rule's
+  // index `segments` (empty: every bucket is the whole table's).
+  std::vector<CountedBucket> buckets;
+  std::vector<SegmentKey> segments;
   Instant keep_from;                   // kept buckets starting before this are deleted
   Others others = Others::kept;
 };
@@ -156,7 +161,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Runs `work` in one IMMEDIATE transaction, committed if it returns a value
   // and rolled back if it returns an error. `work` reads and writes through
@@ -267,8 +272,9 @@ class StateStore::Transaction {
 
   // Baselines: the settled bucket counts kept for a rule (BaselineBook).
   //
-  // The rule's kept baseline, buckets oldest first, `excluded` empty; empty
-  // if nothing is kept for it.
+  // The rule's kept baseline, `excluded` empty; empty if nothing is kept for
+  // it. Buckets oldest first; a segmented rule's by segment (in key order,
+  // NULL first), then oldest first, indexing `segments`.
   Expected<std::optional<BaselineHistory>> baseline(const std::string& rule);
   // Writes `write.buckets`, deletes the rule's buckets older than
   // `write.keep_from` (all of them first with Others::deleted) and writes the
@@ -283,8 +289,8 @@ class StateStore::Transaction {
   // The windows a baseline of `rule` must not learn from: those of the
   // rule's incidents updated at or after `since` that did not heal (active,
   // or resolved otherwise than healed, or before resolutions were recorded),
-  // with the windows of their backfill requests; oldest first, without
-  // repeats.
+  // with the windows of their backfill requests, each with its segment
+  // (empty: the whole table); oldest first, without repeats.
   Expected<std::vector<Window>> unhealed_windows(const std::string& rule, Instant since);
 
  private:

@@ -15,8 +15,11 @@ template <>
 struct StringMaker<std::vector<gapwatch::PlannedRequest>> {
   static String convert(const std::vector<gapwatch::PlannedRequest>& requests) {
     return gapwatch::testing::join(requests, [](const gapwatch::PlannedRequest& request) {
-      return gapwatch::testing::describe(request.window.start, request.window.end) + " attempt " +
-             std::to_string(request.attempt) +
+      return gapwatch::testing::describe(request.window.start, request.window.end) +
+             (request.window.segment.empty()
+                  ? std::string()
+                  : " segment " + gapwatch::segment_name(request.window.segment)) +
+             " attempt " + std::to_string(request.attempt) +
              (request.not_before ? " not before " + gapwatch::format_rfc3339(*request.not_before)
                                  : "");
     });
@@ -460,6 +463,159 @@ TEST_CASE("a manual range of more than kMaxManualWindows pieces is refused") {
           "at most 1d (backfill.max_window); a manual backfill makes at most 1000: request a "
           "shorter range, or several");
   }
+}
+
+// ---------------------------------------------------------------------------
+// Segments.
+
+SegmentKey fr() {
+  return SegmentKey{"FR"};
+}
+SegmentKey de() {
+  return SegmentKey{"DE"};
+}
+
+Window in(const SegmentKey& segment, Window window) {
+  window.segment = segment;
+  return window;
+}
+
+std::vector<Window> in(const SegmentKey& segment, std::vector<Window> windows) {
+  for (Window& window : windows) {
+    window.segment = segment;
+  }
+  return windows;
+}
+
+std::vector<Window> joined(std::vector<Window> a, const std::vector<Window>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST_CASE("failing_units of a segmented verdict carry each bucket's segment") {
+  Verdict verdict;
+  verdict.status = Status::fail;
+  verdict.segments = {SegmentVerdict{SegmentKey{std::nullopt}, Status::fail, 0.0, ""},
+                      SegmentVerdict{fr(), Status::fail, 0.0, ""}};
+  const auto add = [&](std::uint32_t segment, int hour, Status status) {
+    BucketVerdict bucket;
+    bucket.start = base() + hours{hour};
+    bucket.end = base() + hours{hour + 1};
+    bucket.status = status;
+    bucket.segment = segment;
+    verdict.buckets.push_back(bucket);
+  };
+  add(0, 0, Status::fail);
+  add(0, 1, Status::pass);
+  add(1, 0, Status::pass);
+  add(1, 1, Status::fail);
+  CHECK(failing_units(verdict) ==
+        std::vector{in(SegmentKey{std::nullopt}, span(0, 1)), in(fr(), span(1, 2))});
+}
+
+TEST_CASE("failing_units of a segmented verdict without buckets keep its windows' segments") {
+  Verdict verdict;
+  verdict.status = Status::fail;
+  verdict.windows = {in(fr(), span(0, 3))};
+  CHECK(failing_units(verdict) == std::vector{in(fr(), span(0, 3))});
+}
+
+TEST_CASE("each segment's units are merged and cut on their own") {
+  SUBCASE("the same hours of two segments make two requests") {
+    CHECK(plan(joined(in(fr(), hourly(0, 3)), in(de(), hourly(0, 3)))).requests ==
+          std::vector{request(in(fr(), span(0, 3))), request(in(de(), span(0, 3)))});
+  }
+  SUBCASE("adjacent hours of two segments are never merged") {
+    CHECK(plan(joined(in(fr(), hourly(0, 2)), in(de(), hourly(2, 4)))).requests ==
+          std::vector{request(in(fr(), span(0, 2))), request(in(de(), span(2, 4)))});
+  }
+  SUBCASE("max_window cuts each segment's run from its own start") {
+    CHECK(
+        plan(joined(in(fr(), hourly(0, 3)), in(de(), hourly(1, 4))), {}, with_max_window(hours{2}))
+            .requests == std::vector{request(in(fr(), span(0, 2))), request(in(fr(), span(2, 3))),
+                                     request(in(de(), span(1, 3))), request(in(de(), span(3, 4)))});
+  }
+  SUBCASE("a freshness-like window longer than max_window keeps its segment") {
+    CHECK(plan({in(fr(), span(0, 30))}, {}, with_max_window(hours{12})).requests ==
+          std::vector{request(in(fr(), span(0, 12))), request(in(fr(), span(12, 24))),
+                      request(in(fr(), span(24, 30)))});
+  }
+}
+
+TEST_CASE("an outstanding request blocks units of its own segment only, or all for the table") {
+  SUBCASE("another segment's outstanding request does not block") {
+    CHECK(
+        plan(in(fr(), hourly(0, 2)), {past(in(de(), span(0, 2)), 1, RequestProgress::outstanding)})
+            .requests == std::vector{request(in(fr(), span(0, 2)))});
+  }
+  SUBCASE("the segment's own outstanding request blocks") {
+    CHECK(
+        plan(in(fr(), hourly(0, 3)), {past(in(fr(), span(0, 2)), 1, RequestProgress::outstanding)})
+            .requests == std::vector{request(in(fr(), span(2, 3)))});
+  }
+  SUBCASE("an outstanding whole-table request blocks every segment's units") {
+    CHECK(plan(joined(in(fr(), hourly(0, 3)), in(de(), hourly(0, 3))),
+               {past(span(1, 2), 1, RequestProgress::outstanding)})
+              .requests == std::vector{request(in(fr(), span(0, 1))), request(in(fr(), span(2, 3))),
+                                       request(in(de(), span(0, 1))),
+                                       request(in(de(), span(2, 3)))});
+  }
+  SUBCASE("a whole-table unit is blocked by any segment's outstanding request") {
+    CHECK(plan(hourly(0, 3), {past(in(fr(), span(1, 2)), 1, RequestProgress::outstanding)})
+              .requests == std::vector{request(span(0, 1)), request(span(2, 3))});
+  }
+  SUBCASE("segment units under a whole-table unit of the same plan are not requested twice") {
+    CHECK(plan(joined(hourly(0, 2), in(fr(), hourly(1, 3)))).requests ==
+          std::vector{request(span(0, 2)), request(in(fr(), span(2, 3)))});
+  }
+}
+
+TEST_CASE("attempts continue per segment, over the segment's and the table's requests") {
+  const std::vector<PastRequest> history{
+      past(in(fr(), span(0, 1)), 1, RequestProgress::failed),
+      past(in(de(), span(0, 1)), 4, RequestProgress::failed),
+      past(span(0, 1), 2, RequestProgress::done),
+  };
+  SUBCASE("a segment: its own and the table's") {
+    CHECK(plan({in(fr(), span(0, 1))}, history, with_max_attempts(10)).requests ==
+          std::vector{request(in(fr(), span(0, 1)), 3)});
+  }
+  SUBCASE("another segment: the table's only") {
+    CHECK(plan({in(SegmentKey{"IT"}, span(0, 1))}, history, with_max_attempts(10)).requests ==
+          std::vector{request(in(SegmentKey{"IT"}, span(0, 1)), 3)});
+  }
+  SUBCASE("the whole table: every segment's") {
+    CHECK(plan({span(0, 1)}, history, with_max_attempts(10)).requests ==
+          std::vector{request(span(0, 1), 5)});
+  }
+}
+
+TEST_CASE("failures of another segment neither escalate nor delay a segment") {
+  const std::vector<PastRequest> history{
+      failed_at(in(de(), span(0, 1)), 1, base() + hours{5}),
+      failed_at(in(de(), span(0, 1)), 2, base() + hours{6}),
+  };
+  SUBCASE("another segment goes at once") {
+    const BackfillPlan result =
+        plan({in(fr(), span(0, 1))}, history, with_attempt_backoff(minutes{5}, 2));
+    CHECK_FALSE(result.escalate);
+    CHECK(result.requests == std::vector{request(in(fr(), span(0, 1)))});
+  }
+  SUBCASE("the failing segment escalates, naming itself") {
+    const BackfillPlan result =
+        plan({in(de(), span(0, 1))}, history, with_attempt_backoff(minutes{5}, 2));
+    CHECK(result.escalate);
+    CHECK(result.reason ==
+          "window 2026-11-25T00:00:00Z .. 2026-11-25T01:00:00Z of segment DE still fails after 2 "
+          "failed attempt(s)");
+  }
+}
+
+TEST_CASE("min_buckets counts each segment's buckets") {
+  const BackfillPlan result =
+      plan(joined(in(fr(), hourly(0, 3)), in(de(), hourly(0, 2))), {}, with_min_buckets(3));
+  CHECK(result.requests == std::vector{request(in(fr(), span(0, 3)))});
+  CHECK(result.reason == "segment DE: 2 failing bucket(s) to request, waiting for min_buckets (3)");
 }
 
 }  // namespace

@@ -79,5 +79,20 @@ TEST_CASE("adf: parameters that are not a mapping are refused") {
         "parameters must be a mapping of the pipeline's parameter names");
 }
 
+TEST_CASE("adf: a segment's request has a string parameter segment holding its JSON object") {
+  const json body = value_of(build_adf_request(adf(), testing::three_hours_of_fr())).body;
+  CHECK(body["window_start"] == "2026-11-24T10:00:00Z");
+  CHECK(body["window_end"] == "2026-11-24T13:00:00Z");
+  REQUIRE(body["segment"].is_string());
+  CHECK(json::parse(body["segment"].get<std::string>()) ==
+        json{{"country", "FR"}, {"channel", nullptr}});
+}
+
+TEST_CASE("adf: a segment value that is not UTF-8 is an error, not a changed value") {
+  BackfillRequest request = testing::three_hours_of_fr();
+  request.segment = segment_columns({"country"}, {std::string("\xff")});
+  CHECK(error_of(build_adf_request(adf(), request)).starts_with("the segment is not valid UTF-8"));
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -190,5 +190,34 @@ TEST_CASE("airflow3_backfill: 409 (a backfill of the DAG is running) is retried 
   CHECK(created.detail == "HTTP 200: backfill 12 created");
 }
 
+TEST_CASE("airflow: a segment's request carries the segment object in conf, beside the window") {
+  const BackfillRequest request = testing::three_hours_of_fr();
+  const json conf{{"rule", "orders_by_country"},
+                  {"table", "events"},
+                  {"window_start", "2026-11-24T10:00:00Z"},
+                  {"window_end", "2026-11-24T13:00:00Z"},
+                  {"request_id", request.id},
+                  {"segment", {{"country", "FR"}, {"channel", nullptr}}}};
+  CHECK(
+      value_of(build_airflow_request(dag_run(AirflowDagRunSpec::Api::v2), request)).body["conf"] ==
+      conf);
+  AirflowBackfillSpec backfill;
+  backfill.base_url = "https://airflow.example.com";
+  backfill.dag_id = templ("{dag}");
+  CHECK(value_of(build_airflow_request(backfill, request)).body["dag_run_conf"] == conf);
+  SUBCASE("a conf of one's own carries what it says, the segment's variables included") {
+    AirflowDagRunSpec spec = dag_run(AirflowDagRunSpec::Api::v2);
+    spec.conf = JsonTemplate{json{{"country", "{segment.country}"}, {"segment", "{segment}"}}};
+    CHECK(value_of(build_airflow_request(spec, request)).body["conf"] ==
+          json{{"country", "FR"}, {"segment", "FR, null"}});
+  }
+}
+
+TEST_CASE("airflow: a whole-table request's conf has no segment key") {
+  CHECK_FALSE(value_of(build_airflow_request(dag_run(AirflowDagRunSpec::Api::v2), three_hours()))
+                  .body["conf"]
+                  .contains("segment"));
+}
+
 }  // namespace
 }  // namespace gapwatch

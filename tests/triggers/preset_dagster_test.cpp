@@ -230,5 +230,16 @@ TEST_CASE("dagster: an answer without the result is a failure, not an acceptance
       DispatchOutcome::Kind::rejected);
 }
 
+TEST_CASE("dagster: a segment's request is tagged gapwatch/segment with its JSON object") {
+  const BackfillRequest request = testing::three_hours_of_fr();
+  const json tags =
+      value_of(build_dagster_request(dagster(DagsterSpec::Target::partition_set), request))
+          .body["variables"]["backfillParams"]["tags"];
+  REQUIRE(tags.size() == 3);
+  CHECK(tags[2]["key"] == "gapwatch/segment");
+  CHECK(json::parse(tags[2]["value"].get<std::string>()) ==
+        json{{"country", "FR"}, {"channel", nullptr}});
+}
+
 }  // namespace
 }  // namespace gapwatch

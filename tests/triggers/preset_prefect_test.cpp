@@ -82,5 +82,14 @@ TEST_CASE("prefect: 404 and 422 are rejected with Prefect's message; 5xx retried
   CHECK(classify_prefect_response(prefect(), answer(502, "")).kind == DispatchOutcome::Kind::retry);
 }
 
+TEST_CASE("prefect: a segment's request has a segment parameter beside the window") {
+  const BackfillRequest request = testing::three_hours_of_fr();
+  CHECK(value_of(build_prefect_request(prefect(), request)).body["parameters"] ==
+        json{{"window_start", "2026-11-24T10:00:00Z"},
+             {"window_end", "2026-11-24T13:00:00Z"},
+             {"segment", {{"country", "FR"}, {"channel", nullptr}}}});
+  CHECK(value_of(build_prefect_request(prefect(), request)).body["idempotency_key"] == request.id);
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -24,8 +24,8 @@ inline BackfillRequest request_for(std::string_view start, std::string_view end)
   request.incident_id = 7;
   request.window_start = at(start);
   request.window_end = at(end);
-  request.id =
-      make_request_id(request.rule, request.window_start, request.window_end, request.attempt);
+  request.id = make_request_id(request.rule, SegmentKey{}, request.window_start, request.window_end,
+                               request.attempt);
   request.values = {{"rule", request.rule},
                     {"warehouse", "local"},
                     {"table", "events"},
@@ -45,6 +45,22 @@ inline BackfillRequest request_for(std::string_view start, std::string_view end)
 
 inline BackfillRequest three_hours() {
   return request_for("2026-11-24T10:00:00Z", "2026-11-24T13:00:00Z");
+}
+
+// three_hours() for the segment (country FR, channel NULL) of a segmented
+// rule, with its template variables.
+inline BackfillRequest three_hours_of_fr() {
+  BackfillRequest request = three_hours();
+  request.rule = "orders_by_country";
+  request.segment = segment_columns({"country", "channel"}, {"FR", std::nullopt});
+  request.id = make_request_id(request.rule, {"FR", std::nullopt}, request.window_start,
+                               request.window_end, request.attempt);
+  request.values["rule"] = request.rule;
+  request.values["request_id"] = request.id;
+  request.values["segment"] = "FR, null";
+  request.values["segment.country"] = "FR";
+  request.values["segment.channel"] = "null";
+  return request;
 }
 
 inline HttpClientResponse answer(long status, std::string body) {

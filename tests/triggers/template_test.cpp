@@ -120,15 +120,47 @@ TEST_CASE("an unterminated placeholder is an error naming its position") {
         "unterminated '{' at position 4 (write '{{' for a literal brace)");
 }
 
-TEST_CASE("placeholder names use letters, digits and underscores only") {
-  CHECK(parse_error("{}") == "invalid variable '{}': names use letters, digits and '_'");
+TEST_CASE("placeholder names use letters, digits and underscores, dots only between words") {
+  CHECK(parse_error("{}") ==
+        "invalid variable '{}': names use letters, digits and '_' "
+        "(and '.' between words)");
   CHECK(parse_error("{window-start}") ==
-        "invalid variable '{window-start}': names use letters, digits and '_'");
+        "invalid variable '{window-start}': names use letters, digits and '_' "
+        "(and '.' between words)");
   CHECK(parse_error("{ rule }") ==
-        "invalid variable '{ rule }': names use letters, digits and '_'");
-  CHECK(parse_error("{a{b}") == "invalid variable '{a{b}': names use letters, digits and '_'");
+        "invalid variable '{ rule }': names use letters, digits and '_' "
+        "(and '.' between words)");
+  CHECK(parse_error("{a{b}") ==
+        "invalid variable '{a{b}': names use letters, digits and '_' "
+        "(and '.' between words)");
   CHECK(parse_error("{$(touch pwned)}") ==
-        "invalid variable '{$(touch pwned)}': names use letters, digits and '_'");
+        "invalid variable '{$(touch pwned)}': names use letters, digits and '_' "
+        "(and '.' between words)");
+}
+
+TEST_CASE("a dotted placeholder names a segment column") {
+  const Template text = value_of(Template::parse("--segment={segment.country}"));
+  CHECK(text.variables() == std::set<std::string>{"segment.country"});
+  CHECK(value_of(text.expand({{"segment.country", "FR"}}, Template::Encoding::raw)) ==
+        "--segment=FR");
+  CHECK(parse_error("{segment.}") ==
+        "invalid variable '{segment.}': names use letters, digits and '_' (and '.' between words)");
+  CHECK(parse_error("{.country}") ==
+        "invalid variable '{.country}': names use letters, digits and '_' (and '.' between "
+        "words)");
+  CHECK(parse_error("{segment..country}") ==
+        "invalid variable '{segment..country}': names use letters, digits and '_' (and '.' "
+        "between words)");
+}
+
+TEST_CASE("segment variables are {segment} and {segment.<column>}") {
+  CHECK(is_segment_variable("segment"));
+  CHECK(is_segment_variable("segment.country"));
+  CHECK(segment_variable("country") == "segment.country");
+  CHECK_FALSE(is_segment_variable("segment."));
+  CHECK_FALSE(is_segment_variable("segments"));
+  CHECK_FALSE(is_segment_variable("segment_country"));
+  CHECK_FALSE(is_segment_variable("rule"));
 }
 
 TEST_CASE("expanding a variable without a value fails naming it") {

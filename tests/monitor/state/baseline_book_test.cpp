@@ -379,5 +379,105 @@ TEST_CASE("baseline book: without a state database it works from memory") {
   CHECK(book.history_for(spec, kStart + hours{1})->buckets.size() == 28 * 24 + 1 + 46);
 }
 
+// Buckets of hour `from` and the next, of segment `segment`.
+std::vector<CountedBucket> two_hours(Instant from, std::uint32_t segment, std::int64_t rows) {
+  return {CountedBucket{from, from + hours{1}, rows, 0, segment},
+          CountedBucket{from + hours{1}, from + hours{2}, rows, 0, segment}};
+}
+
+BucketVerdict judged_bucket(Instant start, std::uint32_t segment, std::int64_t rows) {
+  BucketVerdict bucket;
+  bucket.start = start;
+  bucket.end = start + hours{1};
+  bucket.rows = rows;
+  bucket.value = static_cast<double>(rows);
+  bucket.status = Status::pass;
+  bucket.segment = segment;
+  return bucket;
+}
+
+SegmentVerdict segment_verdict(SegmentKey key) {
+  return SegmentVerdict{std::move(key), Status::pass, std::nullopt, ""};
+}
+
+std::vector<CountedBucket> concatenated(std::vector<std::vector<CountedBucket>> parts) {
+  std::vector<CountedBucket> all;
+  for (const auto& part : parts) {
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
+
+TEST_CASE("baseline book: a segmented rule's history is kept by segment, in key order") {
+  Fixture f;
+  const Instant judged = kJudgedStart;
+  const Instant history = history_start(*f.spec.baseline, judged);
+  // The first evaluation reads the whole history of two segments, NULL and
+  // FR; its statement's history comes in any order.
+  Verdict first;
+  first.status = Status::pass;
+  first.segments = {segment_verdict({std::nullopt}), segment_verdict({"FR"})};
+  first.history_read_from = history;
+  first.history_read = concatenated({two_hours(history, 1, 5), two_hours(history, 0, 7)});
+  std::swap(first.history_read[2], first.history_read[3]);
+  for (const std::uint32_t segment : {0U, 1U}) {
+    for (int hour = 0; hour < 2; ++hour) {
+      first.buckets.push_back(judged_bucket(judged + hours{hour}, segment, 9));
+    }
+  }
+  f.book->record(f.spec, first, kStart);
+  auto remembered = f.book->history_for(f.spec, kStart);
+  CHECK(remembered->segments == std::vector<SegmentKey>{{std::nullopt}, {"FR"}});
+  CHECK(remembered->buckets == concatenated({two_hours(history, 0, 7), two_hours(judged, 0, 9),
+                                             two_hours(history, 1, 5), two_hours(judged, 1, 9)}));
+  // Settled, and so written: the history before the judged range.
+  BaselineHistory kept = f.kept();
+  CHECK(kept.segments == std::vector<SegmentKey>{{std::nullopt}, {"FR"}});
+  CHECK(kept.buckets == concatenated({two_hours(history, 0, 7), two_hours(history, 1, 5)}));
+
+  // An hour later the NULL segment has left the judged range's segments and
+  // DE has come: what was kept of NULL stays, indexes move.
+  Verdict later;
+  later.status = Status::pass;
+  later.segments = {segment_verdict({"DE"}), segment_verdict({"FR"})};
+  for (const std::uint32_t segment : {0U, 1U}) {
+    for (int hour = 1; hour < 3; ++hour) {
+      later.buckets.push_back(judged_bucket(judged + hours{hour}, segment, 11));
+    }
+  }
+  f.book->record(f.spec, later, kStart + hours{1});
+  remembered = f.book->history_for(f.spec, kStart + hours{1});
+  CHECK(remembered->segments == std::vector<SegmentKey>{{std::nullopt}, {"DE"}, {"FR"}});
+  const auto hour_of = [](Instant start, std::uint32_t segment, std::int64_t rows) {
+    return CountedBucket{start, start + hours{1}, rows, 0, segment};
+  };
+  CHECK(remembered->buckets ==
+        std::vector<CountedBucket>{
+            hour_of(history + hours{1}, 0, 7), hour_of(judged, 0, 9),
+            hour_of(judged + hours{1}, 1, 11), hour_of(judged + hours{2}, 1, 11),
+            hour_of(history + hours{1}, 2, 5), hour_of(judged, 2, 9),
+            hour_of(judged + hours{1}, 2, 11), hour_of(judged + hours{2}, 2, 11)});
+  kept = f.kept();
+  CHECK(kept.segments == std::vector<SegmentKey>{{std::nullopt}, {"FR"}});
+  CHECK(kept.buckets ==
+        std::vector<CountedBucket>{hour_of(history + hours{1}, 0, 7), hour_of(judged, 0, 9),
+                                   hour_of(history + hours{1}, 1, 5), hour_of(judged, 1, 9)});
+  // A new book reads the same back.
+  f.book = std::make_unique<BaselineBook>(*f.store);
+  remembered = f.book->history_for(f.spec, kStart + hours{1});
+  CHECK(remembered->segments == kept.segments);
+  CHECK(remembered->buckets == kept.buckets);
+}
+
+TEST_CASE("baseline book: a rule without segments keeps no segments") {
+  Fixture f;
+  f.evaluate(kStart);
+  CHECK(f.book->history_for(f.spec, kStart)->segments.empty());
+  CHECK(f.kept().segments.empty());
+  for (const CountedBucket& bucket : f.kept().buckets) {
+    REQUIRE(bucket.segment == 0);
+  }
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -112,6 +112,34 @@ RuleResult result_of(std::string_view buckets, Instant evaluated_at, int first_h
   return result;
 }
 
+// An evaluation of a rule segmented by country: each segment's hourly buckets
+// from hour 0 of kDay, one per character as in result_of.
+RuleResult segmented_result_of(
+    const std::vector<std::pair<SegmentValue, std::string_view>>& segments, Instant evaluated_at) {
+  RuleResult result = result_of("", evaluated_at);
+  Verdict& verdict = result.verdict;
+  for (const auto& [value, buckets] : segments) {
+    const auto index = static_cast<std::uint32_t>(verdict.segments.size());
+    SegmentVerdict& segment = verdict.segments.emplace_back();
+    segment.key = {value};
+    segment.status = Status::pass;
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      const Status status = buckets[i] == 'f' ? Status::fail : Status::pass;
+      segment.status = worse(segment.status, status);
+      BucketVerdict& bucket = verdict.buckets.emplace_back();
+      bucket.start = hour(static_cast<int>(i));
+      bucket.end = bucket.start + hours{1};
+      bucket.rows = status == Status::pass ? 100 : 0;
+      bucket.status = status;
+      bucket.segment = index;
+    }
+    verdict.status = worse(verdict.status, segment.status);
+  }
+  verdict.windows = merge_windows(verdict.buckets, verdict.segments);
+  verdict.message = "some segments below 10 rows";
+  return result;
+}
+
 RuleResult error_result(Instant evaluated_at) {
   RuleResult result = result_of("", evaluated_at);
   result.verdict = error_verdict("connection refused");
@@ -233,7 +261,8 @@ TEST_CASE("incident manager: a fail opens one incident and queues exactly the fa
   REQUIRE(windows_of(queued) == expected);
   for (const RequestRecord& request : queued) {
     CAPTURE(request.window);
-    CHECK(request.id == make_request_id(kRule, request.window.start, request.window.end, 1));
+    CHECK(request.id ==
+          make_request_id(kRule, SegmentKey{}, request.window.start, request.window.end, 1));
     CHECK(request.incident_id == incident.id);
     CHECK(request.rule == kRule);
     CHECK(request.executor == "reload");
@@ -404,7 +433,7 @@ TEST_CASE("incident manager: requests are verified when their window passes") {
     CHECK(next.window == window(3, 4));
     CHECK(next.attempt == 2);
     CHECK(next.id != queued);
-    CHECK(next.id == make_request_id(kRule, hour(3), hour(4), 2));
+    CHECK(next.id == make_request_id(kRule, SegmentKey{}, hour(3), hour(4), 2));
     CHECK(f.request(next.id).state == RequestState::pending);
     CHECK(f.active().state == IncidentState::backfilling);
     const std::vector<std::string> kinds = event_kinds(*f.store, *opened.incident_id);
@@ -768,7 +797,7 @@ TEST_CASE("incident manager: manual requests number their attempts per window") 
   const RequestRecord first =
       value_of(f.manager.manual_request(f.rule(), "reload", hour(1), hour(2)));
   CHECK(first.attempt == 1);
-  CHECK(first.id == make_request_id(kRule, hour(1), hour(2), 1));
+  CHECK(first.id == make_request_id(kRule, SegmentKey{}, hour(1), hour(2), 1));
   CHECK_FALSE(first.incident_id.has_value());
   CHECK(first.state == RequestState::pending);
   CHECK(f.request(first.id).executor == "reload");
@@ -1458,6 +1487,100 @@ TEST_CASE("incident manager: incidents of a rule removed from the configuration 
   CHECK(f.fake->seen() == std::vector<std::string>{});
   // Done once: a second pass finds nothing.
   CHECK(value_of(f.manager.close_removed_rules(reloaded)).empty());
+}
+
+// ---------------------------------------------------------------------------
+// Segments
+
+Window window_of(SegmentValue country, int from_hour, int to_hour) {
+  return Window{hour(from_hour), hour(to_hour), Status::fail, SegmentKey{std::move(country)}};
+}
+
+TEST_CASE("incident manager: a segment's failing windows are requested for that segment only") {
+  Fixture f;
+  f.config.rules.front().spec.segment_by = {"country"};
+  const IncidentEffects effects = f.record_result(
+      segmented_result_of({{std::nullopt, "pppp"}, {"DE", "ppff"}, {"FR", "pfff"}}, kNow));
+  REQUIRE(effects.opened);
+  CHECK(f.active().windows == std::vector<Window>{window_of("DE", 2, 4), window_of("FR", 1, 4)});
+  const std::vector<Window> expected{window_of("DE", 2, 4), window_of("FR", 1, 4)};
+  CHECK(windows_of(effects.new_requests) == expected);
+  const RequestRecord fr = effects.new_requests[1];
+  CHECK(fr.id == make_request_id(kRule, {"FR"}, hour(1), hour(4), 1));
+  CHECK(fr.id != make_request_id(kRule, {}, hour(1), hour(4), 1));
+  CHECK(f.request(fr.id).window == window_of("FR", 1, 4));
+  const auto values = nlohmann::json::parse(fr.values_json);
+  CHECK(values.at("segment") == "FR");
+  CHECK(values.at("segment.country") == "FR");
+  CHECK(values.at("request_id") == fr.id);
+  CHECK(contains(event_kinds(*f.store, *effects.incident_id), "request_created"));
+  CHECK(f.last_event(*effects.incident_id, "request_created").detail.find("of segment FR") !=
+        std::string::npos);
+}
+
+TEST_CASE("incident manager: a segment's request is verified by its own segment's buckets") {
+  Fixture f;
+  f.config.rules.front().spec.segment_by = {"country"};
+  const IncidentEffects opened =
+      f.record_result(segmented_result_of({{"DE", "pf"}, {"FR", "pf"}}, kNow));
+  REQUIRE(opened.new_requests.size() == 2);
+  const std::string de = opened.new_requests[0].id;
+  const std::string fr = opened.new_requests[1].id;
+  f.deliver(de, RequestState::succeeded, seconds{1});
+  f.deliver(fr, RequestState::succeeded, seconds{1});
+  f.clock.advance(minutes{1});
+  // FR's data arrived; DE's did not: FR is verified although DE fails the
+  // same hour, DE's attempt failed and attempt 2 is DE's alone.
+  const IncidentEffects later =
+      f.record_result(segmented_result_of({{"DE", "pf"}, {"FR", "pp"}}, f.clock.now()));
+  CHECK(f.request(fr).state == RequestState::verified);
+  CHECK(f.request(de).state == RequestState::failed);
+  REQUIRE(later.new_requests.size() == 1);
+  CHECK(later.new_requests[0].window == window_of("DE", 1, 2));
+  CHECK(later.new_requests[0].attempt == 2);
+  CHECK(later.new_requests[0].id == make_request_id(kRule, {"DE"}, hour(1), hour(2), 2));
+}
+
+TEST_CASE("incident manager: a manual request of a segmented rule is the whole table's") {
+  Fixture f;
+  f.config.rules.front().spec.segment_by = {"country"};
+  const IncidentEffects opened =
+      f.record_result(segmented_result_of({{"DE", "pf"}, {"FR", "pp"}}, kNow));
+  REQUIRE(opened.new_requests.size() == 1);
+  const RequestRecord manual =
+      value_of(f.manager.manual_request(f.rule(), "reload", hour(1), hour(2)));
+  CHECK(manual.window == window(1, 2));
+  // Attempts continue over the segment's request of the same hour.
+  CHECK(manual.attempt == 2);
+  const auto values = nlohmann::json::parse(manual.values_json);
+  CHECK(values.at("segment") == "");
+  CHECK(values.at("segment.country") == "");
+  // While it is outstanding, no segment's unit under it is requested again.
+  f.clock.advance(minutes{1});
+  const IncidentEffects later =
+      f.record_result(segmented_result_of({{"DE", "pf"}, {"FR", "pf"}}, f.clock.now()));
+  CHECK(later.new_requests.empty());
+}
+
+TEST_CASE("dispatcher: a segment's request reaches its executor with its columns") {
+  DispatchFixture f;
+  f.config.rules.front().spec.segment_by = {"country"};
+  const IncidentEffects opened = f.record_result(segmented_result_of({{std::nullopt, "pf"}}, kNow));
+  REQUIRE(opened.new_requests.size() == 1);
+  std::vector<SegmentColumn> seen;
+  f.fake->on_dispatch = [&](const BackfillRequest& request) { seen = request.segment; };
+  SUBCASE("named by the rule's segment_by") {
+    CHECK(f.dispatch_and_wait() == 1);
+    CHECK(seen == std::vector{SegmentColumn{"country", std::nullopt}});
+  }
+  SUBCASE("refused when segment_by no longer names it") {
+    f.config.rules.front().spec.segment_by = {"country", "channel"};
+    CHECK(f.dispatch_and_wait() == 1);
+    CHECK(f.fake->seen().empty());
+    const RequestRecord refused = f.request(opened.new_requests[0].id);
+    CHECK(refused.state == RequestState::failed);
+    CHECK(refused.last_error.find("segment_by no longer names segment null") != std::string::npos);
+  }
 }
 
 }  // namespace

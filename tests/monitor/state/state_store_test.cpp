@@ -110,7 +110,7 @@ std::vector<std::string> ids_of(const std::vector<RequestRecord>& requests) {
   return ids;
 }
 
-TEST_CASE("state store: open creates an owner-only WAL database at schema version 2") {
+TEST_CASE("state store: open creates an owner-only WAL database at schema version 3") {
   TemporaryDirectory directory;
   const std::string path = directory.file("state.db");
   const mode_t previous = umask(022);
@@ -128,8 +128,8 @@ TEST_CASE("state store: open creates an owner-only WAL database at schema versio
   }
   RawDatabase raw(path);
   CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
-  CHECK(raw.scalar("PRAGMA user_version") == "2");
-  CHECK(StateStore::kSchemaVersion == 2);
+  CHECK(raw.scalar("PRAGMA user_version") == "3");
+  CHECK(StateStore::kSchemaVersion == 3);
   // The process umask is left as it was.
   const mode_t now = umask(022);
   umask(now);
@@ -151,7 +151,7 @@ TEST_CASE("state store: reopening keeps the data") {
   CHECK(incident->rule == "orders");
   CHECK(value_of(store->request("r1")).has_value());
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "2");
+  CHECK(raw.scalar("PRAGMA user_version") == "3");
 }
 
 TEST_CASE("state store: a database from a newer gapwatch is refused") {
@@ -160,15 +160,15 @@ TEST_CASE("state store: a database from a newer gapwatch is refused") {
   {
     RawDatabase raw(path);
     raw.execute("CREATE TABLE future (x INTEGER)");
-    raw.execute("PRAGMA user_version = 3");
+    raw.execute("PRAGMA user_version = 4");
   }
   const std::string message = testing::error_of(StateStore::open(path));
   CHECK(message.find(path) != std::string::npos);
-  CHECK(message.find("schema version 3") != std::string::npos);
+  CHECK(message.find("schema version 4") != std::string::npos);
   CHECK(message.find("upgrade gapwatch") != std::string::npos);
   // Left untouched.
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "3");
+  CHECK(raw.scalar("PRAGMA user_version") == "4");
   CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'incidents'") == "0");
 }
 
@@ -243,7 +243,7 @@ TEST_CASE("state store: a version 1 database is upgraded in place and keeps its 
   }
   auto store = open_store(path);
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "2");
+  CHECK(raw.scalar("PRAGMA user_version") == "3");
   for (const std::string name : {"baselines", "baseline_buckets", "incidents_by_rule"}) {
     CAPTURE(name);
     CHECK(raw.scalar(fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'", name)) ==
@@ -272,7 +272,7 @@ TEST_CASE("state store: a version 1 database is upgraded in place and keeps its 
   CHECK(value_of(store->incident(8))->resolution == Resolution::by_operator);
   CHECK(raw.scalar("SELECT resolution FROM incidents WHERE id = 8") == "operator");
 
-  // Opened again: already at version 2, nothing to do.
+  // Opened again: already at version 3, nothing to do.
   store.reset();
   store = open_store(path);
   CHECK(value_of(store->incidents(IncidentFilter::all)).size() == 2);
@@ -896,6 +896,206 @@ TEST_CASE("state store: a rule's kept baseline is saved, loaded, invalidated and
     CHECK_FALSE(value_of(stand_in->baseline("orders")).has_value());
     CHECK(testing::error_of(stand_in->save_baseline("orders", write)) == "disk full");
     CHECK_FALSE(stand_in->invalidate_baseline("orders", from).has_value());
+  }
+}
+
+// Version 2's step as gapwatch released it (issue 15), frozen here.
+constexpr const char* kVersion2Step = R"sql(
+ALTER TABLE incidents ADD COLUMN resolution TEXT;
+CREATE INDEX incidents_by_rule ON incidents (rule, updated_at);
+CREATE TABLE baselines (
+  rule TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  covered_from INTEGER,
+  covered_to INTEGER,
+  full_read_at INTEGER
+);
+CREATE TABLE baseline_buckets (
+  rule TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  nulls INTEGER NOT NULL,
+  PRIMARY KEY (rule, start)
+) WITHOUT ROWID;
+)sql";
+
+TEST_CASE("state store: a version 2 database is upgraded to 3 and keeps requests and baselines") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  const std::int64_t at_now = kNow.time_since_epoch().count();
+  const Instant from = kNow - hours{10};
+  {
+    RawDatabase raw(path);
+    raw.execute(kVersion1Schema);
+    raw.execute(kVersion2Step);
+    raw.execute(fmt::format(
+        "INSERT INTO incidents (id, rule, state, severity, opened_at, updated_at, message, "
+        "windows) VALUES (3, 'orders', 'open', 'critical', {0}, {0}, 'low', "
+        "'[[{1},{2},\"fail\"]]')",
+        at_now, at_now - 7200, at_now - 3600));
+    raw.execute(fmt::format(
+        "INSERT INTO requests (id, incident_id, rule, executor, window_start, window_end, "
+        "attempt, state, next_attempt_at, created_at, updated_at) VALUES ('r3', 3, 'orders', "
+        "'reload', {1}, {2}, 1, 'pending', {0}, {0}, {0})",
+        at_now, at_now - 7200, at_now - 3600));
+    raw.execute(fmt::format("INSERT INTO baselines VALUES ('orders', 'abc', {0}, {1}, {2})",
+                            from.time_since_epoch().count(),
+                            (from + hours{3}).time_since_epoch().count(), at_now));
+    for (const CountedBucket& bucket : hourly_buckets(from, 3)) {
+      raw.execute(fmt::format("INSERT INTO baseline_buckets VALUES ('orders', {}, {}, {}, {})",
+                              bucket.start.time_since_epoch().count(),
+                              bucket.end.time_since_epoch().count(), bucket.rows, bucket.nulls));
+    }
+    raw.execute("PRAGMA user_version = 2");
+  }
+  auto store = open_store(path);
+  RawDatabase raw(path);
+  CHECK(raw.scalar("PRAGMA user_version") == "3");
+  // What was there is the whole table's.
+  const std::optional<RequestRecord> request = value_of(store->request("r3"));
+  REQUIRE(request.has_value());
+  CHECK(request->window == Window{kNow - hours{2}, kNow - hours{1}, Status::fail});
+  CHECK(raw.scalar("SELECT segment IS NULL FROM requests WHERE id = 'r3'") == "1");
+  CHECK(value_of(store->incident(3))->windows ==
+        std::vector<Window>{Window{kNow - hours{2}, kNow - hours{1}, Status::fail}});
+  std::optional<BaselineHistory> kept = value_of(store->baseline("orders"));
+  REQUIRE(kept.has_value());
+  CHECK(kept->buckets == hourly_buckets(from, 3));
+  CHECK(kept->segments.empty());
+  CHECK(kept->covered_to == from + hours{3});
+  CHECK(raw.scalar("SELECT count(*) FROM baseline_buckets WHERE segment = '[]'") == "3");
+  // The upgraded file takes segments.
+  RequestRecord segmented = make_request("s1", 3, kNow);
+  segmented.rule = "orders";
+  segmented.window.segment = {"FR"};
+  REQUIRE(store->insert_request(segmented).has_value());
+  CHECK(value_of(store->request("s1"))->window.segment == SegmentKey{"FR"});
+  BaselineWrite write;
+  write.fingerprint = "abc";
+  write.covered_from = from;
+  write.covered_to = from + hours{3};
+  write.buckets = hourly_buckets(from, 3);
+  for (CountedBucket& bucket : write.buckets) {
+    bucket.segment = 0;
+  }
+  write.segments = {SegmentKey{"FR"}};
+  write.keep_from = from;
+  write.others = BaselineWrite::Others::kept;
+  REQUIRE(store->save_baseline("orders", write).has_value());
+  kept = value_of(store->baseline("orders"));
+  REQUIRE(kept.has_value());
+  CHECK(kept->segments == std::vector<SegmentKey>{SegmentKey{}, SegmentKey{"FR"}});
+  CHECK(kept->buckets.size() == 6);
+}
+
+TEST_CASE("state store: a request's segment round-trips; the whole table's is NULL") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto store = open_store(path);
+  RequestRecord whole = make_request("w1", std::nullopt, kNow);
+  RequestRecord segment = make_request("s1", std::nullopt, kNow);
+  segment.window.segment = {"FR", std::nullopt};
+  RequestRecord odd = make_request("s2", std::nullopt, kNow);
+  odd.window.segment = {"null", std::string("\xff\x00x", 3), ""};
+  for (const RequestRecord& request : {whole, segment, odd}) {
+    REQUIRE(store->insert_request(request).has_value());
+  }
+  CHECK(value_of(store->request("w1"))->window.segment.empty());
+  CHECK(value_of(store->request("s1"))->window == segment.window);
+  CHECK(value_of(store->request("s2"))->window == odd.window);
+  RawDatabase raw(path);
+  CHECK(raw.scalar("SELECT segment IS NULL FROM requests WHERE id = 'w1'") == "1");
+  CHECK(raw.scalar("SELECT segment FROM requests WHERE id = 's1'") == R"(["FR",null])");
+  CHECK(raw.scalar("SELECT segment FROM requests WHERE id = 's2'") ==
+        R"(["null",{"hex":"ff0078"},""])");
+}
+
+TEST_CASE("state store: incident windows keep their segments; old entries read as the table's") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto store = open_store(path);
+  Incident incident = make_incident("orders");
+  incident.windows = {
+      Window{kNow - hours{5}, kNow - hours{3}, Status::fail},
+      Window{kNow - hours{5}, kNow - hours{3}, Status::fail, {"FR"}},
+      Window{kNow - hours{2}, kNow - hours{1}, Status::warn, {std::nullopt, "web"}}};
+  const std::int64_t id = value_of(store->insert_incident(incident));
+  CHECK(value_of(store->incident(id))->windows == incident.windows);
+  RawDatabase raw(path);
+  const std::int64_t five = (kNow - hours{5}).time_since_epoch().count();
+  const std::int64_t three = (kNow - hours{3}).time_since_epoch().count();
+  CHECK(
+      raw.scalar(fmt::format("SELECT windows FROM incidents WHERE id = {}", id))
+          .starts_with(fmt::format(R"([[{0},{1},"fail"],[{0},{1},"fail",["FR"]],)", five, three)));
+  // Entries of another shape are skipped, not misread.
+  raw.execute(fmt::format(
+      "UPDATE incidents SET windows = '[[{0},{1},\"fail\"],[{0},{1},\"fail\",7],[{0}]]' "
+      "WHERE id = {2}",
+      five, three, id));
+  CHECK(value_of(store->incident(id))->windows ==
+        std::vector<Window>{Window{kNow - hours{5}, kNow - hours{3}, Status::fail}});
+}
+
+TEST_CASE("state store: unhealed_windows keep each window's segment") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  Incident incident = make_incident("orders", IncidentState::escalated);
+  incident.windows = {Window{kNow - hours{5}, kNow - hours{3}, Status::fail, {"FR"}},
+                      Window{kNow - hours{5}, kNow - hours{3}, Status::fail, {"DE"}}};
+  const std::int64_t id = value_of(store->insert_incident(incident));
+  RequestRecord request = make_request("r1", id, kNow);
+  request.rule = "orders";
+  request.window = Window{kNow - hours{5}, kNow - hours{4}, Status::fail, {"FR"}};
+  REQUIRE(store->insert_request(request).has_value());
+  CHECK(value_of(store->unhealed_windows("orders", kNow - hours{48})) ==
+        std::vector<Window>{Window{kNow - hours{5}, kNow - hours{4}, Status::fail, {"FR"}},
+                            Window{kNow - hours{5}, kNow - hours{3}, Status::fail, {"DE"}},
+                            Window{kNow - hours{5}, kNow - hours{3}, Status::fail, {"FR"}}});
+}
+
+TEST_CASE("state store: a segmented rule's kept baseline comes back by segment, NULL first") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  const Instant from = kNow - hours{10};
+  BaselineWrite write;
+  write.fingerprint = "abc";
+  write.covered_from = from;
+  write.covered_to = from + hours{2};
+  write.segments = {SegmentKey{"FR"}, SegmentKey{std::nullopt}, SegmentKey{"DE"}};
+  // Written in any order: segment 0 (FR), then 2 (DE), then 1 (NULL).
+  for (const std::uint32_t segment : {0U, 2U, 1U}) {
+    for (int hour = 1; hour >= 0; --hour) {
+      const Instant start = from + hours{hour};
+      write.buckets.push_back(
+          CountedBucket{start, start + hours{1}, std::int64_t{10} * segment + hour, 0, segment});
+    }
+  }
+  write.keep_from = from;
+  write.others = BaselineWrite::Others::deleted;
+  REQUIRE(store->save_baseline("orders", write).has_value());
+  const std::optional<BaselineHistory> kept = value_of(store->baseline("orders"));
+  REQUIRE(kept.has_value());
+  CHECK(kept->segments ==
+        std::vector<SegmentKey>{SegmentKey{std::nullopt}, SegmentKey{"DE"}, SegmentKey{"FR"}});
+  const auto bucket = [&](std::uint32_t segment, int hour, std::int64_t rows) {
+    const Instant start = from + hours{hour};
+    return CountedBucket{start, start + hours{1}, rows, 0, segment};
+  };
+  CHECK(kept->buckets == std::vector<CountedBucket>{bucket(0, 0, 10), bucket(0, 1, 11),
+                                                    bucket(1, 0, 20), bucket(1, 1, 21),
+                                                    bucket(2, 0, 0), bucket(2, 1, 1)});
+  SUBCASE("a later write replaces a segment's bucket of the same start only") {
+    BaselineWrite later = write;
+    later.others = BaselineWrite::Others::kept;
+    later.segments = {SegmentKey{"DE"}};
+    later.buckets = {CountedBucket{from, from + hours{1}, 99, 0, 0}};
+    REQUIRE(store->save_baseline("orders", later).has_value());
+    const std::optional<BaselineHistory> again = value_of(store->baseline("orders"));
+    REQUIRE(again.has_value());
+    CHECK(again->buckets == std::vector<CountedBucket>{bucket(0, 0, 10), bucket(0, 1, 11),
+                                                       bucket(1, 0, 99), bucket(1, 1, 21),
+                                                       bucket(2, 0, 0), bucket(2, 1, 1)});
   }
 }
 

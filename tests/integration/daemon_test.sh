@@ -319,7 +319,7 @@ check "the loader reloaded only purchases, exactly the lost rows" grep -q "segme
 "$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
 check "the incident is resolved" test "$(json "$dir/incident.json" 'doc["state"]')" = resolved
 check "one request, for the purchase segment" test \
-  "$(json "$dir/incident.json" '[(r["state"], r["segment"]) for r in doc["requests"]]')" = "[('verified', {'kind': 'purchase'})]"
+  "$(json "$dir/incident.json" '[(r["state"], r["window"]["segment"]) for r in doc["requests"]]')" = "[('verified', ['purchase'])]"
 }
 
 part_baseline_escalated() {

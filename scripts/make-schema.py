@@ -43,15 +43,22 @@ def string_map(description):
             "description": description}
 
 
+# missing and extra: whole rows, or a share of the source's rows ("0.1%").
+ALLOWANCE = {"anyOf": [{"type": "integer", "minimum": 0},
+                       {"type": "string", "pattern": r"^\d+$|^\d+(\.\d+)?%$|^\$\{"}]}
 BOUND = obj({"min": {"type": ["number", "string"]}, "max": {"type": ["number", "string"]},
              "drop": {"type": ["number", "string"],
                       "description": "with baseline: row_count a share of the expected value "
                                      "(50% or 0.5), null_rate points (5% or 0.05)"},
              "rise": {"type": ["number", "string"],
-                      "description": "with baseline: as drop, above the expected value"}},
-            description="min, max, drop, rise or several: a duration for freshness, rows for "
-                        "row_count, a ratio 0..1 or a percentage for null_rate; drop and rise "
-                        "need a baseline")
+                      "description": "with baseline: as drop, above the expected value"},
+             "missing": dict(ALLOWANCE, description="with source: rows a bucket may lack against "
+                                                    "the source, a count (0) or a share (0.1%)"),
+             "extra": dict(ALLOWANCE, description="with source: rows a bucket may have beyond "
+                                                  "the source, a count or a share")},
+            description="min, max, drop, rise, missing, extra or several: a duration for "
+                        "freshness, rows for row_count, a ratio 0..1 or a percentage for "
+                        "null_rate; drop and rise need a baseline, missing and extra a source")
 BASELINE = obj({
     "history": DURATION,
     "seasonality": {"enum": ["none", "hour_of_day", "day_of_week", "hour_of_week"]},
@@ -81,6 +88,20 @@ RULE_PROPERTIES = {
     "column": IDENTIFIER,
     "min_rows": integer(1),
     "baseline": BASELINE,
+    "segment_by": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": True,
+                   "items": IDENTIFIER,
+                   "description": "row_count and null_rate with partition: each distinct "
+                                  "combination of these columns' values is judged on its own"},
+    "max_segments": integer(1, 100000, "with segment_by: more distinct combinations is an error"),
+    "source": obj({
+        "warehouse": NAME,
+        "table": TABLE,
+        "timestamp_column": IDENTIFIER,
+        "timestamp_format": {"enum": ["native", "epoch_s", "epoch_ms", "text"]},
+        "where": {"type": "string", "description": "a raw SQL predicate, ANDed (trusted config)"},
+    }, required=["warehouse", "table", "timestamp_column"],
+        description="row_count with partition: the system the table is loaded from, counted "
+                    "over the same buckets (docs/rules.md); judged by missing and extra"),
     "backfill": obj({
         "executor": NAME,
         "params": string_map("extra template variables"),

@@ -5,9 +5,14 @@ CREATE SCHEMA IF NOT EXISTS crm;
 CREATE TABLE IF NOT EXISTS public.orders (
   id bigserial PRIMARY KEY,
   status text NOT NULL,
+  country text,
+  created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS orders_updated_at ON public.orders (updated_at);
+-- orders_by_country and orders_loaded read created_at ranges; the index
+-- covers the grouping column too, so PostgreSQL can count from it alone.
+CREATE INDEX IF NOT EXISTS orders_created_at_country ON public.orders (created_at, country);
 CREATE TABLE IF NOT EXISTS raw.events (
   id bigserial PRIMARY KEY,
   event_time timestamptz NOT NULL,

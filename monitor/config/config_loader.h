@@ -106,6 +106,8 @@ class ConfigLoader {
   bool load_rule(const Field& field, const MapReader* defaults, RuleConfig& rule);
   void load_rule_name(KeyReader& keys, RuleSpec& spec);
   void load_rule_warehouse(KeyReader& keys, RuleSpec& spec);
+  // The warehouse a `warehouse:` key names, if it is declared and usable.
+  std::optional<std::string> named_warehouse(const Field& field);
   void load_rule_table(KeyReader& keys, RuleSpec& spec);
   // False when the kind of check is missing or unknown.
   bool load_check(KeyReader& keys, RuleSpec& spec);
@@ -113,17 +115,30 @@ class ConfigLoader {
   void load_rule_reporting(KeyReader& keys, RuleSpec& spec);
   void load_check_scope(KeyReader& keys, RuleSpec& spec);
   void require_timestamp_column(KeyReader& keys, const RuleSpec& spec);
+  // Whether the rule has a usable partition, which `field` needs because `why`.
+  bool partitioned(KeyReader& keys, const RuleSpec& spec, const Field& field, std::string_view why);
+  // segment_by and max_segments (segments: row_count and null_rate with a
+  // partition).
+  void load_segments(KeyReader& keys, RuleSpec& spec);
+  // source: (row_count with a partition, no baseline).
+  void load_source(KeyReader& keys, RuleSpec& spec);
+  std::optional<SourceSpec> load_source_spec(const Field& field);
   void load_thresholds(KeyReader& keys, RuleSpec& spec);
   void load_rule_backfill(KeyReader& keys, RuleConfig& rule);
   std::optional<PartitionSpec> load_partition(const Field& field);
   void load_baseline(KeyReader& keys, RuleSpec& spec);
   std::optional<BaselineSpec> load_baseline_spec(const Field& field, const PartitionSpec& partition);
-  std::optional<Bound> load_bound(const Field& field, const RuleSpec& spec, bool baseline_given);
+  // One of fail and warn of `rule`, whose spec is read as far as its check.
+  std::optional<Bound> load_bound(const Field& field, const RuleSpec& spec, const MapReader& rule);
   std::optional<double> load_threshold_value(const Field& field, CheckKind check);
   std::optional<double> load_change(const Field& field, std::string_view key, CheckKind check);
+  std::optional<Allowance> load_allowance(const Field& field);
   void check_thresholds(const MapReader& rule, const Thresholds& thresholds);
   std::optional<Schedule> load_schedule(const MapReader& rule);
   std::optional<std::string> identifier(const Field& field);
+  std::optional<QualifiedName> qualified_name(const Field& field);
+  // A `where` predicate: raw SQL, one predicate (no ';').
+  std::optional<std::string> predicate(const Field& field);
 
   std::string m_path;
   const EnvironmentLookup& m_environment;

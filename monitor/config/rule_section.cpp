@@ -1,6 +1,7 @@
 // The `rules:` section and the `defaults:` every rule falls back to: each
 // rule's name, warehouse and table, its check and what the check reads, how
-// its results are reported, its thresholds, partition, schedule and backfill.
+// its results are reported, its thresholds, partition, segments, source,
+// schedule and backfill.
 // Not thread-safe: part of one ConfigLoader's load.
 #include <algorithm>
 #include <array>
@@ -19,13 +20,16 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 20> kRuleKeys{
+constexpr std::array<std::string_view, 23> kRuleKeys{
     "name",     "warehouse", "table",   "check",    "timestamp_column", "timestamp_format",
     "where",    "lookback",  "warn",    "fail",     "severity",         "labels",
     "schedule", "schedule_timezone",    "partition", "column",          "min_rows", "backfill",
-    "future_tolerance", "baseline"};
+    "future_tolerance", "baseline", "segment_by", "max_segments", "source"};
 constexpr std::array<std::string_view, 4> kPartitionKeys{"every", "lookback", "delay", "timezone"};
-constexpr std::array<std::string_view, 4> kBoundKeys{"min", "max", "drop", "rise"};
+constexpr std::array<std::string_view, 6> kBoundKeys{"min", "max", "drop", "rise", "missing",
+                                                     "extra"};
+constexpr std::array<std::string_view, 5> kSourceKeys{"warehouse", "table", "timestamp_column",
+                                                      "timestamp_format", "where"};
 constexpr std::array<std::string_view, 5> kBaselineKeys{"history", "seasonality", "sensitivity",
                                                        "min_history", "refresh"};
 constexpr std::array<std::string_view, 4> kSeasonalityNames{"none", "hour_of_day", "day_of_week",
@@ -109,6 +113,8 @@ bool ConfigLoader::load_rule(const Field& field, const MapReader* defaults, Rule
   load_rule_reporting(keys, spec);
   load_check_scope(keys, spec);
   require_timestamp_column(keys, spec);
+  load_segments(keys, spec);
+  load_source(keys, spec);
   load_baseline(keys, spec);
   load_thresholds(keys, spec);
   auto schedule = load_schedule(*map);
@@ -152,21 +158,29 @@ void ConfigLoader::load_rule_warehouse(KeyReader& keys, RuleSpec& spec) {
     }
     return;
   }
-  const auto text = m_reader->string(*warehouse);
-  if (!text) {
+  auto name = named_warehouse(*warehouse);
+  if (!name) {
     keys.fail();
     return;
   }
-  const bool declared = std::find(m_warehouse_names.begin(), m_warehouse_names.end(), *text) !=
+  spec.warehouse = std::move(*name);
+}
+
+std::optional<std::string> ConfigLoader::named_warehouse(const Field& field) {
+  auto name = m_reader->string(field);
+  if (!name) {
+    return std::nullopt;
+  }
+  const bool declared = std::find(m_warehouse_names.begin(), m_warehouse_names.end(), *name) !=
                         m_warehouse_names.end();
   if (!declared) {
-    report_unknown_name(*m_reader, *warehouse, "warehouse", *text, m_warehouse_names);
-    keys.fail();
-  } else if (m_config.find_warehouse(*text) == nullptr) {
-    keys.fail();  // the warehouse's own errors say why it is unusable
-  } else {
-    spec.warehouse = *text;
+    report_unknown_name(*m_reader, field, "warehouse", *name, m_warehouse_names);
+    return std::nullopt;
   }
+  if (m_config.find_warehouse(*name) == nullptr) {
+    return std::nullopt;  // the warehouse's own errors say why it is unusable
+  }
+  return name;
 }
 
 void ConfigLoader::load_rule_table(KeyReader& keys, RuleSpec& spec) {
@@ -174,14 +188,8 @@ void ConfigLoader::load_rule_table(KeyReader& keys, RuleSpec& spec) {
   if (!table) {
     return;
   }
-  const auto text = m_reader->string(*table);
-  if (!text) {
-    keys.fail();
-    return;
-  }
-  auto name = parse_qualified_name(*text);
+  auto name = qualified_name(*table);
   if (!name) {
-    m_reader->error(*table, name.error().message);
     keys.fail();
     return;
   }
@@ -213,11 +221,8 @@ void ConfigLoader::load_rule_query(KeyReader& keys, RuleSpec& spec) {
   }
   keys.enumeration("timestamp_format", kFormatNames, spec.timestamp_format);
   if (const auto where = keys.field("where")) {
-    spec.where = m_reader->string(*where);
+    spec.where = predicate(*where);
     if (!spec.where) {
-      keys.fail();
-    } else if (spec.where->find(';') != std::string::npos) {
-      m_reader->error(*where, "where must be a single predicate (no ';')");
       keys.fail();
     }
   }
@@ -322,23 +327,165 @@ void ConfigLoader::require_timestamp_column(KeyReader& keys, const RuleSpec& spe
   }
 }
 
-// fail and warn; warn is checked against fail once the rule is otherwise usable.
+// Whether the rule has a usable partition; if not, `field` is refused because
+// `why` (unless the partition has errors of its own, which say why).
+bool ConfigLoader::partitioned(KeyReader& keys, const RuleSpec& spec, const Field& field,
+                               std::string_view why) {
+  if (spec.partition) {
+    return true;
+  }
+  if (!keys.map().has("partition")) {
+    m_reader->error(field, fmt::format("{}: give the rule a partition", why));
+  }
+  keys.fail();
+  return false;
+}
+
+// segment_by: 1 to 3 distinct columns, none of them the timestamp column (the
+// buckets already divide the rows by time); max_segments only with it.
+void ConfigLoader::load_segments(KeyReader& keys, RuleSpec& spec) {
+  const auto field = keys.field("segment_by");
+  if (!field) {
+    if (const auto max_segments = keys.field("max_segments")) {
+      m_reader->error(*max_segments, "max_segments applies with segment_by only");
+      keys.fail();
+    }
+    return;
+  }
+  if (spec.check == CheckKind::freshness) {
+    m_reader->error(*field, "freshness judges the newest row; segment_by applies to row_count "
+                            "and null_rate");
+    keys.fail();
+    return;
+  }
+  if (!partitioned(keys, spec, *field, "segment_by judges each segment bucket by bucket")) {
+    return;
+  }
+  const std::vector<Field> items = m_reader->sequence(*field);
+  if (!field->node.IsSequence()) {
+    keys.fail();  // reported by sequence()
+    return;
+  }
+  if (items.empty() || items.size() > kMaxSegmentColumns) {
+    m_reader->error(*field, fmt::format("segment_by takes 1 to {} columns, got {}",
+                                        kMaxSegmentColumns, items.size()));
+    keys.fail();
+  }
+  for (const Field& item : items) {
+    auto column = identifier(item);
+    if (!column) {
+      keys.fail();
+    } else if (std::find(spec.segment_by.begin(), spec.segment_by.end(), *column) !=
+               spec.segment_by.end()) {
+      m_reader->error(item, fmt::format("segment_by names '{}' twice", *column));
+      keys.fail();
+    } else if (*column == spec.timestamp_column) {
+      m_reader->error(item, fmt::format("'{}' is the timestamp_column: the buckets already "
+                                        "divide the rows by time",
+                                        *column));
+      keys.fail();
+    } else {
+      spec.segment_by.push_back(std::move(*column));
+    }
+  }
+  keys.integer("max_segments", 1, kMaxMaxSegments, spec.max_segments);
+}
+
+// A source: for row_count rules with a partition, judged by missing and extra
+// rather than by a baseline.
+void ConfigLoader::load_source(KeyReader& keys, RuleSpec& spec) {
+  const auto field = keys.field("source");
+  if (!field) {
+    return;
+  }
+  if (spec.check != CheckKind::row_count) {
+    m_reader->error(*field, "a source is reconciled by counting rows: source applies to "
+                            "row_count only");
+    keys.fail();
+    return;
+  }
+  if (!partitioned(keys, spec, *field, "a source is compared bucket by bucket")) {
+    return;
+  }
+  if (keys.map().has("baseline")) {
+    m_reader->error(*field, "a source rule is judged against its source, not a baseline");
+    keys.fail();
+  }
+  spec.source = load_source_spec(*field);
+  if (!spec.source) {
+    keys.fail();
+  }
+}
+
+std::optional<SourceSpec> ConfigLoader::load_source_spec(const Field& field) {
+  const auto map = m_reader->map(field, kSourceKeys);
+  if (!map) {
+    return std::nullopt;
+  }
+  KeyReader keys(*m_reader, *map);
+  SourceSpec source;
+  if (const auto warehouse = keys.required("warehouse")) {
+    if (auto name = named_warehouse(*warehouse)) {
+      source.warehouse = std::move(*name);
+    } else {
+      keys.fail();
+    }
+  }
+  if (const auto table = keys.required("table")) {
+    if (auto name = qualified_name(*table)) {
+      source.table = std::move(*name);
+    } else {
+      keys.fail();
+    }
+  }
+  if (const auto column = keys.required("timestamp_column")) {
+    if (auto name = identifier(*column)) {
+      source.timestamp_column = std::move(*name);
+    } else {
+      keys.fail();
+    }
+  }
+  keys.enumeration("timestamp_format", kFormatNames, source.timestamp_format);
+  if (const auto where = keys.field("where")) {
+    source.where = predicate(*where);
+    if (!source.where) {
+      keys.fail();
+    }
+  }
+  if (!keys.ok()) {
+    return std::nullopt;
+  }
+  return source;
+}
+
+// fail and warn; warn is checked against fail, and a source for a missing or
+// extra threshold, once the rule is otherwise usable.
 void ConfigLoader::load_thresholds(KeyReader& keys, RuleSpec& spec) {
   if (const auto fail = keys.required("fail")) {
-    auto bound = load_bound(*fail, spec, keys.map().has("baseline"));
+    auto bound = load_bound(*fail, spec, keys.map());
     if (!bound) {
       keys.fail();
     }
     spec.thresholds.fail = bound.value_or(Bound{});
   }
   if (const auto warn = keys.field("warn")) {
-    spec.thresholds.warn = load_bound(*warn, spec, keys.map().has("baseline"));
+    spec.thresholds.warn = load_bound(*warn, spec, keys.map());
     if (!spec.thresholds.warn) {
       keys.fail();
     }
   }
-  if (keys.ok()) {
-    check_thresholds(keys.map(), spec.thresholds);
+  if (!keys.ok()) {
+    return;
+  }
+  check_thresholds(keys.map(), spec.thresholds);
+  const bool reconciled = spec.thresholds.fail.has_reconciliation() ||
+                          (spec.thresholds.warn && spec.thresholds.warn->has_reconciliation());
+  if (spec.source && !reconciled) {
+    m_reader->error(*keys.field("source"),
+                    fmt::format("rule '{}' has a source but no missing or extra threshold: give "
+                                "fail or warn missing (rows the table lacks) or extra (rows "
+                                "beyond the source), e.g. fail: {{missing: 0}}",
+                                spec.name));
   }
 }
 
@@ -371,6 +518,28 @@ std::optional<std::string> ConfigLoader::identifier(const Field& field) {
     return std::nullopt;
   }
   return std::move(*valid);
+}
+
+std::optional<QualifiedName> ConfigLoader::qualified_name(const Field& field) {
+  const auto text = m_reader->string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto name = parse_qualified_name(*text);
+  if (!name) {
+    m_reader->error(field, name.error().message);
+    return std::nullopt;
+  }
+  return std::move(*name);
+}
+
+std::optional<std::string> ConfigLoader::predicate(const Field& field) {
+  auto text = m_reader->string(field);
+  if (text && text->find(';') != std::string::npos) {
+    m_reader->error(field, "where must be a single predicate (no ';')");
+    return std::nullopt;
+  }
+  return text;
 }
 
 std::optional<PartitionSpec> ConfigLoader::load_partition(const Field& field) {
@@ -474,11 +643,7 @@ void ConfigLoader::load_baseline(KeyReader& keys, RuleSpec& spec) {
     keys.fail();
     return;
   }
-  if (!spec.partition) {
-    if (!keys.map().has("partition")) {
-      m_reader->error(*field, "a baseline learns per bucket: give the rule a partition");
-    }
-    keys.fail();
+  if (!partitioned(keys, spec, *field, "a baseline learns per bucket")) {
     return;
   }
   spec.baseline = load_baseline_spec(*field, *spec.partition);
@@ -568,10 +733,52 @@ std::optional<double> ConfigLoader::load_change(const Field& field, std::string_
   return value;
 }
 
-// `baseline_given`: the rule has a baseline key, usable or not (if not, its
-// own errors say why; drop and rise are read all the same).
+// missing and extra: a whole number of rows ("0"), or a share of the source's
+// rows as a percentage ("0.1%", kept as 0.001). A bare fraction is refused:
+// `missing: 1` would read as one row or as all of them.
+std::optional<Allowance> ConfigLoader::load_allowance(const Field& field) {
+  const auto text = m_reader->string(field);
+  if (!text) {
+    return std::nullopt;
+  }
+  const auto expected = [&] {
+    m_reader->error(field, fmt::format("expected a whole number of rows such as 0 or a share of "
+                                       "the source's rows such as 0.1%, got '{}'",
+                                       *text));
+    return std::nullopt;
+  };
+  if (text->ends_with('%')) {
+    const auto share = parse_share(*text);
+    if (!share) {
+      return expected();
+    }
+    if (*share < 0 || *share > 1) {
+      m_reader->error(field, fmt::format("a share of the source's rows lies between 0% and "
+                                         "100%, got '{}'",
+                                         *text));
+      return std::nullopt;
+    }
+    return Allowance{*share, true};
+  }
+  std::int64_t rows = 0;
+  const auto [end, status] = std::from_chars(text->data(), text->data() + text->size(), rows);
+  if (status != std::errc{} || end != text->data() + text->size()) {
+    return expected();
+  }
+  if (rows < 0) {
+    m_reader->error(field, fmt::format("a number of rows cannot be negative, got '{}'", *text));
+    return std::nullopt;
+  }
+  return Allowance{static_cast<double>(rows), false};
+}
+
+// The rule's baseline and source count as given whether usable or not (if
+// not, their own errors say why): the keys that need them are read all the
+// same.
 std::optional<Bound> ConfigLoader::load_bound(const Field& field, const RuleSpec& spec,
-                                              bool baseline_given) {
+                                              const MapReader& rule) {
+  const bool baseline_given = rule.has("baseline");
+  const bool source_given = rule.has("source");
   const CheckKind check = spec.check;
   const auto map = m_reader->map(field, kBoundKeys);
   if (!map) {
@@ -608,9 +815,27 @@ std::optional<Bound> ConfigLoader::load_bound(const Field& field, const RuleSpec
     ok = ok && value.has_value();
     (key == "drop" ? bound.drop : bound.rise) = value;
   }
-  if (ok && !bound.has_static() && !bound.has_relative()) {
-    m_reader->error(field, baseline_given ? "give min, max, drop, rise or several"
-                                         : "give min, max or both");
+  for (const std::string_view key : {std::string_view{"missing"}, std::string_view{"extra"}}) {
+    const auto allowance = map->field(key);
+    if (!allowance) {
+      continue;
+    }
+    if (!source_given) {
+      m_reader->error(*allowance, key == "missing" ? "missing counts the rows the table lacks "
+                                                     "against its source: give the rule a source"
+                                                   : "extra counts the rows the table has beyond "
+                                                     "its source: give the rule a source");
+      ok = false;
+      continue;
+    }
+    auto value = load_allowance(*allowance);
+    ok = ok && value.has_value();
+    (key == "missing" ? bound.missing : bound.extra) = value;
+  }
+  if (ok && !bound.has_static() && !bound.has_relative() && !bound.has_reconciliation()) {
+    m_reader->error(field, source_given     ? "give min, max, missing, extra or several"
+                           : baseline_given ? "give min, max, drop, rise or several"
+                                            : "give min, max or both");
     ok = false;
   }
   if (ok && bound.min && bound.max && *bound.min > *bound.max) {
@@ -642,6 +867,17 @@ void ConfigLoader::check_thresholds(const MapReader& rule, const Thresholds& thr
   if (warning.rise && fail.rise && *warning.rise >= *fail.rise) {
     m_reader->error(warn, "warn.rise must be below fail.rise, or warn could never fire before fail");
   }
+  // A count and a share are not comparable before the source is counted.
+  const auto check_allowance = [&](std::string_view key, const std::optional<Allowance>& warned,
+                                   const std::optional<Allowance>& failed) {
+    if (warned && failed && warned->share == failed->share && warned->value >= failed->value) {
+      m_reader->error(warn, fmt::format("warn.{0} must be below fail.{0}, or warn could never "
+                                        "fire before fail",
+                                        key));
+    }
+  };
+  check_allowance("missing", warning.missing, fail.missing);
+  check_allowance("extra", warning.extra, fail.extra);
 }
 
 std::optional<Schedule> ConfigLoader::load_schedule(const MapReader& rule) {

@@ -272,6 +272,56 @@ check "SIGTERM exits 0" test $? -eq 0
 check "the log says it stopped" grep -q "SIGTERM: stopping" "$dir/log"
 }
 
+part_segments() {
+echo "== a dark segment is backfilled on its own, with its values, and the incident resolves"
+dir=$work/segments; mkdir -p "$dir"
+"$source_dir/examples/quickstart/make-warehouse" "$dir/warehouse.db" >/dev/null
+# Put the three missing hours back, then lose only the purchases of 4 to 7
+# hours ago: the total stays above its threshold.
+sqlite3 "$dir/warehouse.db" "INSERT INTO events SELECT * FROM archive_events; DELETE FROM archive_events;
+  INSERT INTO archive_events SELECT * FROM events WHERE kind = 'purchase'
+    AND event_time >= datetime(strftime('%Y-%m-%d %H:00:00', 'now'), '-7 hours')
+    AND event_time <  datetime(strftime('%Y-%m-%d %H:00:00', 'now'), '-4 hours');
+  DELETE FROM events WHERE id IN (SELECT id FROM archive_events);"
+lost=$(missing_rows "$dir")
+check "only purchases are missing ($lost rows)" test "$(sqlite3 "$dir/warehouse.db" "SELECT COUNT(DISTINCT kind) FROM archive_events")" -eq 1
+cat >"$dir/gapwatch.yaml" <<YAML
+version: 1
+monitor:
+  state: $dir/state.db
+  workers: 2
+  shutdown_grace: 5s
+  listen: 127.0.0.1:0
+warehouses:
+  - name: local
+    connection: "Driver=SQLite3;Database=$dir/warehouse.db"
+executors:
+  - name: reload_segment
+    command:
+      argv: ["tests/integration/segment_loader.sh", "$dir/warehouse.db", "{segment.kind}", "{window_start}", "{window_end}"]
+      timeout: 30s
+rules:
+  - name: events_by_kind
+    table: events
+    check: row_count
+    timestamp_column: event_time
+    segment_by: [kind]
+    partition: {every: 1h, lookback: 2d, delay: 1h}
+    fail: {min: 1}
+    schedule: 1s
+    backfill: {executor: reload_segment, max_window: 24h}
+YAML
+"$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 60 2>"$dir/log"
+check "run --until-healthy exits 0" test $? -eq 0
+check "no rows are missing after" test "$(missing_rows "$dir")" -eq 0
+check "the log names the failing segment" grep -qE "rule events_by_kind: fail \(purchase: 3 of 4[67] hourly buckets below 1 rows" "$dir/log"
+check "the loader reloaded only purchases, exactly the lost rows" grep -q "segment_loader.sh: reloaded $lost row(s) of kind purchase for " "$dir/log"
+"$gapwatch" incidents show 1 -c "$dir/gapwatch.yaml" --output json >"$dir/incident.json"
+check "the incident is resolved" test "$(json "$dir/incident.json" 'doc["state"]')" = resolved
+check "one request, for the purchase segment" test \
+  "$(json "$dir/incident.json" '[(r["state"], r["segment"]) for r in doc["requests"]]')" = "[('verified', {'kind': 'purchase'})]"
+}
+
 part_baseline_escalated() {
 echo "== an escalated incident's window is never learned from: the next gap of its season still fails"
 dir=$work/baseline; mkdir -p "$dir"

@@ -223,4 +223,8 @@ TEST_CASE("mariadb: a refused connection is an error, not a fail") {
   CHECK(result.verdict.windows.empty());
 }
 
+TEST_CASE("mariadb: segments: a dark country fails on its own while the total passes; NULL is a segment; max_segments") {
+  scenario_segments_dark_country(*make_mariadb_warehouse());
+}
+
 }  // namespace gapwatch::testing

@@ -121,4 +121,8 @@ TEST_CASE("postgres: a refused connection is an error, not a fail") {
   }
 }
 
+TEST_CASE("postgres: segments: a dark country fails on its own while the total passes; NULL is a segment; max_segments") {
+  scenario_segments_dark_country(*make_postgres_warehouse());
+}
+
 }  // namespace gapwatch::testing

@@ -32,4 +32,9 @@ void scenario_baseline_quiet_weekend_night(TestWarehouse& warehouse);
 void scenario_baseline_learning(TestWarehouse& warehouse);
 void scenario_baseline_null_share_rise(TestWarehouse& warehouse);
 
+// Segments and reconciliation (segment_scenarios.cpp).
+void scenario_segments_dark_country(TestWarehouse& warehouse);
+// `source` stores Berlin wall-clock time, `target` instants.
+void scenario_reconcile(TestWarehouse& source, TestWarehouse& target);
+
 }  // namespace gapwatch::testing

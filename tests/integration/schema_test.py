@@ -65,7 +65,11 @@ base = {
     "defaults": {"severity": "warning"},
     "rules": [{"name": "r", "table": "t", "check": "row_count", "timestamp_column": "ts",
                "partition": {"every": "1h", "lookback": "1d"}, "baseline": {}, "fail": {"min": 1},
-               "backfill": {"executor": "c"}}],
+               "segment_by": ["country"], "backfill": {"executor": "c"}},
+              {"name": "s", "table": "t", "check": "row_count", "timestamp_column": "ts",
+               "partition": {"every": "1h", "lookback": "1d"},
+               "source": {"warehouse": "w", "table": "src", "timestamp_column": "ts"},
+               "fail": {"missing": 0, "extra": "0.1%"}}],
 }
 check("the base configuration validates against the schema", validator.is_valid(base))
 sections = {
@@ -85,6 +89,8 @@ sections = {
                   ["properties", "rules", "items", "properties", "partition", "properties"]),
     "baseline": (["rules", 0, "baseline"], lambda d: d["rules"][0]["baseline"],
                  ["properties", "rules", "items", "properties", "baseline", "properties"]),
+    "source": (["rules", 1, "source"], lambda d: d["rules"][1]["source"],
+               ["properties", "rules", "items", "properties", "source", "properties"]),
     "threshold": (["rules", 0, "fail"], lambda d: d["rules"][0]["fail"],
                   ["properties", "rules", "items", "properties", "fail", "properties"]),
     "backfill": (["rules", 0, "backfill"], lambda d: d["rules"][0]["backfill"],

@@ -110,4 +110,8 @@ TEST_CASE("sqlite: an evaluation's duration is measured on the clock's monotonic
   CHECK(result.duration == std::chrono::milliseconds{1500});  // one step: start to end
 }
 
+TEST_CASE("sqlite: segments: a dark country fails on its own while the total passes; NULL is a segment; max_segments") {
+  scenario_segments_dark_country(*make_sqlite_warehouse());
+}
+
 }  // namespace gapwatch::testing

@@ -538,7 +538,7 @@ TEST_CASE("config: an unknown rule key without a near match lists the rule keys"
 )")) == "gapwatch.yaml:10:5: error: rules[0].owner: unknown key 'owner' (expected one of: "
         "name, warehouse, table, check, timestamp_column, timestamp_format, where, lookback, "
         "warn, fail, severity, labels, schedule, schedule_timezone, partition, column, "
-        "min_rows, backfill, future_tolerance, baseline)");
+        "min_rows, backfill, future_tolerance, baseline, segment_by, max_segments, source)");
 }
 
 TEST_CASE("config: future_tolerance, freshness only, 5m unless set") {
@@ -686,7 +686,7 @@ TEST_CASE("config: an unknown threshold key is reported with or without a sugges
     fail: {min: 1}
     warn: {min: 5, above: 9}
 )")) == "gapwatch.yaml:10:20: error: rules[0].warn.above: unknown key 'above' (expected one "
-        "of: min, max, drop, rise)");
+        "of: min, max, drop, rise, missing, extra)");
 }
 
 // ---------------------------------------------------------------------------

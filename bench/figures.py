@@ -13,9 +13,10 @@
   figures.py perf_shares PERF_TXT PREFIX  CPU samples by part: warehouse, gapwatch, kernel
   figures.py scrape URL N PREFIX        N scrapes of /metrics: median time, size, series
   figures.py dispatch RECEIVED_JSONL STATE_DB STARTED
-  figures.py segments RUNS_TXT CHECK_JSON PREFIX
-      section 7: medians over the runs of `gapwatch check` (RUNS_TXT: a line each,
-      the server's figures then /usr/bin/time's) and what its JSON held
+  figures.py segments JSON_RUNS TEXT_RUNS CHECK_JSON PREFIX
+      section 7: medians over the runs of `gapwatch check --output json` and
+      `--output text` (a line each: the server's figures, then /usr/bin/time's)
+      and what the JSON held
   figures.py dso_shares PERF_TXT PREFIX N  the N largest shares of CPU samples by shared object
   figures.py alternate SPEC PREFIX RUNS WARMUP
       runs the commands of SPEC (lines NAME<TAB>STDIN-FILE or -<TAB>COMMAND) in
@@ -173,14 +174,15 @@ def dso_shares(path, prefix, count):
          ", ".join(f"{name} {share:.1f}%" for share, name in shares[:int(count)]) or "no samples")
 
 
-def segments(runs_path, check_path, prefix):
+def segments(json_runs_path, text_runs_path, check_path, prefix):
     columns = ("calls_on_table", "calls_all", "statement_ms", "rows", "wall_s", "user_s", "sys_s",
                "rss_kib", "minor_faults")
-    runs = [dict(zip(columns, map(float, line.split()))) for line in open(runs_path) if line.strip()]
 
-    def median(key, scale=1.0):
-        return statistics.median(run[key] * scale for run in runs)
+    def read(path):
+        return [dict(zip(columns, map(float, line.split()))) for line in open(path) if line.strip()]
 
+    by_output = {"json": read(json_runs_path), "text": read(text_runs_path)}
+    runs = by_output["json"] + by_output["text"]
     evaluations = len(runs)
     emit(f"{prefix}.evaluations", evaluations)
     emit(f"{prefix}.statements_on_table", int(sum(run["calls_on_table"] for run in runs)))
@@ -188,20 +190,27 @@ def segments(runs_path, check_path, prefix):
          f"{sum(run['calls_on_table'] for run in runs) / evaluations:.2f}")
     emit(f"{prefix}.all_statements_per_evaluation",
          f"{sum(run['calls_all'] for run in runs) / evaluations:.2f}")
+    counted = [run for run in runs if run["calls_on_table"]]
     emit(f"{prefix}.rows_per_statement",
-         int(statistics.median(run["rows"] / run["calls_on_table"] for run in runs if run["calls_on_table"])
-             if any(run["calls_on_table"] for run in runs) else 0))
-    emit(f"{prefix}.statement_ms_median", f"{median('statement_ms'):.1f}")
+         int(statistics.median(run["rows"] / run["calls_on_table"] for run in counted)) if counted else 0)
+    statement_ms = statistics.median(run["statement_ms"] for run in runs)
+    emit(f"{prefix}.statement_ms_median", f"{statement_ms:.1f}")
     emit(f"{prefix}.statement_ms_min", f"{min(run['statement_ms'] for run in runs):.1f}")
-    emit(f"{prefix}.check_wall_ms_median", f"{median('wall_s', 1000):.0f}")
-    cpu = [(run["user_s"] + run["sys_s"]) * 1000 for run in runs]
-    emit(f"{prefix}.check_cpu_ms_median", f"{statistics.median(cpu):.0f}")
-    emit(f"{prefix}.check_user_ms_median", f"{median('user_s', 1000):.0f}")
-    emit(f"{prefix}.check_sys_ms_median", f"{median('sys_s', 1000):.0f}")
-    emit(f"{prefix}.check_peak_rss_mib_median", f"{median('rss_kib') / 1024:.1f}")
-    emit(f"{prefix}.check_minor_faults_median", f"{median('minor_faults'):.0f}")
-    if median("statement_ms"):
-        emit(f"{prefix}.check_cpu_over_statement", f"{statistics.median(cpu) / median('statement_ms'):.2f}")
+    for output, these in by_output.items():
+        def median(key, scale=1.0):
+            return statistics.median(run[key] * scale for run in these)
+
+        name = f"{prefix}.check_{output}"
+        cpu = statistics.median((run["user_s"] + run["sys_s"]) * 1000 for run in these)
+        emit(f"{name}.runs", len(these))
+        emit(f"{name}.wall_ms_median", f"{median('wall_s', 1000):.0f}")
+        emit(f"{name}.cpu_ms_median", f"{cpu:.0f}")
+        emit(f"{name}.user_ms_median", f"{median('user_s', 1000):.0f}")
+        emit(f"{name}.sys_ms_median", f"{median('sys_s', 1000):.0f}")
+        emit(f"{name}.peak_rss_mib_median", f"{median('rss_kib') / 1024:.1f}")
+        emit(f"{name}.minor_faults_median", f"{median('minor_faults'):.0f}")
+        if statement_ms:
+            emit(f"{name}.cpu_over_statement", f"{cpu / statement_ms:.2f}")
     # What the last run printed.
     emit(f"{prefix}.check_json_mib", f"{os.path.getsize(check_path) / 1048576:.1f}")
     try:

@@ -297,14 +297,15 @@ def segments_section(v, p):
     add(v.get(k + "statement", "n/a"))
     add("```")
     add("")
-    add(f"`gapwatch check --output json` runs the rule {v.get(k + 'evaluations', 'n/a')} times after "
-        f"warm-up. Before each run `pg_stat_statements` is reset; after it, the server's figures for that "
-        f"database: the calls of every statement of the session and the execution time of the rule's "
-        f"statement (`total_exec_time`: execution, sending the rows included, planning not). `/usr/bin/time` "
-        f"gives the run's CPU (user + sys), peak RSS and minor page faults. Medians over the runs; one "
-        f"more run under `perf record` says where the CPU of `check` goes, by shared object.")
+    add(f"`gapwatch check` runs the rule {v.get(k + 'check_json.runs', 'n/a')} times with `--output json` "
+        f"(every bucket of every segment) and as many with `--output text` (the message and the windows), "
+        f"in turn, after warm-up. Before each run `pg_stat_statements` is reset; after it, the server's "
+        f"figures for that database: the calls of every statement of the session and the execution time of "
+        f"the rule's statement (`total_exec_time`: execution, sending the rows included, planning not). "
+        f"`/usr/bin/time` gives the run's CPU (user + sys), peak RSS and minor page faults. Medians over the "
+        f"runs; one more JSON run under `perf record` says where the CPU of `check` goes, by shared object.")
     add("")
-    add("| figure | value |")
+    add("| the warehouse | |")
     add("|---|---|")
     for label, value in (
             ("evaluations", p.get(k + "evaluations")),
@@ -313,19 +314,26 @@ def segments_section(v, p):
              p.get(k + "all_statements_per_evaluation")),
             ("rows the statement returns (bucket × store)", p.get(k + "rows_per_statement")),
             ("statement time on the server, median (least)",
-             f"{p.get(k + 'statement_ms_median')} ms ({p.get(k + 'statement_ms_min')} ms)"),
-            ("`gapwatch check` wall time, median", f"{p.get(k + 'check_wall_ms_median')} ms"),
-            ("`gapwatch check` CPU, user + sys, median",
-             f"{p.get(k + 'check_cpu_ms_median')} ms ({p.get(k + 'check_user_ms_median')} + "
-             f"{p.get(k + 'check_sys_ms_median')})"),
-            ("`gapwatch check` CPU ÷ statement time", p.get(k + "check_cpu_over_statement")),
-            ("`gapwatch check` peak RSS, median", f"{p.get(k + 'check_peak_rss_mib_median')} MiB"),
-            ("`gapwatch check` minor page faults, median", p.get(k + "check_minor_faults_median")),
-            ("`check`'s CPU by shared object (`perf`)", p.get(k + "check.cpu_by_object")),
-            ("JSON printed", f"{p.get(k + 'check_json_mib')} MiB: {p.get(k + 'check_buckets')} buckets, "
-                             f"{p.get(k + 'check_segments')} segments, {p.get(k + 'check_windows')} window(s), "
-                             f"status {p.get(k + 'check_status')}")):
+             f"{p.get(k + 'statement_ms_median')} ms ({p.get(k + 'statement_ms_min')} ms)")):
         add(f"| {label} | {value} |")
+    add("")
+    add("| `gapwatch check` | `--output json` | `--output text` |")
+    add("|---|---|---|")
+    for key, label, unit in (("wall_ms_median", "wall time, median", " ms"),
+                             ("cpu_ms_median", "CPU, user + sys, median", " ms"),
+                             ("user_ms_median", "of which user", " ms"),
+                             ("sys_ms_median", "of which sys", " ms"),
+                             ("cpu_over_statement", "CPU ÷ the statement's server time", ""),
+                             ("peak_rss_mib_median", "peak RSS, median", " MiB"),
+                             ("minor_faults_median", "minor page faults, median", "")):
+        add(f"| {label} | {p.get(k + 'check_json.' + key)}{unit} | {p.get(k + 'check_text.' + key)}{unit} |")
+    add("")
+    add(f"Where the CPU of `check --output json` goes, by shared object (`perf`): "
+        f"{v.get(k + 'check.cpu_by_object', 'n/a')}. The JSON it printed: {p.get(k + 'check_json_mib')} MiB, "
+        f"{p.get(k + 'check_buckets')} buckets, "
+        + (f"{p.get(k + 'check_segments')} segments, " if p.num(k + "check_segments") is not None
+           else "segments not listed in it, ")
+        + f"{p.get(k + 'check_windows')} window(s), status {p.get(k + 'check_status')}.")
     add("")
     add(f"What the rule said: `{v.get(k + 'check_message', 'n/a')}`")
     add("")
@@ -353,7 +361,8 @@ def segments_section(v, p):
     warm = p.num(w + "segment_judge_ms")
     add("| target | goal | measured | result |")
     add("|---|---|---|---|")
-    add(p.target("7", "statements reading the table per evaluation, 1000 segments", "exactly 1",
+    add(p.target("7", f"statements reading the table per evaluation, {v.get(k + 'stores', 'n/a')} segments",
+                 "exactly 1",
                  p.get(k + "statements_on_table_per_evaluation"),
                  None if per_evaluation is None else per_evaluation == 1))
     add(p.target("7", "judgement CPU, 1,000 segments × 720 hourly buckets", "< 50 ms",
@@ -362,8 +371,9 @@ def segments_section(v, p):
                  f"{p.get(w + 'segment_judge_ms')} ms", "info"))
     add(p.target("7", "statement time on the server, median", "reported",
                  f"{p.get(k + 'statement_ms_median')} ms", "info"))
-    add(p.target("7", "`gapwatch check` CPU, peak RSS", "reported",
-                 f"{p.get(k + 'check_cpu_ms_median')} ms, {p.get(k + 'check_peak_rss_mib_median')} MiB", "info"))
+    add(p.target("7", "`gapwatch check --output json` CPU, peak RSS", "reported",
+                 f"{p.get(k + 'check_json.cpu_ms_median')} ms, {p.get(k + 'check_json.peak_rss_mib_median')} MiB",
+                 "info"))
     add("")
     if cold is not None and cold >= 50:
         text = (f"Missed: the judgement takes {cold:g} ms of CPU, {cold - 50:g} ms over the target "
@@ -374,8 +384,9 @@ def segments_section(v, p):
                 and warm < cold / 2 and cold_faults > 10 * max(warm_faults, 1)):
             text += (f" Most of it is page faults: the verdict ({verdict_mib:.0f} MiB) is larger than "
                      f"glibc's mmap threshold, so each judgement gets fresh zero pages and faults on each "
-                     f"one it writes ({cold_faults:g} minor faults), and frees them again when the "
-                     f"verdict goes. With a heap that keeps them the same work takes {warm:g} ms "
+                     f"one it writes ({cold_faults:g} minor faults, about "
+                     f"{(cold - warm) * 1000 / cold_faults:.0f} µs each on this machine), and hands them "
+                     f"back when the verdict is freed. With a heap that keeps them the same work takes {warm:g} ms "
                      f"({warm_faults:g} faults)" +
                      (", within the target" if warm < 50 else f", still {warm - 50:g} ms over") +
                      ". gapwatch allocates a new verdict for every evaluation, in `check` as in the "

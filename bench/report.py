@@ -334,6 +334,13 @@ def segments_section(v, p):
         + (f"{p.get(k + 'check_segments')} segments, " if p.num(k + "check_segments") is not None
            else "segments not listed in it, ")
         + f"{p.get(k + 'check_windows')} window(s), status {p.get(k + 'check_status')}.")
+    json_cpu, text_cpu = p.num(k + "check_json.cpu_ms_median"), p.num(k + "check_text.cpu_ms_median")
+    json_rss, text_rss = p.num(k + "check_json.peak_rss_mib_median"), p.num(k + "check_text.peak_rss_mib_median")
+    if None not in (json_cpu, text_cpu, json_rss, text_rss):
+        add(f"Printing every bucket as JSON costs {json_cpu - text_cpu:.0f} ms of CPU and "
+            f"{json_rss - text_rss:.0f} MiB of peak memory more than the text output.")
+    add(f"The machine's load average (1, 5, 15 minutes) was {v.get('run.loadavg_start', 'n/a')} at the start of "
+        f"this run and {v.get('run.loadavg_end', 'n/a')} at its end.")
     add("")
     add(f"What the rule said: `{v.get(k + 'check_message', 'n/a')}`")
     add("")

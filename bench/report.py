@@ -728,7 +728,7 @@ def main():
     out = ["# Performance", "",
            f"Written by `{v.get('run.command')}` on {v.get('run.date')}, at commit "
            f"{v.get('run.git_commit')}. Every figure on this page "
-           f"was printed by that run; to refresh it, run the command again (about 10 minutes on "
+           f"was printed by that run; to refresh it, run the command again (about 15 minutes on "
            f"two cores). `bench/run --quick` is the smoke test `scripts/test` runs: small data, "
            f"no targets asserted." + (" **This page is from a quick run: its figures are not the "
                                       "targets' sizes.**" if quick else ""),

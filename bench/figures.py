@@ -13,6 +13,11 @@
   figures.py perf_shares PERF_TXT PREFIX  CPU samples by part: warehouse, gapwatch, kernel
   figures.py scrape URL N PREFIX        N scrapes of /metrics: median time, size, series
   figures.py dispatch RECEIVED_JSONL STATE_DB STARTED
+  figures.py segments JSON_RUNS TEXT_RUNS CHECK_JSON PREFIX
+      section 7: medians over the runs of `gapwatch check --output json` and
+      `--output text` (a line each: the server's figures, then /usr/bin/time's)
+      and what the JSON held
+  figures.py dso_shares PERF_TXT PREFIX N  the N largest shares of CPU samples by shared object
   figures.py alternate SPEC PREFIX RUNS WARMUP
       runs the commands of SPEC (lines NAME<TAB>STDIN-FILE or -<TAB>COMMAND) in
       turn, ABCABC..., so that a change of load on a shared machine hits each
@@ -156,6 +161,77 @@ def perf_shares(path, prefix):
     # A short window of a light load may catch no sample in the warehouse.
     emit(f"{prefix}.gapwatch_over_warehouse_cpu",
          f"{shares['gapwatch'] / shares['warehouse']:.2f}" if shares["warehouse"] else "too few samples")
+
+
+def dso_shares(path, prefix, count):
+    shares = []
+    for line in open(path):
+        parts = line.split()
+        if parts and not line.startswith("#") and parts[0].endswith("%"):
+            shares.append((float(parts[0].rstrip("%")), " ".join(parts[1:]).strip("[]")))
+    shares.sort(reverse=True)
+    emit(f"{prefix}.cpu_by_object",
+         ", ".join(f"{name} {share:.1f}%" for share, name in shares[:int(count)]) or "no samples")
+
+
+def segments(json_runs_path, text_runs_path, check_path, prefix):
+    columns = ("calls_on_table", "calls_all", "statement_ms", "rows", "wall_s", "user_s", "sys_s",
+               "rss_kib", "minor_faults")
+
+    def read(path):
+        return [dict(zip(columns, map(float, line.split()))) for line in open(path) if line.strip()]
+
+    by_output = {"json": read(json_runs_path), "text": read(text_runs_path)}
+    runs = by_output["json"] + by_output["text"]
+    evaluations = len(runs)
+    emit(f"{prefix}.evaluations", evaluations)
+    emit(f"{prefix}.statements_on_table", int(sum(run["calls_on_table"] for run in runs)))
+    emit(f"{prefix}.statements_on_table_per_evaluation",
+         f"{sum(run['calls_on_table'] for run in runs) / evaluations:.2f}")
+    emit(f"{prefix}.all_statements_per_evaluation",
+         f"{sum(run['calls_all'] for run in runs) / evaluations:.2f}")
+    counted = [run for run in runs if run["calls_on_table"]]
+    emit(f"{prefix}.rows_per_statement",
+         int(statistics.median(run["rows"] / run["calls_on_table"] for run in counted)) if counted else 0)
+    statement_ms = statistics.median(run["statement_ms"] for run in runs)
+    emit(f"{prefix}.statement_ms_median", f"{statement_ms:.1f}")
+    emit(f"{prefix}.statement_ms_min", f"{min(run['statement_ms'] for run in runs):.1f}")
+    for output, these in by_output.items():
+        def median(key, scale=1.0):
+            return statistics.median(run[key] * scale for run in these)
+
+        name = f"{prefix}.check_{output}"
+        cpu = statistics.median((run["user_s"] + run["sys_s"]) * 1000 for run in these)
+        emit(f"{name}.runs", len(these))
+        emit(f"{name}.wall_ms_median", f"{median('wall_s', 1000):.0f}")
+        emit(f"{name}.cpu_ms_median", f"{cpu:.0f}")
+        emit(f"{name}.user_ms_median", f"{median('user_s', 1000):.0f}")
+        emit(f"{name}.sys_ms_median", f"{median('sys_s', 1000):.0f}")
+        emit(f"{name}.peak_rss_mib_median", f"{median('rss_kib') / 1024:.1f}")
+        emit(f"{name}.minor_faults_median", f"{median('minor_faults'):.0f}")
+        if statement_ms:
+            emit(f"{name}.cpu_over_statement", f"{cpu / statement_ms:.2f}")
+    # What the last run printed.
+    emit(f"{prefix}.check_json_mib", f"{os.path.getsize(check_path) / 1048576:.1f}")
+    try:
+        result = json.load(open(check_path))["results"][0]
+    except (ValueError, KeyError, IndexError):
+        emit(f"{prefix}.check_status", "no result in the JSON")
+        return
+    buckets = result.get("buckets") or []
+    emit(f"{prefix}.check_status", result.get("status"))
+    emit(f"{prefix}.check_message", " ".join(str(result.get("message")).split()))
+    emit(f"{prefix}.check_buckets", len(buckets))
+    emit(f"{prefix}.check_windows", len(result.get("windows") or []))
+    if "segments" in result:
+        listed = result["segments"] or []
+        emit(f"{prefix}.check_segments", len(listed))
+        emit(f"{prefix}.check_failing_segments",
+             sum(1 for segment in listed if isinstance(segment, dict) and segment.get("status") == "fail"))
+    else:
+        emit(f"{prefix}.check_segments",
+             len({json.dumps(b.get("segment"), sort_keys=True) for b in buckets}) if buckets and "segment" in buckets[0]
+             else "not in the JSON")
 
 
 def scrape(url, count, prefix):

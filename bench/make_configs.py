@@ -10,6 +10,7 @@ Every file is a pure function of its arguments, so runs are reproducible.
   make_configs.py peer      --connection C --tables T --state S --out F
   make_configs.py exporter  --dsn D --explain F --interval I --out F
   make_configs.py baselines --connection C --state S --rule static_hourly|baseline_hourly --out F
+  make_configs.py segments  --connection C --lookback L --out F
 """
 import argparse
 import os
@@ -187,10 +188,23 @@ def baselines(args):
             + thresholds + "    schedule: 1s\n")
 
 
+def segments(args):
+    """The issue's segmented rule: every store's hourly buckets judged on its own,
+    from one statement grouped by hour and store."""
+    return (header() + "warehouses:\n" + warehouse("warehouse", args.connection, max_connections=1)
+            + "rules:\n"
+            + "  - name: orders_by_store\n    table: public.orders_by_store\n    check: row_count\n"
+            + "    timestamp_column: created_at\n"
+            + "    segment_by: [store]\n    max_segments: 1000\n"
+            + f"    partition: {{every: 1h, lookback: {args.lookback}, delay: 1h, timezone: UTC}}\n"
+            + "    fail: {min: 1}\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="kind", required=True)
-    for kind in ("overhead", "postgres", "scale", "dispatch", "peer", "exporter", "baselines"):
+    for kind in ("overhead", "postgres", "scale", "dispatch", "peer", "exporter", "baselines",
+                 "segments"):
         p = sub.add_parser(kind)
         p.add_argument("--out", required=True)
         p.add_argument("--connection")

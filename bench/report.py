@@ -137,6 +137,11 @@ def misses(v, p, largest):
             f"RSS counts shared libraries in full; its private memory is "
             f"{p.get('peer.gapwatch.private_mib')} MiB against the exporter's "
             f"{p.get('peer.sql_exporter.private_mib')} MiB.")
+    if missed("judgement CPU, 1,000 segments"):
+        text.append(
+            f"- **Judging 1,000 segments × 720 hourly buckets (7).** "
+            f"{p.get('segments.judge.segment_judge_ms')} ms of CPU against < 50 ms; with a heap that "
+            f"keeps freed pages {p.get('segments.judge_warm.segment_judge_ms')} ms. Section 7 says why.")
     if not text:
         return []
     return ["## Targets missed, and why", ""] + text + [""]
@@ -256,14 +261,156 @@ def baselines_section(v, p):
     return lines
 
 
+def segments_section(v, p):
+    """7: a segmented rule's one statement, and gapwatch's own CPU for its judgement."""
+    k = "segments."
+    j = k + "judge."
+    w = k + "judge_warm."
+    lines = []
+    add = lines.append
+    hours = p.num(k + "hours")
+    add("## 7. Segments: one statement, and gapwatch's own CPU for the judgement")
+    add("")
+    add(f"One table, `public.orders_by_store` (`created_at timestamptz`, `store text`, `amount integer`): "
+        f"{v.get(k + 'table_rows', 'n/a')} rows ({v.get(k + 'table_mib', 'n/a')} MiB with its index), "
+        f"{v.get(k + 'stores', 'n/a')} stores × {int(hours) + 1 if hours else 'n/a'} hours up to "
+        f"2026-01-01T00:00:00Z, 1 to 3 rows per store and hour from a fixed formula, `store-0007` dark "
+        f"for the last 20 judged hours; a B-tree index on `created_at`, in a database of its own "
+        f"(`segments`) on the same PostgreSQL. The rule judges every store's "
+        f"{v.get(k + 'hours', 'n/a')} hourly buckets on its own:")
+    add("")
+    add("```yaml")
+    add("  - name: orders_by_store")
+    add("    table: public.orders_by_store")
+    add("    check: row_count")
+    add("    timestamp_column: created_at")
+    add("    segment_by: [store]")
+    add("    max_segments: 1000")
+    add(f"    partition: {{every: 1h, lookback: {int(hours) + 1 if hours else 'n/a'}h, delay: 1h, timezone: UTC}}")
+    add("    fail: {min: 1}")
+    add("```")
+    add("")
+    add(f"The statement, as `gapwatch explain --inline-params` prints it (the server runs it as "
+        f"{v.get(k + 'plan', 'n/a')}):")
+    add("")
+    add("```sql")
+    add(v.get(k + "statement", "n/a"))
+    add("```")
+    add("")
+    add(f"`gapwatch check` runs the rule {v.get(k + 'check_json.runs', 'n/a')} times with `--output json` "
+        f"(every bucket of every segment) and as many with `--output text` (the message and the windows), "
+        f"in turn, after warm-up. Before each run `pg_stat_statements` is reset; after it, the server's "
+        f"figures for that database: the calls of every statement of the session and the execution time of "
+        f"the rule's statement (`total_exec_time`: execution, sending the rows included, planning not). "
+        f"`/usr/bin/time` gives the run's CPU (user + sys), peak RSS and minor page faults. Medians over the "
+        f"runs; one more JSON run under `perf record` says where the CPU of `check` goes, by shared object.")
+    add("")
+    add("| the warehouse | |")
+    add("|---|---|")
+    for label, value in (
+            ("evaluations", p.get(k + "evaluations")),
+            ("statements reading the table per evaluation", p.get(k + "statements_on_table_per_evaluation")),
+            ("all statements of the session per evaluation (connection set-up and the column probe included)",
+             p.get(k + "all_statements_per_evaluation")),
+            ("rows the statement returns (bucket × store)", p.get(k + "rows_per_statement")),
+            ("statement time on the server, median (least)",
+             f"{p.get(k + 'statement_ms_median')} ms ({p.get(k + 'statement_ms_min')} ms)")):
+        add(f"| {label} | {value} |")
+    add("")
+    add("| `gapwatch check` | `--output json` | `--output text` |")
+    add("|---|---|---|")
+    for key, label, unit in (("wall_ms_median", "wall time, median", " ms"),
+                             ("cpu_ms_median", "CPU, user + sys, median", " ms"),
+                             ("user_ms_median", "of which user", " ms"),
+                             ("sys_ms_median", "of which sys", " ms"),
+                             ("cpu_over_statement", "CPU ÷ the statement's server time", ""),
+                             ("peak_rss_mib_median", "peak RSS, median", " MiB"),
+                             ("minor_faults_median", "minor page faults, median", "")):
+        add(f"| {label} | {p.get(k + 'check_json.' + key)}{unit} | {p.get(k + 'check_text.' + key)}{unit} |")
+    add("")
+    add(f"Where the CPU of `check --output json` goes, by shared object (`perf`): "
+        f"{v.get(k + 'check.cpu_by_object', 'n/a')}. The JSON it printed: {p.get(k + 'check_json_mib')} MiB, "
+        f"{p.get(k + 'check_buckets')} buckets, "
+        + (f"{p.get(k + 'check_segments')} segments, " if p.num(k + "check_segments") is not None
+           else "segments not listed in it, ")
+        + f"{p.get(k + 'check_windows')} window(s), status {p.get(k + 'check_status')}.")
+    json_cpu, text_cpu = p.num(k + "check_json.cpu_ms_median"), p.num(k + "check_text.cpu_ms_median")
+    json_rss, text_rss = p.num(k + "check_json.peak_rss_mib_median"), p.num(k + "check_text.peak_rss_mib_median")
+    if None not in (json_cpu, text_cpu, json_rss, text_rss):
+        add(f"Printing every bucket as JSON costs {json_cpu - text_cpu:.0f} ms of CPU and "
+            f"{json_rss - text_rss:.0f} MiB of peak memory more than the text output.")
+    add(f"The machine's load average (1, 5, 15 minutes) was {v.get('run.loadavg_start', 'n/a')} at the start of "
+        f"this run and {v.get('run.loadavg_end', 'n/a')} at its end.")
+    add("")
+    add(f"What the rule said: `{v.get(k + 'check_message', 'n/a')}`")
+    add("")
+    verdict_mib = (p.num(j + "segment_verdict_bytes") or 0) / 1048576
+    add(f"The judgement alone, `judge_segments` (pure CPU, no warehouse, always "
+        f"{v.get(j + 'segments', 'n/a')} segments × 720 hourly buckets): the roll-up of "
+        f"{v.get(j + 'segment_result_rows', 'n/a')} result rows of text cells, as the driver hands them "
+        f"over, into each segment's buckets (the dark segment's absent buckets filled with 0) and the "
+        f"judgement of {v.get(j + 'segment_judged_buckets', 'n/a')} buckets, whose verdict takes "
+        f"{verdict_mib:.1f} MiB (`BucketVerdict`s of "
+        f"{int((p.num(j + 'segment_verdict_bytes') or 0) / (p.num(j + 'segment_judged_buckets') or 1))} "
+        f"bytes); the CPU time of the fastest of 5 repetitions, and the minor page faults during it. "
+        f"Run twice: with glibc's default heap, as gapwatch runs, and with a heap that keeps freed "
+        f"memory (`GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=…`), so that a "
+        f"repetition writes its verdict into pages the previous one already faulted in.")
+    add("")
+    add("| heap | judgement CPU | minor page faults during it |")
+    add("|---|---|---|")
+    add(f"| glibc's default (as in gapwatch) | {p.get(j + 'segment_judge_ms')} ms | "
+        f"{p.get(j + 'segment_judge_minor_faults')} |")
+    add(f"| keeps freed pages | {p.get(w + 'segment_judge_ms')} ms | {p.get(w + 'segment_judge_minor_faults')} |")
+    add("")
+    per_evaluation = p.num(k + "statements_on_table_per_evaluation")
+    cold = p.num(j + "segment_judge_ms")
+    warm = p.num(w + "segment_judge_ms")
+    add("| target | goal | measured | result |")
+    add("|---|---|---|---|")
+    add(p.target("7", f"statements reading the table per evaluation, {v.get(k + 'stores', 'n/a')} segments",
+                 "exactly 1",
+                 p.get(k + "statements_on_table_per_evaluation"),
+                 None if per_evaluation is None else per_evaluation == 1))
+    add(p.target("7", "judgement CPU, 1,000 segments × 720 hourly buckets", "< 50 ms",
+                 f"{p.get(j + 'segment_judge_ms')} ms", None if cold is None else cold < 50))
+    add(p.target("7", "the same with a heap that keeps freed pages (for information)", "—",
+                 f"{p.get(w + 'segment_judge_ms')} ms", "info"))
+    add(p.target("7", "statement time on the server, median", "reported",
+                 f"{p.get(k + 'statement_ms_median')} ms", "info"))
+    add(p.target("7", "`gapwatch check --output json` CPU, peak RSS", "reported",
+                 f"{p.get(k + 'check_json.cpu_ms_median')} ms, {p.get(k + 'check_json.peak_rss_mib_median')} MiB",
+                 "info"))
+    add("")
+    if cold is not None and cold >= 50:
+        text = (f"Missed: the judgement takes {cold:g} ms of CPU, {cold - 50:g} ms over the target "
+                f"({cold / 50:.1f} times it).")
+        cold_faults = p.num(j + "segment_judge_minor_faults")
+        warm_faults = p.num(w + "segment_judge_minor_faults")
+        if (warm is not None and cold_faults is not None and warm_faults is not None
+                and warm < cold / 2 and cold_faults > 10 * max(warm_faults, 1)):
+            text += (f" Most of it is page faults: the verdict ({verdict_mib:.0f} MiB) is larger than "
+                     f"glibc's mmap threshold, so each judgement gets fresh zero pages and faults on each "
+                     f"one it writes ({cold_faults:g} minor faults, about "
+                     f"{(cold - warm) * 1000 / cold_faults:.0f} µs each on this machine), and hands them "
+                     f"back when the verdict is freed. With a heap that keeps them the same work takes {warm:g} ms "
+                     f"({warm_faults:g} faults)" +
+                     (", within the target" if warm < 50 else f", still {warm - 50:g} ms over") +
+                     ". gapwatch allocates a new verdict for every evaluation, in `check` as in the "
+                     "daemon, so the first figure is the one it pays.")
+        add(text)
+        add("")
+    return lines
+
+
 def splice(results, page_path):
     """Puts the sections of a BENCH_SECTIONS run into an existing page."""
     v = load(results)
     p = Page(v)
-    renderers = {"6": baselines_section}
+    renderers = {"6": ("baselines.", baselines_section), "7": ("segments.", segments_section)}
     page = open(page_path).read().split("\n")
-    for number, render in renderers.items():
-        if not any(key.startswith("baselines.") for key in v):
+    for number, (prefix, render) in renderers.items():
+        if not any(key.startswith(prefix) for key in v):
             continue
         section = render(v, p)
         section.insert(2, f"This section was measured by `{v.get('run.command')}` on {v.get('run.date')}, "
@@ -574,11 +721,14 @@ def main():
     # 6 -------------------------------------------------------------------
     body.extend(baselines_section(v, p))
 
+    # 7 -------------------------------------------------------------------
+    body.extend(segments_section(v, p))
+
     # the page --------------------------------------------------------------
     out = ["# Performance", "",
            f"Written by `{v.get('run.command')}` on {v.get('run.date')}, at commit "
            f"{v.get('run.git_commit')}. Every figure on this page "
-           f"was printed by that run; to refresh it, run the command again (about 10 minutes on "
+           f"was printed by that run; to refresh it, run the command again (about 15 minutes on "
            f"two cores). `bench/run --quick` is the smoke test `scripts/test` runs: small data, "
            f"no targets asserted." + (" **This page is from a quick run: its figures are not the "
                                       "targets' sizes.**" if quick else ""),

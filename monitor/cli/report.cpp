@@ -26,8 +26,11 @@ std::string render_json(const std::vector<RuleResult>& results, Instant evaluate
   for (const RuleResult& result : results) {
     items.push_back(result_to_json(result));
   }
-  const nlohmann::json document = {{"evaluated_at", format_rfc3339(evaluated_at)},
-                                   {"results", items}};
+  // Members are moved in, not copied through an initializer list: a
+  // segmented rule's results hold hundreds of thousands of buckets.
+  nlohmann::json document = nlohmann::json::object();
+  document["evaluated_at"] = format_rfc3339(evaluated_at);
+  document["results"] = std::move(items);
   // Driver messages and labels may hold bytes that are not UTF-8.
   return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

@@ -128,13 +128,14 @@ nlohmann::json result_to_json(const RuleResult& result, BucketList list) {
       {"status", to_string(verdict.status)},
       {"observed", optional_number(verdict.observed)},
       {"message", verdict.message},
-      {"windows", windows},
-      {"buckets", buckets},
       {"labels", result.labels},
       {"evaluated_at", format_rfc3339(result.evaluated_at)},
       {"duration_ms", result.duration.count()},
       {"error", verdict.error ? nlohmann::json(*verdict.error) : nlohmann::json(nullptr)},
   };
+  // Moved in, not copied through the initializer list above.
+  json["windows"] = std::move(windows);
+  json["buckets"] = std::move(buckets);
   if (segmented && list == BucketList::of_failing_segments) {
     json["omitted_buckets"] = omitted;
   }

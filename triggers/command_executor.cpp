@@ -34,7 +34,7 @@ std::string describe_exit(int status) {
 }
 
 DispatchOutcome outcome_of(DispatchOutcome::Kind kind, std::string detail) {
-  return DispatchOutcome{kind, std::move(detail), {}, {}};
+  return DispatchOutcome{kind, std::move(detail), {}, {}, {}};
 }
 
 }  // namespace

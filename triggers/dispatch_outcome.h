@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "triggers/run_tracking.h"
+
 namespace gapwatch {
 
 struct DispatchOutcome {
@@ -21,6 +23,9 @@ struct DispatchOutcome {
   std::string detail;  // "exit status 3", "HTTP 503", "connection refused", …
   std::string output;  // captured output or response body (bounded)
   std::optional<std::chrono::seconds> retry_after;
+  // accepted by an orchestrator preset that follows runs: the run it started
+  // (or, for an earlier delivery it recognised, that delivery's run).
+  std::optional<RunRef> run;
 };
 
 std::string_view to_string(DispatchOutcome::Kind kind);

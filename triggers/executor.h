@@ -42,6 +42,14 @@ class Executor {
                                                            std::stop_token /*stop*/) {
     return std::nullopt;
   }
+
+  // Asks the orchestrator for the state of `run`, which a delivery of
+  // `request` started (DispatchOutcome::run); nullopt when this executor does
+  // not follow runs. Blocks for one HTTP exchange at most.
+  virtual std::optional<RunPoll> poll_run(const BackfillRequest& /*request*/,
+                                          const RunRef& /*run*/, std::stop_token /*stop*/) {
+    return std::nullopt;
+  }
 };
 
 // `runs` is where command executors keep their runs' locks and results (the

@@ -48,6 +48,11 @@ struct WebhookSpec {
   bool verify_tls = true;
   AuthSpec auth;                     // sent with every request (and token fetch)
   std::optional<PresetSpec> preset;  // empty: a plain webhook
+  // Following a preset's runs: how often a run's state is asked for (more
+  // slowly while it is queued, or the orchestrator does not answer), and how
+  // long a run may take before the attempt counts as failed.
+  std::chrono::seconds poll_every{30};
+  std::chrono::seconds run_timeout{std::chrono::hours{24}};
 };
 
 struct ExecutorSpec {

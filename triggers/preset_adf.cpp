@@ -68,4 +68,21 @@ DispatchOutcome classify_adf_response(const AdfSpec&, const HttpClientResponse& 
   return classify_with_message(response);
 }
 
+
+// Following runs: not yet (every accepted request waits verify_after).
+std::optional<RunRef> adf_run(const AdfSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                 const HttpClientResponse& /*accepted*/) {
+  return std::nullopt;
+}
+
+Expected<PresetRequest> build_adf_run_poll(const AdfSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                       const RunRef& /*run*/) {
+  return fail("this preset does not follow runs yet");
+}
+
+RunPoll classify_adf_run_poll(const AdfSpec& /*spec*/, const HttpClientResponse& response) {
+  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
+                 "HTTP " + std::to_string(response.status), std::nullopt};
+}
+
 }  // namespace gapwatch

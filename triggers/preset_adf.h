@@ -15,6 +15,7 @@
 #include "triggers/http_transport.h"
 #include "triggers/json_template.h"
 #include "triggers/preset_request.h"
+#include "triggers/run_tracking.h"
 
 namespace gapwatch {
 
@@ -37,5 +38,13 @@ std::string entra_token_url(std::string_view login_url, std::string_view tenant_
 
 Expected<PresetRequest> build_adf_request(const AdfSpec& spec, const BackfillRequest& request);
 DispatchOutcome classify_adf_response(const AdfSpec& spec, const HttpClientResponse& response);
+
+
+// Following runs (webhook_preset.h: preset_run, build_run_poll, classify_run_poll).
+std::optional<RunRef> adf_run(const AdfSpec& spec, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted);
+Expected<PresetRequest> build_adf_run_poll(const AdfSpec& spec, const BackfillRequest& request,
+                                       const RunRef& run);
+RunPoll classify_adf_run_poll(const AdfSpec& spec, const HttpClientResponse& response);
 
 }  // namespace gapwatch

@@ -132,4 +132,36 @@ DispatchOutcome classify_airflow_response(const AirflowBackfillSpec&,
   return classify_with_message(response);
 }
 
+
+// Following runs: not yet (every accepted request waits verify_after).
+std::optional<RunRef> airflow_run(const AirflowDagRunSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                 const HttpClientResponse& /*accepted*/) {
+  return std::nullopt;
+}
+
+Expected<PresetRequest> build_airflow_run_poll(const AirflowDagRunSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                       const RunRef& /*run*/) {
+  return fail("this preset does not follow runs yet");
+}
+
+RunPoll classify_airflow_run_poll(const AirflowDagRunSpec& /*spec*/, const HttpClientResponse& response) {
+  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
+                 "HTTP " + std::to_string(response.status), std::nullopt};
+}
+
+std::optional<RunRef> airflow_run(const AirflowBackfillSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                 const HttpClientResponse& /*accepted*/) {
+  return std::nullopt;
+}
+
+Expected<PresetRequest> build_airflow_run_poll(const AirflowBackfillSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                       const RunRef& /*run*/) {
+  return fail("this preset does not follow runs yet");
+}
+
+RunPoll classify_airflow_run_poll(const AirflowBackfillSpec& /*spec*/, const HttpClientResponse& response) {
+  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
+                 "HTTP " + std::to_string(response.status), std::nullopt};
+}
+
 }  // namespace gapwatch

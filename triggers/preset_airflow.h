@@ -14,6 +14,7 @@
 #include "triggers/http_transport.h"
 #include "triggers/json_template.h"
 #include "triggers/preset_request.h"
+#include "triggers/run_tracking.h"
 
 namespace gapwatch {
 
@@ -56,5 +57,18 @@ DispatchOutcome classify_airflow_response(const AirflowDagRunSpec& spec,
 // other codes by the plain rules, with Airflow's message.
 DispatchOutcome classify_airflow_response(const AirflowBackfillSpec& spec,
                                           const HttpClientResponse& response);
+
+
+// Following runs (webhook_preset.h: preset_run, build_run_poll, classify_run_poll).
+std::optional<RunRef> airflow_run(const AirflowDagRunSpec& spec, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted);
+Expected<PresetRequest> build_airflow_run_poll(const AirflowDagRunSpec& spec, const BackfillRequest& request,
+                                       const RunRef& run);
+RunPoll classify_airflow_run_poll(const AirflowDagRunSpec& spec, const HttpClientResponse& response);
+std::optional<RunRef> airflow_run(const AirflowBackfillSpec& spec, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted);
+Expected<PresetRequest> build_airflow_run_poll(const AirflowBackfillSpec& spec, const BackfillRequest& request,
+                                       const RunRef& run);
+RunPoll classify_airflow_run_poll(const AirflowBackfillSpec& spec, const HttpClientResponse& response);
 
 }  // namespace gapwatch

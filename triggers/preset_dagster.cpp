@@ -319,4 +319,21 @@ DispatchOutcome classify_dagster_response(const DagsterSpec& spec,
   return response_outcome(kind, response, fmt::format("{}: {}", type, message));
 }
 
+
+// Following runs: not yet (every accepted request waits verify_after).
+std::optional<RunRef> dagster_run(const DagsterSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                 const HttpClientResponse& /*accepted*/) {
+  return std::nullopt;
+}
+
+Expected<PresetRequest> build_dagster_run_poll(const DagsterSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                       const RunRef& /*run*/) {
+  return fail("this preset does not follow runs yet");
+}
+
+RunPoll classify_dagster_run_poll(const DagsterSpec& /*spec*/, const HttpClientResponse& response) {
+  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
+                 "HTTP " + std::to_string(response.status), std::nullopt};
+}
+
 }  // namespace gapwatch

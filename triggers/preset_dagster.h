@@ -21,6 +21,7 @@
 #include "triggers/http_transport.h"
 #include "triggers/json_template.h"
 #include "triggers/preset_request.h"
+#include "triggers/run_tracking.h"
 
 namespace gapwatch {
 
@@ -61,5 +62,13 @@ DispatchOutcome classify_dagster_response(const DagsterSpec& spec,
 
 // The most partitions one request may name.
 constexpr std::size_t kMaxDagsterPartitions = 10000;
+
+
+// Following runs (webhook_preset.h: preset_run, build_run_poll, classify_run_poll).
+std::optional<RunRef> dagster_run(const DagsterSpec& spec, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted);
+Expected<PresetRequest> build_dagster_run_poll(const DagsterSpec& spec, const BackfillRequest& request,
+                                       const RunRef& run);
+RunPoll classify_dagster_run_poll(const DagsterSpec& spec, const HttpClientResponse& response);
 
 }  // namespace gapwatch

@@ -59,4 +59,21 @@ DispatchOutcome classify_prefect_response(const PrefectSpec&, const HttpClientRe
   return classify_with_message(response);
 }
 
+
+// Following runs: not yet (every accepted request waits verify_after).
+std::optional<RunRef> prefect_run(const PrefectSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                 const HttpClientResponse& /*accepted*/) {
+  return std::nullopt;
+}
+
+Expected<PresetRequest> build_prefect_run_poll(const PrefectSpec& /*spec*/, const BackfillRequest& /*request*/,
+                                       const RunRef& /*run*/) {
+  return fail("this preset does not follow runs yet");
+}
+
+RunPoll classify_prefect_run_poll(const PrefectSpec& /*spec*/, const HttpClientResponse& response) {
+  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
+                 "HTTP " + std::to_string(response.status), std::nullopt};
+}
+
 }  // namespace gapwatch

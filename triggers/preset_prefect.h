@@ -15,6 +15,7 @@
 #include "triggers/http_transport.h"
 #include "triggers/json_template.h"
 #include "triggers/preset_request.h"
+#include "triggers/run_tracking.h"
 
 namespace gapwatch {
 
@@ -30,5 +31,13 @@ Expected<PresetRequest> build_prefect_request(const PrefectSpec& spec,
                                               const BackfillRequest& request);
 DispatchOutcome classify_prefect_response(const PrefectSpec& spec,
                                           const HttpClientResponse& response);
+
+
+// Following runs (webhook_preset.h: preset_run, build_run_poll, classify_run_poll).
+std::optional<RunRef> prefect_run(const PrefectSpec& spec, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted);
+Expected<PresetRequest> build_prefect_run_poll(const PrefectSpec& spec, const BackfillRequest& request,
+                                       const RunRef& run);
+RunPoll classify_prefect_run_poll(const PrefectSpec& spec, const HttpClientResponse& response);
 
 }  // namespace gapwatch

@@ -16,11 +16,11 @@ namespace gapwatch {
 namespace {
 
 DispatchOutcome rejected(std::string detail) {
-  return DispatchOutcome{DispatchOutcome::Kind::rejected, std::move(detail), {}, {}};
+  return DispatchOutcome{DispatchOutcome::Kind::rejected, std::move(detail), {}, {}, {}};
 }
 
 DispatchOutcome retry(std::string detail) {
-  return DispatchOutcome{DispatchOutcome::Kind::retry, std::move(detail), {}, {}};
+  return DispatchOutcome{DispatchOutcome::Kind::retry, std::move(detail), {}, {}, {}};
 }
 
 bool has_line_break(std::string_view value) {
@@ -143,6 +143,32 @@ Expected<std::string> WebhookExecutor::access_token(std::stop_token stop) {
   return m_tokens->token(fetch);
 }
 
+std::vector<std::string> WebhookExecutor::Credentials::secrets() const {
+  std::vector<std::string> secrets{token};
+  if (authorization) {
+    secrets.push_back(*authorization);
+  }
+  return secrets;
+}
+
+Expected<WebhookExecutor::Credentials> WebhookExecutor::credentials(std::stop_token stop) {
+  Credentials credentials;
+  if (const auto* basic = std::get_if<BasicAuth>(&m_spec.auth)) {
+    credentials.authorization = basic_authorization(basic->username, basic->password);
+  } else if (const auto* bearer = std::get_if<BearerAuth>(&m_spec.auth)) {
+    credentials.authorization = "Bearer " + bearer->token;
+  } else if (m_tokens) {
+    auto obtained = access_token(stop);
+    if (!obtained) {
+      return fail(fmt::format("cannot get an access token from {}: {}",
+                              token_endpoint(m_spec.auth), obtained.error().message));
+    }
+    credentials.token = std::move(*obtained);
+    credentials.authorization = "Bearer " + credentials.token;
+  }
+  return credentials;
+}
+
 DispatchOutcome WebhookExecutor::dispatch(const BackfillRequest& request, std::stop_token stop) {
   auto http = target_request(request);
   if (!http) {
@@ -150,23 +176,12 @@ DispatchOutcome WebhookExecutor::dispatch(const BackfillRequest& request, std::s
   }
   // Credentials are added last, so a request that cannot be built costs no
   // token fetch.
-  std::string token;
-  std::optional<std::string> authorization;
-  if (const auto* basic = std::get_if<BasicAuth>(&m_spec.auth)) {
-    authorization = basic_authorization(basic->username, basic->password);
-  } else if (const auto* bearer = std::get_if<BearerAuth>(&m_spec.auth)) {
-    authorization = "Bearer " + bearer->token;
-  } else if (m_tokens) {
-    auto obtained = access_token(stop);
-    if (!obtained) {
-      return retry(fmt::format("cannot get an access token from {}: {}",
-                               token_endpoint(m_spec.auth), obtained.error().message));
-    }
-    token = std::move(*obtained);
-    authorization = "Bearer " + token;
+  auto credentials = this->credentials(stop);
+  if (!credentials) {
+    return retry(credentials.error().message);
   }
-  if (authorization) {
-    http->headers.emplace_back("Authorization", *authorization);
+  if (credentials->authorization) {
+    http->headers.emplace_back("Authorization", *credentials->authorization);
   }
   if (m_spec.signing_secret) {
     const std::int64_t timestamp = m_clock.now().time_since_epoch().count();
@@ -188,24 +203,83 @@ DispatchOutcome WebhookExecutor::dispatch(const BackfillRequest& request, std::s
     outcome = m_spec.preset ? classify_preset_response(*m_spec.preset, *response)
                             : classify_by_status(*response, m_spec.success_codes);
     if (m_tokens && response->status == 401) {
-      m_tokens->invalidate(token);
+      m_tokens->invalidate(credentials->token);
       outcome.kind = DispatchOutcome::Kind::retry;
       outcome.detail += " (the access token was refused; the next delivery fetches a new one)";
     }
     if (outcome.kind == DispatchOutcome::Kind::retry) {
       outcome.retry_after = parse_retry_after(response->retry_after, m_clock.now());
     }
+    if (outcome.kind == DispatchOutcome::Kind::accepted && m_spec.preset && !outcome.run) {
+      outcome.run = preset_run(*m_spec.preset, request, *response);
+    }
   }
   // A target that echoes the request must not put a token obtained at run
   // time into the logs or the state database (configured secrets are
   // redacted by the dispatcher, but it cannot know this one).
-  std::vector<std::string> secrets{token};
-  if (authorization) {
-    secrets.push_back(*authorization);
-  }
+  const auto secrets = credentials->secrets();
   outcome.detail = redact(std::move(outcome.detail), secrets);
   outcome.output = redact(std::move(outcome.output), secrets);
   return outcome;
+}
+
+std::optional<RunPoll> WebhookExecutor::poll_run(const BackfillRequest& request, const RunRef& run,
+                                                 std::stop_token stop) {
+  if (!m_spec.preset) {
+    return std::nullopt;
+  }
+  const auto unreachable = [](std::string detail) {
+    return RunPoll{RunPoll::Kind::unreachable, RunState::queued, std::move(detail), std::nullopt};
+  };
+  auto built = build_run_poll(*m_spec.preset, request, run);
+  if (!built) {
+    return unreachable(built.error().message);
+  }
+  HttpClientRequest http;
+  http.timeout = m_spec.timeout;
+  http.verify_tls = m_spec.verify_tls;
+  http.method = std::move(built->method);
+  http.url = std::move(built->url);
+  for (auto& [name, value] : built->headers) {
+    if (has_line_break(value)) {
+      return unreachable(fmt::format("header {} would contain a line break", name));
+    }
+    http.headers.emplace_back(std::move(name), std::move(value));
+  }
+  http.headers.emplace_back("Accept", "application/json");
+  if (!built->body.is_null()) {
+    auto text = dump_json(built->body);
+    if (!text) {
+      return unreachable(fmt::format("the body is not valid UTF-8: {}", text.error().message));
+    }
+    http.body = std::move(*text);
+    http.headers.emplace_back("Content-Type", "application/json");
+  }
+  http.headers.emplace_back("User-Agent", "gapwatch/" GAPWATCH_VERSION);
+  auto credentials = this->credentials(stop);
+  if (!credentials) {
+    return unreachable(credentials.error().message);
+  }
+  if (credentials->authorization) {
+    http.headers.emplace_back("Authorization", *credentials->authorization);
+  }
+  const auto response = m_transport->send(http, stop);
+  RunPoll poll;
+  if (!response) {
+    poll = unreachable(response.error().message);
+  } else {
+    poll = classify_run_poll(*m_spec.preset, *response);
+    if (m_tokens && response->status == 401) {
+      m_tokens->invalidate(credentials->token);
+      poll.kind = RunPoll::Kind::unreachable;
+      poll.detail += " (the access token was refused; the next poll fetches a new one)";
+    }
+    if (poll.kind == RunPoll::Kind::unreachable) {
+      poll.retry_after = parse_retry_after(response->retry_after, m_clock.now());
+    }
+  }
+  poll.detail = redact(std::move(poll.detail), credentials->secrets());
+  return poll;
 }
 
 }  // namespace gapwatch

@@ -28,8 +28,18 @@ class WebhookExecutor final : public Executor {
                   std::shared_ptr<const HttpTransport> transport);
   WebhookExecutor(WebhookSpec spec, const Clock& clock);
   DispatchOutcome dispatch(const BackfillRequest& request, std::stop_token stop) override;
+  std::optional<RunPoll> poll_run(const BackfillRequest& request, const RunRef& run,
+                                  std::stop_token stop) override;
 
  private:
+  // The credentials an exchange carries, and what they reveal (to be masked
+  // in anything the answer echoes back).
+  struct Credentials {
+    std::optional<std::string> authorization;  // the Authorization header's value
+    std::string token;                         // a token obtained at run time
+    std::vector<std::string> secrets() const;
+  };
+  Expected<Credentials> credentials(std::stop_token stop);
   // The request to the target, without credentials.
   Expected<HttpClientRequest> target_request(const BackfillRequest& request) const;
   // A token from the cache, fetched from the token endpoint when needed.

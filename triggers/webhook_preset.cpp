@@ -69,6 +69,48 @@ DispatchOutcome classify_preset_response(const PresetSpec& preset,
       preset);
 }
 
+std::optional<RunRef> preset_run(const PresetSpec& preset, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted) {
+  return std::visit(
+      Overloaded{
+          [&](const AirflowDagRunSpec& spec) { return airflow_run(spec, request, accepted); },
+          [&](const AirflowBackfillSpec& spec) { return airflow_run(spec, request, accepted); },
+          [&](const PrefectSpec& spec) { return prefect_run(spec, request, accepted); },
+          [&](const DagsterSpec& spec) { return dagster_run(spec, request, accepted); },
+          [&](const AdfSpec& spec) { return adf_run(spec, request, accepted); },
+      },
+      preset);
+}
+
+Expected<PresetRequest> build_run_poll(const PresetSpec& preset, const BackfillRequest& request,
+                                       const RunRef& run) {
+  return std::visit(
+      Overloaded{
+          [&](const AirflowDagRunSpec& spec) { return build_airflow_run_poll(spec, request, run); },
+          [&](const AirflowBackfillSpec& spec) {
+            return build_airflow_run_poll(spec, request, run);
+          },
+          [&](const PrefectSpec& spec) { return build_prefect_run_poll(spec, request, run); },
+          [&](const DagsterSpec& spec) { return build_dagster_run_poll(spec, request, run); },
+          [&](const AdfSpec& spec) { return build_adf_run_poll(spec, request, run); },
+      },
+      preset);
+}
+
+RunPoll classify_run_poll(const PresetSpec& preset, const HttpClientResponse& response) {
+  return std::visit(
+      Overloaded{
+          [&](const AirflowDagRunSpec& spec) { return classify_airflow_run_poll(spec, response); },
+          [&](const AirflowBackfillSpec& spec) {
+            return classify_airflow_run_poll(spec, response);
+          },
+          [&](const PrefectSpec& spec) { return classify_prefect_run_poll(spec, response); },
+          [&](const DagsterSpec& spec) { return classify_dagster_run_poll(spec, response); },
+          [&](const AdfSpec& spec) { return classify_adf_run_poll(spec, response); },
+      },
+      preset);
+}
+
 void collect_preset_variables(const PresetSpec& preset, std::set<std::string>& names) {
   std::visit(Overloaded{
                  [&](const AirflowDagRunSpec& spec) {

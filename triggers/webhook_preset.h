@@ -6,6 +6,7 @@
 // this one dispatches on the kind. Pure; thread-safe.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "triggers/preset_airflow.h"
 #include "triggers/preset_dagster.h"
 #include "triggers/preset_prefect.h"
+#include "triggers/run_tracking.h"
 
 namespace gapwatch {
 
@@ -29,6 +31,19 @@ Expected<PresetRequest> build_preset_request(const PresetSpec& preset,
                                              const BackfillRequest& request);
 DispatchOutcome classify_preset_response(const PresetSpec& preset,
                                          const HttpClientResponse& response);
+
+// Following the run an accepted request started (run_tracking.h).
+//
+// The run an accepted answer names; nullopt when the answer names none (the
+// request is then verified after verify_after, as a plain webhook's).
+std::optional<RunRef> preset_run(const PresetSpec& preset, const BackfillRequest& request,
+                                 const HttpClientResponse& accepted);
+// The request asking the orchestrator for the state of `run` (without
+// credentials: the executor adds them as for a delivery).
+Expected<PresetRequest> build_run_poll(const PresetSpec& preset, const BackfillRequest& request,
+                                       const RunRef& run);
+// What the answer to build_run_poll's request says of the run.
+RunPoll classify_run_poll(const PresetSpec& preset, const HttpClientResponse& response);
 
 // Adds every template variable the preset uses to `names`.
 void collect_preset_variables(const PresetSpec& preset, std::set<std::string>& names);

@@ -926,9 +926,9 @@ class FakeExecutor final : public Executor {
     if (on_dispatch) {
       on_dispatch(request);
     }
-    DispatchOutcome outcome{DispatchOutcome::Kind::ran, "exit status 0", "done\n", std::nullopt};
+    DispatchOutcome outcome{DispatchOutcome::Kind::ran, "exit status 0", "done\n", std::nullopt, std::nullopt};
     if (gate != nullptr && !gate->pass(stop)) {
-      outcome = DispatchOutcome{DispatchOutcome::Kind::retry, "interrupted", "", std::nullopt};
+      outcome = DispatchOutcome{DispatchOutcome::Kind::retry, "interrupted", "", std::nullopt, std::nullopt};
     } else {
       std::lock_guard lock(m_mutex);
       if (!m_script.empty()) {
@@ -1052,7 +1052,7 @@ TEST_CASE("dispatcher: outcomes map to request states") {
   const std::string id = opened.new_requests.at(0).id;
 
   SUBCASE("ran: awaits verification at once") {
-    f.fake->script({DispatchOutcome::Kind::ran, "exit status 0", "copied 42 rows", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::ran, "exit status 0", "copied 42 rows", std::nullopt, std::nullopt});
     CHECK(f.dispatch_and_wait() == 1);
     const RequestRecord request = f.request(id);
     CHECK(request.state == RequestState::succeeded);
@@ -1062,7 +1062,7 @@ TEST_CASE("dispatcher: outcomes map to request states") {
     CHECK(contains(event_kinds(*f.store, *opened.incident_id), "request_ran"));
   }
   SUBCASE("accepted: awaits verification after verify_after") {
-    f.fake->script({DispatchOutcome::Kind::accepted, "HTTP 202", "{}", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::accepted, "HTTP 202", "{}", std::nullopt, std::nullopt});
     CHECK(f.dispatch_and_wait() == 1);
     const RequestRecord request = f.request(id);
     CHECK(request.state == RequestState::accepted);
@@ -1071,7 +1071,7 @@ TEST_CASE("dispatcher: outcomes map to request states") {
     CHECK(contains(event_kinds(*f.store, *opened.incident_id), "request_accepted"));
   }
   SUBCASE("retry: pending again later with the same id, honouring Retry-After") {
-    f.fake->script({DispatchOutcome::Kind::retry, "HTTP 429", "", seconds{120}});
+    f.fake->script({DispatchOutcome::Kind::retry, "HTTP 429", "", seconds{120}, std::nullopt});
     CHECK(f.dispatch_and_wait() == 1);
     const RequestRecord request = f.request(id);
     CHECK(request.state == RequestState::pending);
@@ -1090,7 +1090,7 @@ TEST_CASE("dispatcher: outcomes map to request states") {
     CHECK(f.request(id).state == RequestState::succeeded);
   }
   SUBCASE("retry without Retry-After: the policy's backoff") {
-    f.fake->script({DispatchOutcome::Kind::retry, "connection refused", "", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::retry, "connection refused", "", std::nullopt, std::nullopt});
     CHECK(f.dispatch_and_wait() == 1);
     const RequestRecord request = f.request(id);
     CHECK(request.state == RequestState::pending);
@@ -1099,7 +1099,7 @@ TEST_CASE("dispatcher: outcomes map to request states") {
     CHECK(request.next_attempt_at <= kNow + seconds{10});
   }
   SUBCASE("rejected: failed without retry") {
-    f.fake->script({DispatchOutcome::Kind::rejected, "HTTP 400", "bad dag_id", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::rejected, "HTTP 400", "bad dag_id", std::nullopt, std::nullopt});
     CHECK(f.dispatch_and_wait() == 1);
     const RequestRecord request = f.request(id);
     CHECK(request.state == RequestState::failed);
@@ -1119,7 +1119,7 @@ TEST_CASE("dispatcher: gives up after retry.max_attempts deliveries") {
   const std::string id = opened.new_requests.at(0).id;
   for (int delivery = 1; delivery <= 3; ++delivery) {
     CAPTURE(delivery);
-    f.fake->script({DispatchOutcome::Kind::retry, "HTTP 503", "", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::retry, "HTTP 503", "", std::nullopt, std::nullopt});
     REQUIRE(f.dispatch_and_wait() == 1);
     const RequestRecord request = f.request(id);
     CHECK(request.deliveries == delivery);
@@ -1209,7 +1209,7 @@ TEST_CASE("dispatcher: after a crash, a run still under way is awaited in a slot
   REQUIRE(value_of(f.store->claim_request(alive, f.clock.now())));
   f.fake->earlier_gate = &f.gate;
   f.fake->earlier_run(alive, DispatchOutcome{DispatchOutcome::Kind::ran, "exit status 0",
-                                             "loaded\n", std::nullopt});
+                                             "loaded\n", std::nullopt, std::nullopt});
 
   CHECK(value_of(f.dispatcher().resume_interrupted()) == 1);
   REQUIRE(f.gate.wait_for_waiting(1));
@@ -1334,7 +1334,7 @@ TEST_CASE("dispatcher: a delivery that ends after the incident resolved is settl
   const std::string id = opened.new_requests.at(0).id;
 
   SUBCASE("ran: verified") {
-    f.fake->script({DispatchOutcome::Kind::ran, "exit status 0", "", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::ran, "exit status 0", "", std::nullopt, std::nullopt});
     REQUIRE(value_of(f.dispatcher().dispatch_due()) == 1);
     REQUIRE(gate.wait_for_waiting(1));
     REQUIRE(f.record("pp").resolved);
@@ -1344,7 +1344,7 @@ TEST_CASE("dispatcher: a delivery that ends after the incident resolved is settl
     CHECK(f.request(id).state == RequestState::verified);
   }
   SUBCASE("retry: cancelled, not retried") {
-    f.fake->script({DispatchOutcome::Kind::retry, "HTTP 503", "", std::nullopt});
+    f.fake->script({DispatchOutcome::Kind::retry, "HTTP 503", "", std::nullopt, std::nullopt});
     REQUIRE(value_of(f.dispatcher().dispatch_due()) == 1);
     REQUIRE(gate.wait_for_waiting(1));
     REQUIRE(f.record("pp").resolved);

@@ -32,7 +32,10 @@ deployments, partition sets, jobs, asset keys (a/b) and pipelines that exist;
 anything else gets the system's "not found" answer. --on-accept runs
 CMD TABLE WINDOW_START WINDOW_END for each call it handled, after answering
 (after the next answer when the answer was lost), as the orchestrator running
-the backfill would.
+the backfill would. --runs queued,running,success (or ...,failed / cancelled)
+scripts the states a started run reports, one step per poll of that run, in
+each orchestrator's own names; with --runs the loader runs when a poll first
+reports success, never for a failed or cancelled run.
 """
 import argparse
 import base64
@@ -98,6 +101,31 @@ class Fakes:
         self.running_backfills = set()
         self.flow_runs = {}  # idempotency key -> flow run
         self.pending = []  # (table, start, end) of accepted runs not yet run
+        self.runs = args.runs.split(",") if args.runs else None  # --runs, neutral state names
+        self.run_steps = {}  # run key -> {"polls": n, "window": (table, start, end), "loaded": bool}
+
+    # ---- runs (--runs) --------------------------------------------------
+    def register_run(self, key, window):
+        """A run the fake started for `window` ((table, start, end) or None)."""
+        with self.lock:
+            self.run_steps.setdefault(key, {"polls": 0, "window": window, "loaded": False})
+
+    def run_step(self, key):
+        """The neutral state (queued, running, success, failed, cancelled) a poll of run `key`
+        sees: one step of --runs per poll, the last repeating; without --runs, `success`. The
+        first poll that sees `success` queues the --on-accept loader for the run's window, as the
+        orchestrator's run would have loaded it; a failed or cancelled run never loads."""
+        with self.lock:
+            run = self.run_steps.setdefault(key, {"polls": 0, "window": None, "loaded": False})
+            states = self.runs or ["success"]
+            state = states[min(run["polls"], len(states) - 1)]
+            run["polls"] += 1
+            window = run["window"]
+            if (state == "success" and self.runs and not run["loaded"] and window
+                    and self.args.on_accept and window[1] and window[2]):
+                run["loaded"] = True
+                self.pending.append((window[0] or self.args.table, window[1], window[2]))
+            return state
 
     # ---- tokens -------------------------------------------------------
     def issue(self, audience, subject):
@@ -489,6 +517,8 @@ def main():
     parser.add_argument("--token-lifetime", type=int, default=3600)
     parser.add_argument("--revoke-first-token", action="store_true")
     parser.add_argument("--on-accept")
+    parser.add_argument("--runs", help="states a started run goes through, one per poll: "
+                        "queued,running,success,failed,cancelled (the last repeating)")
     parser.add_argument("--table", default="events", help="the table when a call does not name one")
     args = parser.parse_args()
     fakes = Fakes(args)
@@ -534,7 +564,7 @@ def main():
             # whose answer was lost happens after the next call's answer, so
             # gapwatch sees the resend's answer before the data.
             with fakes.lock:
-                if window and args.on_accept and window[1] and window[2]:
+                if window and args.on_accept and window[1] and window[2] and not fakes.runs:
                     fakes.pending.append((window[0] or args.table, window[1], window[2]))
                 runs = [] if item == "lost" else fakes.pending
                 if item != "lost":

@@ -147,6 +147,11 @@ WEBHOOK_COMMON = {
     "tls_verify": {"type": "boolean"},
     "auth": AUTH,
 }
+# Keys of every preset webhook: following the runs it starts.
+PRESET_COMMON = {
+    "poll_every": dict(DURATION, description="how often a run's state is asked for (at least 5s)"),
+    "run_timeout": DURATION,
+}
 AIRFLOW_LOGIN = {"username": {"type": "string"}, "password": SECRET, "token_url": URL}
 DAG_RUN = {"base_url": URL, "dag_id": TEMPLATE, "dag_run_id": TEMPLATE,
            "logical_date": {"enum": ["none", "window_start", "window_end"]}, "conf": JSON_MAPPING}
@@ -191,7 +196,7 @@ def webhook_schema():
     }
     presets = []
     for name, (keys, required) in PRESETS.items():
-        presets.append(obj({"preset": {"const": name}, **WEBHOOK_COMMON, **keys},
+        presets.append(obj({"preset": {"const": name}, **WEBHOOK_COMMON, **PRESET_COMMON, **keys},
                            required=["preset", *required]))
     return {
         "type": "object",

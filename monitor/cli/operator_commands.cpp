@@ -215,6 +215,11 @@ int incidents_command(const IncidentsOptions& options) {
                      ? "  due " + format_rfc3339(request.next_attempt_at)
                      : "",
                  request.last_error.empty() ? "" : "  (" + request.last_error + ")");
+      if (const auto& run = request.run) {
+        fmt::print("      run {}  {}{}{}\n", run->ref.id, run_state_name(*run),
+                   run->detail.empty() ? "" : "  (" + run->detail + ")",
+                   run->ref.link.empty() ? "" : "  " + run->ref.link);
+      }
     }
     fmt::print("\nhistory:\n");
     for (const EventRecord& event : *events) {

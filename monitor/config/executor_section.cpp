@@ -21,6 +21,9 @@ namespace {
 
 constexpr std::array<std::string_view, 5> kExecutorKeys{"name", "command", "webhook",
                                                         "max_concurrent", "retry"};
+// The fastest a preset's runs may be polled (poll_every).
+constexpr std::chrono::seconds kMinPollEvery{5};
+
 constexpr std::array<std::string_view, 4> kCommandKeys{"argv", "env", "workdir", "timeout"};
 // `preset` is listed for messages only: a webhook naming one is read with the
 // preset's keys (preset_config.cpp).
@@ -217,6 +220,17 @@ std::optional<WebhookSpec> load_webhook(YamlReader& reader, const Field& field,
   }
   keys.duration("timeout", ZeroDuration::refused, webhook.timeout);
   keys.boolean("tls_verify", webhook.verify_tls);
+  if (preset) {
+    // Following the runs the preset starts (RunTracker).
+    keys.duration("poll_every", ZeroDuration::refused, webhook.poll_every);
+    if (const auto every = keys.field("poll_every"); every && webhook.poll_every < kMinPollEvery) {
+      reader.error(*every, fmt::format("poll_every must be at least {}s: an orchestrator's API "
+                                       "is not to be polled faster",
+                                       kMinPollEvery.count()));
+      keys.fail();
+    }
+    keys.duration("run_timeout", ZeroDuration::refused, webhook.run_timeout);
+  }
   load_webhook_auth(reader, keys, webhook);
   if (!keys.ok()) {
     return std::nullopt;

@@ -19,8 +19,9 @@ namespace {
 constexpr std::array<std::string_view, 6> kPresetNames{"airflow2", "airflow3", "airflow3_backfill",
                                                        "prefect",  "dagster",  "adf"};
 // Keys of every preset webhook.
-constexpr std::array<std::string_view, 6> kCommonKeys{"preset",         "headers", "auth",
-                                                      "signing_secret", "timeout", "tls_verify"};
+constexpr std::array<std::string_view, 8> kCommonKeys{
+    "preset",  "headers",    "auth",       "signing_secret",
+    "timeout", "tls_verify", "poll_every", "run_timeout"};
 // A plain webhook's keys, which a preset sets itself: accepted by the map
 // only to be refused with a better message than "unknown key".
 constexpr std::array<std::string_view, 4> kSetByPreset{"url", "method", "body", "success_codes"};

@@ -105,6 +105,13 @@ std::shared_ptr<Generation> Daemon::build(Config config) {
                                                      m_reports.push_back(report);
                                                    }
                                                    m_wake.notify_all();
+                                                 },
+                                                 [this](const RequestRecord& request) {
+                                                   {
+                                                     MutexLock lock(m_mutex);
+                                                     m_run_reports.push_back(request);
+                                                   }
+                                                   m_wake.notify_all();
                                                  });
   m_evaluated.assign(generation->config.rules.size(), false);
   return generation;
@@ -196,6 +203,7 @@ int Daemon::run() {
     schedule_verifications(pass);  // delivery outcomes → extra evaluations
     start_due_evaluations(now);
     dispatch_due_requests(now, pass);
+    follow_runs(now, pass);
     publish_gauges(pass);
     release_retired_generations();
     if (const std::optional<int> exit_code = until_healthy_exit(started)) {
@@ -416,6 +424,47 @@ void Daemon::schedule_verifications(Pass& pass) {
     }
     m_gauges.publish_next_due(*rule);
   }
+  schedule_after_runs(pass);
+}
+
+void Daemon::schedule_after_runs(Pass& pass) {
+  std::deque<RequestRecord> settled;
+  {
+    MutexLock lock(m_mutex);
+    settled.swap(m_run_reports);
+  }
+  for (const RequestRecord& request : settled) {
+    pass.store_changed = true;
+    const auto rule = m_generation->rule_index(request.rule);
+    if (!rule) {
+      continue;
+    }
+    if (request.state == RequestState::accepted && request.verify_by) {
+      // The run succeeded: its data may have changed counts a baseline
+      // keeps, and the window is verified as soon as the data may be there.
+      m_baselines.reread(request.rule, request.window.start);
+      m_generation->scheduler.request(*rule, *request.verify_by);
+    } else if (request.state == RequestState::failed) {
+      // The run failed: plan the next attempt (or escalate) now.
+      m_generation->scheduler.request(*rule, m_clock.now());
+    }
+    m_gauges.publish_next_due(*rule);
+  }
+}
+
+void Daemon::follow_runs(Instant now, Pass& pass) {
+  if (m_generation->config.monitor.dry_run || (!pass.store_changed && now < m_next_run_poll)) {
+    return;
+  }
+  if (auto started = m_generation->runs.poll_due(); !started) {
+    spdlog::error("cannot read the runs to follow: {}", started.error().message);
+  }
+  // A run polled later than it was due (its executor's polls were busy) is
+  // looked at again within the second; none due: at the latest in a minute,
+  // or when this process changes the state database.
+  const auto next = m_store->next_run_poll();
+  const Instant soonest = now + std::chrono::seconds{1};
+  m_next_run_poll = next && *next ? std::max(**next, soonest) : now + std::chrono::seconds{60};
 }
 
 void Daemon::start_due_evaluations(Instant now) {
@@ -497,7 +546,7 @@ bool Daemon::healthy() {
   }
   {
     MutexLock lock(m_mutex);
-    if (!m_reports.empty()) {
+    if (!m_reports.empty() || !m_run_reports.empty()) {
       return false;
     }
   }
@@ -511,7 +560,8 @@ bool Daemon::healthy() {
 }
 
 bool Daemon::work_waiting() const {
-  return m_stop || m_reload || m_state_changed || !m_reports.empty() || m_pool.has_completed();
+  return m_stop || m_reload || m_state_changed || !m_reports.empty() || !m_run_reports.empty() ||
+         m_pool.has_completed();
 }
 
 void Daemon::wait_for_work(Instant now) {
@@ -536,8 +586,10 @@ int Daemon::shut_down(int exit_code) {
   spdlog::info("stopping: waiting up to {}s for running work", grace.count());
   // Evaluations not started yet are dropped.
   m_pool.drain(grace);
+  m_generation->runs.shutdown();
   m_generation->dispatcher.shutdown(grace);
   for (const auto& old : m_retired) {
+    old->runs.shutdown();
     old->dispatcher.shutdown(std::chrono::seconds{0});
   }
   Pass last;

@@ -4,7 +4,7 @@
 //
 //   record verdicts → incidents → backfill requests (committed to the outbox)
 //   → schedule verifications → start due evaluations (EvaluationPool)
-//   → dispatch due requests → publish gauges
+//   → dispatch due requests → follow orchestrator runs → publish gauges
 //
 // and sleeps until there is work, at most until the next second.
 //
@@ -102,8 +102,12 @@ class Daemon {
   void reopen_state_if_due(Pass& pass);
   void record_verdicts(Pass& pass);
   void schedule_verifications(Pass& pass) EXCLUDES(m_mutex);
+  // The part for requests whose run a poll settled or failed.
+  void schedule_after_runs(Pass& pass) EXCLUDES(m_mutex);
   void start_due_evaluations(Instant now);
   void dispatch_due_requests(Instant now, Pass& pass);
+  // Starts the polls of orchestrator runs that are due (RunTracker).
+  void follow_runs(Instant now, Pass& pass);
   void publish_gauges(const Pass& pass);
   void release_retired_generations();
   // With --until-healthy: the exit code once healthy (0) or out of time (1).
@@ -140,6 +144,7 @@ class Daemon {
   mutable Mutex m_mutex;
   CondVar m_wake;  // the control thread: results, reports, stop, reload, a change
   std::deque<DispatchReport> m_reports GUARDED_BY(m_mutex);
+  std::deque<RequestRecord> m_run_reports GUARDED_BY(m_mutex);  // RunTracker::Listener
   bool m_stop GUARDED_BY(m_mutex) = false;
   bool m_reload GUARDED_BY(m_mutex) = false;
   bool m_state_changed GUARDED_BY(m_mutex) = false;
@@ -173,6 +178,7 @@ class Daemon {
   std::uint64_t m_opened = 0;
   std::uint64_t m_resolved = 0;
   std::uint64_t m_requests = 0;
+  Instant m_next_run_poll{};  // when follow_runs next asks the state database
 
   // Declared after what its workers use (the generations they hold, m_mutex
   // and m_wake), so that it stops first.

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "monitor/daemon/logging.h"
+#include "monitor/state/run_following.h"
 #include "triggers/retry_policy.h"
 
 namespace gapwatch {
@@ -24,10 +25,10 @@ double jitter_unit(const std::string& id, int deliveries) {
   return static_cast<double>(hash >> 11) / static_cast<double>(1ULL << 53);
 }
 
-// The request an executor is given. A segment's values are named by the
-// rule's segment_by as configured now; they stay unnamed (request.segment
-// empty) when it no longer has as many columns.
-BackfillRequest to_request(const RequestRecord& record, const Config& config) {
+
+}  // namespace
+
+BackfillRequest backfill_request_of(const RequestRecord& record, const Config& config) {
   BackfillRequest request;
   request.id = record.id;
   request.incident_id = record.incident_id.value_or(0);
@@ -51,8 +52,6 @@ BackfillRequest to_request(const RequestRecord& record, const Config& config) {
   }
   return request;
 }
-
-}  // namespace
 
 std::map<std::string, std::unique_ptr<Executor>> make_executors(const Config& config,
                                                                 const Clock& clock) {
@@ -78,6 +77,11 @@ Dispatcher::Dispatcher(const Config& config, StateStore& store, IncidentManager&
 
 Dispatcher::~Dispatcher() { shutdown(std::chrono::seconds{0}); }
 
+Executor* Dispatcher::executor(const std::string& name) const {
+  const auto found = m_executors.find(name);
+  return found == m_executors.end() ? nullptr : found->second.get();
+}
+
 Expected<int> Dispatcher::resume_interrupted() {
   auto sending = m_store.requests_in_state(RequestState::sending);
   if (!sending) {
@@ -95,7 +99,7 @@ Expected<int> Dispatcher::resume_interrupted() {
     // A run that a killed gapwatch started lives on until its supervisor has
     // stopped it, and may have finished unseen: it is awaited, never doubled.
     if (const auto executor = m_executors.find(request.executor); executor != m_executors.end()) {
-      auto earlier = executor->second->has_earlier_run(to_request(request, m_config));
+      auto earlier = executor->second->has_earlier_run(backfill_request_of(request, m_config));
       if (!earlier) {
         spdlog::warn("request {}: cannot tell whether its run from before the restart is alive: {}",
                      request.id, earlier.error().message);
@@ -290,7 +294,7 @@ void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
                request.id, request.rule, format_rfc3339(request.window.start),
                format_rfc3339(request.window.end), request.attempt, request.deliveries,
                request.executor);
-  const BackfillRequest sent = to_request(request, m_config);
+  const BackfillRequest sent = backfill_request_of(request, m_config);
   if (!request.window.segment.empty() && sent.segment.empty()) {
     // Sent without its columns, a segment's request would read as the whole
     // table's to an orchestrator.
@@ -309,7 +313,7 @@ void Dispatcher::deliver(RequestRecord request, std::stop_token stop) {
 
 void Dispatcher::await_earlier_run(RequestRecord request, std::stop_token stop) {
   const std::optional<DispatchOutcome> outcome =
-      m_executors.at(request.executor)->await_earlier_run(to_request(request, m_config), stop);
+      m_executors.at(request.executor)->await_earlier_run(backfill_request_of(request, m_config), stop);
   if (outcome) {
     conclude(request, *outcome, stop);
     return;
@@ -388,6 +392,14 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
                                                         : std::chrono::seconds{600});
         request.verify_by = now + wait;
         kind = ran ? "request_ran" : "request_accepted";
+        if (outcome.run && !ran) {
+          // Followed from now on (RunTracker); its answers move verify_by.
+          request.run = start_following(*outcome.run, run_timing(m_config, request), now);
+          detail += outcome.run->link.empty()
+                        ? fmt::format("; following run {}", outcome.run->id)
+                        : fmt::format("; following run {} ({})", outcome.run->id,
+                                      outcome.run->link);
+        }
         break;
       }
       case DispatchOutcome::Kind::retry:

@@ -69,6 +69,10 @@ class Dispatcher {
   // `sending` and are resumed on the next start).
   void shutdown(std::chrono::seconds grace) EXCLUDES(m_mutex);
 
+  // The executor named `name` (the run tracker polls through it); null if
+  // there is none.
+  Executor* executor(const std::string& name) const;
+
   int in_flight() const EXCLUDES(m_mutex);
   int in_flight(const std::string& executor) const EXCLUDES(m_mutex);
 
@@ -109,6 +113,11 @@ class Dispatcher {
   std::list<std::thread::id> m_finished GUARDED_BY(m_mutex);  // threads to join
   std::set<std::string> m_delivering GUARDED_BY(m_mutex);     // request ids under way
 };
+
+// The request an executor is given for `record`. A segment's values are
+// named by the rule's segment_by as configured now; they stay unnamed
+// (request.segment empty) when it no longer has as many columns.
+BackfillRequest backfill_request_of(const RequestRecord& record, const Config& config);
 
 // Executors for every configured executor; command runs keep their locks and
 // results in the state database's run directory (RunDirectory::beside).

@@ -47,6 +47,15 @@ void Gauges::publish_from_store() {
   if (auto pending = m_store.count_requests(RequestState::pending)) {
     m_metrics.set_outbox_pending(*pending);
   }
+  if (auto runs = m_store.count_runs()) {
+    std::vector<std::string> presets;
+    for (const ExecutorSpec& executor : m_generation->config.executors) {
+      if (const auto* webhook = std::get_if<WebhookSpec>(&executor.kind); webhook && webhook->preset) {
+        presets.push_back(executor.name);
+      }
+    }
+    m_metrics.set_runs(presets, *runs);
+  }
   if (auto active = m_store.incidents(IncidentFilter::active)) {
     std::map<std::string, bool> incidents;
     for (const Incident& incident : *active) {

@@ -1,5 +1,5 @@
 // Generation: everything the daemon builds from one configuration — its
-// warehouses, evaluator, incident manager, dispatcher and scheduler. A reload
+// warehouses, evaluator, incident manager, dispatcher, run tracker and scheduler. A reload
 // builds a new one and replaces the old whole; the old one lives on (shared)
 // until its deliveries and the evaluations still holding it have finished.
 //
@@ -14,6 +14,7 @@
 
 #include "monitor/config/config.h"
 #include "monitor/daemon/dispatcher.h"
+#include "monitor/daemon/run_tracker.h"
 #include "monitor/daemon/scheduler.h"
 #include "monitor/state/incident_manager.h"
 #include "monitor/state/state_store.h"
@@ -24,9 +25,10 @@
 namespace gapwatch {
 
 struct Generation {
-  // `on_report` hears every delivery outcome, on the delivering thread.
+  // `on_report` hears every delivery outcome, on the delivering thread;
+  // `on_run` every request a run's poll settled or failed, on the polling thread.
   Generation(Config loaded, StateStore& store, QueryWatchdog& watchdog, const Clock& clock,
-             Dispatcher::Listener on_report);
+             Dispatcher::Listener on_report, RunTracker::Listener on_run);
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
 
@@ -38,6 +40,7 @@ struct Generation {
   Evaluator evaluator;
   IncidentManager incidents;
   Dispatcher dispatcher;
+  RunTracker runs;  // polls through the dispatcher's executors: declared after it
   Scheduler scheduler;
 };
 

@@ -181,6 +181,12 @@ Metrics::Metrics()
                       .Name("gapwatch_backfill_requests_in_flight")
                       .Help("Deliveries under way")
                       .Register(*m_registry)),
+      m_runs(BuildGauge()
+                 .Name("gapwatch_backfill_runs")
+                 .Help("Orchestrator runs of accepted backfill requests being followed, by "
+                       "executor and state (unknown: not answered yet; queued; running; "
+                       "succeeded: awaiting verification; not_found)")
+                 .Register(*m_registry)),
       m_outbox_pending(BuildGauge()
                            .Name("gapwatch_backfill_outbox_pending")
                            .Help("Requests committed and waiting to be sent or resent")
@@ -414,6 +420,25 @@ void Metrics::record_delivery(const std::string& executor, DispatchOutcome::Kind
 
 void Metrics::set_in_flight(const std::string& executor, int count) {
   m_in_flight.Add({{"executor", executor}}).Set(count);
+}
+
+void Metrics::set_runs(
+    const std::vector<std::string>& executors,
+    const std::vector<std::tuple<std::string, std::string, std::int64_t>>& counts) {
+  static constexpr std::array<std::string_view, 5> kStates{"unknown", "queued", "running",
+                                                           "succeeded", "not_found"};
+  for (const std::string& executor : executors) {
+    for (const std::string_view state : kStates) {
+      std::int64_t count = 0;
+      for (const auto& [of, in, n] : counts) {
+        if (of == executor && in == state) {
+          count = n;
+        }
+      }
+      m_runs.Add({{"executor", executor}, {"state", std::string(state)}})
+          .Set(static_cast<double>(count));
+    }
+  }
 }
 
 void Metrics::set_outbox_pending(std::int64_t count) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -52,6 +53,11 @@ class Metrics {
   void record_delivery(const std::string& executor, DispatchOutcome::Kind outcome);
   void set_in_flight(const std::string& executor, int count);
   void set_outbox_pending(std::int64_t count);
+  // The orchestrator runs being followed (accepted requests with a run), by
+  // executor and state (run_state_name): every state of every executor in
+  // `executors`, 0 included, from `counts` (executor, state, count).
+  void set_runs(const std::vector<std::string>& executors,
+                const std::vector<std::tuple<std::string, std::string, std::int64_t>>& counts);
 
   void set_config_reload(bool successful, Instant at);
   // When the rule is due next (empty while it runs).
@@ -130,6 +136,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& m_duration;
   prometheus::Family<prometheus::Counter>& m_requests;
   prometheus::Family<prometheus::Gauge>& m_in_flight;
+  prometheus::Family<prometheus::Gauge>& m_runs;
   prometheus::Family<prometheus::Gauge>& m_outbox_pending;
   prometheus::Family<prometheus::Gauge>& m_warehouse_up;
   prometheus::Family<prometheus::Counter>& m_queries;

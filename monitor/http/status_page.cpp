@@ -196,6 +196,16 @@ std::string render_status_page(const std::vector<RuleStatus>& rules,
               request.attempt, html_escape(request.executor), to_string(request.state),
               waiting ? ", due " + ago(request.next_attempt_at, now) : "",
               request.last_error.empty() ? "" : " — " + html_escape(request.last_error));
+          if (const auto& run = request.run) {
+            // The run's link is the orchestrator's page: only http(s).
+            const bool linkable = run->ref.link.starts_with("https://") ||
+                                  run->ref.link.starts_with("http://");
+            attempts += fmt::format(
+                "&nbsp;&nbsp;run {}{}{}: {}<br>",
+                linkable ? "<a href=\"" + html_escape(run->ref.link) + "\">" : "",
+                html_escape(run->ref.id), linkable ? "</a>" : "",
+                html_escape(std::string(run_state_name(*run))));
+          }
         }
       }
       html += fmt::format(

@@ -54,7 +54,22 @@ nlohmann::json request_json(const RequestRecord& request) {
           {"created_at", format_rfc3339(request.created_at)},
           {"updated_at", format_rfc3339(request.updated_at)},
           {"last_error", request.last_error},
-          {"output", request.output}};
+          {"output", request.output},
+          {"run", run_json(request.run)}};
+}
+
+nlohmann::json run_json(const std::optional<RunRecord>& run) {
+  if (!run) {
+    return nullptr;
+  }
+  return {{"id", run->ref.id},
+          {"link", run->ref.link.empty() ? nlohmann::json(nullptr) : nlohmann::json(run->ref.link)},
+          {"state", run_state_name(*run)},
+          {"detail", run->detail},
+          {"answered_at", optional_time(run->answered_at)},
+          {"next_poll_at", run->followed() ? nlohmann::json(format_rfc3339(run->next_poll_at))
+                                           : nlohmann::json(nullptr)},
+          {"deadline", format_rfc3339(run->deadline)}};
 }
 
 nlohmann::json event_json(const EventRecord& event) {

@@ -15,6 +15,10 @@ namespace gapwatch {
 
 nlohmann::json incident_json(const Incident& incident);
 nlohmann::json request_json(const RequestRecord& request);
+// A request's orchestrator run: {id, link, state (run_state_name), detail,
+// answered_at, next_poll_at (null once no longer asked), deadline}; null
+// without one.
+nlohmann::json run_json(const std::optional<RunRecord>& run);
 nlohmann::json event_json(const EventRecord& event);
 // When the earliest unsent request of `requests` is due (one waiting out
 // attempt_backoff may be hours away); empty when none is pending.

@@ -425,9 +425,22 @@ Expected<void> IncidentManager::verify_requests(StateStore::Transaction& transac
       detail = fmt::format("not verified: window {} is no longer judged", describe(request.window));
     } else if (request.verify_by && result.evaluated_at >= *request.verify_by) {
       request.state = RequestState::failed;
-      request.last_error = "the backfill was delivered but the window still fails";
       kind = "request_unverified";
-      detail = fmt::format("data still missing: window {}", describe(request.window));
+      const RunRecord* run = request.run ? &*request.run : nullptr;
+      if (run && run->known == RunRecord::Known::state && run->state == RunState::succeeded) {
+        // Tells a broken source from a broken DAG.
+        request.last_error = "the run succeeded but the window is still below threshold";
+        detail = fmt::format("run {} succeeded but data still missing: window {}", run->ref.id,
+                             describe(request.window));
+      } else if (run && run->known == RunRecord::Known::state) {
+        request.last_error = fmt::format(
+            "the backfill was delivered but the window still fails (the run was last seen {})",
+            to_string(run->state));
+        detail = fmt::format("data still missing: window {}", describe(request.window));
+      } else {
+        request.last_error = "the backfill was delivered but the window still fails";
+        detail = fmt::format("data still missing: window {}", describe(request.window));
+      }
     } else {
       continue;
     }

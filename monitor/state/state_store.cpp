@@ -11,6 +11,7 @@
 #include <variant>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "monitor/state/segment_values.h"
@@ -120,7 +121,24 @@ DROP TABLE baseline_buckets;
 ALTER TABLE baseline_buckets_v3 RENAME TO baseline_buckets;
 )sql";
 
-constexpr std::array kSchemaSteps = {kSchemaVersion1, kSchemaVersion2, kSchemaVersion3};
+// Version 4 (issue 17, following runs): the orchestrator's run an accepted
+// request started (NULL run_id: none followed) and what was last heard of it;
+// the followed runs by their next poll.
+constexpr const char* kSchemaVersion4 = R"sql(
+ALTER TABLE requests ADD COLUMN run_id TEXT;
+ALTER TABLE requests ADD COLUMN run_link TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN run_state TEXT;
+ALTER TABLE requests ADD COLUMN run_detail TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN run_answered_at INTEGER;
+ALTER TABLE requests ADD COLUMN run_next_poll_at INTEGER;
+ALTER TABLE requests ADD COLUMN run_slow_polls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN run_deadline INTEGER;
+CREATE INDEX requests_by_run_poll ON requests (executor, run_next_poll_at)
+  WHERE state = 'accepted' AND run_id IS NOT NULL;
+)sql";
+
+constexpr std::array kSchemaSteps = {kSchemaVersion1, kSchemaVersion2, kSchemaVersion3,
+                                     kSchemaVersion4};
 static_assert(kSchemaSteps.size() == StateStore::kSchemaVersion);
 
 using Value = std::variant<std::nullptr_t, std::int64_t, std::string>;
@@ -401,7 +419,56 @@ Incident read_incident(const Statement& row) {
 constexpr std::string_view kRequestColumns =
     "id, incident_id, rule, executor, window_start, window_end, attempt, state, deliveries, "
     "next_attempt_at, verify_by, created_at, updated_at, last_error, output, template_values, "
-    "segment";
+    "segment, run_id, run_link, run_state, run_detail, run_answered_at, run_next_poll_at, "
+    "run_slow_polls, run_deadline";
+
+// A run's state as stored in run_state: run_state_name; NULL when not answered yet.
+Value run_state_column(const std::optional<RunRecord>& run) {
+  if (!run || run->known == RunRecord::Known::not_yet) {
+    return nullptr;
+  }
+  return std::string(run_state_name(*run));
+}
+
+// The run columns' values, in kRequestColumns' order (from run_id on).
+std::vector<Value> run_columns(const std::optional<RunRecord>& run, const Redactor& redactor) {
+  if (!run) {
+    return {nullptr, std::string(), nullptr, std::string(), nullptr, nullptr, std::int64_t{0},
+            nullptr};
+  }
+  return {run->ref.id,
+          run->ref.link,
+          run_state_column(run),
+          redactor.redact(run->detail),
+          optional_seconds(run->answered_at),
+          seconds(run->next_poll_at),
+          std::int64_t{run->slow_polls},
+          seconds(run->deadline)};
+}
+
+std::optional<RunRecord> read_run(const Statement& row, int first) {
+  if (row.is_null(first)) {
+    return std::nullopt;
+  }
+  RunRecord run;
+  run.ref.id = row.text(first);
+  run.ref.link = row.text(first + 1);
+  if (!row.is_null(first + 2)) {
+    const std::string state = row.text(first + 2);
+    if (state == "not_found") {
+      run.known = RunRecord::Known::not_found;
+    } else if (const auto known = run_state_from(state)) {
+      run.known = RunRecord::Known::state;
+      run.state = *known;
+    }
+  }
+  run.detail = row.text(first + 3);
+  run.answered_at = row.optional_instant(first + 4);
+  run.next_poll_at = row.optional_instant(first + 5).value_or(Instant{});
+  run.slow_polls = static_cast<int>(row.integer(first + 6));
+  run.deadline = row.optional_instant(first + 7).value_or(Instant{});
+  return run;
+}
 
 RequestRecord read_request(const Statement& row) {
   RequestRecord request;
@@ -423,6 +490,7 @@ RequestRecord read_request(const Statement& row) {
   request.last_error = row.text(13);
   request.output = row.text(14);
   request.values_json = row.text(15);
+  request.run = read_run(row, 17);
   return request;
 }
 
@@ -538,6 +606,18 @@ std::string_view to_string(IncidentState state) {
       return "escalated";
   }
   return "?";
+}
+
+std::string_view run_state_name(const RunRecord& run) {
+  switch (run.known) {
+    case RunRecord::Known::not_yet:
+      return "unknown";
+    case RunRecord::Known::not_found:
+      return "not_found";
+    case RunRecord::Known::state:
+      break;
+  }
+  return to_string(run.state);
 }
 
 std::string_view to_string(RequestState state) {
@@ -820,28 +900,49 @@ Expected<void> StateStore::Transaction::update_incident(const Incident& incident
 }
 
 Expected<void> StateStore::Transaction::insert_request(const RequestRecord& request) {
-  return execute(
-      m_db,
-      fmt::format("INSERT INTO requests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                  "?, ?)",
-                  kRequestColumns),
-      {request.id, optional_id(request.incident_id), request.rule, request.executor,
-       seconds(request.window.start), seconds(request.window.end), std::int64_t{request.attempt},
-       std::string(to_string(request.state)), std::int64_t{request.deliveries},
-       seconds(request.next_attempt_at), optional_seconds(request.verify_by),
-       seconds(request.created_at), seconds(request.updated_at),
-       m_redactor.redact(request.last_error), m_redactor.redact(request.output),
-       request.values_json, segment_column(request.window.segment)});
+  std::vector<Value> values{request.id,
+                            optional_id(request.incident_id),
+                            request.rule,
+                            request.executor,
+                            seconds(request.window.start),
+                            seconds(request.window.end),
+                            std::int64_t{request.attempt},
+                            std::string(to_string(request.state)),
+                            std::int64_t{request.deliveries},
+                            seconds(request.next_attempt_at),
+                            optional_seconds(request.verify_by),
+                            seconds(request.created_at),
+                            seconds(request.updated_at),
+                            m_redactor.redact(request.last_error),
+                            m_redactor.redact(request.output),
+                            request.values_json,
+                            segment_column(request.window.segment)};
+  auto run = run_columns(request.run, m_redactor);
+  values.insert(values.end(), run.begin(), run.end());
+  std::vector<std::string_view> places(values.size(), "?");
+  return execute(m_db,
+                 fmt::format("INSERT INTO requests ({}) VALUES ({})", kRequestColumns,
+                             fmt::join(places, ", ")),
+                 values);
 }
 
 Expected<void> StateStore::Transaction::update_request(const RequestRecord& request) {
+  std::vector<Value> values{std::string(to_string(request.state)),
+                            std::int64_t{request.deliveries},
+                            seconds(request.next_attempt_at),
+                            optional_seconds(request.verify_by),
+                            seconds(request.updated_at),
+                            m_redactor.redact(request.last_error),
+                            m_redactor.redact(request.output)};
+  auto run = run_columns(request.run, m_redactor);
+  values.insert(values.end(), run.begin(), run.end());
+  values.emplace_back(request.id);
   return execute(m_db,
                  "UPDATE requests SET state = ?, deliveries = ?, next_attempt_at = ?, "
-                 "verify_by = ?, updated_at = ?, last_error = ?, output = ? WHERE id = ?",
-                 {std::string(to_string(request.state)), std::int64_t{request.deliveries},
-                  seconds(request.next_attempt_at), optional_seconds(request.verify_by),
-                  seconds(request.updated_at), m_redactor.redact(request.last_error),
-                  m_redactor.redact(request.output), request.id});
+                 "verify_by = ?, updated_at = ?, last_error = ?, output = ?, run_id = ?, "
+                 "run_link = ?, run_state = ?, run_detail = ?, run_answered_at = ?, "
+                 "run_next_poll_at = ?, run_slow_polls = ?, run_deadline = ? WHERE id = ?",
+                 values);
 }
 
 Expected<std::optional<RequestRecord>> StateStore::Transaction::request(const std::string& id) {
@@ -909,6 +1010,38 @@ Expected<std::optional<Instant>> StateStore::Transaction::next_due() {
                    "SELECT next_attempt_at FROM requests WHERE state = 'pending' "
                    "ORDER BY next_attempt_at LIMIT 1",
                    {}, read_instant);
+}
+
+Expected<std::vector<RequestRecord>> StateStore::Transaction::runs_to_poll(
+    const std::string& executor, Instant now) {
+  // A settled run (terminal or not found) keeps its row until verification,
+  // but is not asked again.
+  return query_rows(m_db,
+                    fmt::format("SELECT {} FROM requests WHERE executor = ? AND "
+                                "state = 'accepted' AND run_id IS NOT NULL AND "
+                                "run_next_poll_at <= ? AND (run_state IS NULL OR run_state IN "
+                                "('queued', 'running')) ORDER BY run_next_poll_at",
+                                kRequestColumns),
+                    {executor, seconds(now)}, read_request);
+}
+
+Expected<std::optional<Instant>> StateStore::Transaction::next_run_poll() {
+  return query_one(m_db,
+                   "SELECT run_next_poll_at FROM requests WHERE state = 'accepted' AND "
+                   "run_id IS NOT NULL AND (run_state IS NULL OR run_state IN "
+                   "('queued', 'running')) ORDER BY run_next_poll_at LIMIT 1",
+                   {}, read_instant);
+}
+
+Expected<std::vector<std::tuple<std::string, std::string, std::int64_t>>>
+StateStore::Transaction::count_runs() {
+  return query_rows(m_db,
+                    "SELECT executor, COALESCE(run_state, 'unknown'), COUNT(*) FROM requests "
+                    "WHERE state = 'accepted' AND run_id IS NOT NULL GROUP BY 1, 2",
+                    {}, [](const Statement& row) {
+                      return std::tuple<std::string, std::string, std::int64_t>{
+                          row.text(0), row.text(1), row.integer(2)};
+                    });
 }
 
 Expected<void> StateStore::Transaction::add_event(const EventRecord& event) {
@@ -1098,6 +1231,17 @@ Expected<std::vector<RequestRecord>> StateStore::due_requests(Instant now) {
 }
 Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
   return alone<&Transaction::claim_request>(id, now);
+}
+Expected<std::vector<RequestRecord>> StateStore::runs_to_poll(const std::string& executor,
+                                                              Instant now) {
+  return alone<&Transaction::runs_to_poll>(executor, now);
+}
+Expected<std::optional<Instant>> StateStore::next_run_poll() {
+  return alone<&Transaction::next_run_poll>();
+}
+Expected<std::vector<std::tuple<std::string, std::string, std::int64_t>>>
+StateStore::count_runs() {
+  return alone<&Transaction::count_runs>();
 }
 Expected<std::int64_t> StateStore::count_requests(RequestState state) {
   return alone<&Transaction::count_requests>(state);

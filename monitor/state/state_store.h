@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "rules/error.h"
@@ -35,6 +36,7 @@
 #include "rules/rule_spec.h"
 #include "rules/verdict.h"
 #include "triggers/redaction.h"
+#include "triggers/run_tracking.h"
 
 struct sqlite3;
 
@@ -91,6 +93,37 @@ struct Incident {
   std::optional<Resolution> resolution;
 };
 
+// The orchestrator's run a delivery started (an accepted request of a preset
+// that follows runs), and what gapwatch last heard of it (RunTracker).
+struct RunRecord {
+  enum class Known {
+    not_yet,    // not asked yet, or never answered
+    state,      // `state` is what the orchestrator said last
+    not_found,  // the orchestrator said it does not know the run: no more polls
+  };
+  RunRef ref;
+  Known known = Known::not_yet;
+  RunState state = RunState::queued;  // when known == state
+  // The orchestrator's words at its last answer; or, while it cannot be
+  // asked, why ("HTTP 503").
+  std::string detail;
+  std::optional<Instant> answered_at;  // its last answer
+  Instant next_poll_at;
+  // Polls in a row that found the run queued, or could not ask: the next
+  // waits longer (run_poll_delay).
+  int slow_polls = 0;
+  Instant deadline;  // accepted + run_timeout: a run still going then fails the attempt
+
+  // Whether the run is still to be asked about.
+  bool followed() const {
+    return known == Known::not_yet || (known == Known::state && !is_terminal(state));
+  }
+};
+
+// "queued", "running", "succeeded", "failed", "not_found", or "unknown" (not
+// answered yet): a run's state as the API, the CLI and the metrics say it.
+std::string_view run_state_name(const RunRecord& run);
+
 struct RequestRecord {
   std::string id;
   std::optional<std::int64_t> incident_id;  // empty for manual requests without incident
@@ -107,6 +140,7 @@ struct RequestRecord {
   std::string last_error;
   std::string output;
   std::string values_json;  // the template values, so a resend is identical
+  std::optional<RunRecord> run;  // the run its delivery started, when followed
 };
 
 struct EventRecord {
@@ -161,7 +195,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Runs `work` in one IMMEDIATE transaction, committed if it returns a value
   // and rolled back if it returns an error. `work` reads and writes through
@@ -187,6 +221,11 @@ class StateStore {
   Expected<bool> claim_request(const std::string& id, Instant now) EXCLUDES(m_mutex);
   Expected<std::int64_t> count_requests(RequestState state) EXCLUDES(m_mutex);
   Expected<std::optional<Instant>> next_due() EXCLUDES(m_mutex);
+  Expected<std::vector<RequestRecord>> runs_to_poll(const std::string& executor, Instant now)
+      EXCLUDES(m_mutex);
+  Expected<std::optional<Instant>> next_run_poll() EXCLUDES(m_mutex);
+  Expected<std::vector<std::tuple<std::string, std::string, std::int64_t>>> count_runs()
+      EXCLUDES(m_mutex);
   Expected<void> add_event(const EventRecord& event) EXCLUDES(m_mutex);
   Expected<std::vector<EventRecord>> events_for_incident(std::int64_t incident_id)
       EXCLUDES(m_mutex);
@@ -265,6 +304,14 @@ class StateStore::Transaction {
   Expected<std::int64_t> count_requests(RequestState state);
   // The earliest next_attempt_at of a pending request.
   Expected<std::optional<Instant>> next_due();
+  // Accepted requests of `executor` whose run is followed and due a poll at
+  // `now`, the most overdue first.
+  Expected<std::vector<RequestRecord>> runs_to_poll(const std::string& executor, Instant now);
+  // The earliest next poll of a followed run, of any executor.
+  Expected<std::optional<Instant>> next_run_poll();
+  // How many accepted requests have a followed or settled run, by executor
+  // and run_state_name.
+  Expected<std::vector<std::tuple<std::string, std::string, std::int64_t>>> count_runs();
 
   // Events.
   Expected<void> add_event(const EventRecord& event);

@@ -246,7 +246,22 @@ TEST_CASE("preset config: an unknown preset, and unknown preset keys, at their p
                   "      username: admin\n") ==
         "gapwatch.yaml:11:7: error: executors[0].webhook.username: unknown key 'username' "
         "(expected one of: preset, headers, auth, signing_secret, timeout, tls_verify, "
-        "base_url, dag_id, dag_run_id, logical_date, conf)");
+        "poll_every, run_timeout, base_url, dag_id, dag_run_id, logical_date, conf)");
+}
+
+TEST_CASE("preset config: poll_every and run_timeout follow the preset's runs") {
+  const std::string airflow = "      preset: airflow2\n      base_url: http://x\n      dag_id: d\n";
+  WebhookSpec webhook = webhook_of(airflow);
+  CHECK(webhook.poll_every == std::chrono::seconds{30});
+  CHECK(webhook.run_timeout == std::chrono::hours{24});
+  webhook = webhook_of(airflow + "      poll_every: 2m\n      run_timeout: 6h\n");
+  CHECK(webhook.poll_every == std::chrono::minutes{2});
+  CHECK(webhook.run_timeout == std::chrono::hours{6});
+  CHECK(errors_of(airflow + "      poll_every: 1s\n") ==
+        "gapwatch.yaml:11:19: error: executors[0].webhook.poll_every: poll_every must be at least "
+        "5s: an orchestrator's API is not to be polled faster");
+  CHECK(errors_of(airflow + "      run_timeout: 0s\n").find(
+            "gapwatch.yaml:11:20: error: executors[0].webhook.run_timeout") == 0);
 }
 
 TEST_CASE("preset config: what the preset builds cannot be given") {

@@ -440,6 +440,33 @@ TEST_CASE("incident manager: requests are verified when their window passes") {
     CHECK(contains(kinds, "request_verified"));
     CHECK(contains(kinds, "request_unverified"));
   }
+  SUBCASE("a run that succeeded without the data fails the attempt with its own reason") {
+    RequestRecord followed = f.request(queued);
+    RunRecord run;
+    run.ref = RunRef{"gapwatch-run", "http://airflow/dags/d/runs/gapwatch-run"};
+    run.known = RunRecord::Known::state;
+    run.state = RunState::succeeded;
+    run.detail = "success";
+    run.answered_at = f.clock.now();
+    followed.run = run;
+    followed.verify_by = f.clock.now() + seconds{1};
+    REQUIRE(f.store->update_request(followed).has_value());
+    f.clock.advance(seconds{1});
+    effects = f.record("pppf");
+    const RequestRecord failed = f.request(queued);
+    CHECK(failed.state == RequestState::failed);
+    CHECK(failed.last_error == "the run succeeded but the window is still below threshold");
+    const std::vector<EventRecord> events = value_of(f.store->events_for_incident(*opened.incident_id));
+    REQUIRE_FALSE(events.empty());
+    bool said = false;
+    for (const EventRecord& event : events) {
+      said = said || (event.kind == "request_unverified" &&
+                      event.detail.find("run gapwatch-run succeeded but data still missing") !=
+                          std::string::npos);
+    }
+    CHECK(said);
+    REQUIRE(effects.new_requests.size() == 1);  // the next attempt
+  }
   SUBCASE("verify_by counts from the evaluation's start, not from when it is recorded") {
     // An evaluation that began before verify_by but is recorded after it
     // cannot prove the data missing.

@@ -110,7 +110,7 @@ std::vector<std::string> ids_of(const std::vector<RequestRecord>& requests) {
   return ids;
 }
 
-TEST_CASE("state store: open creates an owner-only WAL database at schema version 3") {
+TEST_CASE("state store: open creates an owner-only WAL database at schema version 4") {
   TemporaryDirectory directory;
   const std::string path = directory.file("state.db");
   const mode_t previous = umask(022);
@@ -128,8 +128,8 @@ TEST_CASE("state store: open creates an owner-only WAL database at schema versio
   }
   RawDatabase raw(path);
   CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
-  CHECK(raw.scalar("PRAGMA user_version") == "3");
-  CHECK(StateStore::kSchemaVersion == 3);
+  CHECK(raw.scalar("PRAGMA user_version") == "4");
+  CHECK(StateStore::kSchemaVersion == 4);
   // The process umask is left as it was.
   const mode_t now = umask(022);
   umask(now);
@@ -151,7 +151,7 @@ TEST_CASE("state store: reopening keeps the data") {
   CHECK(incident->rule == "orders");
   CHECK(value_of(store->request("r1")).has_value());
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "3");
+  CHECK(raw.scalar("PRAGMA user_version") == std::to_string(StateStore::kSchemaVersion));
 }
 
 TEST_CASE("state store: a database from a newer gapwatch is refused") {
@@ -160,15 +160,15 @@ TEST_CASE("state store: a database from a newer gapwatch is refused") {
   {
     RawDatabase raw(path);
     raw.execute("CREATE TABLE future (x INTEGER)");
-    raw.execute("PRAGMA user_version = 4");
+    raw.execute("PRAGMA user_version = 5");
   }
   const std::string message = testing::error_of(StateStore::open(path));
   CHECK(message.find(path) != std::string::npos);
-  CHECK(message.find("schema version 4") != std::string::npos);
+  CHECK(message.find("schema version 5") != std::string::npos);
   CHECK(message.find("upgrade gapwatch") != std::string::npos);
   // Left untouched.
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "4");
+  CHECK(raw.scalar("PRAGMA user_version") == "5");
   CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'incidents'") == "0");
 }
 
@@ -243,7 +243,7 @@ TEST_CASE("state store: a version 1 database is upgraded in place and keeps its 
   }
   auto store = open_store(path);
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "3");
+  CHECK(raw.scalar("PRAGMA user_version") == std::to_string(StateStore::kSchemaVersion));
   for (const std::string name : {"baselines", "baseline_buckets", "incidents_by_rule"}) {
     CAPTURE(name);
     CHECK(raw.scalar(fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'", name)) ==
@@ -920,7 +920,7 @@ CREATE TABLE baseline_buckets (
 ) WITHOUT ROWID;
 )sql";
 
-TEST_CASE("state store: a version 2 database is upgraded to 3 and keeps requests and baselines") {
+TEST_CASE("state store: a version 2 database is upgraded and keeps requests and baselines") {
   TemporaryDirectory directory;
   const std::string path = directory.file("state.db");
   const std::int64_t at_now = kNow.time_since_epoch().count();
@@ -951,10 +951,11 @@ TEST_CASE("state store: a version 2 database is upgraded to 3 and keeps requests
   }
   auto store = open_store(path);
   RawDatabase raw(path);
-  CHECK(raw.scalar("PRAGMA user_version") == "3");
-  // What was there is the whole table's.
+  CHECK(raw.scalar("PRAGMA user_version") == std::to_string(StateStore::kSchemaVersion));
+  // What was there is the whole table's, without a run to follow.
   const std::optional<RequestRecord> request = value_of(store->request("r3"));
   REQUIRE(request.has_value());
+  CHECK_FALSE(request->run.has_value());
   CHECK(request->window == Window{kNow - hours{2}, kNow - hours{1}, Status::fail});
   CHECK(raw.scalar("SELECT segment IS NULL FROM requests WHERE id = 'r3'") == "1");
   CHECK(value_of(store->incident(3))->windows ==
@@ -1097,6 +1098,94 @@ TEST_CASE("state store: a segmented rule's kept baseline comes back by segment, 
                                                        bucket(1, 0, 99), bucket(1, 1, 21),
                                                        bucket(2, 0, 0), bucket(2, 1, 1)});
   }
+}
+
+TEST_CASE("state store: a request's run round-trips, and the runs due a poll are listed") {
+  TemporaryDirectory directory;
+  auto store = open_store(directory.file("state.db"));
+  const std::int64_t incident = value_of(store->insert_incident(make_incident("events_hourly")));
+  RequestRecord followed = make_request("f1", incident, kNow);
+  followed.state = RequestState::accepted;
+  RunRecord run;
+  run.ref = RunRef{"gapwatch-f1", "http://airflow/dags/d/runs/gapwatch-f1"};
+  run.next_poll_at = kNow + seconds{30};
+  run.deadline = kNow + hours{24};
+  followed.run = run;
+  REQUIRE(store->insert_request(followed).has_value());
+  RequestRecord later = make_request("f2", incident, kNow);
+  later.state = RequestState::accepted;
+  later.window = Window{kNow - hours{1}, kNow, Status::fail};
+  run.ref = RunRef{"gapwatch-f2", ""};
+  run.next_poll_at = kNow + seconds{90};
+  later.run = run;
+  REQUIRE(store->insert_request(later).has_value());
+  RequestRecord plain = make_request("p1", incident, kNow);  // a plain webhook's
+  plain.state = RequestState::accepted;
+  plain.window = Window{kNow - hours{3}, kNow - hours{2}, Status::fail};
+  REQUIRE(store->insert_request(plain).has_value());
+
+  std::optional<RequestRecord> read = value_of(store->request("f1"));
+  REQUIRE(read.has_value());
+  REQUIRE(read->run.has_value());
+  CHECK(read->run->ref.id == "gapwatch-f1");
+  CHECK(read->run->ref.link == "http://airflow/dags/d/runs/gapwatch-f1");
+  CHECK(read->run->known == RunRecord::Known::not_yet);
+  CHECK(read->run->next_poll_at == kNow + seconds{30});
+  CHECK(read->run->deadline == kNow + hours{24});
+  CHECK_FALSE(value_of(store->request("p1"))->run.has_value());
+
+  CHECK(value_of(store->runs_to_poll("reload", kNow)).empty());
+  CHECK(value_of(store->next_run_poll()) == kNow + seconds{30});
+  std::vector<RequestRecord> due = value_of(store->runs_to_poll("reload", kNow + seconds{90}));
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].id == "f1");  // the most overdue first
+  CHECK(due[1].id == "f2");
+  CHECK(value_of(store->runs_to_poll("other", kNow + seconds{90})).empty());
+
+  // An answer is kept; a settled run is not asked again but still counted.
+  read->run->known = RunRecord::Known::state;
+  read->run->state = RunState::succeeded;
+  read->run->detail = "success";
+  read->run->answered_at = kNow + seconds{31};
+  read->run->slow_polls = 2;
+  REQUIRE(store->update_request(*read).has_value());
+  read = value_of(store->request("f1"));
+  CHECK(read->run->known == RunRecord::Known::state);
+  CHECK(read->run->state == RunState::succeeded);
+  CHECK(read->run->detail == "success");
+  CHECK(read->run->answered_at == kNow + seconds{31});
+  CHECK(read->run->slow_polls == 2);
+  due = value_of(store->runs_to_poll("reload", kNow + hours{1}));
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].id == "f2");
+  CHECK(value_of(store->next_run_poll()) == kNow + seconds{90});
+  using Count = std::tuple<std::string, std::string, std::int64_t>;
+  std::vector<Count> counts = value_of(store->count_runs());
+  std::sort(counts.begin(), counts.end());
+  CHECK(counts == std::vector<Count>{{"reload", "succeeded", 1}, {"reload", "unknown", 1}});
+
+  // A request that moved on (verified) leaves the runs being followed.
+  later.state = RequestState::verified;
+  REQUIRE(store->update_request(later).has_value());
+  CHECK(value_of(store->runs_to_poll("reload", kNow + hours{1})).empty());
+  CHECK_FALSE(value_of(store->next_run_poll()).has_value());
+}
+
+TEST_CASE("state store: an orchestrator's words about a run are masked before they are written") {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("state.db");
+  auto store = open_store(path);
+  store->set_redactor(std::make_shared<const Redactor>(std::vector<std::string>{"hunter2-secret"}));
+  RequestRecord request = make_request("m1", std::nullopt, kNow);
+  request.state = RequestState::accepted;
+  RunRecord run;
+  run.ref = RunRef{"run-1", ""};
+  run.detail = "failed: login with hunter2-secret refused";
+  request.run = run;
+  REQUIRE(store->insert_request(request).has_value());
+  RawDatabase raw(path);
+  CHECK(raw.scalar("SELECT run_detail FROM requests WHERE id = 'm1'").find("hunter2-secret") ==
+        std::string::npos);
 }
 
 }  // namespace

@@ -70,6 +70,18 @@ void RunTracker::shutdown() {
   threads.clear();  // joins
 }
 
+void RunTracker::drain() {
+  std::map<std::string, std::jthread> threads;
+  {
+    MutexLock lock(m_mutex);
+    threads.swap(m_threads);
+    m_done.clear();
+  }
+  for (auto& [name, thread] : threads) {
+    thread.join();
+  }
+}
+
 void RunTracker::poll_executor(const std::string& executor, std::stop_token stop) {
   Executor* target = m_dispatcher.executor(executor);
   bool writable = true;

@@ -58,6 +58,9 @@ class RunTracker {
   Expected<int> poll_due() EXCLUDES(m_mutex);
   // Stops the polls (one under way is cut short) and waits for their threads.
   void shutdown() EXCLUDES(m_mutex);
+  // Waits for the polls under way to end by themselves: each executor's
+  // thread ends once none of its runs is due (tests, with a clock that stands).
+  void drain() EXCLUDES(m_mutex);
 
  private:
   void poll_executor(const std::string& executor, std::stop_token stop) EXCLUDES(m_mutex);

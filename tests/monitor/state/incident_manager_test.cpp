@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/daemon/dispatcher.h"
+#include "monitor/daemon/run_tracker.h"
 #include "tests/monitor/state/state_support.h"
 #include "tests/rules/printers.h"
 #include "tests/rules/support.h"
@@ -917,6 +918,7 @@ class FakeExecutor final : public Executor {
   std::function<void(const BackfillRequest&)> on_dispatch;
   Gate* gate = nullptr;
   Gate* earlier_gate = nullptr;
+  Gate* poll_gate = nullptr;  // holds each poll of a run until opened
 
   // A run of `id` that an earlier process left, and how it ended (nullopt:
   // it was cut short).
@@ -941,6 +943,30 @@ class FakeExecutor final : public Executor {
   void script(DispatchOutcome outcome) {
     std::lock_guard lock(m_mutex);
     m_script.push_back(std::move(outcome));
+  }
+  // What the next polls of a run say, in order; once they run out, a poll
+  // says the executor does not follow runs (nullopt).
+  void script_poll(RunPoll poll) {
+    std::lock_guard lock(m_mutex);
+    m_polls.push_back(std::move(poll));
+  }
+  std::optional<RunPoll> poll_run(const BackfillRequest& request, const RunRef& run,
+                                  std::stop_token stop) override {
+    if (poll_gate != nullptr && !poll_gate->pass(stop)) {
+      return RunPoll{RunPoll::Kind::unreachable, RunState::queued, "interrupted", std::nullopt};
+    }
+    std::lock_guard lock(m_mutex);
+    m_polled.push_back(request.id + " " + run.id);
+    if (m_polls.empty()) {
+      return std::nullopt;
+    }
+    RunPoll poll = m_polls.front();
+    m_polls.pop_front();
+    return poll;
+  }
+  std::vector<std::string> polled() const {
+    std::lock_guard lock(m_mutex);
+    return m_polled;
   }
 
   DispatchOutcome dispatch(const BackfillRequest& request, std::stop_token stop) override {
@@ -981,6 +1007,8 @@ class FakeExecutor final : public Executor {
   mutable std::mutex m_mutex;
   std::map<std::string, std::optional<DispatchOutcome>> m_earlier;
   std::deque<DispatchOutcome> m_script;
+  std::deque<RunPoll> m_polls;
+  std::vector<std::string> m_polled;
   std::vector<std::string> m_seen;
   int m_active = 0;
   int m_most_active = 0;
@@ -1608,6 +1636,133 @@ TEST_CASE("dispatcher: a segment's request reaches its executor with its columns
     CHECK(refused.state == RequestState::failed);
     CHECK(refused.last_error.find("segment_by no longer names segment null") != std::string::npos);
   }
+}
+
+// ---------------------------------------------------------------------------
+// RunTracker: the runs an orchestrator started, followed to their end
+
+struct RunFixture : DispatchFixture {
+  RunFixture() {
+    WebhookSpec webhook;
+    webhook.poll_every = seconds{30};
+    webhook.run_timeout = hours{6};
+    config.executors.front().kind = webhook;
+  }
+  RunTracker& tracker() {
+    if (!m_tracker) {
+      m_tracker = std::make_unique<RunTracker>(config, *store, manager, clock, dispatcher(),
+                                               [this](const RequestRecord& request) {
+                                                 std::lock_guard lock(m_heard_mutex);
+                                                 m_heard.push_back(request);
+                                               });
+    }
+    return *m_tracker;
+  }
+  // Polls every run due now and waits for the polls to end.
+  int poll_and_wait() {
+    const int started = value_of(tracker().poll_due());
+    tracker().drain();
+    return started;
+  }
+  std::vector<RequestRecord> heard() {
+    std::lock_guard lock(m_heard_mutex);
+    return m_heard;
+  }
+  // A request of a failing rule, accepted by the orchestrator, which started run `run`.
+  std::string accepted_with_run(const std::string& run) {
+    const IncidentEffects opened = record("pf");
+    REQUIRE(opened.new_requests.size() == 1);
+    fake->script({DispatchOutcome::Kind::accepted, "HTTP 200", "{}", std::nullopt,
+                  RunRef{run, "http://orchestrator/runs/" + run}});
+    REQUIRE(dispatch_and_wait() == 1);
+    return opened.new_requests[0].id;
+  }
+
+ private:
+  std::mutex m_heard_mutex;
+  std::vector<RequestRecord> m_heard;
+  std::unique_ptr<RunTracker> m_tracker;  // after the dispatcher it polls through
+};
+
+TEST_CASE("run tracker: an accepted run is followed from poll_every after acceptance") {
+  RunFixture f;
+  const std::string id = f.accepted_with_run("run-7");
+  const RequestRecord accepted = f.request(id);
+  CHECK(accepted.state == RequestState::accepted);
+  REQUIRE(accepted.run.has_value());
+  CHECK(accepted.run->ref.id == "run-7");
+  CHECK(accepted.run->next_poll_at == f.clock.now() + seconds{30});
+  // Not due yet: nothing is asked.
+  CHECK(f.poll_and_wait() == 0);
+  CHECK(f.fake->polled().empty());
+
+  f.fake->script_poll({RunPoll::Kind::state, RunState::running, "running", std::nullopt});
+  f.clock.advance(seconds{30});
+  CHECK(f.poll_and_wait() == 1);
+  CHECK(f.fake->polled() == std::vector<std::string>{id + " run-7"});
+  const RequestRecord running = f.request(id);
+  CHECK(run_state_name(*running.run) == "running");
+  CHECK(running.run->next_poll_at == f.clock.now() + seconds{30});
+  CHECK(contains(event_kinds(*f.store, *running.incident_id), "run_running"));
+  CHECK(f.heard().empty());  // nothing for the control thread yet
+  // Asked once per due poll, however often the tracker is woken.
+  CHECK(f.poll_and_wait() == 0);
+  CHECK(f.fake->polled().size() == 1);
+}
+
+TEST_CASE("run tracker: a run that failed fails the attempt at once, with the reason") {
+  RunFixture f;
+  const std::string id = f.accepted_with_run("run-8");
+  f.fake->script_poll({RunPoll::Kind::state, RunState::failed,
+                       "failed: task load_orders failed", std::nullopt});
+  f.clock.advance(seconds{30});
+  CHECK(f.poll_and_wait() == 1);
+  const RequestRecord failed = f.request(id);
+  CHECK(failed.state == RequestState::failed);
+  CHECK(failed.last_error == "the run failed: failed: task load_orders failed");
+  CHECK(f.active().state == IncidentState::open);  // refreshed: nothing under way
+  REQUIRE(f.heard().size() == 1);
+  CHECK(f.heard()[0].state == RequestState::failed);
+  // The next evaluation plans the next attempt.
+  f.clock.advance(minutes{5});
+  const IncidentEffects next = f.record("pf");
+  REQUIRE(next.new_requests.size() == 1);
+  CHECK(next.new_requests[0].attempt == 2);
+}
+
+TEST_CASE("run tracker: a restarted tracker follows the runs in flight, not sooner than due") {
+  RunFixture f;
+  const std::string id = f.accepted_with_run("run-9");
+  f.fake->script_poll({RunPoll::Kind::unreachable, RunState::queued, "HTTP 503", std::nullopt});
+  f.clock.advance(seconds{30});
+  CHECK(f.poll_and_wait() == 1);
+  CHECK(f.request(id).run->next_poll_at == f.clock.now() + seconds{60});
+  {
+    // Another process over the same database, as after a restart.
+    auto reopened = open_store(f.directory.file("state.db"));
+    CHECK(value_of(reopened->runs_to_poll("reload", f.clock.now())).empty());
+    CHECK(value_of(reopened->next_run_poll()) == f.clock.now() + seconds{60});
+    CHECK(value_of(reopened->runs_to_poll("reload", f.clock.now() + seconds{60})).size() == 1);
+  }
+}
+
+TEST_CASE("run tracker: a request that moved on while its run was asked about is left alone") {
+  RunFixture f;
+  const std::string id = f.accepted_with_run("run-10");
+  f.fake->script_poll({RunPoll::Kind::state, RunState::failed, "failed", std::nullopt});
+  f.clock.advance(seconds{30});
+  f.fake->poll_gate = &f.gate;
+  REQUIRE(value_of(f.tracker().poll_due()) == 1);
+  REQUIRE(f.gate.wait_for_waiting(1));
+  // While the orchestrator is asked, the window passes: verified.
+  RequestRecord verified = f.request(id);
+  verified.state = RequestState::verified;
+  REQUIRE(f.store->update_request(verified).has_value());
+  f.gate.open();
+  f.tracker().drain();
+  // The answer that came back is dropped: a verified request is never failed.
+  CHECK(f.request(id).state == RequestState::verified);
+  CHECK_FALSE(contains(event_kinds(*f.store, *verified.incident_id), "run_failed"));
 }
 
 }  // namespace

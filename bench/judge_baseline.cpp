@@ -3,12 +3,11 @@
 // buckets, hour_of_week: 4 comparable buckets each) judges 48 buckets; a rule
 // with seasonality none compares each of them with all 672. Prints KEY=VALUE
 // lines for bench/run's report. Pure CPU: no warehouse, no I/O.
-#include <time.h>
-
 #include <chrono>
 #include <cstdio>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "rules/baseline.h"
 #include "rules/buckets.h"
 #include "rules/row_count.h"
@@ -17,24 +16,10 @@ namespace {
 
 using gapwatch::Instant;
 
-double cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
+using gapwatch::bench::cpu_seconds;
 
 gapwatch::RuleSpec hourly_rule(gapwatch::Seasonality seasonality) {
-  gapwatch::RuleSpec spec;
-  spec.name = "orders_hourly";
-  spec.table = *gapwatch::parse_qualified_name("public.orders");
-  spec.check = gapwatch::CheckKind::row_count;
-  spec.timestamp_column = "created_at";
-  gapwatch::PartitionSpec partition;
-  partition.every = std::chrono::hours{1};
-  partition.lookback = std::chrono::hours{49};
-  partition.delay = std::chrono::hours{1};
-  partition.zone = *gapwatch::find_time_zone("Europe/Berlin");
-  spec.partition = partition;
+  gapwatch::RuleSpec spec = gapwatch::bench::hourly_orders("orders_hourly", std::chrono::hours{49});
   spec.baseline = gapwatch::BaselineSpec{};
   spec.baseline->seasonality = seasonality;
   spec.thresholds.fail.drop = 0.5;

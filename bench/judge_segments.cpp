@@ -8,22 +8,18 @@
 // runs it with glibc's default heap and with one that keeps freed memory).
 // Prints KEY=VALUE lines for bench/run's report. Pure CPU: no warehouse, no I/O.
 #include <sys/resource.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "rules/row_count.h"
 
 namespace {
 
-double cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
+using gapwatch::bench::cpu_seconds;
 
 long minor_faults() {
   rusage usage{};
@@ -34,17 +30,8 @@ long minor_faults() {
 constexpr int kSegments = 1000;
 
 gapwatch::RuleSpec segmented_rule() {
-  gapwatch::RuleSpec spec;
-  spec.name = "orders_by_store";
-  spec.table = *gapwatch::parse_qualified_name("public.orders");
-  spec.check = gapwatch::CheckKind::row_count;
-  spec.timestamp_column = "created_at";
-  gapwatch::PartitionSpec partition;
-  partition.every = std::chrono::hours{1};
-  partition.lookback = std::chrono::hours{721};
-  partition.delay = std::chrono::hours{1};
-  partition.zone = *gapwatch::find_time_zone("Europe/Berlin");
-  spec.partition = partition;
+  gapwatch::RuleSpec spec =
+      gapwatch::bench::hourly_orders("orders_by_store", std::chrono::hours{721});
   spec.segment_by = {"store"};
   spec.max_segments = kSegments;
   spec.thresholds.fail.min = 1;

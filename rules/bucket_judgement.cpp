@@ -375,13 +375,11 @@ std::string segments_message(const std::vector<SegmentVerdict>& segments,
         worst_index = i;
       }
     }
-    std::string message = fmt::format("{} segment{} pass", segments.size(),
-                                      segments.size() == 1 ? "" : "s");
-    if (worst_index < segments.size()) {
-      message += fmt::format("; worst {}: {}", segment_name(segments[worst_index].key),
-                             describe_bucket(*worst[worst_index], measure));
-    }
-    return message;
+    const bool named = worst_index < segments.size();
+    return name_passing_segments(
+        fmt::format("{} segment{} pass", segments.size(), segments.size() == 1 ? "" : "s"),
+        named ? &segments[worst_index] : nullptr,
+        named ? describe_bucket(*worst[worst_index], measure) : std::string());
   }
   std::stable_sort(bad.begin(), bad.end(), [&](std::size_t a, std::size_t b) {
     if (segments[a].status != segments[b].status) {
@@ -394,6 +392,14 @@ std::string segments_message(const std::vector<SegmentVerdict>& segments,
 }
 
 }  // namespace
+
+std::string name_passing_segments(std::string all, const SegmentVerdict* worst,
+                                  std::string_view worst_text) {
+  if (worst != nullptr) {
+    all += fmt::format("; worst {}: {}", segment_name(worst->key), worst_text);
+  }
+  return all;
+}
 
 std::string name_bad_segments(const std::vector<SegmentVerdict>& segments,
                               const std::vector<std::size_t>& bad) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules/counts.h"
@@ -48,6 +49,11 @@ struct BucketMeasure {
 inline constexpr std::size_t kNamedSegments = 3;
 std::string name_bad_segments(const std::vector<SegmentVerdict>& segments,
                               const std::vector<std::size_t>& bad);
+// The message of a segmented rule whose segments all pass: `all` ("40
+// segments pass"), then the segment closest to failing with `worst_text`
+// when there is one ("; worst FR: 12 rows").
+std::string name_passing_segments(std::string all, const SegmentVerdict* worst,
+                                  std::string_view worst_text);
 
 Verdict judge_buckets(const RuleSpec& spec, const QueryPlan& plan, RolledUp rolled,
                       const BucketMeasure& measure);

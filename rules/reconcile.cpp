@@ -312,11 +312,10 @@ Verdict judge_reconciled(const RuleSpec& spec, const QueryPlan& target,
       }
     }
     if (bad.empty()) {
-      verdict.message = fmt::format("{} segments match the source", verdict.segments.size());
-      if (amounts[order.front()] > 0) {
-        verdict.message += fmt::format("; worst {}: {}", segment_name(verdict.segments[order.front()].key),
-                                       verdict.segments[order.front()].message);
-      }
+      const SegmentVerdict& closest = verdict.segments[order.front()];
+      verdict.message = name_passing_segments(
+          fmt::format("{} segments match the source", verdict.segments.size()),
+          amounts[order.front()] > 0 ? &closest : nullptr, closest.message);
     } else {
       verdict.message = name_bad_segments(verdict.segments, bad);
     }

@@ -285,23 +285,10 @@ sqlite3 "$dir/warehouse.db" "INSERT INTO events SELECT * FROM archive_events; DE
   DELETE FROM events WHERE id IN (SELECT id FROM archive_events);"
 lost=$(missing_rows "$dir")
 check "only purchases are missing ($lost rows)" test "$(sqlite3 "$dir/warehouse.db" "SELECT COUNT(DISTINCT kind) FROM archive_events")" -eq 1
-cat >"$dir/gapwatch.yaml" <<YAML
-version: 1
-monitor:
-  state: $dir/state.db
-  workers: 2
-  shutdown_grace: 5s
-  listen: 127.0.0.1:0
-warehouses:
-  - name: local
-    connection: "Driver=SQLite3;Database=$dir/warehouse.db"
-executors:
-  - name: reload_segment
+write_config_rules "$dir" "  - name: reload_segment
     command:
-      argv: ["tests/integration/segment_loader.sh", "$dir/warehouse.db", "{segment.kind}", "{window_start}", "{window_end}"]
-      timeout: 30s
-rules:
-  - name: events_by_kind
+      argv: [\"tests/integration/segment_loader.sh\", \"$dir/warehouse.db\", \"{segment.kind}\", \"{window_start}\", \"{window_end}\"]
+      timeout: 30s" "  - name: events_by_kind
     table: events
     check: row_count
     timestamp_column: event_time
@@ -309,8 +296,7 @@ rules:
     partition: {every: 1h, lookback: 2d, delay: 1h}
     fail: {min: 1}
     schedule: 1s
-    backfill: {executor: reload_segment, max_window: 24h}
-YAML
+    backfill: {executor: reload_segment, max_window: 24h}"
 "$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 60 2>"$dir/log"
 check "run --until-healthy exits 0" test $? -eq 0
 check "no rows are missing after" test "$(missing_rows "$dir")" -eq 0

@@ -74,6 +74,21 @@ missing_rows() {  # rows of archive_events not (yet) in events
 # row_count rule over the gap, evaluated every second.
 write_config() {
   local dir=$1 executors=$2 backfill=$3 extra=${4:-}
+  write_config_rules "$dir" "$executors" "  - name: events_hourly
+    table: events
+    check: row_count
+    timestamp_column: event_time
+    partition: {every: 1h, lookback: 2d, delay: 1h}
+    fail: {min: 10}
+    schedule: 1s
+$backfill
+$extra"
+}
+
+# write_config_rules DIR EXECUTORS RULES: the same monitor and warehouse as
+# write_config, with rules of the caller's own (YAML list items).
+write_config_rules() {
+  local dir=$1 executors=$2 rules=$3
   cat >"$dir/gapwatch.yaml" <<YAML
 version: 1
 monitor:
@@ -88,14 +103,6 @@ warehouses:
 executors:
 $executors
 rules:
-  - name: events_hourly
-    table: events
-    check: row_count
-    timestamp_column: event_time
-    partition: {every: 1h, lookback: 2d, delay: 1h}
-    fail: {min: 10}
-    schedule: 1s
-$backfill
-$extra
+$rules
 YAML
 }

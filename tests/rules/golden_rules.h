@@ -6,6 +6,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "rules/freshness.h"
 #include "rules/null_rate.h"
@@ -31,21 +33,30 @@ inline RuleSpec orders_fresh() {
   return spec;
 }
 
-// Rows per UTC hour of raw.events: at kNow the judged buckets are 02:00,
-// 03:00 and 04:00, counted in hour granules from 02:00 (1795572000).
-inline RuleSpec events_hourly() {
+// Rows per UTC hour of `table` by `timestamp_column`, judged from four hours
+// back with the last hour left to settle: at kNow the judged buckets are
+// 02:00, 03:00 and 04:00, counted in hour granules from 02:00 (1795572000).
+// No threshold yet: each rule built on it sets its own.
+inline RuleSpec hourly_row_count(std::string name, std::string warehouse, std::string_view table,
+                                 std::string timestamp_column) {
   RuleSpec spec;
-  spec.name = "events_hourly";
-  spec.warehouse = "shop";
-  spec.table = value_of(parse_qualified_name("raw.events"));
+  spec.name = std::move(name);
+  spec.warehouse = std::move(warehouse);
+  spec.table = value_of(parse_qualified_name(table));
   spec.check = CheckKind::row_count;
-  spec.timestamp_column = "event_time";
+  spec.timestamp_column = std::move(timestamp_column);
   PartitionSpec partition;
   partition.every = std::chrono::hours{1};
   partition.lookback = std::chrono::hours{4};
   partition.delay = std::chrono::hours{1};
   partition.zone = utc_zone();
   spec.partition = partition;
+  return spec;
+}
+
+// Rows per UTC hour of raw.events (hourly_row_count), at least 100.
+inline RuleSpec events_hourly() {
+  RuleSpec spec = hourly_row_count("events_hourly", "shop", "raw.events", "event_time");
   spec.thresholds.fail = Bound{100, std::nullopt};
   return spec;
 }

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "rules/counts.h"
+#include "tests/rules/golden_rules.h"
 #include "tests/rules/printers.h"
 #include "tests/rules/support.h"
 
@@ -20,21 +21,11 @@ using testing::value_of;
 using testing::zone;
 
 // 2026-11-25T06:00:00Z: the judged buckets are 02:00, 03:00 and 04:00 UTC.
-const Instant kNow{std::chrono::seconds{1795586400}};
+using testing::golden::kNow;
 
 RuleSpec orders_loaded() {
-  RuleSpec spec;
-  spec.name = "orders_loaded";
-  spec.warehouse = "dwh";
-  spec.table = value_of(parse_qualified_name("analytics.orders"));
-  spec.check = CheckKind::row_count;
-  spec.timestamp_column = "created_at";
-  PartitionSpec partition;
-  partition.every = std::chrono::hours{1};
-  partition.lookback = std::chrono::hours{4};
-  partition.delay = std::chrono::hours{1};
-  partition.zone = utc_zone();
-  spec.partition = partition;
+  RuleSpec spec =
+      testing::golden::hourly_row_count("orders_loaded", "dwh", "analytics.orders", "created_at");
   SourceSpec source;
   source.warehouse = "erp";
   source.table = value_of(parse_qualified_name("sales.orders"));

@@ -12,6 +12,7 @@
 #include "rules/duration.h"
 #include "rules/null_rate.h"
 #include "rules/row_count.h"
+#include "tests/rules/golden_rules.h"
 #include "tests/rules/printers.h"
 #include "tests/rules/support.h"
 
@@ -22,23 +23,13 @@ using testing::at;
 using testing::value_of;
 
 // 2026-11-25T06:00:00Z: the judged buckets are 02:00, 03:00 and 04:00 UTC.
-const Instant kNow{std::chrono::seconds{1795586400}};
+using testing::golden::kNow;
 // Granules of the judged range: 02:00 is granule 0.
 constexpr std::int64_t kBase = 1795572000;
 
 RuleSpec orders_by_country() {
-  RuleSpec spec;
-  spec.name = "orders_by_country";
-  spec.warehouse = "shop";
-  spec.table = value_of(parse_qualified_name("public.orders"));
-  spec.check = CheckKind::row_count;
-  spec.timestamp_column = "created_at";
-  PartitionSpec partition;
-  partition.every = std::chrono::hours{1};
-  partition.lookback = std::chrono::hours{4};
-  partition.delay = std::chrono::hours{1};
-  partition.zone = utc_zone();
-  spec.partition = partition;
+  RuleSpec spec =
+      testing::golden::hourly_row_count("orders_by_country", "shop", "public.orders", "created_at");
   spec.segment_by = {"country"};
   spec.thresholds.fail = Bound{1, std::nullopt};
   return spec;

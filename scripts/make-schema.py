@@ -109,6 +109,7 @@ RULE_PROPERTIES = {
         "min_buckets": integer(1),
         "not_before": {"type": "string", "description": "RFC 3339"},
         "verify_after": DURATION,
+        "order": {"enum": ["newest_first", "oldest_first"]},
         "max_attempts": integer(1, 100),
         "attempt_backoff": DURATION,
     }, required=["executor"]),

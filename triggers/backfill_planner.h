@@ -45,6 +45,10 @@ struct BackfillPolicy {
   int max_attempts = 3;
   // The wait after a failed attempt before the next (0: none).
   std::chrono::seconds attempt_backoff{300};
+  // Which of the rule's requests due at once go out first: the newest window
+  // (the data people look at today comes back first) or the oldest.
+  enum class Order { newest_first, oldest_first };
+  Order order = Order::newest_first;
 };
 
 // The longest wait between two attempts for a window, however many failed.

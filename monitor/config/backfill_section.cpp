@@ -19,9 +19,11 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kBackfillKeys{
-    "executor",     "params",       "max_window", "min_buckets", "not_before",
-    "verify_after", "max_attempts", "attempt_backoff"};
+constexpr std::array<std::string_view, 9> kBackfillKeys{
+    "executor",     "params",       "max_window",      "min_buckets", "not_before",
+    "verify_after", "max_attempts", "attempt_backoff", "order"};
+// BackfillPolicy::Order's names, in its order.
+constexpr std::array<std::string_view, 2> kOrders{"newest_first", "oldest_first"};
 
 // params: names that neither are invalid nor hide a built-in variable.
 void load_params(YamlReader& reader, KeyReader& keys, BackfillPolicy& policy) {
@@ -90,6 +92,7 @@ std::optional<BackfillPolicy> load_backfill(YamlReader& reader, const Field& fie
   }
   keys.duration("verify_after", ZeroDuration::allowed, policy.verify_after);
   keys.integer("max_attempts", 1, 100, policy.max_attempts);
+  keys.enumeration("order", kOrders, policy.order);
   if (const auto backoff = keys.field("attempt_backoff")) {
     // A wait longer than the cap would be shortened without a word: refused.
     keys.duration("attempt_backoff", ZeroDuration::allowed, policy.attempt_backoff);

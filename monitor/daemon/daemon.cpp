@@ -259,7 +259,10 @@ void Daemon::reload() {
     }
   }
   // The old generation finishes its deliveries on its own threads; results of
-  // its evaluations still in flight are dropped.
+  // its evaluations still in flight are dropped. Its polls of runs stop now
+  // (one under way is cut short, unrecorded): the new generation's tracker
+  // finds the same runs in the state database, and two would ask twice.
+  m_generation->runs.shutdown();
   m_retired.push_back(m_generation);
   use_generation(build(std::move(*config)));
   m_metrics.set_config_reload(true, m_clock.now());

@@ -28,6 +28,30 @@ double jitter_unit(const std::string& id, int deliveries) {
 
 }  // namespace
 
+void in_backfill_order(std::vector<RequestRecord>& due, const Config& config) {
+  // Each rule's requests take the places its requests had, in its order:
+  // rules keep their turns, and within a rule the order decides.
+  std::map<std::string, std::vector<std::size_t>> places;
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    places[due[i].rule].push_back(i);
+  }
+  std::vector<RequestRecord> ordered(due.size());
+  for (auto& [rule, indexes] : places) {
+    const RuleConfig* found = config.find_rule(rule);
+    const bool oldest_first = found != nullptr && found->backfill &&
+                              found->backfill->order == BackfillPolicy::Order::oldest_first;
+    std::vector<std::size_t> sorted = indexes;
+    std::stable_sort(sorted.begin(), sorted.end(), [&](std::size_t a, std::size_t b) {
+      return oldest_first ? due[a].window.start < due[b].window.start
+                          : due[a].window.start > due[b].window.start;
+    });
+    for (std::size_t k = 0; k < indexes.size(); ++k) {
+      ordered[indexes[k]] = std::move(due[sorted[k]]);
+    }
+  }
+  due = std::move(ordered);
+}
+
 BackfillRequest backfill_request_of(const RequestRecord& record, const Config& config) {
   BackfillRequest request;
   request.id = record.id;
@@ -193,6 +217,7 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
   if (!due) {
     return std::unexpected(due.error());
   }
+  in_backfill_order(*due, m_config);
   int started = 0;
   for (RequestRecord& request : *due) {
     if (only && request.id != *only) {

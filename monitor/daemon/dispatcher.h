@@ -119,6 +119,11 @@ class Dispatcher {
 // (request.segment empty) when it no longer has as many columns.
 BackfillRequest backfill_request_of(const RequestRecord& record, const Config& config);
 
+// Orders requests due at once as their rules' backfill.order says: each rule's
+// requests keep the places they had in `due` (the oldest due first), and are
+// put into them newest window first, or oldest first.
+void in_backfill_order(std::vector<RequestRecord>& due, const Config& config);
+
 // Executors for every configured executor; command runs keep their locks and
 // results in the state database's run directory (RunDirectory::beside).
 std::map<std::string, std::unique_ptr<Executor>> make_executors(const Config& config,

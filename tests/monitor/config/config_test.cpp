@@ -825,6 +825,20 @@ TEST_CASE("config: backfill.attempt_backoff defaults to 5m, may be 0s and is at 
         "negative (got '-1m')");
 }
 
+TEST_CASE("config: backfill.order is newest_first unless the rule says oldest_first") {
+  const auto order_of = [](std::string_view backfill) {
+    const Config config = load(backfilled_rule(backfill));
+    REQUIRE(config.rules.front().backfill.has_value());
+    return config.rules.front().backfill->order;
+  };
+  CHECK(order_of("    backfill: {executor: reload}\n") == BackfillPolicy::Order::newest_first);
+  CHECK(order_of("    backfill: {executor: reload, order: oldest_first}\n") ==
+        BackfillPolicy::Order::oldest_first);
+  CHECK(errors_of(backfilled_rule("    backfill: {executor: reload, order: newest}\n"))
+            .starts_with("gapwatch.yaml:14:41: error: rules[0].backfill.order: 'newest' is not one "
+                         "of newest_first, oldest_first"));
+}
+
 TEST_CASE("config: a partition delay may be zero but not negative") {
   const std::string prefix = "    table: t\n    check: row_count\n    timestamp_column: ts\n";
   const Config config = load(one_rule(

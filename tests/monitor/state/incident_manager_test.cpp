@@ -1765,5 +1765,39 @@ TEST_CASE("run tracker: a request that moved on while its run was asked about is
   CHECK_FALSE(contains(event_kinds(*f.store, *verified.incident_id), "run_failed"));
 }
 
+TEST_CASE("dispatcher: a rule's requests due at once go out newest first, or as its order says") {
+  Config config = make_config();
+  RuleConfig other = config.rules.front();
+  other.spec.name = "other";
+  config.rules.push_back(other);
+  const auto request = [](std::string rule, int first_hour) {
+    RequestRecord made;
+    made.id = rule + std::to_string(first_hour);
+    made.rule = std::move(rule);
+    made.window = window(first_hour, first_hour + 1);
+    return made;
+  };
+  const auto ids = [](const std::vector<RequestRecord>& requests) {
+    std::vector<std::string> out;
+    for (const RequestRecord& r : requests) {
+      out.push_back(r.id);
+    }
+    return out;
+  };
+  // As the outbox lists them: oldest due first, the rules interleaved.
+  const std::vector<RequestRecord> due{request(std::string(kRule), 1), request("other", 5),
+                                       request(std::string(kRule), 2), request(std::string(kRule), 3),
+                                       request("other", 6)};
+  std::vector<RequestRecord> ordered = due;
+  in_backfill_order(ordered, config);
+  const std::string rule(kRule);
+  CHECK(ids(ordered) == std::vector<std::string>{rule + "3", "other6", rule + "2", rule + "1", "other5"});
+
+  config.rules.front().backfill->order = BackfillPolicy::Order::oldest_first;
+  ordered = due;
+  in_backfill_order(ordered, config);
+  CHECK(ids(ordered) == std::vector<std::string>{rule + "1", "other6", rule + "2", rule + "3", "other5"});
+}
+
 }  // namespace
 }  // namespace gapwatch

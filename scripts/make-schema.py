@@ -244,7 +244,7 @@ def main():
                 "name": NAME,
                 "command": COMMAND,
                 "webhook": webhook_schema(),
-                "max_concurrent": integer(1, 256),
+                "max_per_hour": integer(1, 1000000), "max_concurrent": integer(1, 256),
                 "retry": obj({"max_attempts": integer(1, 100), "initial_backoff": DURATION,
                               "max_backoff": DURATION}),
             }, required=["name"])},

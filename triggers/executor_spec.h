@@ -59,6 +59,8 @@ struct ExecutorSpec {
   std::string name;
   std::variant<CommandSpec, WebhookSpec> kind;
   int max_concurrent = 1;
+  // Deliveries started in any hour, at most (resends included); none: no bound.
+  std::optional<int> max_per_hour;
   RetryPolicy retry;
 
   bool is_command() const { return std::holds_alternative<CommandSpec>(kind); }

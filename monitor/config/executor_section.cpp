@@ -19,8 +19,8 @@ namespace gapwatch {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kExecutorKeys{"name", "command", "webhook",
-                                                        "max_concurrent", "retry"};
+constexpr std::array<std::string_view, 6> kExecutorKeys{
+    "name", "command", "webhook", "max_concurrent", "max_per_hour", "retry"};
 // The fastest a preset's runs may be polled (poll_every).
 constexpr std::chrono::seconds kMinPollEvery{5};
 
@@ -275,6 +275,13 @@ std::optional<ExecutorSpec> load_executor(YamlReader& reader, const Field& field
     keys.fail();
   }
   keys.integer("max_concurrent", 1, 256, spec.max_concurrent);
+  if (keys.field("max_per_hour")) {
+    int per_hour = 0;
+    keys.integer("max_per_hour", 1, 1000000, per_hour);
+    if (per_hour > 0) {
+      spec.max_per_hour = per_hour;
+    }
+  }
   if (const auto retry = keys.field("retry")) {
     if (const auto retry_map = reader.map(*retry, kRetryKeys)) {
       KeyReader retry_keys(reader, *retry_map);

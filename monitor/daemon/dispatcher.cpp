@@ -218,6 +218,8 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     return std::unexpected(due.error());
   }
   in_backfill_order(*due, m_config);
+  // Deliveries each executor with max_per_hour has started in the last hour.
+  std::map<std::string, std::int64_t> this_hour;
   int started = 0;
   for (RequestRecord& request : *due) {
     if (only && request.id != *only) {
@@ -256,6 +258,26 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
       }
       continue;
     }
+    if (spec->max_per_hour) {
+      auto counted = this_hour.find(request.executor);
+      if (counted == this_hour.end()) {
+        auto since = m_store.deliveries_since(request.executor, now - std::chrono::hours{1});
+        if (!since) {
+          return std::unexpected(since.error());
+        }
+        counted = this_hour.emplace(request.executor, static_cast<std::int64_t>(since->size())).first;
+        if (counted->second >= *spec->max_per_hour && m_held.insert(request.executor).second) {
+          spdlog::warn("executor {} has started {} deliveries in the last hour (max_per_hour): "
+                       "its requests wait until {}",
+                       request.executor, counted->second,
+                       format_rfc3339(since->front() + std::chrono::hours{1}));
+        }
+      }
+      if (counted->second >= *spec->max_per_hour) {
+        continue;
+      }
+      m_held.erase(request.executor);
+    }
     MutexLock lock(m_mutex);
     if (m_busy[request.executor] >= spec->max_concurrent) {
       continue;
@@ -287,6 +309,9 @@ Expected<int> Dispatcher::dispatch_due(const std::optional<std::string>& only) {
     }
     if (!claimed) {
       continue;
+    }
+    if (const auto counted = this_hour.find(request.executor); counted != this_hour.end()) {
+      ++counted->second;
     }
     ++request.deliveries;
     request.state = RequestState::sending;

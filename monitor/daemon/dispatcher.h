@@ -3,7 +3,9 @@
 // every outcome is committed with an event: ran/accepted → awaits
 // verification; retry → pending again after backoff (same request id) until the
 // executor's retry.max_attempts; rejected or out of retries → failed. At most
-// max_concurrent deliveries per executor run at once, each on its own thread.
+// max_concurrent deliveries per executor run at once, each on its own thread,
+// and at most max_per_hour start in any hour (counted from the state
+// database's history, so a restart does not reset it).
 //
 // After a crash: a request left `sending` whose run may outlive the process
 // that started it (a command's run, until its supervisor has stopped it) is
@@ -112,6 +114,9 @@ class Dispatcher {
   std::list<std::jthread> m_threads GUARDED_BY(m_mutex);
   std::list<std::thread::id> m_finished GUARDED_BY(m_mutex);  // threads to join
   std::set<std::string> m_delivering GUARDED_BY(m_mutex);     // request ids under way
+  // Executors whose requests wait for max_per_hour (said once in the log);
+  // dispatch_due's alone, like the outbox reading.
+  std::set<std::string> m_held;
 };
 
 // The request an executor is given for `record`. A segment's values are

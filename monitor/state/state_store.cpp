@@ -123,7 +123,8 @@ ALTER TABLE baseline_buckets_v3 RENAME TO baseline_buckets;
 
 // Version 4 (issue 17, following runs): the orchestrator's run an accepted
 // request started (NULL run_id: none followed) and what was last heard of it;
-// the followed runs by their next poll.
+// the followed runs by their next poll; events by kind and time (the
+// deliveries an executor started in the last hour, for max_per_hour).
 constexpr const char* kSchemaVersion4 = R"sql(
 ALTER TABLE requests ADD COLUMN run_id TEXT;
 ALTER TABLE requests ADD COLUMN run_link TEXT NOT NULL DEFAULT '';
@@ -135,6 +136,7 @@ ALTER TABLE requests ADD COLUMN run_slow_polls INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE requests ADD COLUMN run_deadline INTEGER;
 CREATE INDEX requests_by_run_poll ON requests (executor, run_next_poll_at)
   WHERE state = 'accepted' AND run_id IS NOT NULL;
+CREATE INDEX events_by_kind ON events (kind, at);
 )sql";
 
 constexpr std::array kSchemaSteps = {kSchemaVersion1, kSchemaVersion2, kSchemaVersion3,
@@ -1012,6 +1014,15 @@ Expected<std::optional<Instant>> StateStore::Transaction::next_due() {
                    {}, read_instant);
 }
 
+Expected<std::vector<Instant>> StateStore::Transaction::deliveries_since(
+    const std::string& executor, Instant since) {
+  return query_rows(m_db,
+                    "SELECT e.at FROM events e JOIN requests r ON r.id = e.request_id "
+                    "WHERE e.kind = 'request_sending' AND e.at > ? AND r.executor = ? "
+                    "ORDER BY e.at",
+                    {seconds(since), executor}, read_instant);
+}
+
 Expected<std::vector<RequestRecord>> StateStore::Transaction::runs_to_poll(
     const std::string& executor, Instant now) {
   // A settled run (terminal or not found) keeps its row until verification,
@@ -1235,6 +1246,10 @@ Expected<bool> StateStore::claim_request(const std::string& id, Instant now) {
 Expected<std::vector<RequestRecord>> StateStore::runs_to_poll(const std::string& executor,
                                                               Instant now) {
   return alone<&Transaction::runs_to_poll>(executor, now);
+}
+Expected<std::vector<Instant>> StateStore::deliveries_since(const std::string& executor,
+                                                            Instant since) {
+  return alone<&Transaction::deliveries_since>(executor, since);
 }
 Expected<std::optional<Instant>> StateStore::next_run_poll() {
   return alone<&Transaction::next_run_poll>();

@@ -223,6 +223,8 @@ class StateStore {
   Expected<std::optional<Instant>> next_due() EXCLUDES(m_mutex);
   Expected<std::vector<RequestRecord>> runs_to_poll(const std::string& executor, Instant now)
       EXCLUDES(m_mutex);
+  Expected<std::vector<Instant>> deliveries_since(const std::string& executor, Instant since)
+      EXCLUDES(m_mutex);
   Expected<std::optional<Instant>> next_run_poll() EXCLUDES(m_mutex);
   Expected<std::vector<std::tuple<std::string, std::string, std::int64_t>>> count_runs()
       EXCLUDES(m_mutex);
@@ -304,6 +306,9 @@ class StateStore::Transaction {
   Expected<std::int64_t> count_requests(RequestState state);
   // The earliest next_attempt_at of a pending request.
   Expected<std::optional<Instant>> next_due();
+  // When the deliveries of `executor`'s requests started after `since`
+  // began (their request_sending events), oldest first.
+  Expected<std::vector<Instant>> deliveries_since(const std::string& executor, Instant since);
   // Accepted requests of `executor` whose run is followed and due a poll at
   // `now`, the most overdue first.
   Expected<std::vector<RequestRecord>> runs_to_poll(const std::string& executor, Instant now);

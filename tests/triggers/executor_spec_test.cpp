@@ -131,7 +131,7 @@ TEST_CASE("executor_variables of a command: argv and env values") {
   command.argv = {parsed("./backfill.sh"), parsed("{table}"), parsed("--from={window_start}"),
                   parsed("{{literal}}")};
   command.env = {{"LOAD_MODE", parsed("replace")}, {"DAG", parsed("{dag_id}-{attempt}")}};
-  const ExecutorSpec spec{"reload", command, 1, {}};
+  const ExecutorSpec spec{"reload", command, 1, std::nullopt, {}};
   CHECK(spec.is_command());
   CHECK(executor_variables(spec) ==
         std::set<std::string>{"attempt", "dag_id", "table", "window_start"});
@@ -146,7 +146,7 @@ TEST_CASE("executor_variables of a webhook: url, header values and body leaves")
       JsonTemplate{json{{"dag_run_id", "gapwatch-{request_id}"},
                         {"{key_is_not_a_variable}", 1},
                         {"conf", {{"tables", json::array({"{table}", "{{literal}}"})}, {"n", 5}}}}};
-  const ExecutorSpec spec{"airflow", webhook, 4, {}};
+  const ExecutorSpec spec{"airflow", webhook, 4, std::nullopt, {}};
   CHECK_FALSE(spec.is_command());
   CHECK(executor_variables(spec) ==
         std::set<std::string>{"dag_id", "request_id", "table", "window_end", "window_start"});
@@ -155,7 +155,7 @@ TEST_CASE("executor_variables of a webhook: url, header values and body leaves")
 TEST_CASE("executor_variables of a webhook without body or headers: the url only") {
   WebhookSpec webhook;
   webhook.url = parsed("https://hooks.example/{rule}");
-  CHECK(executor_variables(ExecutorSpec{"hook", webhook, 1, {}}) == std::set<std::string>{"rule"});
+  CHECK(executor_variables(ExecutorSpec{"hook", webhook, 1, std::nullopt, {}}) == std::set<std::string>{"rule"});
 }
 
 }  // namespace

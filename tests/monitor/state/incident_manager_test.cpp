@@ -1799,5 +1799,21 @@ TEST_CASE("dispatcher: a rule's requests due at once go out newest first, or as 
   CHECK(ids(ordered) == std::vector<std::string>{rule + "1", "other6", rule + "2", rule + "3", "other5"});
 }
 
+TEST_CASE("dispatcher: max_per_hour holds deliveries beyond it until the hour has passed") {
+  DispatchFixture f(4);
+  f.config.executors.front().max_per_hour = 2;
+  const IncidentEffects opened = f.record("pfpfpfp");
+  REQUIRE(opened.new_requests.size() == 3);
+  CHECK(f.dispatch_and_wait() == 2);
+  CHECK(f.fake->seen().size() == 2);
+  // Counted from the history, as another process (or a restart) would.
+  CHECK(value_of(f.store->deliveries_since("reload", f.clock.now() - hours{1})).size() == 2);
+  f.clock.advance(minutes{59});
+  CHECK(f.dispatch_and_wait() == 0);
+  f.clock.advance(minutes{1});
+  CHECK(f.dispatch_and_wait() == 1);
+  CHECK(f.fake->seen().size() == 3);
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -104,8 +104,8 @@ check "the incident says why" grep -q "already accepted: dag run gapwatch-" "$di
 check_no_secrets "$dir"
 }
 
-part_airflow_clash() {
-echo "== airflow2 and airflow3: a 409 for the scheduler's run on the same logical date is not taken as ours"
+part_airflow2_clash() {
+echo "== airflow2: a 409 for the scheduler's run on the same logical date is not taken as ours"
 dir=$work/airflow_clash2; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest --scheduled events_ingest --airflow2-version 2.8.4
 write_config "$dir" "$(executor airflow "      preset: airflow2
@@ -125,7 +125,10 @@ check "airflow2: failed, saying what clashed" test \
   "$(json "$dir/incident.json" 'doc["requests"][0]["state"] + " " + str("a run that is not gapwatch" in doc["requests"][0]["last_error"] and "already exists" in doc["requests"][0]["last_error"])')" = "failed True"
 check "airflow2: no request_accepted" test "$(request_events "$dir" | grep -c request_accepted)" -eq 0
 check_no_secrets "$dir"
+}
 
+part_airflow3_clash() {
+echo "== airflow3: a 409 for the scheduler's run on the same logical date (unique dag_id, logical_date) is not taken as ours"
 dir=$work/airflow_clash3; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest --scheduled events_ingest
 write_config "$dir" "$(executor airflow "      preset: airflow3

@@ -274,17 +274,23 @@ TEST_CASE("webhook dispatch: a request a preset cannot build is rejected before 
   CHECK(transport->sent().empty());
 }
 
-TEST_CASE("webhook dispatch: an Airflow 409 is followed by a lookup of our run, same credentials") {
-  ManualClock clock(at("2026-11-24T12:00:00Z"));
+// An Airflow dag run preset at http://af with `auth`.
+WebhookSpec airflow_webhook(AirflowDagRunSpec::Api api, AuthSpec auth) {
   AirflowDagRunSpec airflow;
-  airflow.api = AirflowDagRunSpec::Api::v1;
+  airflow.api = api;
   airflow.base_url = "http://af";
   airflow.dag_id = templ("{dag}");
   airflow.dag_run_id = templ("gapwatch-{request_id}");
   airflow.logical_date = AirflowDagRunSpec::LogicalDate::window_start;
   WebhookSpec spec;
   spec.preset = airflow;
-  spec.auth = BasicAuth{"airflow", "pw"};
+  spec.auth = std::move(auth);
+  return spec;
+}
+
+TEST_CASE("webhook dispatch: an Airflow 409 is followed by a lookup of our run, same credentials") {
+  ManualClock clock(at("2026-11-24T12:00:00Z"));
+  const WebhookSpec spec = airflow_webhook(AirflowDagRunSpec::Api::v1, BasicAuth{"airflow", "pw"});
   const BackfillRequest request = three_hours();
   const std::string ours = "gapwatch-" + request.id;
   const std::string conflict =
@@ -327,14 +333,7 @@ TEST_CASE("webhook dispatch: an Airflow 409 is followed by a lookup of our run, 
 
 TEST_CASE("webhook dispatch: Airflow runs are polled with the delivery's credentials") {
   ManualClock clock(at("2026-11-24T12:00:00Z"));
-  AirflowDagRunSpec airflow;
-  airflow.api = AirflowDagRunSpec::Api::v2;
-  airflow.base_url = "http://af";
-  airflow.dag_id = templ("{dag}");
-  airflow.dag_run_id = templ("gapwatch-{request_id}");
-  WebhookSpec spec;
-  spec.preset = airflow;
-  spec.auth = BearerAuth{"jwt-1"};
+  const WebhookSpec spec = airflow_webhook(AirflowDagRunSpec::Api::v2, BearerAuth{"jwt-1"});
   auto transport = std::make_shared<ScriptedTransport>();
   transport->on("http://af/api/v2/dags/events_ingest/dagRuns/gapwatch-x",
                 answer(200, R"({"dag_run_id":"gapwatch-x","state":"failed","note":"bad input"})"));

@@ -447,10 +447,13 @@ Expected<PresetRequest> build_airflow_run_poll(const AirflowBackfillSpec& spec,
   // get_dag_runs: run_type and the logical_date range filter; the backfill's
   // runs are the DAG's backfill runs between from_date and to_date (the runs
   // it reprocessed become backfill runs too: _create_backfill_dag_run).
+  // Sorted by state (failed < queued < running < success), the first page of
+  // a long backfill holds every run that is not a success.
   const auto [from, to] = backfill_dates(request);
   return get_request(join_url(spec.base_url, {"api", "v2", "dags", *dag_id, "dagRuns"}) +
                      "?run_type=backfill&logical_date_gte=" + percent_encode(format_rfc3339(from)) +
-                     "&logical_date_lte=" + percent_encode(format_rfc3339(to)) + "&limit=100");
+                     "&logical_date_lte=" + percent_encode(format_rfc3339(to)) +
+                     "&order_by=state&limit=100");
 }
 
 RunPoll classify_airflow_run_poll(const AirflowBackfillSpec&, const HttpClientResponse& response) {
@@ -477,21 +480,26 @@ RunPoll classify_airflow_run_poll(const AirflowBackfillSpec&, const HttpClientRe
     const auto found = counts.find(name);
     return found == counts.end() ? 0 : found->second;
   };
-  const int total = static_cast<int>(document["dag_runs"].size());
+  const int listed = static_cast<int>(document["dag_runs"].size());
+  const auto& total_entries = document.value("total_entries", nlohmann::json(listed));
+  const int total = total_entries.is_number_integer() ? total_entries.get<int>() : listed;
   const int queued = count_of("queued");
   const int running = count_of("running");
   RunState state = RunState::running;
-  if (total == 0 || queued == total) {
+  if (listed == 0 || (queued == listed && total <= listed)) {
     state = RunState::queued;
   } else if (queued == 0 && running == 0) {
+    // Sorted by state: runs beyond this page are successes.
     state = failed.empty() ? RunState::succeeded : RunState::failed;
   }
   std::string detail;
   for (const auto& [name, count] : counts) {
     detail += fmt::format("{}{} {}", detail.empty() ? "" : ", ", count, name);
   }
-  if (total == 0) {
+  if (listed == 0) {
     detail = "no backfill runs yet";
+  } else if (total > listed) {
+    detail += fmt::format(" of the first {} of {} runs", listed, total);
   }
   if (!failed.empty()) {
     detail += fmt::format(" (failed: {})", fmt::join(failed, ", "));

@@ -453,7 +453,7 @@ class Fakes:
         return 200, found[0], None
 
     def airflow_list_dag_runs(self, dag_id, query):
-        """A3 get_dag_runs with run_type, state and logical_date_gte/_lte filters. A poll of a backfill's
+        """A3 get_dag_runs with run_type and logical_date_gte/_lte filters and order_by. A poll of a backfill's
         runs steps that backfill by one of --runs: all its runs report that state, and the backfill is
         completed (completed_at, no longer blocking a new one) once they have ended."""
         if dag_id not in self.exists:
@@ -478,7 +478,10 @@ class Fakes:
                     for backfill in self.backfills:
                         if backfill["id"] == backfill_id and backfill["completed_at"] is None:
                             backfill["completed_at"] = now_iso()
-        runs.sort(key=lambda r: r["logical_date"])
+        # A3 get_dag_runs: order_by one of the listed columns (id by default), "-" for descending.
+        order = query.get("order_by", "id")
+        column = {"id": "logical_date", "dag_run_id": "dag_run_id"}.get(order.lstrip("-"), order.lstrip("-"))
+        runs.sort(key=lambda r: str(r.get(column)), reverse=order.startswith("-"))
         limit = int(query.get("limit", 50))
         return 200, {"dag_runs": [dict(r) for r in runs[:limit]], "total_entries": len(runs)}, None
 

@@ -443,7 +443,7 @@ TEST_CASE("airflow3_backfill: the created backfill's id, followed through its ru
   CHECK(poll.url ==
         "https://airflow.example.com/api/v2/dags/events_ingest/dagRuns?run_type=backfill"
         "&logical_date_gte=2026-11-24T10%3A00%3A00Z&logical_date_lte=2026-11-24T12%3A59%3A59Z"
-        "&limit=100");
+        "&order_by=state&limit=100");
 }
 
 TEST_CASE("airflow3_backfill: the state of a backfill is the state of its runs") {
@@ -471,6 +471,17 @@ TEST_CASE("airflow3_backfill: the state of a backfill is the state of its runs")
   CHECK(failed.state == RunState::failed);
   CHECK(failed.detail == "1 failed, 2 success (failed: backfill__2)");
   CHECK(runs({"failed", "running"}).state == RunState::running);
+  SUBCASE("a long backfill: the first page, sorted by state, holds every run not a success") {
+    const auto page = [&](const char* state, int total) {
+      const json list = json::array({{{"dag_run_id", "a"}, {"state", state}}});
+      return classify_airflow_run_poll(
+          spec, answer(200, json{{"dag_runs", list}, {"total_entries", total}}.dump()));
+    };
+    CHECK(page("success", 300).state == RunState::succeeded);
+    CHECK(page("success", 300).detail == "1 success of the first 1 of 300 runs");
+    CHECK(page("queued", 300).state == RunState::running);  // later pages may have started
+    CHECK(page("queued", 1).state == RunState::queued);
+  }
   CHECK(classify_airflow_run_poll(spec, answer(503, "")).kind == RunPoll::Kind::unreachable);
   CHECK(classify_airflow_run_poll(spec, answer(200, "[]")).kind == RunPoll::Kind::unreachable);
   CHECK(classify_airflow_run_poll(

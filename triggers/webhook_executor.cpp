@@ -121,6 +121,50 @@ Expected<HttpClientRequest> WebhookExecutor::target_request(const BackfillReques
   return http;
 }
 
+Expected<HttpClientRequest> WebhookExecutor::preset_exchange(PresetRequest built) const {
+  HttpClientRequest http;
+  http.timeout = m_spec.timeout;
+  http.verify_tls = m_spec.verify_tls;
+  http.method = std::move(built.method);
+  http.url = std::move(built.url);
+  for (auto& [name, value] : built.headers) {
+    if (has_line_break(value)) {
+      return fail(fmt::format("header {} would contain a line break", name));
+    }
+    http.headers.emplace_back(std::move(name), std::move(value));
+  }
+  http.headers.emplace_back("Accept", "application/json");
+  if (!built.body.is_null()) {
+    auto text = dump_json(built.body);
+    if (!text) {
+      return fail(fmt::format("the body is not valid UTF-8: {}", text.error().message));
+    }
+    http.body = std::move(*text);
+    http.headers.emplace_back("Content-Type", "application/json");
+  }
+  http.headers.emplace_back("User-Agent", "gapwatch/" GAPWATCH_VERSION);
+  return http;
+}
+
+DispatchOutcome WebhookExecutor::follow_up(const BackfillRequest& request,
+                                           const HttpClientResponse& answer, PresetRequest built,
+                                           const Credentials& credentials, std::stop_token stop) {
+  auto http = preset_exchange(std::move(built));
+  if (!http) {
+    return retry(fmt::format("HTTP {}, and the follow-up cannot be built: {}", answer.status,
+                             http.error().message));
+  }
+  if (credentials.authorization) {
+    http->headers.emplace_back("Authorization", *credentials.authorization);
+  }
+  const auto response = m_transport->send(*http, stop);
+  if (!response) {
+    return retry(fmt::format("HTTP {}, and the follow-up {} {} failed: {}", answer.status,
+                             http->method, http->url, response.error().message));
+  }
+  return classify_preset_follow_up(*m_spec.preset, request, answer, *response);
+}
+
 Expected<std::string> WebhookExecutor::access_token(std::stop_token stop) {
   const auto fetch = [&]() -> Expected<AccessToken> {
     HttpClientRequest http;
@@ -202,6 +246,11 @@ DispatchOutcome WebhookExecutor::dispatch(const BackfillRequest& request, std::s
   } else {
     outcome = m_spec.preset ? classify_preset_response(*m_spec.preset, *response)
                             : classify_by_status(*response, m_spec.success_codes);
+    if (m_spec.preset) {
+      if (auto second = preset_follow_up(*m_spec.preset, request, *response)) {
+        outcome = follow_up(request, *response, std::move(*second), *credentials, stop);
+      }
+    }
     if (m_tokens && response->status == 401) {
       m_tokens->invalidate(credentials->token);
       outcome.kind = DispatchOutcome::Kind::retry;
@@ -235,35 +284,18 @@ std::optional<RunPoll> WebhookExecutor::poll_run(const BackfillRequest& request,
   if (!built) {
     return unreachable(built.error().message);
   }
-  HttpClientRequest http;
-  http.timeout = m_spec.timeout;
-  http.verify_tls = m_spec.verify_tls;
-  http.method = std::move(built->method);
-  http.url = std::move(built->url);
-  for (auto& [name, value] : built->headers) {
-    if (has_line_break(value)) {
-      return unreachable(fmt::format("header {} would contain a line break", name));
-    }
-    http.headers.emplace_back(std::move(name), std::move(value));
+  auto http = preset_exchange(std::move(*built));
+  if (!http) {
+    return unreachable(http.error().message);
   }
-  http.headers.emplace_back("Accept", "application/json");
-  if (!built->body.is_null()) {
-    auto text = dump_json(built->body);
-    if (!text) {
-      return unreachable(fmt::format("the body is not valid UTF-8: {}", text.error().message));
-    }
-    http.body = std::move(*text);
-    http.headers.emplace_back("Content-Type", "application/json");
-  }
-  http.headers.emplace_back("User-Agent", "gapwatch/" GAPWATCH_VERSION);
   auto credentials = this->credentials(stop);
   if (!credentials) {
     return unreachable(credentials.error().message);
   }
   if (credentials->authorization) {
-    http.headers.emplace_back("Authorization", *credentials->authorization);
+    http->headers.emplace_back("Authorization", *credentials->authorization);
   }
-  const auto response = m_transport->send(http, stop);
+  const auto response = m_transport->send(*http, stop);
   RunPoll poll;
   if (!response) {
     poll = unreachable(response.error().message);

@@ -7,6 +7,8 @@
 // delivery failure, and a 401 from the target drops the token so the next
 // delivery fetches a new one). Every request carries Idempotency-Key:
 // <request_id>; with a signing secret also the Standard Webhooks headers.
+// An answer a preset cannot judge alone (an Airflow 409) is followed by the
+// preset's follow-up request, with the same credentials, in the same delivery.
 // A plain webhook's answer is judged by its status (success codes →
 // accepted; 408, 429 and 5xx → retry, honouring Retry-After; the rest →
 // rejected); a preset's by status and body. Tokens obtained at run time never
@@ -42,6 +44,13 @@ class WebhookExecutor final : public Executor {
   Expected<Credentials> credentials(std::stop_token stop);
   // The request to the target, without credentials.
   Expected<HttpClientRequest> target_request(const BackfillRequest& request) const;
+  // A preset's own request (a poll, a follow-up) as an exchange, without credentials.
+  Expected<HttpClientRequest> preset_exchange(PresetRequest built) const;
+  // The delivery's outcome from `answer` and the preset's follow-up request,
+  // sent with the delivery's credentials (webhook_preset.h: preset_follow_up).
+  DispatchOutcome follow_up(const BackfillRequest& request, const HttpClientResponse& answer,
+                            PresetRequest built, const Credentials& credentials,
+                            std::stop_token stop);
   // A token from the cache, fetched from the token endpoint when needed.
   Expected<std::string> access_token(std::stop_token stop);
 

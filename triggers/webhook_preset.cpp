@@ -69,6 +69,30 @@ DispatchOutcome classify_preset_response(const PresetSpec& preset,
       preset);
 }
 
+std::optional<PresetRequest> preset_follow_up(const PresetSpec& preset,
+                                              const BackfillRequest& request,
+                                              const HttpClientResponse& answer) {
+  if (const auto* dag_run = std::get_if<AirflowDagRunSpec>(&preset)) {
+    return airflow_follow_up(*dag_run, request, answer);
+  }
+  if (const auto* backfill = std::get_if<AirflowBackfillSpec>(&preset)) {
+    return airflow_follow_up(*backfill, request, answer);
+  }
+  return std::nullopt;  // the other presets' answers speak for themselves
+}
+
+DispatchOutcome classify_preset_follow_up(const PresetSpec& preset, const BackfillRequest& request,
+                                          const HttpClientResponse& answer,
+                                          const HttpClientResponse& follow_up) {
+  if (const auto* dag_run = std::get_if<AirflowDagRunSpec>(&preset)) {
+    return classify_airflow_follow_up(*dag_run, request, answer, follow_up);
+  }
+  if (const auto* backfill = std::get_if<AirflowBackfillSpec>(&preset)) {
+    return classify_airflow_follow_up(*backfill, request, answer, follow_up);
+  }
+  return classify_preset_response(preset, answer);
+}
+
 std::optional<RunRef> preset_run(const PresetSpec& preset, const BackfillRequest& request,
                                  const HttpClientResponse& accepted) {
   return std::visit(

@@ -32,6 +32,18 @@ Expected<PresetRequest> build_preset_request(const PresetSpec& preset,
 DispatchOutcome classify_preset_response(const PresetSpec& preset,
                                          const HttpClientResponse& response);
 
+// A second exchange inside one delivery, for answers that cannot be judged
+// alone (an Airflow 409: is the existing run ours?). The executor sends the
+// follow-up with the delivery's credentials right after the answer, and the
+// delivery's outcome is classify_preset_follow_up's instead of
+// classify_preset_response's. nullopt: the answer speaks for itself.
+std::optional<PresetRequest> preset_follow_up(const PresetSpec& preset,
+                                              const BackfillRequest& request,
+                                              const HttpClientResponse& answer);
+DispatchOutcome classify_preset_follow_up(const PresetSpec& preset, const BackfillRequest& request,
+                                          const HttpClientResponse& answer,
+                                          const HttpClientResponse& follow_up);
+
 // Following the run an accepted request started (run_tracking.h).
 //
 // The run an accepted answer names; nullopt when the answer names none (the

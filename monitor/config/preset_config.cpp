@@ -25,8 +25,8 @@ constexpr std::array<std::string_view, 8> kCommonKeys{
 // A plain webhook's keys, which a preset sets itself: accepted by the map
 // only to be refused with a better message than "unknown key".
 constexpr std::array<std::string_view, 4> kSetByPreset{"url", "method", "body", "success_codes"};
-constexpr std::array<std::string_view, 5> kAirflow2Keys{"base_url", "dag_id", "dag_run_id",
-                                                        "logical_date", "conf"};
+constexpr std::array<std::string_view, 6> kAirflow2Keys{
+    "base_url", "dag_id", "dag_run_id", "logical_date", "conf", "airflow_version"};
 constexpr std::array<std::string_view, 8> kAirflow3Keys{"base_url",     "dag_id",   "dag_run_id",
                                                         "logical_date", "conf",     "username",
                                                         "password",     "token_url"};
@@ -225,6 +225,42 @@ class PresetReader : public KeyReader {
     return AirflowLogin{token_url, std::move(*username), std::move(*password)};
   }
 
+  // Airflow 2's POST dagRuns takes data_interval_start/_end from 2.9 on; an
+  // unknown version (the key absent) gets the body every 2.x accepts.
+  AirflowDagRunSpec::DataInterval airflow2_data_interval() {
+    const auto field = map().field("airflow_version");
+    if (!field) {
+      return AirflowDagRunSpec::DataInterval::left_out;
+    }
+    const auto text = reader().string(*field);
+    if (!text) {
+      fail();
+      return AirflowDagRunSpec::DataInterval::left_out;
+    }
+    int minor = -1;
+    std::size_t end = 2;
+    if (text->starts_with("2.")) {
+      minor = 0;
+      while (end < text->size() && (*text)[end] >= '0' && (*text)[end] <= '9' && minor < 1000) {
+        minor = minor * 10 + ((*text)[end] - '0');
+        ++end;
+      }
+    }
+    const bool patch_ok = end == text->size() ||
+                          ((*text)[end] == '.' && end + 1 < text->size() &&
+                           std::all_of(text->begin() + static_cast<std::ptrdiff_t>(end) + 1,
+                                       text->end(), [](char c) { return c >= '0' && c <= '9'; }));
+    if (minor < 0 || end == 2 || !patch_ok) {
+      reader().error(*field, fmt::format("airflow_version '{}' is not an Airflow 2 version such "
+                                         "as 2.9 or 2.10.5 (for Airflow 3 use preset: airflow3)",
+                                         *text));
+      fail();
+      return AirflowDagRunSpec::DataInterval::left_out;
+    }
+    return minor >= 9 ? AirflowDagRunSpec::DataInterval::window
+                      : AirflowDagRunSpec::DataInterval::left_out;
+  }
+
   std::string base_url_or(std::string_view key, const std::string& fallback) {
     return map().field(key) ? base_url(key) : fallback;
   }
@@ -252,7 +288,9 @@ PresetSpec load_airflow_dag_run(PresetReader& keys, AirflowDagRunSpec::Api api, 
   spec.dag_run_id = keys.text("dag_run_id", "gapwatch-{request_id}");
   spec.logical_date = logical_date_of(keys.choice_or("logical_date", kLogicalDates, "none"));
   spec.conf = keys.mapping("conf");
-  if (api == AirflowDagRunSpec::Api::v2) {
+  if (api == AirflowDagRunSpec::Api::v1) {
+    spec.data_interval = keys.airflow2_data_interval();
+  } else {
     auth = keys.airflow_login(spec.base_url);
   }
   return spec;

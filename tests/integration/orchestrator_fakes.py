@@ -7,6 +7,9 @@ One server answers every API by its path, as the real systems document them:
   POST /api/v1/dags/{dag_id}/dagRuns                 Airflow 2 (basic auth)
   POST /api/v2/dags/{dag_id}/dagRuns                 Airflow 3 (JWT)
   POST /api/v2/backfills                             Airflow 3 backfill (JWT)
+  GET  /api/v1|v2/dags/{dag_id}/dagRuns/{run_id}     Airflow 2/3: a run's state (--runs)
+  GET  /api/v2/dags/{dag_id}/dagRuns?run_type=...    Airflow 3: runs (a backfill's, --runs)
+  GET  /api/v2/backfills?dag_id=D, /backfills/{id}   Airflow 3: backfills
   POST /api/deployments/{id}/create_flow_run         Prefect (api_url = .../api)
   POST /graphql                                      Dagster launchPartitionBackfill / launchRun
   POST /{tenant}/oauth2/v2.0/token                   Microsoft Entra ID client credentials
@@ -21,6 +24,7 @@ logged as one JSON object per line (--log), tokens issued included.
 
   orchestrator_fakes.py --port-file F --log F [--script ok,lost,500,429:2]
       [--exists NAME]... [--airflow2-basic USER:PASS] [--airflow3-login USER:PASS]
+      [--airflow2-version 2.N.P] [--scheduled DAG]...
       [--prefect-key KEY] [--dagster-token TOKEN] [--entra TENANT:CLIENT:SECRET]
       [--token-lifetime SECONDS] [--revoke-first-token] [--on-accept CMD]
 
@@ -98,7 +102,7 @@ class Fakes:
         self.issued = 0
         self.dag_runs = {}  # (dag_id, run_id) -> run
         self.logical_dates = {}  # (dag_id, logical_date) -> run_id
-        self.running_backfills = set()
+        self.backfills = []  # Airflow 3 backfills, by id - 1
         self.flow_runs = {}  # idempotency key -> flow run
         self.pending = []  # (table, start, end) of accepted runs not yet run
         self.runs = args.runs.split(",") if args.runs else None  # --runs, neutral state names
@@ -218,15 +222,28 @@ class Fakes:
                 raise Reply(401, {"detail": f"Invalid JWT token ({reason}): {headers.get('authorization', '')}"})
             self.bearer(headers, "apache-airflow", refuse)
 
+    # Sources (apache/airflow unless said otherwise):
+    #   A2 = airflow/api_connexion/openapi/v1.yaml and endpoints/dag_run_endpoint.py (2.10.x),
+    #        apache/airflow-client-python docs/DAGRun.md (data_interval_* writable) and
+    #        docs/BasicDAGRun.md (read-only before);
+    #   A3 = airflow-core/src/airflow/api_fastapi/core_api/routes/public/dag_run.py and
+    #        backfills.py, core_api/datamodels/dag_run.py and backfills.py (3.0-3.2),
+    #        airflow-core/src/airflow/models/dagrun.py (DagRun.__table_args__),
+    #        models/backfill.py (_create_backfill, _create_backfill_dag_run).
     def airflow_dag_run(self, version, dag_id, body):
         if version == 1:
-            allowed = {"dag_run_id", "logical_date", "execution_date", "data_interval_start",
-                       "data_interval_end", "conf", "note"}
+            allowed = {"dag_run_id", "logical_date", "execution_date", "conf", "note"}
+            # A2: data_interval_start/_end are loadable fields of DAGRunSchema from 2.9 on
+            # (read-only, so "Unknown field." for marshmallow, before).
+            if self.airflow2_minor() >= 9:
+                allowed |= {"data_interval_start", "data_interval_end"}
             unknown = sorted(set(body) - allowed)
             if unknown:
                 raise Reply(400, {"detail": str({k: ["Unknown field."] for k in unknown}), "status": 400,
                                   "title": "Bad Request", "type": "about:blank"})
         else:
+            # A3 TriggerDAGRunPostBody (StrictBaseModel: extra fields forbidden; logical_date required,
+            # may be null).
             allowed = {"dag_run_id", "data_interval_start", "data_interval_end", "logical_date",
                        "run_after", "conf", "note"}
             errors = [{"type": "extra_forbidden", "loc": ["body", k], "msg": "Extra inputs are not permitted",
@@ -257,40 +274,103 @@ class Fakes:
                               "title": "DAG not found", "type": "about:blank"})
         run_id = body.get("dag_run_id") or f"manual__{now_iso()}"
         logical_date = body.get("logical_date")
+        if version == 1 and logical_date is None:
+            logical_date = now_iso()  # A2 post_dag_run: the logical date defaults to now
+        # A3 TriggerDAGRunPostBody.validate_context: the data interval is built only from a
+        # logical date; with logical_date null the run has none.
+        interval = (body.get("data_interval_start"), body.get("data_interval_end"))
+        if version == 2 and logical_date is None:
+            interval = (None, None)
         with self.lock:
-            if (dag_id, run_id) in self.dag_runs or (logical_date and (dag_id, logical_date) in self.logical_dates):
+            self.scheduler_run(dag_id, logical_date)
+            clash_id = (dag_id, run_id) in self.dag_runs
+            clash_date = logical_date is not None and (dag_id, parse_time(logical_date)) in self.logical_dates
+            if clash_id or clash_date:
                 if version == 1:
-                    # Airflow 2 finds the clash on either key and reports the logical date first.
-                    if logical_date and (dag_id, logical_date) in self.logical_dates:
+                    # A2 post_dag_run: one query on run_id OR logical date; a clash on the logical date is
+                    # named first, whoever's run it is.
+                    if clash_date:
                         raise Reply(409, {"detail": f"DAGRun with DAG ID: '{dag_id}' and DAGRun logical date: "
-                                                    f"'{logical_date.replace('T', ' ')}' already exists",
-                                          "status": 409, "title": "Conflict", "type": "about:blank"})
+                                                    f"'{parse_time(logical_date).isoformat(sep=' ')}' already "
+                                                    "exists", "status": 409, "title": "Conflict",
+                                          "type": "about:blank"})
                     raise Reply(409, {"detail": f"DAGRun with DAG ID: '{dag_id}' and DAGRun ID: '{run_id}' "
                                                 "already exists", "status": 409, "title": "Conflict",
                                       "type": "about:blank"})
+                # A3: the IntegrityError of dag_run's unique keys becomes a 409 through the API's
+                # unique-constraint handler; 3.0-3.2 have (dag_id, run_id) and (dag_id, logical_date)
+                # (the latter replaced in 3.3 by (dag_id, run_type, logical_date): migration
+                # "Allow different Dag run types to share logical dates", airflow_version 3.3.0).
+                columns = "dag_run.dag_id, dag_run.run_id" if clash_id else "dag_run.dag_id, dag_run.logical_date"
                 raise Reply(409, {"detail": {"reason": "Unique constraint violation",
                                              "statement": "INSERT INTO dag_run (...) VALUES (...)",
-                                             "orig_error": "UNIQUE constraint failed: dag_run.dag_id, dag_run.run_id"}})
+                                             "orig_error": f"UNIQUE constraint failed: {columns}",
+                                             "message": "Serious error when handling your request. Check logs "
+                                                        "for more details - you will find it in api server when "
+                                                        "you look for ID ..."}})
             run = {"dag_run_id": run_id, "dag_id": dag_id, "logical_date": logical_date,
                    "queued_at": now_iso(), "start_date": None, "end_date": None,
-                   "data_interval_start": body.get("data_interval_start"),
-                   "data_interval_end": body.get("data_interval_end"),
+                   "data_interval_start": interval[0], "data_interval_end": interval[1],
                    "run_after": body.get("run_after") or now_iso(), "last_scheduling_decision": None,
                    "run_type": "manual", "state": "queued", "triggered_by": "rest_api",
                    "conf": body.get("conf", {}), "note": body.get("note")}
             if version == 1:
                 run["execution_date"] = logical_date
                 run["external_trigger"] = True
+                for key in ("queued_at", "run_after", "triggered_by"):
+                    del run[key]
             self.dag_runs[(dag_id, run_id)] = run
             if logical_date:
-                self.logical_dates[(dag_id, logical_date)] = run_id
+                self.logical_dates[(dag_id, parse_time(logical_date))] = run_id
         conf = body.get("conf", {})
-        return 200, run, (conf.get("table"), conf.get("window_start") or body.get("data_interval_start"),
-                          conf.get("window_end") or body.get("data_interval_end"))
+        window = (conf.get("table"), conf.get("window_start") or interval[0], conf.get("window_end") or interval[1])
+        self.register_run(("dag_run", dag_id, run_id), window)
+        return 200, run, window
+
+    def airflow2_minor(self):
+        major, minor = self.args.airflow2_version.split(".")[:2]
+        return int(minor) if major == "2" else 99
+
+    def scheduler_run(self, dag_id, logical_date):
+        """--scheduled DAG: the scheduler has already run DAG for every logical date on the hour, as
+        for an hourly schedule; its run for `logical_date` is made on first sight. Call with the
+        lock held."""
+        if dag_id not in self.args.scheduled or logical_date is None:
+            return
+        moment = parse_time(logical_date)
+        if moment.minute or moment.second or moment.microsecond or (dag_id, moment) in self.logical_dates:
+            return
+        run_id = f"scheduled__{moment.isoformat()}"
+        self.dag_runs[(dag_id, run_id)] = {
+            "dag_run_id": run_id, "dag_id": dag_id, "logical_date": iso_z(moment), "run_type": "scheduled",
+            "state": "success", "conf": {}, "note": None}
+        self.logical_dates[(dag_id, moment)] = run_id
+
+    def airflow_get_dag_run(self, version, dag_id, run_id):
+        """GET dagRuns/{dag_run_id} (A2 get_dag_run, A3 get_dag_run): the run, its state one step
+        of --runs per poll. Airflow's DagRunState has no `cancelled`: a run someone stops is marked
+        failed."""
+        with self.lock:
+            run = self.dag_runs.get((dag_id, run_id))
+        if run is None:
+            if version == 1:
+                raise Reply(404, {"detail": f"DAGRun with DAG ID: '{dag_id}' and DAGRun ID: '{run_id}' not found",
+                                  "status": 404, "title": "DAGRun not found", "type": "about:blank"})
+            raise Reply(404, {"detail": f"The DagRun with dag_id: `{dag_id}` and run_id: `{run_id}` was not found"})
+        if run["run_type"] == "manual":
+            state = self.run_step(("dag_run", dag_id, run_id))
+            with self.lock:
+                run["state"] = "failed" if state == "cancelled" else state
+                if run["state"] != "queued" and run["start_date"] is None:
+                    run["start_date"] = now_iso()
+                if run["state"] in ("success", "failed") and run["end_date"] is None:
+                    run["end_date"] = now_iso()
+        return 200, dict(run), None
 
     def airflow_backfill(self, body):
+        # A3 BackfillPostBody (StrictBaseModel).
         allowed = {"dag_id", "from_date", "to_date", "run_backwards", "dag_run_conf",
-                   "reprocess_behavior", "max_active_runs"}
+                   "reprocess_behavior", "max_active_runs", "run_on_latest_version"}
         errors = [{"type": "extra_forbidden", "loc": ["body", k], "msg": "Extra inputs are not permitted",
                    "input": body[k]} for k in sorted(set(body) - allowed)]
         errors += [{"type": "missing", "loc": ["body", k], "msg": "Field required", "input": body}
@@ -316,17 +396,94 @@ class Fakes:
         if parse_time(body["from_date"]) > parse_time(body["to_date"]):
             raise Reply(422, {"detail": "from_date must be before to_date"})
         with self.lock:
-            if dag_id in self.running_backfills:
+            # A3 _create_backfill: AlreadyRunningBackfill when a backfill of the DAG has no
+            # completed_at, answered 409 by create_backfill.
+            if any(b["dag_id"] == dag_id and b["completed_at"] is None for b in self.backfills):
                 raise Reply(409, {"detail": f"There is already a running backfill for dag {dag_id}"})
-            self.running_backfills.add(dag_id)
-            backfill_id = len(self.running_backfills)
-        conf = body.get("dag_run_conf", {})
-        answer = {"id": backfill_id, "dag_id": dag_id, "from_date": body["from_date"], "to_date": body["to_date"],
-                  "dag_run_conf": conf, "is_paused": False,
-                  "reprocess_behavior": body.get("reprocess_behavior", "none"),
-                  "max_active_runs": body.get("max_active_runs", 10), "created_at": now_iso(),
-                  "completed_at": None, "updated_at": now_iso(), "dag_display_name": dag_id}
-        return 200, answer, (conf.get("table"), conf.get("window_start"), conf.get("window_end"))
+            backfill_id = len(self.backfills) + 1
+            conf = body.get("dag_run_conf", {})
+            backfill = {"id": backfill_id, "dag_id": dag_id, "from_date": iso_z(parse_time(body["from_date"])),
+                        "to_date": iso_z(parse_time(body["to_date"])), "dag_run_conf": conf, "is_paused": False,
+                        "reprocess_behavior": body.get("reprocess_behavior", "none"),
+                        "max_active_runs": body.get("max_active_runs", 10), "selected_task_ids": None,
+                        "created_at": now_iso(), "completed_at": None, "updated_at": now_iso(),
+                        "dag_display_name": dag_id}
+            self.backfills.append(backfill)
+            # A3 _create_backfill_dag_run: every run of the range is created with the backfill (an
+            # existing run is cleared and becomes a backfill run with reprocess failed/completed);
+            # the fake's DAGs are hourly.
+            moment = parse_time(body["from_date"])
+            if moment.minute or moment.second:
+                moment = moment.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+            reprocess = {"none": (), "failed": ("failed",),
+                         "completed": ("success", "failed")}[backfill["reprocess_behavior"]]
+            while moment <= parse_time(body["to_date"]):
+                existing = self.dag_runs.get((dag_id, self.logical_dates.get((dag_id, moment))))
+                if existing is None:
+                    run_id = f"backfill__{moment.isoformat()}"
+                    self.dag_runs[(dag_id, run_id)] = {
+                        "dag_run_id": run_id, "dag_id": dag_id, "logical_date": iso_z(moment),
+                        "run_type": "backfill", "state": "queued", "conf": conf, "note": None,
+                        "backfill_id": backfill_id}
+                    self.logical_dates[(dag_id, moment)] = run_id
+                elif existing["state"] in reprocess:
+                    existing.update(run_type="backfill", state="queued", backfill_id=backfill_id)
+                moment += datetime.timedelta(hours=1)
+        window = (conf.get("table"), conf.get("window_start"), conf.get("window_end"))
+        self.register_run(("backfill", backfill_id), window)
+        return 200, dict(backfill), window
+
+    def airflow_list_backfills(self, query):
+        """A3 list_backfills: dag_id required; order_by id or -id; limit and offset."""
+        if "dag_id" not in query:
+            raise Reply(422, {"detail": [{"type": "missing", "loc": ["query", "dag_id"], "msg": "Field required",
+                                          "input": None}]})
+        with self.lock:
+            found = [dict(b) for b in self.backfills if b["dag_id"] == query["dag_id"]]
+        found.sort(key=lambda b: b["id"], reverse=query.get("order_by", "id") == "-id")
+        offset, limit = int(query.get("offset", 0)), int(query.get("limit", 50))
+        return 200, {"backfills": found[offset:offset + limit], "total_entries": len(found)}, None
+
+    def airflow_get_backfill(self, backfill_id):
+        """A3 get_backfill."""
+        with self.lock:
+            found = [dict(b) for b in self.backfills if str(b["id"]) == backfill_id]
+        if not found:
+            raise Reply(404, {"detail": "Backfill not found"})
+        return 200, found[0], None
+
+    def airflow_list_dag_runs(self, dag_id, query):
+        """A3 get_dag_runs with run_type and logical_date_gte/_lte filters and order_by. A poll of a backfill's
+        runs steps that backfill by one of --runs: all its runs report that state, and the backfill is
+        completed (completed_at, no longer blocking a new one) once they have ended."""
+        if dag_id not in self.exists:
+            raise Reply(404, {"detail": f"The DAG with dag_id: `{dag_id}` was not found"})
+        low = parse_time(query["logical_date_gte"]) if "logical_date_gte" in query else None
+        high = parse_time(query["logical_date_lte"]) if "logical_date_lte" in query else None
+        run_types = query.get("run_type", "").split(",") if query.get("run_type") else None
+        with self.lock:
+            runs = [r for (d, _), r in self.dag_runs.items() if d == dag_id
+                    and (run_types is None or r["run_type"] in run_types)
+                    and r["logical_date"] is not None
+                    and (low is None or parse_time(r["logical_date"]) >= low)
+                    and (high is None or parse_time(r["logical_date"]) <= high)]
+            backfills = {r["backfill_id"] for r in runs if r.get("backfill_id")}
+        for backfill_id in sorted(backfills):
+            state = self.run_step(("backfill", backfill_id))
+            with self.lock:
+                for run in runs:
+                    if run.get("backfill_id") == backfill_id:
+                        run["state"] = "failed" if state == "cancelled" else state
+                if state in ("success", "failed", "cancelled"):
+                    for backfill in self.backfills:
+                        if backfill["id"] == backfill_id and backfill["completed_at"] is None:
+                            backfill["completed_at"] = now_iso()
+        # A3 get_dag_runs: order_by one of the listed columns (id by default), "-" for descending.
+        order = query.get("order_by", "id")
+        column = {"id": "logical_date", "dag_run_id": "dag_run_id"}.get(order.lstrip("-"), order.lstrip("-"))
+        runs.sort(key=lambda r: str(r.get(column)), reverse=order.startswith("-"))
+        limit = int(query.get("limit", 50))
+        return 200, {"dag_runs": [dict(r) for r in runs[:limit]], "total_entries": len(runs)}, None
 
     # ---- Prefect ------------------------------------------------------------
     def prefect(self, deployment_id, headers, body):
@@ -511,6 +668,11 @@ def main():
     parser.add_argument("--exists", action="append", default=[])
     parser.add_argument("--airflow2-basic", default="airflow:airflow")
     parser.add_argument("--airflow3-login", default="admin:admin")
+    parser.add_argument("--airflow2-version", default="2.10.5",
+                        help="below 2.9, POST dagRuns refuses data_interval_start/_end")
+    parser.add_argument("--scheduled", action="append", default=[],
+                        help="a DAG whose hourly runs the scheduler has made: a run on one of its "
+                             "logical dates clashes with the scheduler's")
     parser.add_argument("--prefect-key")
     parser.add_argument("--dagster-token")
     parser.add_argument("--entra", default="tenant:client:secret")
@@ -623,17 +785,32 @@ def main():
                 return code, {"detail": f"scripted HTTP {code}"}, None, item
             if headers.get("accept") != "application/json":
                 raise Reply(406, {"detail": "Accept: application/json expected"})
-            dag_run = re.match(r"^/api/v([12])/dags/([^/]+)/dagRuns$", path)
+            dag_run = re.match(r"^/api/v([12])/dags/([^/]+)/dagRuns(?:/([^/]+))?$", path)
             if dag_run:
                 version = int(dag_run.group(1))
                 fakes.airflow_auth(headers, version)
+                dag_id = urllib.parse.unquote(dag_run.group(2))
+                if self.command == "GET" and dag_run.group(3):
+                    status, answer, _ = fakes.airflow_get_dag_run(version, dag_id,
+                                                                  urllib.parse.unquote(dag_run.group(3)))
+                    return status, answer, None, item
+                if self.command == "GET" and version == 2:
+                    status, answer, _ = fakes.airflow_list_dag_runs(dag_id, query)
+                    return status, answer, None, item
                 body = self.json_body(headers, raw)
                 if not isinstance(body, dict):
                     raise Reply(422, {"detail": "body must be an object"})
-                status, answer, window = fakes.airflow_dag_run(version, urllib.parse.unquote(dag_run.group(2)), body)
+                status, answer, window = fakes.airflow_dag_run(version, dag_id, body)
                 return status, answer, window, item
-            if path == "/api/v2/backfills":
+            backfill = re.match(r"^/api/v2/backfills(?:/([^/]+))?$", path)
+            if backfill:
                 fakes.airflow_auth(headers, 2)
+                if self.command == "GET" and backfill.group(1):
+                    status, answer, _ = fakes.airflow_get_backfill(urllib.parse.unquote(backfill.group(1)))
+                    return status, answer, None, item
+                if self.command == "GET":
+                    status, answer, _ = fakes.airflow_list_backfills(query)
+                    return status, answer, None, item
                 status, answer, window = fakes.airflow_backfill(self.json_body(headers, raw))
                 return status, answer, window, item
             prefect = re.match(r"^/api/deployments/([^/]+)/create_flow_run$", path)

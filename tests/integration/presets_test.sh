@@ -9,7 +9,10 @@
 # credentials), refreshed when they expire and fetched again when refused;
 # Dagster partition sets, asset ranges and job runs (one per partition, tagged
 # dagster/partition); a Dagster error member with HTTP 200 and an Airflow 404
-# escalating; Airflow 3 taking a resent run as a 409 duplicate; and no
+# escalating; Airflow 2 and 3 taking a resent run's 409 as ours only after
+# finding our dag_run_id (GET dagRuns/{id}), and failing a 409 caused by the
+# scheduler's run on the same logical date; an Airflow 3 backfill whose answer
+# was lost found among the DAG's backfills instead of created twice; and no
 # password, client secret, API key or token anywhere in gapwatch's log, its
 # stored outputs or its API answers.
 set -uo pipefail
@@ -71,32 +74,76 @@ check_no_secrets() {
 }
 
 part_airflow2() {
-echo "== airflow2: basic auth; the answer is lost, the resend gets 409 and counts as accepted"
+echo "== airflow2: basic auth; the answer is lost, the resend gets 409, and our run is found: accepted"
 dir=$work/airflow2; mkdir -p "$dir"; make_warehouse "$dir"
 start_fakes "$dir" --exists events_ingest --script lost,ok
 write_config "$dir" "$(executor airflow "      preset: airflow2
       base_url: http://127.0.0.1:$port/
       dag_id: \"{dag_id}\"
       logical_date: window_start
+      airflow_version: 2.10.5
       auth: {basic: {username: airflow, password: \"\${AIRFLOW2_PASSWORD}\"}}")" \
   '    backfill: {executor: airflow, params: {dag_id: events_ingest}, verify_after: 30s}'
 run_daemon "$dir" 60
 check "healed and exit 0" test "$status" -eq 0
 path=/api/v1/dags/
-check "two deliveries of one request to POST /api/v1/dags/events_ingest/dagRuns" test \
-  "$(calls "$dir" $path '" ".join(sorted({c["method"] + " " + c["path"] for c in calls})) + " " + str(len(calls))')" = \
-  "POST /api/v1/dags/events_ingest/dagRuns 2"
-check "created, then 409 for the same run" test "$(calls "$dir" $path '[c["status"] for c in calls]')" = "[200, 409]"
-check "the same dag_run_id both times, carrying the request id" test "$(calls "$dir" $path \
-  'len({body(c)["dag_run_id"] for c in calls}) == 1 and body(calls[0])["dag_run_id"] == "gapwatch-" + calls[0]["headers"]["idempotency-key"]')" = True
-check "the documented body: dag_run_id, logical_date, data_interval_start/_end, conf" test \
+check "two deliveries to POST dagRuns, the 409 followed by GET dagRuns/{our dag_run_id}" test \
+  "$(calls "$dir" $path '" ".join(c["method"] + " " + c["path"].rpartition("/")[2][:9] + " " + str(c["status"]) for c in calls)')" = \
+  "POST dagRuns 200 POST dagRuns 409 GET gapwatch- 200"
+check "the same dag_run_id both times, carrying the request id, and looked up" test "$(calls "$dir" $path \
+  'len({body(c)["dag_run_id"] for c in calls if c["method"] == "POST"}) == 1 and body(calls[0])["dag_run_id"] == "gapwatch-" + calls[0]["headers"]["idempotency-key"] and calls[2]["path"].endswith("/" + body(calls[0])["dag_run_id"])')" = True
+check "Airflow 2.9+: the documented body with data_interval_start/_end" test \
   "$(calls "$dir" $path 'sorted(body(calls[0]))')" = "['conf', 'dag_run_id', 'data_interval_end', 'data_interval_start', 'logical_date']"
 check "logical_date is the window start" test "$(calls "$dir" $path 'body(calls[0])["logical_date"] == body(calls[0])["data_interval_start"] == body(calls[0])["conf"]["window_start"]')" = True
 check "conf describes the window" test "$(calls "$dir" $path 'sorted(body(calls[0])["conf"])')" = \
   "['request_id', 'rule', 'table', 'window_end', 'window_start']"
+check "the lookup carried the same credentials" test "$(calls "$dir" $path 'calls[2]["headers"]["authorization"] == calls[1]["headers"]["authorization"]')" = True
 check "the 409 counted as accepted" test "$(request_events "$dir")" = \
   "request_created request_sending request_retry request_sending request_accepted request_verified"
-check "the incident says why" grep -q "already accepted" "$dir/incident.json"
+check "the incident says why" grep -q "already accepted: dag run gapwatch-" "$dir/incident.json"
+check_no_secrets "$dir"
+}
+
+part_airflow2_clash() {
+echo "== airflow2: a 409 for the scheduler's run on the same logical date is not taken as ours"
+dir=$work/airflow_clash2; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest --scheduled events_ingest --airflow2-version 2.8.4
+write_config "$dir" "$(executor airflow "      preset: airflow2
+      base_url: http://127.0.0.1:$port/
+      dag_id: events_ingest
+      logical_date: window_start
+      auth: {basic: {username: airflow, password: \"\${AIRFLOW2_PASSWORD}\"}}")" \
+  '    backfill: {executor: airflow, max_attempts: 1}'
+run_daemon "$dir" 5
+check "airflow2: never healthy (exit 1)" test "$status" -eq 1
+check "airflow2: 409 on the logical date, then our dag_run_id is not found" test \
+  "$(calls "$dir" /api/v1/dags/ '" ".join(c["method"] + " " + str(c["status"]) for c in calls)')" = "POST 409 GET 404"
+check "airflow2 without airflow_version: no data_interval_* (refused before 2.9), the window in conf" test \
+  "$(calls "$dir" /api/v1/dags/ 'sorted(body(calls[0])) + sorted(body(calls[0])["conf"])')" = \
+  "['conf', 'dag_run_id', 'logical_date', 'request_id', 'rule', 'table', 'window_end', 'window_start']"
+check "airflow2: failed, saying what clashed" test \
+  "$(json "$dir/incident.json" 'doc["requests"][0]["state"] + " " + str("a run that is not gapwatch" in doc["requests"][0]["last_error"] and "already exists" in doc["requests"][0]["last_error"])')" = "failed True"
+check "airflow2: no request_accepted" test "$(request_events "$dir" | grep -c request_accepted)" -eq 0
+check_no_secrets "$dir"
+}
+
+part_airflow3_clash() {
+echo "== airflow3: a 409 for the scheduler's run on the same logical date (unique dag_id, logical_date) is not taken as ours"
+dir=$work/airflow_clash3; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest --scheduled events_ingest
+write_config "$dir" "$(executor airflow "      preset: airflow3
+      base_url: http://127.0.0.1:$port
+      dag_id: events_ingest
+      logical_date: window_start
+      username: admin
+      password: \"\${AIRFLOW3_PASSWORD}\"")" \
+  '    backfill: {executor: airflow, max_attempts: 1}'
+run_daemon "$dir" 5
+check "airflow3: never healthy (exit 1)" test "$status" -eq 1
+check "airflow3: 409 (unique dag_id, logical_date), then our dag_run_id is not found" test \
+  "$(calls "$dir" /api/v2/dags/ '" ".join(c["method"] + " " + str(c["status"]) for c in calls)')" = "POST 409 GET 404"
+check "airflow3: failed, saying what clashed" test \
+  "$(json "$dir/incident.json" 'doc["requests"][0]["state"] + " " + str("a run that is not gapwatch" in doc["requests"][0]["last_error"])')" = "failed True"
 check_no_secrets "$dir"
 }
 
@@ -123,9 +170,9 @@ calls=[json.loads(l) for l in open(sys.argv[1])]
 issued=[c['issued_token'] for c in calls if 'issued_token' in c]
 sent=[c['headers']['authorization'] for c in calls if 'dagRuns' in c['path']]
 print(sent == ['Bearer ' + t for t in issued])" "$dir/received.jsonl")" = True
-check "Airflow 3's body: logical_date present and null, no unknown fields" test \
+check "Airflow 3's body: logical_date present and null, no data interval (Airflow drops it without a logical date)" test \
   "$(calls "$dir" dagRuns 'sorted(body(calls[-1])) + [body(calls[-1])["logical_date"]]')" = \
-  "['conf', 'dag_run_id', 'data_interval_end', 'data_interval_start', 'logical_date', None]"
+  "['conf', 'dag_run_id', 'logical_date', None]"
 check "the refusal was retried" grep -q "the access token was refused" "$dir/incident.json"
 check_no_secrets "$dir"
 check "the fake echoed the refused token, and gapwatch stored it as ***" \
@@ -151,6 +198,28 @@ check "reprocess completed runs, at most 3 at once" test \
   "$(calls "$dir" '^/api/v2/backfills$' 'body(calls[0])["reprocess_behavior"] + " " + str(body(calls[0])["max_active_runs"])')" = "completed 3"
 check "to_date is the last second of the window" test "$(calls "$dir" '^/api/v2/backfills$' \
   '__import__("datetime").datetime.fromisoformat(body(calls[0])["dag_run_conf"]["window_end"].replace("Z","+00:00")) - __import__("datetime").datetime.fromisoformat(body(calls[0])["to_date"].replace("Z","+00:00"))')" = "0:00:01"
+check_no_secrets "$dir"
+}
+
+part_airflow3_backfill_lost() {
+echo "== airflow3_backfill: the answer is lost; the resend's 409 leads to our running backfill, not a second"
+dir=$work/backfill_lost; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --exists events_ingest --script lost,ok
+write_config "$dir" "$(executor airflow "      preset: airflow3_backfill
+      base_url: http://127.0.0.1:$port
+      dag_id: events_ingest
+      username: admin
+      password: \"\${AIRFLOW3_PASSWORD}\"")" \
+  '    backfill: {executor: airflow, verify_after: 30s}'
+run_daemon "$dir" 60
+check "healed and exit 0" test "$status" -eq 0
+check "created (answer lost), 409, then the DAG's backfills listed" test \
+  "$(calls "$dir" '^/api/v2/backfills' '[(c["method"], c["status"]) for c in calls]')" = \
+  "[('POST', 200), ('POST', 409), ('GET', 200)]"
+check "listed by dag_id, newest first" test \
+  "$(calls "$dir" '^/api/v2/backfills' 'calls[2]["query"]["dag_id"] + " " + calls[2]["query"]["order_by"]')" = "events_ingest -id"
+check "one backfill only" test "$(calls "$dir" '^/api/v2/backfills' 'len(calls[2]["answer"]["backfills"])')" -eq 1
+check "the 409 counted as accepted: our backfill" grep -q "already accepted: backfill 1 of this window is running" "$dir/incident.json"
 check_no_secrets "$dir"
 }
 
@@ -255,8 +324,9 @@ write_config "$dir" "$(executor airflow "      preset: airflow3
   '    backfill: {executor: airflow, verify_after: 30s}'
 run_daemon "$dir" 60
 check "healed and exit 0" test "$status" -eq 0
-check "created, then 409 for the same run id" test \
-  "$(calls "$dir" '^/api/v2/dags/events_ingest/dagRuns$' '[c["status"] for c in calls]')" = "[200, 409]"
+check "created, then 409 for the same run id, then our run looked up" test \
+  "$(calls "$dir" '^/api/v2/dags/events_ingest/dagRuns' '[(c["method"], c["status"]) for c in calls]')" = \
+  "[('POST', 200), ('POST', 409), ('GET', 200)]"
 check "the 409 counted as accepted" grep -q "already accepted" "$dir/incident.json"
 check_no_secrets "$dir"
 }

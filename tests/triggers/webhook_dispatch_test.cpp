@@ -180,6 +180,7 @@ TEST_CASE("webhook dispatch: Airflow 3's login gives the JWT for the API call") 
   transport->on("http://airflow/auth/token", answer(201, R"({"access_token":"jwt-1"})"));
   transport->on("http://airflow/api/v2/", answer(409, R"({"detail":{"reason":"Unique )"
                                                       R"(constraint violation"}})"));
+  transport->on("http://airflow/api/v2/", answer(200, R"({"state":"success"})"));
   AirflowDagRunSpec airflow;
   airflow.base_url = "http://airflow";
   airflow.dag_id = templ("{dag}");
@@ -190,12 +191,14 @@ TEST_CASE("webhook dispatch: Airflow 3's login gives the JWT for the API call") 
   WebhookExecutor executor(spec, clock, transport);
   const DispatchOutcome outcome = executor.dispatch(three_hours(), {});
   CHECK(outcome.kind == DispatchOutcome::Kind::accepted);
-  CHECK(outcome.detail == "HTTP 409: already accepted: the dag_run_id exists");
+  CHECK(outcome.detail ==
+        "HTTP 409: already accepted: dag run gapwatch-" + three_hours().id + " exists (success)");
   const auto sent = transport->sent();
-  REQUIRE(sent.size() == 2);
+  REQUIRE(sent.size() == 3);
   CHECK(json::parse(*sent[0].body) == json{{"username", "admin"}, {"password", "pw"}});
   CHECK(header(sent[1], "Authorization") == "Bearer jwt-1");
   CHECK(header(sent[1], "Idempotency-Key") == three_hours().id);
+  CHECK(header(sent[2], "Authorization") == "Bearer jwt-1");  // the lookup of our run
 }
 
 TEST_CASE("webhook dispatch: basic and bearer credentials go in the Authorization header") {
@@ -269,6 +272,81 @@ TEST_CASE("webhook dispatch: a request a preset cannot build is rejected before 
   CHECK(outcome.kind == DispatchOutcome::Kind::rejected);
   CHECK(outcome.detail == "template variable 'unknown' has no value");
   CHECK(transport->sent().empty());
+}
+
+// An Airflow dag run preset at http://af with `auth`.
+WebhookSpec airflow_webhook(AirflowDagRunSpec::Api api, AuthSpec auth) {
+  AirflowDagRunSpec airflow;
+  airflow.api = api;
+  airflow.base_url = "http://af";
+  airflow.dag_id = templ("{dag}");
+  airflow.dag_run_id = templ("gapwatch-{request_id}");
+  airflow.logical_date = AirflowDagRunSpec::LogicalDate::window_start;
+  WebhookSpec spec;
+  spec.preset = airflow;
+  spec.auth = std::move(auth);
+  return spec;
+}
+
+TEST_CASE("webhook dispatch: an Airflow 409 is followed by a lookup of our run, same credentials") {
+  ManualClock clock(at("2026-11-24T12:00:00Z"));
+  const WebhookSpec spec = airflow_webhook(AirflowDagRunSpec::Api::v1, BasicAuth{"airflow", "pw"});
+  const BackfillRequest request = three_hours();
+  const std::string ours = "gapwatch-" + request.id;
+  const std::string conflict =
+      R"({"detail":"DAGRun with DAG ID: 'events_ingest' and DAGRun logical date: '2026-11-24 )"
+      R"(10:00:00+00:00' already exists","status":409,"title":"Conflict"})";
+  auto transport = std::make_shared<ScriptedTransport>();
+  transport->on("http://af/api/v1/dags/events_ingest/dagRuns", answer(409, conflict));
+  transport->on("http://af/api/v1/dags/events_ingest/dagRuns/" + ours,
+                answer(200, json{{"dag_run_id", ours}, {"state", "queued"}}.dump()));
+  WebhookExecutor executor(spec, clock, transport);
+  SUBCASE("ours: accepted, with the run") {
+    const DispatchOutcome outcome = executor.dispatch(request, {});
+    CHECK(outcome.kind == DispatchOutcome::Kind::accepted);
+    CHECK(outcome.detail == "HTTP 409: already accepted: dag run " + ours + " exists (queued)");
+    REQUIRE(outcome.run.has_value());
+    CHECK(outcome.run->id == ours);
+    const auto sent = transport->sent();
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[1].method == "GET");
+    CHECK(sent[1].url == "http://af/api/v1/dags/events_ingest/dagRuns/" + ours);
+    CHECK_FALSE(sent[1].body.has_value());
+    CHECK(header(sent[1], "Authorization") == header(sent[0], "Authorization"));
+    CHECK(header(sent[1], "Accept") == "application/json");
+  }
+  SUBCASE("no answer to the lookup: retried") {
+    auto silent = std::make_shared<ScriptedTransport>();
+    silent->on("http://af/api/v1/dags/events_ingest/dagRuns", answer(409, conflict));
+    WebhookExecutor lonely(spec, clock, silent);
+    const DispatchOutcome outcome = lonely.dispatch(request, {});
+    CHECK(outcome.kind == DispatchOutcome::Kind::retry);
+    CHECK(outcome.detail ==
+          "HTTP 409, and the follow-up GET http://af/api/v1/dags/events_ingest/"
+          "dagRuns/" +
+              ours +
+              " failed: no scripted answer for "
+              "http://af/api/v1/dags/events_ingest/dagRuns/" +
+              ours);
+  }
+}
+
+TEST_CASE("webhook dispatch: Airflow runs are polled with the delivery's credentials") {
+  ManualClock clock(at("2026-11-24T12:00:00Z"));
+  const WebhookSpec spec = airflow_webhook(AirflowDagRunSpec::Api::v2, BearerAuth{"jwt-1"});
+  auto transport = std::make_shared<ScriptedTransport>();
+  transport->on("http://af/api/v2/dags/events_ingest/dagRuns/gapwatch-x",
+                answer(200, R"({"dag_run_id":"gapwatch-x","state":"failed","note":"bad input"})"));
+  WebhookExecutor executor(spec, clock, transport);
+  const auto poll = executor.poll_run(three_hours(), RunRef{"gapwatch-x", ""}, {});
+  REQUIRE(poll.has_value());
+  CHECK(poll->kind == RunPoll::Kind::state);
+  CHECK(poll->state == RunState::failed);
+  CHECK(poll->detail == "failed: bad input");
+  const auto sent = transport->sent();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].method == "GET");
+  CHECK(header(sent[0], "Authorization") == "Bearer jwt-1");
 }
 
 }  // namespace

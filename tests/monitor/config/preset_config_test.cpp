@@ -97,6 +97,34 @@ TEST_CASE("preset config: airflow2 with defaults and basic auth") {
   CHECK(preset_name(*webhook.preset) == "airflow2");
 }
 
+TEST_CASE("preset config: airflow2 sends the data interval only from airflow_version 2.9") {
+  const auto interval_of = [](std::string_view version_line) {
+    const WebhookSpec webhook =
+        webhook_of("      preset: airflow2\n      base_url: http://x\n      dag_id: d\n" +
+                   std::string(version_line));
+    return std::get<AirflowDagRunSpec>(*webhook.preset).data_interval;
+  };
+  CHECK(interval_of("") == AirflowDagRunSpec::DataInterval::left_out);
+  CHECK(interval_of("      airflow_version: 2.8.4\n") == AirflowDagRunSpec::DataInterval::left_out);
+  CHECK(interval_of("      airflow_version: 2.9\n") == AirflowDagRunSpec::DataInterval::window);
+  CHECK(interval_of("      airflow_version: 2.10.5\n") == AirflowDagRunSpec::DataInterval::window);
+  CHECK(interval_of("      airflow_version: \"2.10\"\n") ==
+        AirflowDagRunSpec::DataInterval::window);
+  // Airflow 3 always takes them: airflow_version is airflow2's key only.
+  CHECK(std::get<AirflowDagRunSpec>(*webhook_of("      preset: airflow3\n      base_url: http://x\n"
+                                                "      dag_id: d\n")
+                                         .preset)
+            .data_interval == AirflowDagRunSpec::DataInterval::window);
+  CHECK(errors_of("      preset: airflow2\n      base_url: http://x\n      dag_id: d\n"
+                  "      airflow_version: 3.0\n") ==
+        "gapwatch.yaml:11:24: error: executors[0].webhook.airflow_version: airflow_version '3.0' "
+        "is not an Airflow 2 version such as 2.9 or 2.10.5 (for Airflow 3 use preset: airflow3)");
+  CHECK(errors_of("      preset: airflow2\n      base_url: http://x\n      dag_id: d\n"
+                  "      airflow_version: 2.x\n") ==
+        "gapwatch.yaml:11:24: error: executors[0].webhook.airflow_version: airflow_version '2.x' "
+        "is not an Airflow 2 version such as 2.9 or 2.10.5 (for Airflow 3 use preset: airflow3)");
+}
+
 TEST_CASE("preset config: airflow3 logs in at {base_url}/auth/token with username and password") {
   const WebhookSpec webhook = webhook_of(R"(      preset: airflow3
       base_url: http://127.0.0.1:8080
@@ -246,7 +274,7 @@ TEST_CASE("preset config: an unknown preset, and unknown preset keys, at their p
                   "      username: admin\n") ==
         "gapwatch.yaml:11:7: error: executors[0].webhook.username: unknown key 'username' "
         "(expected one of: preset, headers, auth, signing_secret, timeout, tls_verify, "
-        "poll_every, run_timeout, base_url, dag_id, dag_run_id, logical_date, conf)");
+        "poll_every, run_timeout, base_url, dag_id, dag_run_id, logical_date, conf, airflow_version)");
 }
 
 TEST_CASE("preset config: poll_every and run_timeout follow the preset's runs") {

@@ -48,7 +48,9 @@ struct DagsterSpec {
   DagsterPartitions partitions;
 };
 
-// The partition keys whose time windows overlap [start, end), in order.
+// The partition keys whose time windows overlap [start, end), in order. In an
+// autumn repeated hour, hourly and shorter partitions name the second
+// occurrence with its UTC offset, as Dagster does ("2026-10-25-02:00+0100").
 Expected<std::vector<std::string>> dagster_partition_keys(const DagsterPartitions& partitions,
                                                           Instant start, Instant end);
 

@@ -1,7 +1,6 @@
 // The Prefect preset: create_flow_run's body and Prefect's 201/200 answers.
 #include "triggers/preset_prefect.h"
 
-#include <tuple>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -124,7 +123,12 @@ TEST_CASE("prefect: state.type maps to the run's state, with Prefect's words") {
                     {"state", {{"type", type}, {"name", name}, {"message", ""}}}};
     return classify_prefect_run_poll(prefect(), answer(200, body.dump()));
   };
-  for (const auto& [type, name, state] : std::vector<std::tuple<std::string, std::string, RunState>>{
+  struct Case {
+    std::string type;
+    std::string name;
+    RunState state;
+  };
+  for (const Case& expected : std::vector<Case>{
            {"SCHEDULED", "Late", RunState::queued},
            {"PENDING", "Pending", RunState::queued},
            {"RUNNING", "Running", RunState::running},
@@ -134,10 +138,10 @@ TEST_CASE("prefect: state.type maps to the run's state, with Prefect's words") {
            {"FAILED", "Failed", RunState::failed},
            {"CANCELLED", "Cancelled", RunState::failed},
            {"CRASHED", "Crashed", RunState::failed}}) {
-    CAPTURE(type);
-    const RunPoll poll = state_of(type, name);
+    CAPTURE(expected.type);
+    const RunPoll poll = state_of(expected.type, expected.name);
     CHECK(poll.kind == RunPoll::Kind::state);
-    CHECK(poll.state == state);
+    CHECK(poll.state == expected.state);
   }
   CHECK(state_of("COMPLETED", "Cached").detail == "COMPLETED (Cached)");
   CHECK(state_of("FAILED", "Failed").detail == "FAILED");

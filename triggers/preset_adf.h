@@ -5,7 +5,8 @@
 // {"runId": …}. The bearer token comes from Microsoft Entra ID (OAuth2 client
 // credentials, scope https://management.azure.com/.default), obtained by the
 // executor's token cache. createRun has no idempotency key: a resend after a
-// lost answer starts a second run. Pure; thread-safe.
+// lost answer starts a second run. The run is followed with PipelineRuns_Get
+// (.../pipelineruns/{runId}). Pure; thread-safe.
 #pragma once
 
 #include <optional>

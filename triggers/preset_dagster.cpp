@@ -1,5 +1,8 @@
 #include "triggers/preset_dagster.h"
 
+#include <algorithm>
+#include <array>
+
 #include <date/date.h>
 
 #include <fmt/format.h>
@@ -19,6 +22,7 @@ constexpr std::string_view kLaunchBackfillMutation =
     "    __typename\n"
     "    ... on LaunchBackfillSuccess { backfillId }\n"
     "    ... on Error { message }\n"
+    "    ... on PythonError { className }\n"
     "  }\n"
     "}\n";
 
@@ -28,6 +32,7 @@ constexpr std::string_view kLaunchRunMutation =
     "    __typename\n"
     "    ... on LaunchRunSuccess { run { runId } }\n"
     "    ... on Error { message }\n"
+    "    ... on PythonError { className }\n"
     "  }\n"
     "}\n";
 
@@ -78,6 +83,18 @@ std::int64_t floor_to(std::int64_t value, std::int64_t step) {
   return remainder < 0 ? value - remainder - step : value - remainder;
 }
 
+std::unexpected<Error> too_many_partitions() {
+  return fail(fmt::format("the window covers more than {} partitions; lower backfill.max_window",
+                          kMaxDagsterPartitions));
+}
+
+// A UTC offset as Python's %z writes it: "+0100", "-0330".
+std::string format_offset(std::chrono::seconds offset) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(offset).count();
+  const auto magnitude = minutes < 0 ? -minutes : minutes;
+  return fmt::format("{}{:02}{:02}", minutes < 0 ? '-' : '+', magnitude / 60, magnitude % 60);
+}
+
 nlohmann::json execution_tags(const DagsterSpec& spec, const BackfillRequest& request,
                               Expected<void>& status) {
   nlohmann::json tags = nlohmann::json::array();
@@ -115,6 +132,31 @@ std::string window_text(const BackfillRequest& request) {
                      format_rfc3339(request.window_end));
 }
 
+// A PythonError is an exception raised inside Dagster; its className (the
+// Python class, dagster-graphql schema/errors.py GraphenePythonError) is all
+// the API says of its cause. These classes describe the request or the code
+// location's definitions, so the same launch fails again until someone
+// changes them (dagster/_core/errors.py; CheckError from dagster/_check);
+// any other class (DagsterUserCodeUnreachableError while a code server
+// restarts, a storage error) may pass, and is retried.
+bool is_permanent_python_error(std::string_view class_name) {
+  static constexpr std::array<std::string_view, 12> kPermanent = {
+      "CheckError",
+      "DagsterInvalidConfigError",
+      "DagsterInvalidDefinitionError",
+      "DagsterInvalidInvocationError",
+      "DagsterInvalidSubsetError",
+      "DagsterInvariantViolationError",
+      "DagsterUnknownPartitionError",
+      "DagsterInvalidPropertyError",
+      "KeyError",
+      "TypeError",
+      "ValueError",
+      "AttributeError",
+  };
+  return std::ranges::find(kPermanent, class_name) != kPermanent.end();
+}
+
 }  // namespace
 
 bool valid_partition_format(std::string_view format) {
@@ -144,26 +186,66 @@ Expected<std::vector<std::string>> dagster_partition_keys(const DagsterPartition
     return fail("the partition length must divide a day");
   }
   // Partitions follow the zone's wall clock (a daily partition starts at
-  // local midnight), so step in wall time and convert each start back.
+  // local midnight), so step in wall time and list the instants each reading
+  // names: none in a spring-forward gap, two in an autumn repeated hour.
+  // Dagster (dagster/_core/definitions/time_window_partitions.py,
+  // dagster/_utils/schedules.py) names the second of two like the first plus
+  // its UTC offset ("2026-10-25-02:00+0100"), but only when the partitions'
+  // cron schedule runs every hour (hourly and shorter partitions: its
+  // dst_safe_strftime and cron_string_repeats_every_hour). A skipped reading
+  // starts at the transition, where the next reading starts too: that next
+  // one is the partition, as in Dagster's schedule.
+  struct Start {
+    Instant instant;
+    std::string key;
+  };
+  std::vector<Start> starts;
+  const bool names_repeats = every <= 3600;
   const std::int64_t wall_start = (start.time_since_epoch() + utc_offset(start, zone)).count();
-  std::vector<std::string> keys;
-  for (std::int64_t wall = floor_to(wall_start, every);; wall += every) {
-    const Instant partition_start = instant_from_wall_clock(std::chrono::seconds{wall}, zone);
-    if (partition_start >= end) {
+  constexpr std::int64_t kLookBackSeconds = 10800;  // three hours
+  // Start a few hours of wall time back (at least one partition): after a
+  // clock change the partitions overlapping `start` may begin at earlier
+  // wall times (the second occurrence of a repeated hour).
+  const std::int64_t back = std::max<std::int64_t>(1, kLookBackSeconds / every);
+  for (std::int64_t wall = floor_to(wall_start, every) - back * every;; wall += every) {
+    const std::chrono::seconds wall_clock{wall};
+    const date::local_info info = zone->get_info(date::local_seconds{wall_clock});
+    std::string key = format_partition(partitions.format, wall_clock);
+    const Instant first = instant_from_wall_clock(wall_clock, zone);
+    if (first >= end) {
       break;
     }
-    if (keys.size() == kMaxDagsterPartitions) {
-      return fail(
-          fmt::format("the window covers more than {} partitions; lower "
-                      "backfill.max_window",
-                      kMaxDagsterPartitions));
+    if (!starts.empty() && starts.back().instant == first) {
+      starts.back().key = key;  // a skipped reading's partition is the next one
+    } else {
+      starts.push_back(Start{first, key});
     }
-    std::string key = format_partition(partitions.format, std::chrono::seconds{wall});
-    // Nonexistent wall times (a spring-forward gap) map onto the same instant
-    // as the next one; a name is still listed once.
-    if (keys.empty() || keys.back() != key) {
-      keys.push_back(std::move(key));
+    if (info.result == date::local_info::ambiguous) {
+      const Instant second{wall_clock - info.second.offset};
+      if (names_repeats) {
+        key += format_offset(info.second.offset);
+      }
+      if (second < end) {
+        starts.push_back(Start{second, std::move(key)});
+      }
     }
+    if (starts.size() > kMaxDagsterPartitions + 2 * static_cast<std::size_t>(back) + 2) {
+      return too_many_partitions();
+    }
+  }
+  // Readings of a repeated hour were listed out of order when partitions are
+  // shorter than it (02:00, 02:00+0100, 02:15, …): order them in time.
+  std::ranges::stable_sort(starts, {}, &Start::instant);
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const bool ends_after_start = i + 1 == starts.size() || starts[i + 1].instant > start;
+    if (starts[i].instant < end && ends_after_start &&
+        (keys.empty() || keys.back() != starts[i].key)) {
+      keys.push_back(std::move(starts[i].key));
+    }
+  }
+  if (keys.size() > kMaxDagsterPartitions) {
+    return too_many_partitions();
   }
   return keys;
 }
@@ -312,28 +394,187 @@ DispatchOutcome classify_dagster_response(const DagsterSpec& spec,
   const std::string message = result->contains("message") && (*result)["message"].is_string()
                                   ? (*result)["message"].get<std::string>()
                                   : std::string("no message");
-  // PythonError is an exception inside Dagster (its storage, a code server
-  // restarting) and may pass; the other error members describe the request.
-  const auto kind =
-      type == "PythonError" ? DispatchOutcome::Kind::retry : DispatchOutcome::Kind::rejected;
+  const std::string class_name = string_member(*result, "className");
+  const auto kind = type == "PythonError" && !is_permanent_python_error(class_name)
+                        ? DispatchOutcome::Kind::retry
+                        : DispatchOutcome::Kind::rejected;
+  if (!class_name.empty()) {
+    return response_outcome(kind, response,
+                            fmt::format("{} ({}): {}", type, class_name, message));
+  }
   return response_outcome(kind, response, fmt::format("{}: {}", type, message));
 }
 
 
-// Following runs: not yet (every accepted request waits verify_after).
-std::optional<RunRef> dagster_run(const DagsterSpec& /*spec*/, const BackfillRequest& /*request*/,
-                                 const HttpClientResponse& /*accepted*/) {
+// Following runs: launchRun's run is read with runOrError, a backfill with
+// partitionBackfillOrError (dagster-graphql schema: RunOrError = Run |
+// RunNotFoundError | PythonError; PartitionBackfillOrError = PartitionBackfill
+// | BackfillNotFoundError | PythonError). The UI shows them at /runs/{runId}
+// and /overview/backfills/{backfillId}.
+namespace {
+
+constexpr std::string_view kRunStatusQuery =
+    "query GapwatchRunStatus($runId: ID!) {\n"
+    "  runOrError(runId: $runId) {\n"
+    "    __typename\n"
+    "    ... on Run { runId status }\n"
+    "    ... on Error { message }\n"
+    "  }\n"
+    "}\n";
+
+constexpr std::string_view kBackfillStatusQuery =
+    "query GapwatchBackfillStatus($backfillId: String!) {\n"
+    "  partitionBackfillOrError(backfillId: $backfillId) {\n"
+    "    __typename\n"
+    "    ... on PartitionBackfill { status error { message } }\n"
+    "    ... on Error { message }\n"
+    "  }\n"
+    "}\n";
+
+bool follows_single_run(const DagsterSpec& spec) {
+  return spec.target == DagsterSpec::Target::job;
+}
+
+// RunStatus (dagster-graphql schema/pipelines/pipeline.py GrapheneRunStatus,
+// from DagsterRunStatus): MANAGED is a run Dagster records but does not
+// launch itself; it has started.
+std::optional<RunState> from_run_status(std::string_view status) {
+  if (status == "QUEUED" || status == "NOT_STARTED" || status == "STARTING") {
+    return RunState::queued;
+  }
+  if (status == "STARTED" || status == "CANCELING" || status == "MANAGED") {
+    return RunState::running;
+  }
+  if (status == "SUCCESS") {
+    return RunState::succeeded;
+  }
+  if (status == "FAILURE" || status == "CANCELED") {
+    return RunState::failed;
+  }
   return std::nullopt;
 }
 
-Expected<PresetRequest> build_dagster_run_poll(const DagsterSpec& /*spec*/, const BackfillRequest& /*request*/,
-                                       const RunRef& /*run*/) {
-  return fail("this preset does not follow runs yet");
+// BulkActionStatus (dagster-graphql schema/backfill.py). COMPLETED_SUCCESS and
+// COMPLETED_FAILED arrived with dagster-io/dagster#24365 (1.8, September
+// 2024); before it COMPLETED was the only end, and until #23141 (1.8.0) a job
+// backfill was COMPLETED as soon as its runs were launched, not finished, so
+// COMPLETED alone does not say the data is there: it is followed as running
+// (verify_after bounds it). FAILING (#31935) cancels the runs before FAILED.
+std::optional<RunState> from_backfill_status(std::string_view status) {
+  if (status == "REQUESTED" || status == "CANCELING" || status == "FAILING" ||
+      status == "COMPLETED") {
+    return RunState::running;
+  }
+  if (status == "COMPLETED_SUCCESS") {
+    return RunState::succeeded;
+  }
+  if (status == "COMPLETED_FAILED" || status == "FAILED" || status == "CANCELED") {
+    return RunState::failed;
+  }
+  return std::nullopt;
 }
 
-RunPoll classify_dagster_run_poll(const DagsterSpec& /*spec*/, const HttpClientResponse& response) {
-  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
-                 "HTTP " + std::to_string(response.status), std::nullopt};
+RunPoll unreachable_poll(std::string detail) {
+  return RunPoll{RunPoll::Kind::unreachable, RunState::queued, std::move(detail), std::nullopt};
+}
+
+}  // namespace
+
+std::optional<RunRef> dagster_run(const DagsterSpec& spec, const BackfillRequest& /*request*/,
+                                  const HttpClientResponse& accepted) {
+  const nlohmann::json document = parse_json_body(accepted.body);
+  if (!document.is_object() || !document.contains("data") || !document["data"].is_object()) {
+    return std::nullopt;
+  }
+  const nlohmann::json& data = document["data"];
+  if (follows_single_run(spec)) {
+    if (!data.contains("launchRun") || !data["launchRun"].is_object() ||
+        !data["launchRun"].contains("run")) {
+      return std::nullopt;
+    }
+    const std::string id = string_member(data["launchRun"]["run"], "runId");
+    if (id.empty()) {
+      return std::nullopt;
+    }
+    return RunRef{id, join_url(spec.base_url, {"runs", id})};
+  }
+  if (!data.contains("launchPartitionBackfill")) {
+    return std::nullopt;
+  }
+  const std::string id = string_member(data["launchPartitionBackfill"], "backfillId");
+  if (id.empty()) {
+    return std::nullopt;
+  }
+  return RunRef{id, join_url(spec.base_url, {"overview", "backfills", id})};
+}
+
+Expected<PresetRequest> build_dagster_run_poll(const DagsterSpec& spec,
+                                               const BackfillRequest& /*request*/,
+                                               const RunRef& run) {
+  if (run.id.empty()) {
+    return fail("the run has no id");
+  }
+  PresetRequest out;
+  out.url = join_url(spec.base_url, {"graphql"});
+  if (spec.api_token) {
+    out.headers.emplace_back("Dagster-Cloud-Api-Token", *spec.api_token);
+  }
+  if (follows_single_run(spec)) {
+    out.body = {{"query", kRunStatusQuery},
+                {"variables", {{"runId", run.id}}},
+                {"operationName", "GapwatchRunStatus"}};
+  } else {
+    out.body = {{"query", kBackfillStatusQuery},
+                {"variables", {{"backfillId", run.id}}},
+                {"operationName", "GapwatchBackfillStatus"}};
+  }
+  return out;
+}
+
+RunPoll classify_dagster_run_poll(const DagsterSpec& spec, const HttpClientResponse& response) {
+  if (response.status < 200 || response.status >= 300) {
+    return unreachable_poll(classify_with_message(response).detail);
+  }
+  const nlohmann::json document = parse_json_body(response.body);
+  if (document.is_object() && document.contains("errors") && document["errors"].is_array() &&
+      !document["errors"].empty()) {
+    const std::string message = string_member(document["errors"][0], "message");
+    return unreachable_poll(fmt::format("HTTP {}: GraphQL error: {}", response.status,
+                                        message.empty() ? document["errors"][0].dump() : message));
+  }
+  const char* field = follows_single_run(spec) ? "runOrError" : "partitionBackfillOrError";
+  const nlohmann::json* result = nullptr;
+  if (document.is_object() && document.contains("data") && document["data"].is_object() &&
+      document["data"].contains(field) && document["data"][field].is_object()) {
+    result = &document["data"][field];
+  }
+  const std::string type = result != nullptr ? string_member(*result, "__typename") : std::string();
+  if (result == nullptr || type.empty()) {
+    return unreachable_poll(fmt::format("HTTP {}: the answer has no {} result", response.status,
+                                        field));
+  }
+  if (type == "RunNotFoundError" || type == "BackfillNotFoundError") {
+    return RunPoll{RunPoll::Kind::not_found, RunState::queued,
+                   fmt::format("{}: {}", type, string_member(*result, "message")), std::nullopt};
+  }
+  if (type != "Run" && type != "PartitionBackfill") {
+    // PythonError: Dagster could not read its storage; ask again later.
+    return unreachable_poll(fmt::format("{}: {}", type, string_member(*result, "message")));
+  }
+  const std::string status = string_member(*result, "status");
+  const auto state =
+      type == "Run" ? from_run_status(status) : from_backfill_status(status);
+  if (!state) {
+    return unreachable_poll(fmt::format("HTTP {}: unknown {} status '{}'", response.status, type,
+                                        status));
+  }
+  RunPoll poll{RunPoll::Kind::state, *state, status, std::nullopt};
+  if (result->contains("error") && (*result)["error"].is_object()) {
+    if (const std::string reason = string_member((*result)["error"], "message"); !reason.empty()) {
+      poll.detail += ": " + reason;
+    }
+  }
+  return poll;
 }
 
 }  // namespace gapwatch

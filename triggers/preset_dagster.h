@@ -5,7 +5,9 @@
 // tag). Dagster answers HTTP 200 even for failures: the result is a union
 // whose __typename says which, so error members (PartitionSetNotFoundError,
 // …) are rejections with their message, as are GraphQL errors; PythonError
-// (an exception inside Dagster) is retried.
+// (an exception inside Dagster) is retried unless its className says the
+// request or the code location is at fault. Runs are followed with
+// runOrError, backfills with partitionBackfillOrError.
 // Dagster+ takes its API token in the Dagster-Cloud-Api-Token header. Pure;
 // thread-safe.
 #pragma once
@@ -48,7 +50,9 @@ struct DagsterSpec {
   DagsterPartitions partitions;
 };
 
-// The partition keys whose time windows overlap [start, end), in order.
+// The partition keys whose time windows overlap [start, end), in order. In an
+// autumn repeated hour, hourly and shorter partitions name the second
+// occurrence with its UTC offset, as Dagster does ("2026-10-25-02:00+0100").
 Expected<std::vector<std::string>> dagster_partition_keys(const DagsterPartitions& partitions,
                                                           Instant start, Instant end);
 

@@ -1,5 +1,8 @@
 #include "triggers/preset_prefect.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "triggers/response_body.h"
@@ -60,20 +63,125 @@ DispatchOutcome classify_prefect_response(const PrefectSpec&, const HttpClientRe
 }
 
 
-// Following runs: not yet (every accepted request waits verify_after).
-std::optional<RunRef> prefect_run(const PrefectSpec& /*spec*/, const BackfillRequest& /*request*/,
-                                 const HttpClientResponse& /*accepted*/) {
-  return std::nullopt;
+// Following runs. The flow run is read back with GET {api_url}/flow_runs/{id}
+// (PrefectHQ/prefect src/prefect/server/api/flow_runs.py read_flow_run: 404
+// "Flow run not found" for an id it does not know); its state is `state.type`
+// (schemas/states.py StateType), with the state's name and message for people.
+namespace {
+
+// The UI's address as Prefect derives it from PREFECT_API_URL when
+// PREFECT_UI_URL is not set (src/prefect/settings/models/_defaults.py
+// default_ui_url, cloud.py default_cloud_ui_url): Prefect Cloud's
+// https://api.prefect.cloud/api becomes https://app.prefect.cloud, a trailing
+// "/api" is dropped, "/api/" becomes "/", and the Cloud routes
+// /accounts/ and /workspaces/ are singular in the UI.
+std::string prefect_ui_url(std::string_view api_url) {
+  std::string url(api_url);
+  while (url.ends_with('/')) {
+    url.pop_back();
+  }
+  const auto replace_all = [&url](std::string_view from, std::string_view to) {
+    for (std::size_t at = url.find(from); at != std::string::npos;
+         at = url.find(from, at + to.size())) {
+      url.replace(at, from.size(), to);
+    }
+  };
+  constexpr std::string_view kCloudApi = "https://api.prefect.cloud/api";
+  if (url.starts_with(kCloudApi)) {
+    url.replace(0, kCloudApi.size(), "https://app.prefect.cloud");
+  }
+  if (url.ends_with("/api")) {
+    url.resize(url.size() - 4);
+  }
+  replace_all("/api/", "/");
+  replace_all("/accounts/", "/account/");
+  replace_all("/workspaces/", "/workspace/");
+  return url;
 }
 
-Expected<PresetRequest> build_prefect_run_poll(const PrefectSpec& /*spec*/, const BackfillRequest& /*request*/,
-                                       const RunRef& /*run*/) {
-  return fail("this preset does not follow runs yet");
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) {
+    return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+  });
 }
 
-RunPoll classify_prefect_run_poll(const PrefectSpec& /*spec*/, const HttpClientResponse& response) {
-  return RunPoll{RunPoll::Kind::unreachable, RunState::queued,
-                 "HTTP " + std::to_string(response.status), std::nullopt};
+}  // namespace
+
+std::optional<RunRef> prefect_run(const PrefectSpec& spec, const BackfillRequest& /*request*/,
+                                  const HttpClientResponse& accepted) {
+  const std::string id = string_member(parse_json_body(accepted.body), "id");
+  if (id.empty()) {
+    return std::nullopt;
+  }
+  return RunRef{id, join_url(prefect_ui_url(spec.api_url), {"runs", "flow-run", id})};
+}
+
+Expected<PresetRequest> build_prefect_run_poll(const PrefectSpec& spec,
+                                               const BackfillRequest& /*request*/,
+                                               const RunRef& run) {
+  if (run.id.empty()) {
+    return fail("the flow run has no id");
+  }
+  PresetRequest out;
+  out.method = "GET";
+  out.url = join_url(spec.api_url, {"flow_runs", run.id});
+  return out;
+}
+
+RunPoll classify_prefect_run_poll(const PrefectSpec& /*spec*/,
+                                  const HttpClientResponse& response) {
+  RunPoll poll;
+  if (response.status == 404) {
+    poll.kind = RunPoll::Kind::not_found;
+    const std::string message = error_message(response.body);
+    poll.detail = "HTTP 404" + (message.empty() ? std::string() : ": " + message);
+    return poll;
+  }
+  const nlohmann::json document = parse_json_body(response.body);
+  const nlohmann::json state =
+      document.is_object() && document.contains("state") ? document["state"] : nlohmann::json();
+  std::string type = string_member(state, "type");
+  if (type.empty()) {
+    type = string_member(document, "state_type");  // the flat copy FlowRunResponse carries
+  }
+  if (response.status != 200 || type.empty()) {
+    poll.kind = RunPoll::Kind::unreachable;
+    poll.detail = response.status == 200 ? "HTTP 200: the answer has no flow run state"
+                                         : classify_with_message(response).detail;
+    return poll;
+  }
+  // StateType: SCHEDULED/PENDING wait for a worker; PAUSED and CANCELLING
+  // are started and not yet ended; CRASHED is infrastructure failing the run.
+  std::optional<RunState> mapped;
+  if (type == "SCHEDULED" || type == "PENDING") {
+    mapped = RunState::queued;
+  } else if (type == "RUNNING" || type == "PAUSED" || type == "CANCELLING") {
+    mapped = RunState::running;
+  } else if (type == "COMPLETED") {
+    mapped = RunState::succeeded;
+  } else if (type == "FAILED" || type == "CANCELLED" || type == "CRASHED") {
+    mapped = RunState::failed;
+  }
+  if (!mapped) {
+    poll.kind = RunPoll::Kind::unreachable;
+    poll.detail = fmt::format("HTTP 200: unknown flow run state type {}", type);
+    return poll;
+  }
+  poll.kind = RunPoll::Kind::state;
+  poll.state = *mapped;
+  poll.detail = type;
+  std::string name = string_member(state, "name");
+  if (name.empty()) {
+    name = string_member(document, "state_name");
+  }
+  if (!name.empty() && !same_ignoring_case(name, type)) {
+    poll.detail += " (" + name + ")";  // a custom name: "COMPLETED (Cached)"
+  }
+  const std::string message = string_member(state, "message");
+  if (!message.empty()) {
+    poll.detail += ": " + message;
+  }
+  return poll;
 }
 
 }  // namespace gapwatch

@@ -3,8 +3,8 @@
 // parameters, tags, idempotency_key}. The idempotency key is the request id:
 // Prefect answers 201 for a new run and 200 with the existing one for a key
 // it has seen, and both are accepted. A 409 is Prefect refusing the
-// parameters (the deployment enforces its schema): rejected. Pure;
-// thread-safe.
+// parameters (the deployment enforces its schema): rejected. The flow run is
+// followed with GET {api_url}/flow_runs/{id}. Pure; thread-safe.
 #pragma once
 
 #include <optional>

@@ -97,4 +97,12 @@ std::string error_message(std::string_view body) {
   return {};
 }
 
+std::string string_member(const nlohmann::json& object, std::string_view name) {
+  if (!object.is_object()) {
+    return {};
+  }
+  const auto found = object.find(name);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 }  // namespace gapwatch

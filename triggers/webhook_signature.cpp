@@ -55,22 +55,34 @@ Expected<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+Expected<std::string> signing_key(std::string_view secret) {
+  constexpr std::string_view kPrefix = "whsec_";
+  const std::string_view text = secret.starts_with(kPrefix) ? secret.substr(kPrefix.size()) : secret;
+  auto key = base64_decode(text);
+  if (!key) {
+    return fail(fmt::format(
+        "the signing secret must be base64 (after an optional whsec_ prefix), as every Standard "
+        "Webhooks library decodes it: {}",
+        key.error().message));
+  }
+  if (key->size() < kMinSigningKeyBytes || key->size() > kMaxSigningKeyBytes) {
+    return fail(fmt::format(
+        "the signing secret decodes to {} bytes; Standard Webhooks secrets are {} to {} bytes",
+        key->size(), kMinSigningKeyBytes, kMaxSigningKeyBytes));
+  }
+  return key;
+}
+
 Expected<std::string> webhook_signature(std::string_view secret, std::string_view id,
                                         std::int64_t timestamp, std::string_view body) {
-  std::string key;
-  if (secret.starts_with("whsec_")) {
-    auto decoded = base64_decode(secret.substr(6));
-    if (!decoded) {
-      return fail(fmt::format("signing_secret: whsec_ secret is not valid base64"));
-    }
-    key = std::move(*decoded);
-  } else {
-    key = std::string(secret);
+  auto key = signing_key(secret);
+  if (!key) {
+    return std::unexpected(key.error());
   }
   const std::string content = fmt::format("{}.{}.{}", id, timestamp, body);
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  if (HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()),
            reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac.data(),
            &length) == nullptr) {
     return fail("HMAC-SHA256 failed");

@@ -122,7 +122,9 @@ bool load_plain_webhook(YamlReader& reader, const MapReader& map, const std::str
   return keys.ok();
 }
 
-// A signing_secret: literal text, or a whsec_ key (base64 after the prefix).
+// A signing_secret: a Standard Webhooks secret, "whsec_<base64>" or the
+// base64 alone, of 24 to 64 bytes (webhook_signature.h signing_key), checked
+// here so that a key no receiver could verify stops the load.
 std::optional<std::string> load_signing_secret(YamlReader& reader, const Field& field) {
   auto secret = reader.string(field);
   if (!secret) {
@@ -132,17 +134,9 @@ std::optional<std::string> load_signing_secret(YamlReader& reader, const Field& 
     reader.error(field, "signing_secret is empty (leave the key out to send unsigned)");
     return std::nullopt;
   }
-  if (secret->starts_with("whsec_")) {
-    const auto key = base64_decode(std::string_view(*secret).substr(6));
-    if (!key) {
-      reader.error(field, fmt::format("a whsec_ signing_secret is base64 after the prefix: {}",
-                                      key.error().message));
-      return std::nullopt;
-    }
-    if (key->empty()) {
-      reader.error(field, "the whsec_ signing_secret has no key after the prefix");
-      return std::nullopt;
-    }
+  if (const auto key = signing_key(*secret); !key) {
+    reader.error(field, key.error().message);
+    return std::nullopt;
   }
   return secret;
 }

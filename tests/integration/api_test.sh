@@ -143,7 +143,7 @@ GAPWATCH_QUICKSTART_DB="$dir3/warehouse.db" python3 "$source_dir/tests/integrati
   --port-file "$dir3/port" --log "$dir3/received.jsonl" --script 400 --echo &
 background_pids+=("$!")
 wait_for 10 "the receiver" test -s "$dir3/port"
-export GW_DB_PASSWORD='db-Pa55word-1234' GW_HOOK_TOKEN='hook-T0ken-98765' GW_SIGNING='whsec_c2lnbmluZy1rZXktZm9yLXRlc3Rz'
+export GW_DB_PASSWORD='db-Pa55word-1234' GW_HOOK_TOKEN='hook-T0ken-98765' GW_SIGNING='whsec_c2lnbmluZy1rZXktZm9yLXRlc3RzLTEyMzQ='
 write_config "$dir3" "  - name: hook
     webhook:
       url: \"http://127.0.0.1:$(cat "$dir3/port")/hook\"
@@ -160,12 +160,12 @@ for path in /api/v1/incidents/1 "/api/v1/incidents?state=all" /api/v1/rules /; d
 done
 kill -TERM "$daemon3"; wait "$daemon3"
 check "the API served the echoed response (so the check below means something)" grep -q 'HTTP 400' "$dir3/http"
-for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3Rz; do
+for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3RzLTEyMzQ=; do
   check "neither /api/v1/* nor the status page shows $secret" bash -c "! grep -q '$secret' '$dir3/http'"
 done
 check "the receiver echoed the secrets back (so they were in the response)" grep -q "hook-T0ken-98765" "$dir3/received.jsonl"
 check "the log mentions the failed delivery and its output" grep -q "HTTP 400); output:" "$dir3/log"
-for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3Rz; do
+for secret in db-Pa55word-1234 hook-T0ken-98765 static-Secret-5555 api-Secret-token-4321 c2lnbmluZy1rZXktZm9yLXRlc3RzLTEyMzQ=; do
   check "the log does not contain $secret" bash -c "! grep -q '$secret' '$dir3/log'"
 done
 "$gapwatch" incidents show 1 -c "$dir3/gapwatch.yaml" --output json >"$dir3/incident.json"

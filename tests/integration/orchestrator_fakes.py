@@ -11,9 +11,12 @@ One server answers every API by its path, as the real systems document them:
   GET  /api/v2/dags/{dag_id}/dagRuns?run_type=...    Airflow 3: runs (a backfill's, --runs)
   GET  /api/v2/backfills?dag_id=D, /backfills/{id}   Airflow 3: backfills
   POST /api/deployments/{id}/create_flow_run         Prefect (api_url = .../api)
-  POST /graphql                                      Dagster launchPartitionBackfill / launchRun
+  GET  /api/flow_runs/{id}                           Prefect read_flow_run
+  POST /graphql                                      Dagster launchPartitionBackfill / launchRun,
+                                                     runOrError / partitionBackfillOrError
   POST /{tenant}/oauth2/v2.0/token                   Microsoft Entra ID client credentials
   POST /subscriptions/.../pipelines/{p}/createRun    Azure Data Factory (Entra token)
+  GET  /subscriptions/.../pipelineruns/{runId}       Azure Data Factory PipelineRuns_Get
 
 Each request is checked field by field against the documented request shape
 (method, path, headers, JSON body; unknown fields are refused where the real
@@ -62,6 +65,12 @@ RFC3339_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]
 ARM_PATH = re.compile(
     r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.DataFactory/"
     r"factories/([^/]+)/pipelines/([^/]+)/createRun$")
+ARM_RUN_PATH = re.compile(
+    r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.DataFactory/"
+    r"factories/([^/]+)/pipelineruns/([^/]+)$")
+# Prefect routes flow runs by "/{id:uuid}": any other text is not a route (404).
+PREFECT_RUN_PATH = re.compile(r"^/api/flow_runs/([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                              r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$")
 
 
 class Reply(Exception):
@@ -104,6 +113,7 @@ class Fakes:
         self.logical_dates = {}  # (dag_id, logical_date) -> run_id
         self.backfills = []  # Airflow 3 backfills, by id - 1
         self.flow_runs = {}  # idempotency key -> flow run
+        self.started = {}  # ("prefect" | "dagster_run" | "dagster_backfill" | "adf", id) -> native record
         self.pending = []  # (table, start, end) of accepted runs not yet run
         self.runs = args.runs.split(",") if args.runs else None  # --runs, neutral state names
         self.run_steps = {}  # run key -> {"polls": n, "window": (table, start, end), "loaded": bool}
@@ -522,8 +532,35 @@ class Fakes:
                    "state": {"type": "SCHEDULED", "name": "Scheduled", "timestamp": now_iso()}}
             if key:
                 self.flow_runs[key] = run
+            self.started[("prefect", run["id"])] = run
         parameters = body.get("parameters", {})
-        return 201, run, (None, parameters.get("window_start"), parameters.get("window_end"))
+        window = (None, parameters.get("window_start"), parameters.get("window_end"))
+        self.register_run(("prefect", run["id"]), window)
+        return 201, run, window
+
+    # Prefect's state types and default names (PrefectHQ/prefect 3.x,
+    # src/prefect/client/schemas/objects.py StateType; names as the states.py
+    # constructors Scheduled(), Running(), Completed(), Failed(), Cancelled() give them).
+    PREFECT_STATES = {"queued": ("SCHEDULED", "Scheduled", None),
+                      "running": ("RUNNING", "Running", None),
+                      "success": ("COMPLETED", "Completed", None),
+                      "failed": ("FAILED", "Failed", "Flow run encountered an exception: "
+                                                     "KeyError: 'events'"),
+                      "cancelled": ("CANCELLED", "Cancelled", "Flow run was cancelled.")}
+
+    def prefect_read_flow_run(self, flow_run_id, headers):
+        """GET /api/flow_runs/{id}: PrefectHQ/prefect src/prefect/server/api/flow_runs.py
+        read_flow_run answers the FlowRunResponse (state_type, state_name and the state object
+        with type, name, message) or 404 {"detail": "Flow run not found"}."""
+        if self.args.prefect_key and headers.get("authorization") != f"Bearer {self.args.prefect_key}":
+            raise Reply(401, {"detail": "Unauthorized"})
+        with self.lock:
+            run = self.started.get(("prefect", flow_run_id.lower()))
+        if run is None:
+            raise Reply(404, {"detail": "Flow run not found"})
+        state_type, name, message = self.PREFECT_STATES[self.run_step(("prefect", run["id"]))]
+        state = {"type": state_type, "name": name, "timestamp": now_iso(), "message": message}
+        return 200, dict(run, state_type=state_type, state_name=name, state=state), None
 
     # ---- Dagster --------------------------------------------------------------
     def dagster(self, headers, body):
@@ -572,8 +609,12 @@ class Fakes:
                 name = params["selector"]["partitionSetName"]
                 names = params.get("partitionNames")
                 if not isinstance(names, list) or not names:
+                    # A PythonError carries the exception's className (dagster-graphql
+                    # schema/errors.py GraphenePythonError), here the invariant error
+                    # dagster-graphql's backfill launch raises for missing partitions.
                     return 200, {"data": {"launchPartitionBackfill": {
-                        "__typename": "PythonError", "message": "Must specify partitionNames or allPartitions"}}}, None
+                        "__typename": "PythonError", "className": "DagsterInvariantViolationError",
+                        "message": "Must specify partitionNames or allPartitions"}}}, None
                 if name not in self.exists:
                     return 200, {"data": {"launchPartitionBackfill": {
                         "__typename": "PartitionSetNotFoundError",
@@ -588,15 +629,18 @@ class Fakes:
                     key = "/".join(item["assetKey"]["path"])
                     if key not in self.exists:
                         return 200, {"data": {"launchPartitionBackfill": {
-                            "__typename": "PythonError",
+                            "__typename": "PythonError", "className": "DagsterInvariantViolationError",
                             "message": f"dagster._core.errors.DagsterInvariantViolationError: Asset {key} not found"}}}, None
                 window = params["partitionsByAssets"][0]["partitions"]["range"]
                 first, last = window["start"], window["end"]
             else:
                 invalid("backfillParams", "give selector or partitionsByAssets")
+            backfill_id = uuid.uuid4().hex[:8]
             answer = {"data": {"launchPartitionBackfill": {"__typename": "LaunchBackfillSuccess",
-                                                           "backfillId": uuid.uuid4().hex[:8]}}}
-            return 200, answer, (None,) + hourly_window(first, last)
+                                                           "backfillId": backfill_id}}}
+            window = (None,) + hourly_window(first, last)
+            self.register_run(("dagster_backfill", backfill_id), window)
+            return 200, answer, window
         if "launchRun(" in query:
             params = variables.get("executionParams")
             fields(params, "ExecutionParams", {"selector", "runConfigData", "mode", "executionMetadata",
@@ -618,10 +662,60 @@ class Fakes:
             if partition is None:
                 return 200, {"data": {"launchRun": {"__typename": "RunConfigValidationInvalid",
                                                     "message": "partitioned job run without a partition"}}}, None
+            run_id = str(uuid.uuid4())
             answer = {"data": {"launchRun": {"__typename": "LaunchRunSuccess",
-                                             "run": {"runId": str(uuid.uuid4()), "status": "QUEUED"}}}}
-            return 200, answer, (None,) + hourly_window(partition, partition)
+                                             "run": {"runId": run_id, "status": "QUEUED"}}}}
+            window = (None,) + hourly_window(partition, partition)
+            self.register_run(("dagster_run", run_id), window)
+            return 200, answer, window
+        if "runOrError(" in query:
+            return self.dagster_run_or_error(variables)
+        if "partitionBackfillOrError(" in query:
+            return self.dagster_backfill_or_error(variables)
         raise Reply(200, {"errors": [{"message": "Cannot query field on type 'Mutation'."}]})
+
+    # Run and backfill states as Dagster's GraphQL names them: RunStatus
+    # (dagster-io/dagster python_modules/dagster-graphql/dagster_graphql/schema/
+    # pipelines/pipeline.py, from DagsterRunStatus) and BulkActionStatus
+    # (schema/backfill.py; COMPLETED_SUCCESS / COMPLETED_FAILED since
+    # dagster-io/dagster#24365, Dagster 1.8). A backfill has no queued state of its own:
+    # it is REQUESTED until its runs end.
+    DAGSTER_RUN_STATUS = {"queued": "QUEUED", "running": "STARTED", "success": "SUCCESS",
+                          "failed": "FAILURE", "cancelled": "CANCELED"}
+    DAGSTER_BACKFILL_STATUS = {"queued": "REQUESTED", "running": "REQUESTED", "success": "COMPLETED_SUCCESS",
+                               "failed": "COMPLETED_FAILED", "cancelled": "CANCELED"}
+
+    def dagster_run_or_error(self, variables):
+        """Query runOrError(runId: ID!): RunOrError = Run | RunNotFoundError | PythonError
+        (dagster-graphql schema/roots/query.py, schema/errors.py GrapheneRunNotFoundError)."""
+        run_id = variables.get("runId")
+        if not isinstance(run_id, str):
+            raise Reply(200, {"errors": [{"message": "Variable '$runId' of required type 'ID!' was not provided."}]})
+        with self.lock:
+            known = ("dagster_run", run_id) in self.run_steps
+        if not known:
+            return 200, {"data": {"runOrError": {"__typename": "RunNotFoundError", "runId": run_id,
+                                                 "message": f"Run {run_id} could not be found."}}}, None
+        status = self.DAGSTER_RUN_STATUS[self.run_step(("dagster_run", run_id))]
+        return 200, {"data": {"runOrError": {"__typename": "Run", "runId": run_id, "status": status}}}, None
+
+    def dagster_backfill_or_error(self, variables):
+        """Query partitionBackfillOrError(backfillId: String!): PartitionBackfill |
+        BackfillNotFoundError | PythonError (dagster-graphql schema/backfill.py); a failed
+        backfill's `error` is a PythonError or null."""
+        backfill_id = variables.get("backfillId")
+        if not isinstance(backfill_id, str):
+            raise Reply(200, {"errors": [{"message": "Variable '$backfillId' of required type 'String!' "
+                                                     "was not provided."}]})
+        with self.lock:
+            known = ("dagster_backfill", backfill_id) in self.run_steps
+        if not known:
+            return 200, {"data": {"partitionBackfillOrError": {
+                "__typename": "BackfillNotFoundError", "backfillId": backfill_id,
+                "message": f"Backfill {backfill_id} could not be found."}}}, None
+        status = self.DAGSTER_BACKFILL_STATUS[self.run_step(("dagster_backfill", backfill_id))]
+        return 200, {"data": {"partitionBackfillOrError": {
+            "__typename": "PartitionBackfill", "id": backfill_id, "status": status, "error": None}}}, None
 
     # ---- Azure Data Factory ------------------------------------------------------
     def adf(self, match, query, headers, body):
@@ -650,7 +744,49 @@ class Fakes:
             if name not in declared:
                 raise Reply(400, {"error": {"code": "BadRequest",
                                             "message": f"The parameter '{name}' is not defined in pipeline '{pipeline}'."}})
-        return 200, {"runId": str(uuid.uuid4())}, (body.get("table"), body.get("window_start"), body.get("window_end"))
+        run_id = str(uuid.uuid4())
+        window = (body.get("table"), body.get("window_start"), body.get("window_end"))
+        with self.lock:
+            self.started[("adf", run_id)] = {"runId": run_id, "pipelineName": pipeline, "parameters": body,
+                                             "factory": factory, "runStart": now_iso()}
+        self.register_run(("adf", run_id), window)
+        return 200, {"runId": run_id}, window
+
+    # PipelineRun.status (Azure/azure-rest-api-specs specification/datafactory/resource-manager/
+    # Microsoft.DataFactory/stable/2018-06-01/datafactory.json: "Queued, InProgress, Succeeded,
+    # Failed, Canceling, Cancelled"), with `message` the failure's text.
+    ADF_STATUS = {"queued": ("Queued", ""), "running": ("InProgress", ""), "success": ("Succeeded", ""),
+                  "failed": ("Failed", "Operation on target Copy events failed: The table 'events' is locked."),
+                  "cancelled": ("Cancelled", "")}
+
+    def adf_pipeline_run(self, match, query, headers):
+        """PipelineRuns_Get: GET .../factories/{factory}/pipelineruns/{runId}?api-version=2018-06-01
+        answers a PipelineRun (examples/PipelineRuns_Get.json). The spec declares only 200 and the
+        default ErrorResponse; a run id the factory does not know gets the ARM convention for a
+        resource that does not exist, 404 with {"error": {"code", "message"}} (the code is ours)."""
+        if query.get("api-version") != "2018-06-01":
+            raise Reply(400, {"error": {"code": "InvalidApiVersionParameter",
+                                        "message": "The api-version query parameter (?api-version=) is required "
+                                                   "for all requests; use 2018-06-01."}})
+
+        def refuse(reason):
+            raise Reply(401, {"error": {"code": "InvalidAuthenticationToken",
+                                        "message": f"The access token is invalid ({reason})."}})
+        self.bearer(headers, "https://management.azure.com/", refuse)
+        factory, run_id = urllib.parse.unquote(match.group(3)), urllib.parse.unquote(match.group(4))
+        with self.lock:
+            run = self.started.get(("adf", run_id))
+        if run is None or run["factory"] != factory:
+            raise Reply(404, {"error": {"code": "PipelineRunNotFound",
+                                        "message": f"Pipeline run '{run_id}' was not found in factory '{factory}'."}})
+        status, message = self.ADF_STATUS[self.run_step(("adf", run_id))]
+        ended = status in ("Succeeded", "Failed", "Cancelled")
+        return 200, {"runId": run_id, "runGroupId": run_id, "isLatest": True,
+                     "pipelineName": run["pipelineName"], "parameters": run["parameters"],
+                     "invokedBy": {"id": "gapwatch", "name": "Manual", "invokedByType": "Manual"},
+                     "runStart": run["runStart"], "runEnd": now_iso() if ended else None,
+                     "durationInMs": 1000 if ended else None, "status": status, "message": message,
+                     "lastUpdated": now_iso(), "annotations": []}, None
 
 
 def hourly_window(first, last):
@@ -813,6 +949,10 @@ def main():
                     return status, answer, None, item
                 status, answer, window = fakes.airflow_backfill(self.json_body(headers, raw))
                 return status, answer, window, item
+            prefect_run = PREFECT_RUN_PATH.match(path)
+            if prefect_run and self.command == "GET":
+                status, answer, window = fakes.prefect_read_flow_run(prefect_run.group(1), headers)
+                return status, answer, window, item
             prefect = re.match(r"^/api/deployments/([^/]+)/create_flow_run$", path)
             if prefect:
                 status, answer, window = fakes.prefect(urllib.parse.unquote(prefect.group(1)), headers,
@@ -820,6 +960,10 @@ def main():
                 return status, answer, window, item
             if path == "/graphql":
                 status, answer, window = fakes.dagster(headers, self.json_body(headers, raw))
+                return status, answer, window, item
+            arm_run = ARM_RUN_PATH.match(path)
+            if arm_run and self.command == "GET":
+                status, answer, window = fakes.adf_pipeline_run(arm_run, query, headers)
                 return status, answer, window, item
             arm = ARM_PATH.match(path)
             if arm:

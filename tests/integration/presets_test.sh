@@ -406,4 +406,74 @@ check "the runId is in the incident" grep -qE "pipeline run [0-9a-f-]{36} create
 check_no_secrets "$dir"
 }
 
+part_run_polls() {
+echo "== prefect, dagster, adf: the fakes' run polls answer per --runs in native names, and not-found"
+# gapwatch's own polling is the run tracker's (monitor/daemon); this pins the
+# fakes it will poll to the upstream shapes (orchestrator_fakes.py cites them).
+dir=$work/run_polls; mkdir -p "$dir"; make_warehouse "$dir"
+start_fakes "$dir" --runs queued,running,success --exists 0f7c6a44-deployment \
+  --exists events_hourly_partition_set --exists events_job --exists reload_events
+python3 - "$port" "$PREFECT_API_KEY" "$DAGSTER_TOKEN" "$ADF_CLIENT_SECRET" >"$dir/polls.json" <<'PY'
+import json, sys, urllib.error, urllib.parse, urllib.request
+port, prefect_key, dagster_token, adf_secret = sys.argv[1:]
+base = f"http://127.0.0.1:{port}"
+def call(method, path, body=None, headers=None, form=False):
+    data = None
+    headers = dict(headers or {}, Accept="application/json")
+    if body is not None:
+        data = urllib.parse.urlencode(body).encode() if form else json.dumps(body).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(base + path, data, headers, method=method)) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+out = {}
+window = {"window_start": "2026-11-24T10:00:00Z", "window_end": "2026-11-24T13:00:00Z"}
+auth = {"Authorization": f"Bearer {prefect_key}"}
+_, run = call("POST", "/api/deployments/0f7c6a44-deployment/create_flow_run",
+              {"name": "r", "parameters": window, "tags": [], "idempotency_key": "k1"}, auth)
+out["prefect"] = [call("GET", f"/api/flow_runs/{run['id']}", None, auth)[1]["state"]["type"] for _ in range(4)]
+out["prefect_missing"] = call("GET", "/api/flow_runs/00000000-0000-0000-0000-000000000000", None, auth)
+dag = {"Dagster-Cloud-Api-Token": dagster_token}
+launched = call("POST", "/graphql", {"query": "mutation { launchRun(executionParams: $executionParams) }",
+    "operationName": "L", "variables": {"executionParams": {
+        "selector": {"repositoryLocationName": "etl", "repositoryName": "__repository__", "jobName": "events_job"},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2026-11-24-10:00"}]}}}}, dag)[1]
+run_id = launched["data"]["launchRun"]["run"]["runId"]
+poll_run = lambda rid: call("POST", "/graphql", {"query": "query Q($runId: ID!) { runOrError(runId: $runId) { __typename } }",
+                                                "operationName": "Q", "variables": {"runId": rid}}, dag)[1]
+out["dagster_run"] = [poll_run(run_id)["data"]["runOrError"]["status"] for _ in range(4)]
+out["dagster_run_missing"] = poll_run("nope")["data"]["runOrError"]["__typename"]
+launched = call("POST", "/graphql", {"query": "mutation { launchPartitionBackfill(backfillParams: $backfillParams) }",
+    "operationName": "B", "variables": {"backfillParams": {"partitionNames": ["2026-11-24-10:00"],
+        "selector": {"partitionSetName": "events_hourly_partition_set",
+                     "repositorySelector": {"repositoryLocationName": "etl", "repositoryName": "__repository__"}}}}}, dag)[1]
+backfill_id = launched["data"]["launchPartitionBackfill"]["backfillId"]
+poll_backfill = lambda bid: call("POST", "/graphql", {"query": "query Q($backfillId: String!) { partitionBackfillOrError(backfillId: $backfillId) { __typename } }",
+                                                     "operationName": "Q", "variables": {"backfillId": bid}}, dag)[1]
+out["dagster_backfill"] = [poll_backfill(backfill_id)["data"]["partitionBackfillOrError"]["status"] for _ in range(4)]
+out["dagster_backfill_missing"] = poll_backfill("nope")["data"]["partitionBackfillOrError"]["__typename"]
+token = call("POST", "/my-tenant/oauth2/v2.0/token", {"grant_type": "client_credentials", "client_id": "my-client",
+             "client_secret": adf_secret, "scope": "https://management.azure.com/.default"}, form=True)[1]["access_token"]
+arm = {"Authorization": f"Bearer {token}"}
+factory = "/subscriptions/s1/resourceGroups/analytics/providers/Microsoft.DataFactory/factories/gapwatch-df"
+run_id = call("POST", factory + "/pipelines/reload_events/createRun?api-version=2018-06-01", window, arm)[1]["runId"]
+out["adf"] = [call("GET", f"{factory}/pipelineruns/{run_id}?api-version=2018-06-01", None, arm)[1]["status"] for _ in range(4)]
+out["adf_missing"] = call("GET", f"{factory}/pipelineruns/nope?api-version=2018-06-01", None, arm)[0]
+print(json.dumps(out))
+PY
+check "Prefect: state.type per poll" test "$(json "$dir/polls.json" 'doc["prefect"]')" = \
+  "['SCHEDULED', 'RUNNING', 'COMPLETED', 'COMPLETED']"
+check "Prefect: an unknown flow run is 404 Flow run not found" test "$(json "$dir/polls.json" 'doc["prefect_missing"]')" = \
+  "[404, {'detail': 'Flow run not found'}]"
+check "Dagster: RunStatus per poll" test "$(json "$dir/polls.json" 'doc["dagster_run"]')" = "['QUEUED', 'STARTED', 'SUCCESS', 'SUCCESS']"
+check "Dagster: BulkActionStatus per poll" test "$(json "$dir/polls.json" 'doc["dagster_backfill"]')" = \
+  "['REQUESTED', 'REQUESTED', 'COMPLETED_SUCCESS', 'COMPLETED_SUCCESS']"
+check "Dagster: unknown ids are the not-found members" test \
+  "$(json "$dir/polls.json" 'doc["dagster_run_missing"] + " " + doc["dagster_backfill_missing"]')" = "RunNotFoundError BackfillNotFoundError"
+check "ADF: PipelineRun.status per poll" test "$(json "$dir/polls.json" 'doc["adf"]')" = "['Queued', 'InProgress', 'Succeeded', 'Succeeded']"
+check "ADF: an unknown run is 404" test "$(json "$dir/polls.json" 'doc["adf_missing"]')" = 404
+}
+
 run_parts "$@"

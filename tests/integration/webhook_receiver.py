@@ -37,9 +37,14 @@ def verify_signature(secret, headers, body):
 
     As the spec has it (standard-webhooks/standard-webhooks, spec/standard-webhooks.md,
     "Signature scheme"): the headers webhook-id, webhook-timestamp and
-    webhook-signature; the signed content "{id}.{timestamp}.{body}"; HMAC-SHA256
-    keyed by the base64 part of a "whsec_" secret; space-separated "v1,{base64}"
-    signatures, any of which may match. Nothing else here models an upstream API.
+    webhook-signature; the signed content "{id}.{timestamp}.{body}"; HMAC-SHA256;
+    space-separated "v1,{base64}" signatures, any of which may match. The key is
+    read as the reference Python library reads a secret string
+    (libraries/python/standardwebhooks/webhooks.py, Webhook.__init__): an optional
+    "whsec_" prefix dropped, the rest base64-decoded with "==" appended (Python's
+    decoder ignores padding beyond what it needs). The Go (webhook.go NewWebhook)
+    and JavaScript (src/index.ts) libraries strip the same prefix and decode the
+    same base64. Nothing else here models an upstream API.
     """
     if secret is None:
         return None
@@ -48,7 +53,9 @@ def verify_signature(secret, headers, body):
     signatures = headers.get("webhook-signature", "")
     if not msg_id or not timestamp:
         return False
-    key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+    prefix = "whsec_"
+    encoded = secret[len(prefix):] if secret.startswith(prefix) else secret
+    key = base64.b64decode(encoded + "==")
     signed = f"{msg_id}.{timestamp}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     return any(part == f"v1,{expected}" for part in signatures.split())

@@ -132,6 +132,32 @@ check "the JSON string holds the value" test "$(received "$dir" 'json.loads(requ
 check "nothing was executed" bash -c "! compgen -G '$dir/pwned*' && ! compgen -G '$source_dir/pwned*'"
 }
 
+part_signing_forms() {
+echo "== a signing secret in each accepted form verifies at a receiver holding it in the other"
+# whsec_<base64> and the bare base64 are the same key to every reference
+# library; a 64-byte key is the largest the spec allows.
+for form in whsec bare long; do
+  dir=$work/signing_$form; mkdir -p "$dir"; make_warehouse "$dir"
+  key64=$(printf 'gapwatch test signing key' | base64)
+  case $form in
+    whsec) configured=whsec_$key64 receiver=$key64 ;;
+    bare) configured=$key64 receiver=whsec_$key64 ;;
+    long) configured=whsec_$(head -c 64 /dev/zero | tr '\0' 'k' | base64 -w0) receiver=$configured ;;
+  esac
+  secret=$receiver start_receiver "$dir" "200"
+  write_config "$dir" "  - name: hook
+    webhook:
+      url: \"http://127.0.0.1:$(cat "$dir/port")/hook\"
+      body: {table: \"{table}\", start: \"{window_start}\", end: \"{window_end}\"}
+      signing_secret: \"$configured\"" \
+    '    backfill: {executor: hook}'
+  "$gapwatch" run -c "$dir/gapwatch.yaml" --until-healthy --max-runtime 30 2>"$dir/log"
+  check "$form: healed (exit 0)" test $? -eq 0
+  check "$form: the reference algorithm verifies the signature" test \
+    "$(received "$dir" 'all(r["signature_valid"] for r in requests) and len(requests)')" = 1
+done
+}
+
 part_tls() {
 echo "== TLS is verified unless turned off per executor"
 dir=$work/tls; mkdir -p "$dir"; make_warehouse "$dir"

@@ -94,5 +94,60 @@ TEST_CASE("adf: a segment value that is not UTF-8 is an error, not a changed val
   CHECK(error_of(build_adf_request(adf(), request)).starts_with("the segment is not valid UTF-8"));
 }
 
+// Following the pipeline run (datafactory 2018-06-01 PipelineRuns_Get).
+TEST_CASE("adf: createRun's runId is followed, linked in ADF Studio's monitoring") {
+  const auto run = adf_run(adf(), three_hours(),
+                           answer(200, R"({"runId":"2f7fdb90-5df1-4b8e-ac2f-064cfa58202b"})"));
+  REQUIRE(run);
+  CHECK(run->id == "2f7fdb90-5df1-4b8e-ac2f-064cfa58202b");
+  CHECK(run->link ==
+        "https://adf.azure.com/en/monitoring/pipelineruns/2f7fdb90-5df1-4b8e-ac2f-064cfa58202b"
+        "?factory=/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-data/"
+        "providers/Microsoft.DataFactory/factories/adf-prod");
+  CHECK_FALSE(adf_run(adf(), three_hours(), answer(200, "{}")));
+}
+
+TEST_CASE("adf: the poll is GET …/factories/{factory}/pipelineruns/{runId}") {
+  const PresetRequest poll = value_of(build_adf_run_poll(adf(), three_hours(), RunRef{"r/1", ""}));
+  CHECK(poll.method == "GET");
+  CHECK(poll.url ==
+        "https://management.azure.com/subscriptions/00000000-1111-2222-3333-444444444444/"
+        "resourceGroups/rg-data/providers/Microsoft.DataFactory/factories/adf-prod/pipelineruns/"
+        "r%2F1?api-version=2018-06-01");
+  CHECK(poll.body.is_null());
+}
+
+TEST_CASE("adf: status maps to the run's state; a failure carries ADF's message") {
+  const auto state_of = [](std::string_view status) {
+    return classify_adf_run_poll(adf(), answer(200, json{{"runId", "r"}, {"status", status},
+                                                         {"message", ""}}.dump()));
+  };
+  CHECK(state_of("Queued").state == RunState::queued);
+  CHECK(state_of("InProgress").state == RunState::running);
+  CHECK(state_of("Canceling").state == RunState::running);
+  CHECK(state_of("Succeeded").state == RunState::succeeded);
+  CHECK(state_of("Failed").state == RunState::failed);
+  CHECK(state_of("Cancelled").state == RunState::failed);
+  CHECK(state_of("Succeeded").detail == "Succeeded");
+  const RunPoll failed = classify_adf_run_poll(
+      adf(), answer(200, R"({"runId":"r","status":"Failed","message":"Operation on target )"
+                         R"(Copy failed: The table 'events' does not exist"})"));
+  CHECK(failed.kind == RunPoll::Kind::state);
+  CHECK(failed.detail ==
+        "Failed: Operation on target Copy failed: The table 'events' does not exist");
+}
+
+TEST_CASE("adf: 404 is a run ADF no longer knows; 5xx, 429 and junk ask again") {
+  const RunPoll gone = classify_adf_run_poll(
+      adf(), answer(404, R"({"error":{"code":"ResourceNotFound","message":"run not found"}})"));
+  CHECK(gone.kind == RunPoll::Kind::not_found);
+  CHECK(gone.detail.starts_with("HTTP 404"));
+  CHECK(classify_adf_run_poll(adf(), answer(500, "")).kind == RunPoll::Kind::unreachable);
+  CHECK(classify_adf_run_poll(adf(), answer(429, "")).kind == RunPoll::Kind::unreachable);
+  CHECK(classify_adf_run_poll(adf(), answer(200, "{}")).kind == RunPoll::Kind::unreachable);
+  CHECK(classify_adf_run_poll(adf(), answer(200, R"({"status":"Paused"})")).kind ==
+        RunPoll::Kind::unreachable);
+}
+
 }  // namespace
 }  // namespace gapwatch

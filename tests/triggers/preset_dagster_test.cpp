@@ -2,6 +2,8 @@
 // variables, and reading results whose __typename says success or failure.
 #include "triggers/preset_dagster.h"
 
+#include <algorithm>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -71,6 +73,58 @@ TEST_CASE("dagster partition keys: across a DST change a local day is one partit
   // 2026-10-25 has 25 hours in Berlin: 22:00Z on the 24th to 23:00Z on the 25th.
   CHECK(value_of(dagster_partition_keys(berlin, at("2026-10-24T22:00:00Z"),
                                         at("2026-10-25T23:00:00Z"))) == Keys{"2026-10-25"});
+}
+
+// Dagster's dst_safe_strftime (dagster/_core/definitions/
+// time_window_partitions.py): in an hourly schedule the second occurrence of a
+// repeated local hour is named with its UTC offset.
+TEST_CASE("dagster partition keys: the autumn repeated hour is two partitions, as Dagster names") {
+  DagsterPartitions berlin = hourly();
+  berlin.zone = zone("Europe/Berlin");
+  // 2026-10-25 03:00 CEST (01:00Z) becomes 02:00 CET: 02:00-03:00 happens twice.
+  CHECK(value_of(dagster_partition_keys(berlin, at("2026-10-24T23:00:00Z"),
+                                        at("2026-10-25T03:00:00Z"))) ==
+        Keys{"2026-10-25-01:00", "2026-10-25-02:00", "2026-10-25-02:00+0100",
+             "2026-10-25-03:00"});
+  // Each occurrence alone: the first at 00:00Z, the second at 01:00Z.
+  CHECK(value_of(dagster_partition_keys(berlin, at("2026-10-25T00:00:00Z"),
+                                        at("2026-10-25T01:00:00Z"))) ==
+        Keys{"2026-10-25-02:00"});
+  CHECK(value_of(dagster_partition_keys(berlin, at("2026-10-25T01:00:00Z"),
+                                        at("2026-10-25T02:00:00Z"))) ==
+        Keys{"2026-10-25-02:00+0100"});
+  CHECK(value_of(dagster_partition_keys(berlin, at("2026-10-25T01:30:00Z"),
+                                        at("2026-10-25T01:45:00Z"))) ==
+        Keys{"2026-10-25-02:00+0100"});
+  // New York falls back at 06:00Z: 01:00 EDT, then 01:00 EST (-0500).
+  DagsterPartitions new_york = hourly();
+  new_york.zone = zone("America/New_York");
+  CHECK(value_of(dagster_partition_keys(new_york, at("2026-11-01T05:00:00Z"),
+                                        at("2026-11-01T07:00:00Z"))) ==
+        Keys{"2026-11-01-01:00", "2026-11-01-01:00-0500"});
+}
+
+TEST_CASE("dagster partition keys: 15-minute partitions in the repeated hour, in time order") {
+  DagsterPartitions berlin{seconds{900}, "%Y-%m-%d-%H:%M", zone("Europe/Berlin")};
+  CHECK(value_of(dagster_partition_keys(berlin, at("2026-10-25T00:30:00Z"),
+                                        at("2026-10-25T01:30:00Z"))) ==
+        Keys{"2026-10-25-02:30", "2026-10-25-02:45", "2026-10-25-02:00+0100",
+             "2026-10-25-02:15+0100"});
+}
+
+TEST_CASE("dagster partition keys: the spring gap has no partition; 6-hourly names no offset") {
+  DagsterPartitions berlin = hourly();
+  berlin.zone = zone("Europe/Berlin");
+  // 2026-03-29 02:00 CET (01:00Z) becomes 03:00 CEST: there is no 02:00.
+  CHECK(value_of(dagster_partition_keys(berlin, at("2026-03-29T00:00:00Z"),
+                                        at("2026-03-29T02:00:00Z"))) ==
+        Keys{"2026-03-29-01:00", "2026-03-29-03:00"});
+  // A schedule that does not run every hour (cron "0 */6 * * *") is not
+  // given offsets by Dagster.
+  const DagsterPartitions six{seconds{6 * 3600}, "%Y-%m-%d-%H:%M", zone("Europe/Berlin")};
+  const auto keys =
+      value_of(dagster_partition_keys(six, at("2026-10-24T22:00:00Z"), at("2026-10-25T05:00:00Z")));
+  CHECK(std::ranges::none_of(keys, [](const std::string& key) { return key.contains('+'); }));
 }
 
 TEST_CASE("dagster partition keys: custom formats and sub-hour partitions") {
@@ -239,6 +293,131 @@ TEST_CASE("dagster: a segment's request is tagged gapwatch/segment with its JSON
   CHECK(tags[2]["key"] == "gapwatch/segment");
   CHECK(json::parse(tags[2]["value"].get<std::string>()) ==
         json{{"country", "FR"}, {"channel", nullptr}});
+}
+
+// Following runs (dagster-graphql: runOrError, partitionBackfillOrError).
+TEST_CASE("dagster: launchRun's runId and a backfill's backfillId are followed, linked") {
+  const auto run = dagster_run(
+      dagster(DagsterSpec::Target::job), three_hours(),
+      answer(200, R"({"data":{"launchRun":{"__typename":"LaunchRunSuccess","run":{"runId":"r-1"}}}})"));
+  REQUIRE(run);
+  CHECK(run->id == "r-1");
+  CHECK(run->link == dagster(DagsterSpec::Target::job).base_url + "/runs/r-1");
+  const auto backfill = dagster_run(
+      dagster(DagsterSpec::Target::assets), three_hours(),
+      answer(200, R"({"data":{"launchPartitionBackfill":{"__typename":"LaunchBackfillSuccess",)"
+                  R"("backfillId":"xkcdabcd"}}})"));
+  REQUIRE(backfill);
+  CHECK(backfill->id == "xkcdabcd");
+  CHECK(backfill->link ==
+        dagster(DagsterSpec::Target::assets).base_url + "/overview/backfills/xkcdabcd");
+  CHECK_FALSE(dagster_run(dagster(DagsterSpec::Target::job), three_hours(), answer(200, "{}")));
+}
+
+TEST_CASE("dagster: the poll asks runOrError for a run, partitionBackfillOrError for a backfill") {
+  const PresetRequest run =
+      value_of(build_dagster_run_poll(dagster(DagsterSpec::Target::job), three_hours(),
+                                      RunRef{"r-1", ""}));
+  CHECK(run.method == "POST");
+  CHECK(run.url == dagster(DagsterSpec::Target::job).base_url + "/graphql");
+  CHECK(std::string(run.body["query"]).find("runOrError(runId: $runId)") != std::string::npos);
+  CHECK(run.body["variables"] == json{{"runId", "r-1"}});
+  const PresetRequest backfill =
+      value_of(build_dagster_run_poll(dagster(DagsterSpec::Target::partition_set), three_hours(),
+                                      RunRef{"xkcdabcd", ""}));
+  CHECK(std::string(backfill.body["query"])
+            .find("partitionBackfillOrError(backfillId: $backfillId)") != std::string::npos);
+  CHECK(backfill.body["variables"] == json{{"backfillId", "xkcdabcd"}});
+}
+
+TEST_CASE("dagster: RunStatus maps to the run's state") {
+  const auto state_of = [](std::string_view status) {
+    return classify_dagster_run_poll(
+        dagster(DagsterSpec::Target::job),
+        answer(200, json{{"data", {{"runOrError", {{"__typename", "Run"}, {"runId", "r-1"},
+                                                   {"status", status}}}}}}
+                        .dump()));
+  };
+  for (const auto* status : {"QUEUED", "NOT_STARTED", "STARTING"}) {
+    CHECK(state_of(status).state == RunState::queued);
+  }
+  for (const auto* status : {"STARTED", "CANCELING", "MANAGED"}) {
+    CHECK(state_of(status).state == RunState::running);
+  }
+  CHECK(state_of("SUCCESS").state == RunState::succeeded);
+  CHECK(state_of("FAILURE").state == RunState::failed);
+  CHECK(state_of("CANCELED").state == RunState::failed);
+  CHECK(state_of("FAILURE").detail == "FAILURE");
+  CHECK(state_of("SOMETHING_NEW").kind == RunPoll::Kind::unreachable);
+}
+
+TEST_CASE("dagster: BulkActionStatus maps to the backfill's state; COMPLETED alone is not an end") {
+  const auto state_of = [](std::string_view status) {
+    return classify_dagster_run_poll(
+        dagster(DagsterSpec::Target::assets),
+        answer(200, json{{"data", {{"partitionBackfillOrError",
+                                    {{"__typename", "PartitionBackfill"}, {"status", status},
+                                     {"error", nullptr}}}}}}
+                        .dump()));
+  };
+  for (const auto* status : {"REQUESTED", "CANCELING", "FAILING", "COMPLETED"}) {
+    CAPTURE(status);
+    CHECK(state_of(status).kind == RunPoll::Kind::state);
+    CHECK(state_of(status).state == RunState::running);
+  }
+  CHECK(state_of("COMPLETED_SUCCESS").state == RunState::succeeded);
+  for (const auto* status : {"COMPLETED_FAILED", "FAILED", "CANCELED"}) {
+    CHECK(state_of(status).state == RunState::failed);
+  }
+  const RunPoll failed = classify_dagster_run_poll(
+      dagster(DagsterSpec::Target::assets),
+      answer(200, R"({"data":{"partitionBackfillOrError":{"__typename":"PartitionBackfill",)"
+                  R"("status":"FAILED","error":{"message":"DagsterUserCodeUnreachableError"}}}})"));
+  CHECK(failed.detail == "FAILED: DagsterUserCodeUnreachableError");
+}
+
+TEST_CASE("dagster: not-found members are not_found; PythonError, GraphQL errors, 5xx ask again") {
+  const RunPoll gone = classify_dagster_run_poll(
+      dagster(DagsterSpec::Target::job),
+      answer(200, R"({"data":{"runOrError":{"__typename":"RunNotFoundError",)"
+                  R"("message":"Run r-1 could not be found."}}})"));
+  CHECK(gone.kind == RunPoll::Kind::not_found);
+  CHECK(gone.detail == "RunNotFoundError: Run r-1 could not be found.");
+  CHECK(classify_dagster_run_poll(
+            dagster(DagsterSpec::Target::partition_set),
+            answer(200, R"({"data":{"partitionBackfillOrError":{"__typename":)"
+                        R"("BackfillNotFoundError","message":"Backfill x not found"}}})"))
+            .kind == RunPoll::Kind::not_found);
+  CHECK(classify_dagster_run_poll(dagster(DagsterSpec::Target::job),
+                                  answer(200, R"({"data":{"runOrError":{"__typename":)"
+                                              R"("PythonError","message":"db down"}}})"))
+            .kind == RunPoll::Kind::unreachable);
+  // An older Dagster that cannot name a status answers a GraphQL error.
+  CHECK(classify_dagster_run_poll(
+            dagster(DagsterSpec::Target::assets),
+            answer(200, R"({"errors":[{"message":"Enum 'BulkActionStatus' cannot represent )"
+                        R"(value: 'COMPLETED_SUCCESS'"}]})"))
+            .kind == RunPoll::Kind::unreachable);
+  CHECK(classify_dagster_run_poll(dagster(DagsterSpec::Target::job), answer(503, "")).kind ==
+        RunPoll::Kind::unreachable);
+}
+
+TEST_CASE("dagster: a PythonError whose class describes the request is not retried") {
+  const auto launch = [](std::string_view class_name) {
+    return classify_dagster_response(
+        dagster(DagsterSpec::Target::job),
+        answer(200, json{{"data", {{"launchRun", {{"__typename", "PythonError"},
+                                                  {"message", "boom"},
+                                                  {"className", class_name}}}}}}
+                        .dump()));
+  };
+  CHECK(launch("DagsterInvariantViolationError").kind == DispatchOutcome::Kind::rejected);
+  CHECK(launch("DagsterInvariantViolationError").detail ==
+        "HTTP 200: PythonError (DagsterInvariantViolationError): boom");
+  CHECK(launch("CheckError").kind == DispatchOutcome::Kind::rejected);
+  CHECK(launch("DagsterInvalidSubsetError").kind == DispatchOutcome::Kind::rejected);
+  CHECK(launch("DagsterUserCodeUnreachableError").kind == DispatchOutcome::Kind::retry);
+  CHECK(launch("OperationalError").kind == DispatchOutcome::Kind::retry);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The Prefect preset: create_flow_run's body and Prefect's 201/200 answers.
 #include "triggers/preset_prefect.h"
 
+#include <vector>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -89,6 +91,79 @@ TEST_CASE("prefect: a segment's request has a segment parameter beside the windo
              {"window_end", "2026-11-24T13:00:00Z"},
              {"segment", {{"country", "FR"}, {"channel", nullptr}}}});
   CHECK(value_of(build_prefect_request(prefect(), request)).body["idempotency_key"] == request.id);
+}
+
+// Following the flow run (PrefectHQ/prefect read_flow_run, StateType).
+TEST_CASE("prefect: the created flow run is followed by its id, linked in the UI") {
+  const auto run = prefect_run(prefect(), three_hours(),
+                               answer(201, R"({"id":"0b1c-77","state_type":"SCHEDULED"})"));
+  REQUIRE(run);
+  CHECK(run->id == "0b1c-77");
+  // Prefect's own UI URL for a Cloud workspace's API URL.
+  CHECK(run->link == "https://app.prefect.cloud/account/a1/workspace/w1/runs/flow-run/0b1c-77");
+  PrefectSpec local = prefect();
+  local.api_url = "http://prefect:4200/api";
+  CHECK(prefect_run(local, three_hours(), answer(200, R"({"id":"9"})"))->link ==
+        "http://prefect:4200/runs/flow-run/9");
+  CHECK_FALSE(prefect_run(prefect(), three_hours(), answer(201, "{}")));
+}
+
+TEST_CASE("prefect: the poll is GET {api_url}/flow_runs/{id}") {
+  const PresetRequest poll =
+      value_of(build_prefect_run_poll(prefect(), three_hours(), RunRef{"0b1c-77", ""}));
+  CHECK(poll.method == "GET");
+  CHECK(poll.url == "https://api.prefect.cloud/api/accounts/a1/workspaces/w1/flow_runs/0b1c-77");
+  CHECK(poll.body.is_null());
+}
+
+TEST_CASE("prefect: state.type maps to the run's state, with Prefect's words") {
+  const auto state_of = [](std::string_view type, std::string_view name) {
+    const json body{{"id", "9"},
+                    {"state_type", type},
+                    {"state", {{"type", type}, {"name", name}, {"message", ""}}}};
+    return classify_prefect_run_poll(prefect(), answer(200, body.dump()));
+  };
+  struct Case {
+    std::string type;
+    std::string name;
+    RunState state;
+  };
+  for (const Case& expected : std::vector<Case>{
+           {"SCHEDULED", "Late", RunState::queued},
+           {"PENDING", "Pending", RunState::queued},
+           {"RUNNING", "Running", RunState::running},
+           {"PAUSED", "Suspended", RunState::running},
+           {"CANCELLING", "Cancelling", RunState::running},
+           {"COMPLETED", "Completed", RunState::succeeded},
+           {"FAILED", "Failed", RunState::failed},
+           {"CANCELLED", "Cancelled", RunState::failed},
+           {"CRASHED", "Crashed", RunState::failed}}) {
+    CAPTURE(expected.type);
+    const RunPoll poll = state_of(expected.type, expected.name);
+    CHECK(poll.kind == RunPoll::Kind::state);
+    CHECK(poll.state == expected.state);
+  }
+  CHECK(state_of("COMPLETED", "Cached").detail == "COMPLETED (Cached)");
+  CHECK(state_of("FAILED", "Failed").detail == "FAILED");
+  const RunPoll failed = classify_prefect_run_poll(
+      prefect(), answer(200, R"({"state":{"type":"FAILED","name":"Failed",)"
+                             R"("message":"Flow run encountered an exception: KeyError"}})"));
+  CHECK(failed.detail == "FAILED: Flow run encountered an exception: KeyError");
+}
+
+TEST_CASE("prefect: 404 is a run Prefect no longer knows; 5xx, 429 and junk ask again") {
+  const RunPoll gone =
+      classify_prefect_run_poll(prefect(), answer(404, R"({"detail":"Flow run not found"})"));
+  CHECK(gone.kind == RunPoll::Kind::not_found);
+  CHECK(gone.detail == "HTTP 404: Flow run not found");
+  CHECK(classify_prefect_run_poll(prefect(), answer(503, "")).kind ==
+        RunPoll::Kind::unreachable);
+  CHECK(classify_prefect_run_poll(prefect(), answer(429, "")).kind ==
+        RunPoll::Kind::unreachable);
+  CHECK(classify_prefect_run_poll(prefect(), answer(200, "<html>")).kind ==
+        RunPoll::Kind::unreachable);
+  CHECK(classify_prefect_run_poll(prefect(), answer(200, R"({"state":{"type":"WEIRD"}})"))
+            .detail == "HTTP 200: unknown flow run state type WEIRD");
 }
 
 }  // namespace

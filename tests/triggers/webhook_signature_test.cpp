@@ -30,36 +30,47 @@ TEST_CASE("a whsec_ secret signs like the Standard Webhooks reference implementa
              R"({"test": 2432232314})") == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
 
-TEST_CASE("a secret without the whsec_ prefix is used as its bytes") {
-  // echo -n '<id>.<timestamp>.<body>' | openssl dgst -sha256 -hmac plain-secret -binary | base64
-  CHECK(sign("plain-secret", kId, kTimestamp, kBody) ==
-        "v1,VHfqxweSx83KPo/cpLaRLN1Ck6RD70ptyz5tKT8DVl8=");
+// base64("a signing secret of 28 bytes").
+constexpr std::string_view kSecret = "whsec_YSBzaWduaW5nIHNlY3JldCBvZiAyOCBieXRlcw==";
+
+TEST_CASE("a secret without the whsec_ prefix is base64 too, as the reference libraries read it") {
+  // Python's Webhook(secret), Go's NewWebhook(secret) and JavaScript's new
+  // Webhook(secret) all strip an optional whsec_ and base64-decode the rest.
+  CHECK(sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+             R"({"test": 2432232314})") == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
 
 TEST_CASE("an empty body is signed as id.timestamp. with nothing after the last dot") {
-  CHECK(sign("plain-secret", kId, kTimestamp, "") ==
-        "v1,VPIYj0bCuqnGCvUCgyxRRTfmbQtyJzZFar9uTk8eZZE=");
+  // printf '<id>.<timestamp>.' | openssl dgst -sha256 -mac HMAC -macopt hexkey:<key> -binary | base64
+  CHECK(sign(kSecret, kId, kTimestamp, "") == "v1,JzA91BlYeDx7vF+QbnRACnkD4Dlvns38jbFHiJzw24w=");
 }
 
 TEST_CASE("the signature covers the id, the timestamp and the body") {
-  const std::string reference = sign("plain-secret", kId, kTimestamp, kBody);
-  CHECK(sign("plain-secret", "another-id", kTimestamp, kBody) != reference);
-  CHECK(sign("plain-secret", kId, kTimestamp + 1, kBody) != reference);
-  CHECK(sign("plain-secret", kId, kTimestamp, R"({"table":"other"})") != reference);
-  CHECK(sign("another-secret", kId, kTimestamp, kBody) != reference);
+  const std::string reference = sign(kSecret, kId, kTimestamp, kBody);
+  CHECK(sign(kSecret, "another-id", kTimestamp, kBody) != reference);
+  CHECK(sign(kSecret, kId, kTimestamp + 1, kBody) != reference);
+  CHECK(sign(kSecret, kId, kTimestamp, R"({"table":"other"})") != reference);
+  CHECK(sign("whsec_YW5vdGhlciBzZWNyZXQgb2YgMjggYnl0ZXMuLg==", kId, kTimestamp, kBody) !=
+        reference);
 }
 
-TEST_CASE("a whsec_ secret is the decoded key, not its text") {
-  // base64("plain-secret") == "cGxhaW4tc2VjcmV0"
-  CHECK(sign("whsec_cGxhaW4tc2VjcmV0", kId, kTimestamp, kBody) ==
-        sign("plain-secret", kId, kTimestamp, kBody));
+TEST_CASE("a secret that is not base64 is an error, not a key made of its text") {
+  CHECK(error_of(signing_key("whsec_notbase64!")) ==
+        "the signing secret must be base64 (after an optional whsec_ prefix), as every Standard "
+        "Webhooks library decodes it: invalid base64: length is not a multiple of 4");
+  CHECK(error_of(signing_key("plain-secret")).ends_with("decodes it: invalid base64"));
+  CHECK(error_of(webhook_signature("whsec_ab$=", kId, kTimestamp, kBody))
+            .ends_with("decodes it: invalid base64"));
 }
 
-TEST_CASE("a whsec_ secret that is not base64 is an error") {
-  CHECK(error_of(webhook_signature("whsec_notbase64!", kId, kTimestamp, kBody)) ==
-        "signing_secret: whsec_ secret is not valid base64");
-  CHECK(error_of(webhook_signature("whsec_ab$=", kId, kTimestamp, kBody)) ==
-        "signing_secret: whsec_ secret is not valid base64");
+TEST_CASE("a signing key is 24 to 64 bytes, as the Standard Webhooks spec has it") {
+  CHECK(value_of(signing_key("whsec_" + base64_encode(std::string(24, 'k')))).size() == 24);
+  CHECK(value_of(signing_key(base64_encode(std::string(64, 'k')))).size() == 64);
+  CHECK(error_of(signing_key("whsec_" + base64_encode(std::string(23, 'k')))) ==
+        "the signing secret decodes to 23 bytes; Standard Webhooks secrets are 24 to 64 bytes");
+  CHECK(error_of(signing_key(base64_encode(std::string(65, 'k'))))
+            .starts_with("the signing secret decodes to 65 bytes"));
+  CHECK(error_of(signing_key("whsec_")).starts_with("the signing secret decodes to 0 bytes"));
 }
 
 TEST_CASE("base64_encode pads to a multiple of four characters") {
@@ -107,8 +118,8 @@ TEST_CASE("base64_decode accepts padding only at the end and at most two") {
 }
 
 TEST_CASE("a whsec_ secret with a trailing newline is an error, not a different key") {
-  CHECK(error_of(webhook_signature("whsec_cGxhaW4tc2VjcmV0\n\n\n\n", kId, kTimestamp, kBody)) ==
-        "signing_secret: whsec_ secret is not valid base64");
+  CHECK(error_of(webhook_signature(std::string(kSecret) + "\n\n\n\n", kId, kTimestamp, kBody))
+            .ends_with("decodes it: invalid base64"));
 }
 
 TEST_CASE("base64 round-trips every byte value") {

@@ -792,6 +792,33 @@ TEST_CASE("config: a zero, negative or garbled duration is an error") {
 )")) == "gapwatch.yaml:10:15: error: rules[0].lookback: must be longer than 0s");
 }
 
+// An executor `hook` signing with `secret` (the value on line 9, column 23).
+std::string signed_webhook(std::string_view secret) {
+  return std::string(kOneWarehouse) + "executors:\n  - name: hook\n    webhook:\n" +
+         "      url: http://127.0.0.1:1/\n      signing_secret: " + std::string(secret) + "\n";
+}
+
+TEST_CASE("config: signing_secret is whsec_ or bare base64 of 24 to 64 bytes, as receivers read it") {
+  // 24 bytes, the Standard Webhooks reference libraries' test secret.
+  CHECK(load(signed_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).executors.size() == 1);
+  CHECK(load(signed_webhook("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).executors.size() == 1);
+  const std::string sixty_four(88, 'A');  // 64 zero bytes: "AAAA…"
+  CHECK(load(signed_webhook("whsec_" + sixty_four.substr(0, 86) + "==")).executors.size() == 1);
+  // Text that is not base64 was once signed with as its bytes: a receiver
+  // using any reference library could not verify it.
+  CHECK(errors_of(signed_webhook("plain-secret")) ==
+        "gapwatch.yaml:9:23: error: executors[0].webhook.signing_secret: the signing secret must "
+        "be base64 (after an optional whsec_ prefix), as every Standard Webhooks library decodes "
+        "it: invalid base64");
+  CHECK(errors_of(signed_webhook("whsec_c2VjcmV0")) ==
+        "gapwatch.yaml:9:23: error: executors[0].webhook.signing_secret: the signing secret "
+        "decodes to 6 bytes; Standard Webhooks secrets are 24 to 64 bytes");
+  CHECK(errors_of(signed_webhook("whsec_" + std::string(88, 'A') + "AAAA"))
+            .ends_with("decodes to 69 bytes; Standard Webhooks secrets are 24 to 64 bytes"));
+  CHECK(errors_of(signed_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"))
+            .ends_with("invalid base64: length is not a multiple of 4"));
+}
+
 // A rule `orders` with an executor `reload` and `backfill` given as written
 // (on line 14).
 std::string backfilled_rule(std::string_view backfill) {

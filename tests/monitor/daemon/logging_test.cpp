@@ -74,7 +74,7 @@ executors:
         X-Api-Key: "literal-key-5151"
         X-Request: "req-{request_id}"
         X-Short: "abc"
-      signing_secret: "signing-secret-9999"
+      signing_secret: "c2lnbmluZy1zZWNyZXQtOTk5OS1mb3ItdGVzdHM="
 rules:
   - name: orders_fresh
     warehouse: shop
@@ -156,7 +156,7 @@ TEST_CASE("logging: config_secrets finds passwords in connection strings") {
 TEST_CASE("logging: config_secrets finds the API token and webhook secrets") {
   const Secrets secrets = config_secrets(load(kSecretConfig, {{"PGPASSWORD", "pg-pass-from-env"}}));
   CHECK(contains(secrets, "api-token-0123456789"));
-  CHECK(contains(secrets, "signing-secret-9999"));
+  CHECK(contains(secrets, "c2lnbmluZy1zZWNyZXQtOTk5OS1mb3ItdGVzdHM="));
   CHECK(contains(secrets, "literal-key-5151"));
   CHECK(contains(secrets, "Bearer bearer-token-4242"));
   CHECK(contains(secrets, "bearer-token-4242"));  // the token part of "Bearer <token>"
@@ -214,11 +214,11 @@ TEST_CASE("logging: config_secrets and redact together scrub a line naming every
   const std::string line =
       "echo: Authorization: Bearer bearer-token-4242, X-Api-Key: literal-key-5151, "
       "pwd pg-pass-from-env / braced;pass}word / dsn;pass}word, token api-token-0123456789, "
-      "key signing-secret-9999, access-token-77";
+      "key c2lnbmluZy1zZWNyZXQtOTk5OS1mb3ItdGVzdHM=, access-token-77";
   const std::string scrubbed = redact(line, secrets);
   for (const std::string_view secret :
        {"bearer-token-4242", "literal-key-5151", "pg-pass-from-env", "pass}word", "api-token",
-        "signing-secret", "access-token"}) {
+        "c2lnbmluZy1zZWNyZXQ", "access-token"}) {
     CHECK_MESSAGE(scrubbed.find(secret) == std::string::npos, scrubbed);
   }
   CHECK(scrubbed.starts_with("echo: Authorization: ***, X-Api-Key: ***, pwd ***"));

@@ -158,7 +158,9 @@ DAG_RUN = {"base_url": URL, "dag_id": TEMPLATE, "dag_run_id": TEMPLATE,
            "logical_date": {"enum": ["none", "window_start", "window_end"]}, "conf": JSON_MAPPING}
 # The keys of each preset (docs/executors.md), besides `preset` and WEBHOOK_COMMON.
 PRESETS = {
-    "airflow2": (DAG_RUN, ["base_url", "dag_id"]),
+    "airflow2": (dict(DAG_RUN, airflow_version={"type": "string", "pattern": r"^2\.\d+(\.\d+)?$",
+                                                "description": "from 2.9 the data interval is sent"}),
+                 ["base_url", "dag_id"]),
     "airflow3": (dict(DAG_RUN, **AIRFLOW_LOGIN), ["base_url", "dag_id"]),
     "airflow3_backfill": ({"base_url": URL, "dag_id": TEMPLATE,
                            "reprocess_behavior": {"enum": ["none", "failed", "completed"]},

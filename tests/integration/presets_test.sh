@@ -12,7 +12,10 @@
 # escalating; Airflow 2 and 3 taking a resent run's 409 as ours only after
 # finding our dag_run_id (GET dagRuns/{id}), and failing a 409 caused by the
 # scheduler's run on the same logical date; an Airflow 3 backfill whose answer
-# was lost found among the DAG's backfills instead of created twice; and no
+# was lost found among the DAG's backfills instead of created twice; the run
+# each Airflow 2 delivery started followed to its end by the daemon (failed,
+# succeeded without the data, healed from queued), never polled faster than
+# poll_every; and no
 # password, client secret, API key or token anywhere in gapwatch's log, its
 # stored outputs or its API answers.
 set -uo pipefail
@@ -102,6 +105,87 @@ check "the 409 counted as accepted" test "$(request_events "$dir")" = \
   "request_created request_sending request_retry request_sending request_accepted request_verified"
 check "the incident says why" grep -q "already accepted: dag run gapwatch-" "$dir/incident.json"
 check_no_secrets "$dir"
+}
+
+# The run each delivery started, followed by gapwatch through Airflow 2's API
+# (GET dagRuns/{dag_run_id}, every poll_every: 5s, the shortest allowed).
+# run_followed DIR RUNS BACKFILL_YAML: the daemon in the background (in $pid)
+# against fakes whose runs go through RUNS (--runs), with no loader (the run
+# loads nothing unless RUNS ends in success and LOADER is given).
+run_followed() {
+  local dir=$1 runs=$2 backfill=$3 loader=${4:-/bin/true}
+  mkdir -p "$dir"; make_warehouse "$dir"
+  start_fakes "$dir" --exists events_ingest --runs "$runs" --on-accept "$loader"
+  write_config "$dir" "$(executor airflow "      preset: airflow2
+      base_url: http://127.0.0.1:$port
+      dag_id: events_ingest
+      poll_every: 5s
+      auth: {basic: {username: airflow, password: \"\${AIRFLOW2_PASSWORD}\"}}")" "$backfill"
+  "$gapwatch" run -c "$dir/gapwatch.yaml" 2>"$dir/log" &
+  pid=$!
+  background_pids+=("$pid")
+}
+incident_in() {  # incident_in DIR STATE: incident 1 is in STATE (its JSON in DIR/incident.json)
+  "$gapwatch" incidents show 1 -c "$1/gapwatch.yaml" --output json >"$1/incident.json" 2>/dev/null &&
+    test "$(json "$1/incident.json" 'doc["state"]')" = "$2"
+}
+# The run's events and the requests' ends, in order.
+run_events() {
+  json "$1/incident.json" '" ".join(e["kind"] for e in doc["events"] if e["kind"].startswith("run_") or e["kind"] in ("request_accepted", "request_verified", "request_unverified", "escalated"))'
+}
+# Seconds between consecutive polls of one run (GET dagRuns/{id}), smallest.
+shortest_poll_gap() {
+  calls "$1" '/dagRuns/gapwatch-' 'min([b["received_at"] - a["received_at"] for a, b in zip(calls, calls[1:]) if a["path"] == b["path"] and a["method"] == b["method"] == "GET"] or [99])'
+}
+
+part_airflow2_run_failed() {
+echo "== airflow2: a run that fails in Airflow fails the attempt at once, with Airflow's state; the next attempt is sent"
+dir=$work/run_failed
+run_followed "$dir" running,failed \
+  '    backfill: {executor: airflow, verify_after: 10m, max_attempts: 2, attempt_backoff: 0s}'
+wait_for 60 "the incident to escalate after two failed runs" incident_in "$dir" escalated
+kill -TERM "$pid"; wait "$pid"
+check "each run followed: running, then failed, well before verify_after (10m)" test "$(run_events "$dir")" = \
+  "request_accepted run_running run_failed request_accepted run_running run_failed escalated"
+check "each attempt failed with Airflow's state" test "$(json "$dir/incident.json" \
+  '[(r["attempt"], r["state"], r["last_error"], r["run"]["state"]) for r in doc["requests"]]')" = \
+  "[(1, 'failed', 'the run failed: failed', 'failed'), (2, 'failed', 'the run failed: failed', 'failed')]"
+check "the run's link is Airflow 2's grid of that run" test "$(json "$dir/incident.json" \
+  'doc["requests"][0]["run"]["link"] == "http://127.0.0.1:'"$port"'/dags/events_ingest/grid?dag_run_id=" + doc["requests"][0]["run"]["id"]')" = True
+check "never polled faster than poll_every (5s)" test "$(shortest_poll_gap "$dir" | cut -d. -f1)" -ge 4
+check "incidents show prints the run" bash -c "'$gapwatch' incidents show 1 -c '$dir/gapwatch.yaml' | grep -q 'run gapwatch-.*  failed  (failed)  http://'"
+check_no_secrets "$dir"
+}
+
+part_airflow2_run_without_data() {
+echo "== airflow2: a run that succeeds without the data fails the attempt with its own reason"
+dir=$work/run_without_data
+run_followed "$dir" running,success \
+  '    backfill: {executor: airflow, verify_after: 10m, max_attempts: 1}'
+wait_for 60 "the incident to escalate" incident_in "$dir" escalated
+kill -TERM "$pid"; wait "$pid"
+check "the run succeeded, then the window still failed" test "$(run_events "$dir")" = \
+  "request_accepted run_running run_succeeded request_unverified escalated"
+check "the attempt says the run succeeded but the data is missing" test \
+  "$(json "$dir/incident.json" 'doc["requests"][0]["last_error"]')" = \
+  "the run succeeded but the window is still below threshold"
+}
+
+part_airflow2_run_healed() {
+echo "== airflow2: a run followed from queued to success heals the window; the metric counts the run"
+dir=$work/run_healed
+run_followed "$dir" queued,running,success \
+  '    backfill: {executor: airflow, verify_after: 10m}' "$source_dir/examples/quickstart/backfill.sh"
+wait_for 60 "the incident to resolve" incident_in "$dir" resolved
+metrics=$(curl -sf "$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/log" | head -1)/metrics")
+kill -TERM "$pid"; wait "$pid"
+check "queued, running, succeeded, verified" test "$(run_events "$dir")" = \
+  "request_accepted run_queued run_running run_succeeded request_verified"
+check "the request keeps its run's end" test "$(json "$dir/incident.json" \
+  '(doc["requests"][0]["state"], doc["requests"][0]["run"]["state"], doc["requests"][0]["run"]["next_poll_at"])')" = \
+  "('verified', 'succeeded', None)"
+check "gapwatch_backfill_runs is published for the executor" grep -q '^gapwatch_backfill_runs{executor="airflow",state="running"}' <<<"$metrics"
+check "polled no faster than poll_every, slower while queued" test "$(shortest_poll_gap "$dir" | cut -d. -f1)" -ge 4
 }
 
 part_airflow2_clash() {

@@ -14,8 +14,9 @@
 # scheduler's run on the same logical date; an Airflow 3 backfill whose answer
 # was lost found among the DAG's backfills instead of created twice; the run
 # each Airflow 2 delivery started followed to its end by the daemon (failed,
-# succeeded without the data, healed from queued), never polled faster than
-# poll_every; and no
+# succeeded without the data, healed from queued, and followed again by a
+# daemon restarted after kill -9, which sends nothing twice), never polled
+# faster than poll_every; and no
 # password, client secret, API key or token anywhere in gapwatch's log, its
 # stored outputs or its API answers.
 set -uo pipefail
@@ -186,6 +187,28 @@ check "the request keeps its run's end" test "$(json "$dir/incident.json" \
   "('verified', 'succeeded', None)"
 check "gapwatch_backfill_runs is published for the executor" grep -q '^gapwatch_backfill_runs{executor="airflow",state="running"}' <<<"$metrics"
 check "polled no faster than poll_every, slower while queued" test "$(shortest_poll_gap "$dir" | cut -d. -f1)" -ge 4
+}
+
+part_airflow2_run_after_kill() {
+echo "== airflow2: kill -9 while a run is followed: the restarted daemon follows the same run, sends nothing again"
+dir=$work/run_after_kill
+run_followed "$dir" running,running,running,success \
+  '    backfill: {executor: airflow, verify_after: 10m}' "$source_dir/examples/quickstart/backfill.sh"
+has_event() {  # has_event DIR KIND: incident 1's history has an event KIND
+  "$gapwatch" incidents show 1 -c "$1/gapwatch.yaml" --output json 2>/dev/null | grep -q "\"kind\": *\"$2\""
+}
+wait_for 30 "the run to be seen running" has_event "$dir" run_running
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+killed_at=$(date +%s.%N)
+run_daemon "$dir" 60
+check "healed after the restart and exit 0" test "$status" -eq 0
+check "one delivery only: POST dagRuns once" test \
+  "$(calls "$dir" '/dagRuns$' 'len([c for c in calls if c["method"] == "POST"])')" = 1
+check "the same run followed to success, then verified" test "$(run_events "$dir")" = \
+  "request_accepted run_running run_succeeded request_verified"
+check "polled no faster than poll_every across the restart" test "$(shortest_poll_gap "$dir" | cut -d. -f1)" -ge 4
+check "the restarted daemon asked about the run" test "$(calls "$dir" '/dagRuns/gapwatch-' \
+  "len([c for c in calls if c['received_at'] > $killed_at])")" -ge 1
 }
 
 part_airflow2_clash() {

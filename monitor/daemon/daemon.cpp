@@ -443,9 +443,13 @@ void Daemon::schedule_after_runs(Pass& pass) {
       continue;
     }
     if (request.state == RequestState::accepted && request.verify_by) {
-      // The run succeeded: its data may have changed counts a baseline
-      // keeps, and the window is verified as soon as the data may be there.
-      m_baselines.reread(request.rule, request.window.start);
+      // Verified (or found still missing) at verify_by, wherever the run's
+      // answers moved it. A run that succeeded may have changed counts a
+      // baseline keeps.
+      if (request.run && request.run->known == RunRecord::Known::state &&
+          request.run->state == RunState::succeeded) {
+        m_baselines.reread(request.rule, request.window.start);
+      }
       m_generation->scheduler.request(*rule, *request.verify_by);
     } else if (request.state == RequestState::failed) {
       // The run failed: plan the next attempt (or escalate) now.

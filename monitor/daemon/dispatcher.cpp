@@ -444,7 +444,11 @@ Expected<void> Dispatcher::settle(RequestRecord& request, const DispatchOutcome&
         kind = ran ? "request_ran" : "request_accepted";
         if (outcome.run && !ran) {
           // Followed from now on (RunTracker); its answers move verify_by.
-          request.run = start_following(*outcome.run, run_timing(m_config, request), now);
+          const RunTiming timing = run_timing(m_config, request);
+          request.run = start_following(*outcome.run, timing, now);
+          // verify_after counts from the first poll, not before it.
+          request.verify_by =
+              std::min(request.run->deadline, request.run->next_poll_at + timing.verify_after);
           detail += outcome.run->link.empty()
                         ? fmt::format("; following run {}", outcome.run->id)
                         : fmt::format("; following run {} ({})", outcome.run->id,

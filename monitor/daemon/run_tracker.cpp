@@ -165,11 +165,9 @@ Expected<void> RunTracker::record(const RequestRecord& polled, const RunPoll& po
   }
   const auto level = change.attempt_failed ? spdlog::level::warn : spdlog::level::info;
   spdlog::log(level, "request {} for {}: {}", changed->id, changed->rule, change.detail);
-  if (change.attempt_failed ||
-      (changed->run && changed->run->known == RunRecord::Known::state &&
-       changed->run->state == RunState::succeeded)) {
-    m_listener(*changed);
-  }
+  // Every change the history records may move what the control thread
+  // schedules: the verification at verify_by, or the next attempt.
+  m_listener(*changed);
   return {};
 }
 

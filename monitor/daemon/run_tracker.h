@@ -43,8 +43,10 @@ namespace gapwatch {
 
 class RunTracker {
  public:
-  // `listener` hears of every request a poll changed in a way the control
-  // thread acts on (a run ended, or the attempt failed), on the polling thread.
+  // `listener` hears of every request whose run a poll changed in a way the
+  // history records (a new state, an end, not found, the orchestrator not
+  // answering), on the polling thread: the control thread schedules its
+  // verification at verify_by, or the next attempt.
   using Listener = std::function<void(const RequestRecord&)>;
 
   RunTracker(const Config& config, StateStore& store, IncidentManager& incidents,

@@ -122,9 +122,9 @@ RunChange apply_run_poll(RequestRecord& request, const RunPoll& poll, const RunT
     change.attempt_failed = true;
     return change;
   }
-  // The orchestrator answers: the run has until verify_after after its last
-  // answer, and until its deadline at most.
-  request.verify_by = std::min(run.deadline, now + timing.verify_after);
+  // The orchestrator answers: the run has until verify_after past the next
+  // poll (however far backoff puts it), and until its deadline at most.
+  request.verify_by = std::min(run.deadline, run.next_poll_at + timing.verify_after);
   if (changed) {
     change.kind = fmt::format("run_{}", to_string(poll.state));
     change.detail = fmt::format("{} {} ({})", named(run), to_string(poll.state), poll.detail);

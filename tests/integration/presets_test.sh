@@ -134,9 +134,10 @@ incident_in() {  # incident_in DIR STATE: incident 1 is in STATE (its JSON in DI
 run_events() {
   json "$1/incident.json" '" ".join(e["kind"] for e in doc["events"] if e["kind"].startswith("run_") or e["kind"] in ("request_accepted", "request_verified", "request_unverified", "escalated"))'
 }
-# Seconds between consecutive polls of one run (GET dagRuns/{id}), smallest.
+# Seconds between consecutive polls of one run (GET dagRuns/{id}), smallest;
+# 0 when no run was polled twice (so a check on it fails).
 shortest_poll_gap() {
-  calls "$1" '/dagRuns/gapwatch-' 'min([b["received_at"] - a["received_at"] for a, b in zip(calls, calls[1:]) if a["path"] == b["path"] and a["method"] == b["method"] == "GET"] or [99])'
+  calls "$1" '/dagRuns/gapwatch-' 'min([b["received_at"] - a["received_at"] for a, b in zip(calls, calls[1:]) if a["path"] == b["path"] and a["method"] == b["method"] == "GET"] or [0])'
 }
 
 part_airflow2_run_failed() {

@@ -1692,6 +1692,8 @@ TEST_CASE("run tracker: an accepted run is followed from poll_every after accept
   REQUIRE(accepted.run.has_value());
   CHECK(accepted.run->ref.id == "run-7");
   CHECK(accepted.run->next_poll_at == f.clock.now() + seconds{30});
+  // verify_after (10m) counts from the first poll.
+  CHECK(accepted.verify_by == f.clock.now() + seconds{30} + minutes{10});
   // Not due yet: nothing is asked.
   CHECK(f.poll_and_wait() == 0);
   CHECK(f.fake->polled().empty());
@@ -1704,7 +1706,9 @@ TEST_CASE("run tracker: an accepted run is followed from poll_every after accept
   CHECK(run_state_name(*running.run) == "running");
   CHECK(running.run->next_poll_at == f.clock.now() + seconds{30});
   CHECK(contains(event_kinds(*f.store, *running.incident_id), "run_running"));
-  CHECK(f.heard().empty());  // nothing for the control thread yet
+  // The control thread hears of it, to verify at the moved verify_by.
+  REQUIRE(f.heard().size() == 1);
+  CHECK(f.heard()[0].verify_by == f.clock.now() + seconds{30} + minutes{10});
   // Asked once per due poll, however often the tracker is woken.
   CHECK(f.poll_and_wait() == 0);
   CHECK(f.fake->polled().size() == 1);

@@ -78,8 +78,8 @@ TEST_CASE("run following: queued backs off, running keeps the pace, each change 
   CHECK_FALSE(change.attempt_failed);
   CHECK(request.state == RequestState::accepted);
   CHECK(request.run->next_poll_at == now + seconds{60});
-  // An answer moves verify_by: verify_after past the last answer.
-  CHECK(request.verify_by == now + minutes{10});
+  // An answer moves verify_by: verify_after past the next poll.
+  CHECK(request.verify_by == now + seconds{60} + minutes{10});
 
   now += seconds{60};
   change = apply_run_poll(request, said(RunState::queued, "queued"), timing(), now);
@@ -92,8 +92,24 @@ TEST_CASE("run following: queued backs off, running keeps the pace, each change 
   CHECK(request.run->slow_polls == 0);
   CHECK(request.run->next_poll_at == now + seconds{30});
   CHECK(request.run->answered_at == now);
-  CHECK(request.verify_by == now + minutes{10});
+  CHECK(request.verify_by == now + seconds{30} + minutes{10});
   CHECK(request.run->followed());
+}
+
+TEST_CASE("run following: a run queued for long is never failed before its next poll") {
+  // Backoff puts the next poll 8 × 2m = 16m away, beyond verify_after (10m).
+  RunTiming slow = timing();
+  slow.poll_every = minutes{2};
+  RequestRecord request = accepted();
+  Instant now = kAccepted;
+  for (int poll = 0; poll < 4; ++poll) {
+    now = request.run->next_poll_at;
+    apply_run_poll(request, said(RunState::queued, "queued"), slow, now);
+  }
+  CHECK(request.run->next_poll_at == now + minutes{16});
+  REQUIRE(request.verify_by.has_value());
+  CHECK(*request.verify_by > request.run->next_poll_at);
+  CHECK(*request.verify_by == request.run->next_poll_at + minutes{10});
 }
 
 TEST_CASE("run following: a run that succeeded is verified by the next evaluation") {
@@ -168,7 +184,7 @@ TEST_CASE("run following: a run still going at run_timeout fails the attempt") {
   RequestRecord request = accepted();
   RunChange change =
       apply_run_poll(request, said(RunState::running, "running"), timing(), kAccepted + hours{1});
-  CHECK(request.verify_by == kAccepted + hours{1} + minutes{10});
+  CHECK(request.verify_by == kAccepted + hours{1} + seconds{30} + minutes{10});
   // verify_by never passes the deadline.
   change = apply_run_poll(request, said(RunState::running, "running"), timing(),
                           kAccepted + hours{2} - minutes{5});

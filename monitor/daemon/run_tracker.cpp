@@ -132,8 +132,11 @@ Expected<void> RunTracker::record(const RequestRecord& polled, const RunPoll& po
       return std::unexpected(current.error());
     }
     if (!*current || (*current)->state != RequestState::accepted || !(*current)->run ||
-        (*current)->run->ref.id != polled.run->ref.id) {
-      return {};  // moved on while the orchestrator was asked
+        (*current)->run->ref.id != polled.run->ref.id || !(*current)->run->followed()) {
+      // Moved on while the orchestrator was asked: verified, failed, or its
+      // run settled by an answer recorded meanwhile (another process's), which
+      // a late answer must not undo.
+      return {};
     }
     RequestRecord request = std::move(**current);
     change = apply_run_poll(request, poll, timing, now);

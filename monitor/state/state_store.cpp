@@ -438,8 +438,10 @@ std::vector<Value> run_columns(const std::optional<RunRecord>& run, const Redact
     return {nullptr, std::string(), nullptr, std::string(), nullptr, nullptr, std::int64_t{0},
             nullptr};
   }
-  return {run->ref.id,
-          run->ref.link,
+  // The id and link come from the orchestrator's answer and the configured
+  // base URL, which may carry credentials: masked like any free text.
+  return {redactor.redact(run->ref.id),
+          redactor.redact(run->ref.link),
           run_state_column(run),
           redactor.redact(run->detail),
           optional_seconds(run->answered_at),

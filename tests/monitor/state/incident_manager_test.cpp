@@ -1819,5 +1819,27 @@ TEST_CASE("dispatcher: max_per_hour holds deliveries beyond it until the hour ha
   CHECK(f.fake->seen().size() == 3);
 }
 
+TEST_CASE("run tracker: a late answer does not undo a run's end recorded meanwhile") {
+  RunFixture f;
+  const std::string id = f.accepted_with_run("run-11");
+  f.fake->script_poll({RunPoll::Kind::state, RunState::running, "running", std::nullopt});
+  f.clock.advance(seconds{30});
+  f.fake->poll_gate = &f.gate;
+  REQUIRE(value_of(f.tracker().poll_due()) == 1);
+  REQUIRE(f.gate.wait_for_waiting(1));
+  // Another process sharing the state file recorded the run's success.
+  RequestRecord settled = f.request(id);
+  settled.run->known = RunRecord::Known::state;
+  settled.run->state = RunState::succeeded;
+  settled.run->detail = "success";
+  settled.verify_by = f.clock.now() + seconds{1};
+  REQUIRE(f.store->update_request(settled).has_value());
+  f.gate.open();
+  f.tracker().drain();
+  const RequestRecord after = f.request(id);
+  CHECK(run_state_name(*after.run) == "succeeded");
+  CHECK(after.verify_by == f.clock.now() + seconds{1});
+}
+
 }  // namespace
 }  // namespace gapwatch

@@ -1179,12 +1179,15 @@ TEST_CASE("state store: an orchestrator's words about a run are masked before th
   RequestRecord request = make_request("m1", std::nullopt, kNow);
   request.state = RequestState::accepted;
   RunRecord run;
-  run.ref = RunRef{"run-1", ""};
+  run.ref = RunRef{"run-1", "https://admin:hunter2-secret@airflow/dags/d/grid?dag_run_id=run-1"};
   run.detail = "failed: login with hunter2-secret refused";
   request.run = run;
   REQUIRE(store->insert_request(request).has_value());
   RawDatabase raw(path);
   CHECK(raw.scalar("SELECT run_detail FROM requests WHERE id = 'm1'").find("hunter2-secret") ==
+        std::string::npos);
+  // A base URL with credentials in it does not carry them into the link.
+  CHECK(raw.scalar("SELECT run_link FROM requests WHERE id = 'm1'").find("hunter2-secret") ==
         std::string::npos);
 }
 
